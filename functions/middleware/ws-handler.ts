@@ -1,0 +1,121 @@
+// wsHandler(): the Middy stack every WebSocket route runs in. $connect validates the query string
+// and answers with a status code (non-2xx refuses the upgrade); message routes parse and validate the
+// JSON frame and report every failure to the caller as an error frame; all log one JSON line.
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { BadRequest, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
+import { config } from '#core/config.ts';
+import { callbackUrl, postFrame } from '#adapters/connections.ts';
+import type { WsRoute } from '#lib/routes.ts';
+import { mapError, validate } from './common.ts';
+import { logger } from './logger.ts';
+
+/** The fields of API Gateway's WebSocket proxy event that our handlers read. */
+export interface WsEvent {
+  requestContext: {
+    routeKey: string;
+    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+    connectionId: string;
+    connectedAt: number;
+    domainName: string;
+    stage: string;
+    requestId: string;
+    apiId?: string;
+    identity?: { sourceIp?: string; userAgent?: string };
+    disconnectStatusCode?: number;
+    disconnectReason?: string;
+  };
+  body?: string;
+  isBase64Encoded?: boolean;
+  headers?: Record<string, string | undefined>;
+  queryStringParameters?: Record<string, string | undefined> | null;
+}
+
+export interface WsResult {
+  statusCode: number;
+  body?: string;
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface WsRequest<R extends WsRoute> {
+  /** $connect: the validated query string; message routes: the validated frame. */
+  readonly input: Out<NonNullable<R['input']>>;
+  readonly event: WsEvent;
+  readonly context: Context;
+  readonly connectionId: string;
+  readonly sourceIp: string;
+  /** The @connections endpoint of this API stage. */
+  readonly endpoint: string;
+  /** Sends a frame to the calling connection. */
+  reply(frame: { type: string; [k: string]: unknown }): Promise<void>;
+}
+
+const emptyObject = z.strictObject({});
+
+export function errorFrame(code: string, message: string, details?: unknown) {
+  return { type: 'error', ...errorBody(code, message, details).error };
+}
+
+function parseFrame(event: WsEvent): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > config.limits.wsMaxFrameBytes) throw new PayloadTooLarge(config.limits.wsMaxFrameBytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequest('Frame is not valid JSON; send {"action": ...}', 'invalid_json');
+  }
+}
+
+export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>) => Promise<void>) {
+  return middy<WsEvent, WsResult>().handler(async (event, context) => {
+    const started = performance.now();
+    const ctx = event.requestContext;
+    const endpoint = callbackUrl(ctx);
+    const reply = async (frame: unknown) => {
+      await postFrame(endpoint, ctx.connectionId, frame);
+    };
+    let status = 200;
+    try {
+      if (route.access !== 'public') throw new Unauthorized();
+      const input =
+        ctx.eventType === 'CONNECT'
+          ? validate(route.input ?? emptyObject, event.queryStringParameters ?? {}, 'query')
+          : ctx.eventType === 'MESSAGE'
+            ? route.input
+              ? validate(route.input, parseFrame(event), 'frame')
+              : parseFrame(event)
+            : undefined;
+      await impl({
+        input: input as Out<NonNullable<R['input']>>,
+        event,
+        context,
+        connectionId: ctx.connectionId,
+        sourceIp: ctx.identity?.sourceIp ?? 'unknown',
+        endpoint,
+        reply,
+      });
+      return { statusCode: 200 };
+    } catch (error) {
+      const mapped = mapError(error, { route: route.id, requestId: ctx.requestId });
+      status = mapped.status;
+      if (ctx.eventType === 'MESSAGE') {
+        await reply(errorFrame(mapped.code, mapped.message, mapped.details)).catch(() => undefined);
+        return { statusCode: 200 };
+      }
+      return { statusCode: mapped.status, body: JSON.stringify(errorBody(mapped.code, mapped.message, mapped.details)) };
+    } finally {
+      logger.info('ws event', {
+        route: route.id,
+        routeKey: ctx.routeKey,
+        eventType: ctx.eventType,
+        connectionId: ctx.connectionId,
+        status,
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        requestId: ctx.requestId,
+      });
+    }
+  });
+}

@@ -1,0 +1,58 @@
+// What the local gateways need of Lambda: load a route's handler module (the same file CDK bundles)
+// and call it with a Context shaped like the real one.
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { Route } from '../lib/routes.ts';
+
+export const projectRoot = resolve(import.meta.dirname, '..');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyHandler = (event: any, context: Context) => Promise<any>;
+
+export async function loadHandler(route: Route): Promise<AnyHandler> {
+  const mod = (await import(pathToFileURL(resolve(projectRoot, route.handler)).href)) as { handler?: AnyHandler };
+  if (typeof mod.handler !== 'function') throw new Error(`${route.handler} does not export a handler`);
+  return mod.handler;
+}
+
+export function lambdaContext(route: Route): Context {
+  const timeoutMs = (route.timeoutSeconds ?? 10) * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `nexchat-local-${route.id}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:nexchat-local-${route.id}`,
+    memoryLimitInMB: String(route.memoryMb ?? 256),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/nexchat-local-${route.id}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** A token bucket per key, like API Gateway's rate/burst throttle. */
+export class Throttler {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  take(key: string, rate: number, burst: number, now = performance.now()): boolean {
+    const b = this.buckets.get(key) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
+
+export function clientIp(remoteAddress: string | undefined): string {
+  const ip = remoteAddress ?? '127.0.0.1';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}

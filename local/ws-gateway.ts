@@ -1,0 +1,214 @@
+// The local stand-in for API Gateway's WebSocket API and its @connections management API, on one
+// port. Upgrade -> $connect (a non-2xx result refuses it); frame -> the route named by its `action`
+// field, else $default; close -> $disconnect. POST/GET/DELETE /@connections/{id} as in AWS (410 if gone).
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { stageThrottle, wsRoutes, type WsRoute } from '../lib/routes.ts';
+import { clientIp, lambdaContext, loadHandler, Throttler, type AnyHandler } from './lambda.ts';
+
+/** API Gateway WebSocket limits: 128 KB per message, 2 h per connection, 10 min idle. */
+export const WS_MESSAGE_LIMIT = 128 * 1024;
+
+interface Live {
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent: string;
+}
+
+interface Target {
+  route: WsRoute;
+  handler: AnyHandler;
+}
+
+export interface WsGateway {
+  connections: Map<string, Live>;
+  /** Closes every open socket (each runs $disconnect) and waits for them. */
+  closeAll(): Promise<void>;
+}
+
+function newConnectionId(): string {
+  return `${randomBytes(11).toString('base64url')}=`;
+}
+
+function gatewayError(message: string, connectionId: string, requestId: string): string {
+  return JSON.stringify({ message, connectionId, requestId });
+}
+
+/** Attaches the WebSocket gateway and the @connections API to an HTTP server. */
+export async function attachWsGateway(server: Server, options: { domainName: string; stage?: string }): Promise<WsGateway> {
+  const targets = new Map<string, Target>();
+  for (const route of wsRoutes) targets.set(route.routeKey, { route, handler: await loadHandler(route) });
+  for (const key of ['$connect', '$disconnect', '$default']) if (!targets.has(key)) throw new Error(`manifest lacks ${key}`);
+  const connections = new Map<string, Live>();
+  const disconnects = new Set<Promise<void>>();
+  const throttler = new Throttler();
+  const stage = options.stage ?? 'local';
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MESSAGE_LIMIT });
+
+  const baseContext = (routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', connectionId: string, live: Pick<Live, 'connectedAt' | 'sourceIp' | 'userAgent'>) => {
+    const now = Date.now();
+    return {
+      routeKey,
+      eventType,
+      messageDirection: 'IN',
+      connectionId,
+      connectedAt: live.connectedAt,
+      requestTimeEpoch: now,
+      requestTime: new Date(now).toUTCString(),
+      domainName: options.domainName,
+      stage,
+      apiId: 'local',
+      requestId: randomUUID(),
+      extendedRequestId: randomUUID(),
+      identity: { sourceIp: live.sourceIp, userAgent: live.userAgent },
+    };
+  };
+
+  const invoke = async (target: Target, event: { requestContext: { requestId: string }; [k: string]: unknown }): Promise<{ statusCode?: number; body?: string } | undefined> =>
+    target.handler(event, lambdaContext(target.route));
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const connectionId = newConnectionId();
+    const live = { connectedAt: Date.now(), sourceIp: clientIp(req.socket.remoteAddress), userAgent: String(req.headers['user-agent'] ?? '') };
+    const refuse = (status: number, body = '') => {
+      socket.end(`HTTP/1.1 ${status} ${status === 429 ? 'Too Many Requests' : 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    const connect = targets.get('$connect')!;
+    if (!throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) || !throttler.take('$connect', connect.route.throttle.rate, connect.route.throttle.burst)) {
+      return refuse(429, JSON.stringify({ message: 'Too Many Requests' }));
+    }
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    const event = {
+      headers,
+      multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.split(',')])),
+      ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+      requestContext: baseContext('$connect', 'CONNECT', connectionId, live),
+      isBase64Encoded: false,
+    };
+    let result: { statusCode?: number; body?: string } | undefined;
+    try {
+      result = await invoke(connect, event);
+    } catch {
+      return refuse(500, JSON.stringify({ message: 'Internal server error' }));
+    }
+    const status = result?.statusCode ?? 200;
+    if (status < 200 || status > 299) return refuse(status, result?.body ?? '');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      connections.set(connectionId, { socket: ws, ...live, lastActiveAt: Date.now() });
+      ws.on('message', (data, isBinary) => void onMessage(connectionId, data, isBinary));
+      ws.on('close', (code, reason) => {
+        const done = onClose(connectionId, code, reason.toString());
+        disconnects.add(done);
+        void done.finally(() => disconnects.delete(done));
+      });
+      ws.on('error', () => ws.terminate());
+    });
+  }
+
+  async function onMessage(connectionId: string, data: RawData, isBinary: boolean): Promise<void> {
+    const live = connections.get(connectionId);
+    if (!live) return;
+    live.lastActiveAt = Date.now();
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const body = isBinary ? buf.toString('base64') : buf.toString('utf8');
+    let routeKey = '$default';
+    if (!isBinary) {
+      try {
+        const action = (JSON.parse(body) as { action?: unknown })?.action;
+        if (typeof action === 'string' && !action.startsWith('$') && targets.has(action)) routeKey = action;
+      } catch {
+        // not JSON: $default, as API Gateway's route selection does
+      }
+    }
+    const target = targets.get(routeKey)!;
+    const requestContext = baseContext(routeKey, 'MESSAGE', connectionId, live);
+    if (!throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) || !throttler.take(routeKey, target.route.throttle.rate, target.route.throttle.burst)) {
+      live.socket.send(gatewayError('Too Many Requests', connectionId, requestContext.requestId));
+      return;
+    }
+    try {
+      await invoke(target, { requestContext, body, isBase64Encoded: isBinary });
+    } catch {
+      live.socket.send(gatewayError('Internal server error', connectionId, requestContext.requestId));
+    }
+  }
+
+  async function onClose(connectionId: string, code: number, reason: string): Promise<void> {
+    const live = connections.get(connectionId);
+    if (!live) return;
+    connections.delete(connectionId);
+    const requestContext = { ...baseContext('$disconnect', 'DISCONNECT', connectionId, live), disconnectStatusCode: code, disconnectReason: reason };
+    try {
+      await invoke(targets.get('$disconnect')!, { headers: {}, requestContext, isBase64Encoded: false });
+    } catch {
+      // API Gateway ignores $disconnect failures too
+    }
+  }
+
+  function onManagement(req: IncomingMessage, res: ServerResponse): void {
+    const m = /^\/(?:[^/]+\/)?@connections\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const reply = (status: number, body?: unknown, errorType?: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    if (!m) return reply(404, { message: 'Not Found' });
+    let connectionId: string;
+    try {
+      connectionId = decodeURIComponent(m[1]!);
+    } catch {
+      return reply(400, { message: 'Invalid connection id' }, 'BadRequestException');
+    }
+    const live = connections.get(connectionId);
+    const gone = () => reply(410, { message: `Connection ${connectionId} is gone` }, 'GoneException');
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= WS_MESSAGE_LIMIT) chunks.push(c);
+      });
+      req.on('end', () => {
+        if (size > WS_MESSAGE_LIMIT) return reply(413, { message: 'Message too long' }, 'PayloadTooLargeException');
+        const current = connections.get(connectionId);
+        if (!current || current.socket.readyState !== current.socket.OPEN) return gone();
+        current.socket.send(Buffer.concat(chunks).toString('utf8'));
+        reply(200);
+      });
+      return;
+    }
+    if (!live) return gone();
+    if (req.method === 'GET') {
+      return reply(200, {
+        ConnectedAt: new Date(live.connectedAt).toISOString(),
+        Identity: { SourceIp: live.sourceIp, UserAgent: live.userAgent },
+        LastActiveAt: new Date(live.lastActiveAt).toISOString(),
+      });
+    }
+    if (req.method === 'DELETE') {
+      live.socket.close(1000, 'Going away');
+      return reply(204);
+    }
+    reply(405, { message: 'Method Not Allowed' });
+  }
+
+  server.on('request', onManagement);
+  server.on('upgrade', (req, socket, head) => void onUpgrade(req, socket, head));
+  server.on('close', () => wss.close());
+  return {
+    connections,
+    async closeAll() {
+      for (const live of connections.values()) live.socket.close(1001, 'Server shutting down');
+      const deadline = Date.now() + 3000;
+      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await Promise.all(disconnects);
+    },
+  };
+}
