@@ -23,6 +23,7 @@ export interface Runtime {
   wsUrl: string;
   dynamoEndpoint: string;
   dataDir: string;
+  dynamo: DynamoLocal;
   ws: WsGateway;
   stop(): Promise<void>;
 }
@@ -87,6 +88,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       wsUrl: `ws://${shown}:${wsPort}`,
       dynamoEndpoint: dynamo.endpoint,
       dataDir,
+      dynamo,
       ws,
       stop() {
         stopped ??= (async () => {

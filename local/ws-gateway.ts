@@ -187,9 +187,9 @@ export async function attachWsGateway(server: Server, options: { domainName: str
     if (!live) return gone();
     if (req.method === 'GET') {
       return reply(200, {
-        ConnectedAt: new Date(live.connectedAt).toISOString(),
-        Identity: { SourceIp: live.sourceIp, UserAgent: live.userAgent },
-        LastActiveAt: new Date(live.lastActiveAt).toISOString(),
+        connectedAt: new Date(live.connectedAt).toISOString(),
+        identity: { sourceIp: live.sourceIp, userAgent: live.userAgent },
+        lastActiveAt: new Date(live.lastActiveAt).toISOString(),
       });
     }
     if (req.method === 'DELETE') {
