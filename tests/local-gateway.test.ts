@@ -69,6 +69,14 @@ describe('HTTP API', () => {
     );
   });
 
+  test('the gateway serves every HTTP route of the manifest', async () => {
+    const { httpRoutes } = await import('../lib/routes.ts');
+    for (const r of httpRoutes) {
+      const res = await request(rt.httpUrl, r.method, r.path.replace(/\{\w+\}/g, 'x'));
+      assert.notDeepEqual(res.json, { message: 'Not Found' }, `${r.method} ${r.path}`);
+    }
+  });
+
   test('unknown routes and methods get API Gateway\'s 404', async () => {
     const res = await request(rt.httpUrl, 'POST', '/api/health', { body: {} });
     assert.equal(res.status, 404);
