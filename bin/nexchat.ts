@@ -1,17 +1,25 @@
 // CDK app entry: one NexChat stack per stage (`cdk synth -c stage=prod`), checked by cdk-nag's
-// AwsSolutions and Serverless packs. Tests build the same app through createApp().
+// AwsSolutions and Serverless packs. Per-deployment settings come from context and are validated
+// here, so a typo fails synth instead of a deployed function. Tests build the app through createApp().
 import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { Node } from 'constructs';
+import { OTP_REQUIRED_FOR_VALUES, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
+import type { Route } from '../lib/routes.ts';
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
+/** A bare address: SES's ses:FromAddress condition compares the address, never a display name. */
+const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const SES_IDENTITY_ARN_PATTERN = /^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/[^\s*]+$/;
 
 export interface NexChatApp {
   readonly app: App;
   readonly stack: NexChatStack;
 }
 
-export function createApp(props?: AppProps): NexChatApp {
+/** `routes` is for tests (synthetic routes the manifest does not have yet); deployments use the manifest. */
+export function createApp(props?: AppProps, routes?: readonly Route[]): NexChatApp {
   const app = new App(props);
   const stage: unknown = app.node.tryGetContext('stage') ?? 'dev';
   if (typeof stage !== 'string' || !STAGE_PATTERN.test(stage)) {
@@ -22,11 +30,68 @@ export function createApp(props?: AppProps): NexChatApp {
   const stack = new NexChatStack(app, `NexChat-${stage}`, {
     stage,
     description: `NexChat ${stage}: serverless E2E-encrypted chat backend`,
+    settings: readDeploymentSettings(app.node),
+    apiGatewayAccountRole: readFlag(app.node, 'apiGatewayAccountRole'),
+    ...(routes ? { routes } : {}),
   });
   Tags.of(app).add('project', 'nexchat');
   Tags.of(app).add('stage', stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return { app, stack };
+}
+
+/**
+ * Context -> settings: otpRequiredFor (default "register"), jwtIssuer, sesFromAddress and
+ * sesIdentityArn. Throws, naming the key, on any value the functions would not accept.
+ */
+export function readDeploymentSettings(node: Node): DeploymentSettings {
+  const otpRequiredFor = readOtpRequiredFor(node.tryGetContext('otpRequiredFor'));
+  const jwtIssuer = readOptionalString(node, 'jwtIssuer', /^\S{1,256}$/, 'a non-empty issuer without spaces, e.g. https://chat.example.com');
+  const sesFromAddress = readOptionalString(node, 'sesFromAddress', EMAIL_PATTERN, 'a bare email address, e.g. no-reply@example.com');
+  const sesIdentityArn = readOptionalString(
+    node,
+    'sesIdentityArn',
+    SES_IDENTITY_ARN_PATTERN,
+    'an SES identity ARN, e.g. arn:aws:ses:eu-west-1:123456789012:identity/example.com',
+  );
+  if (sesIdentityArn && !sesFromAddress) {
+    throw new Error('context "sesIdentityArn" is set but "sesFromAddress" is not: the functions need the From address too');
+  }
+  return {
+    otpRequiredFor,
+    ...(jwtIssuer ? { jwtIssuer } : {}),
+    ...(sesFromAddress ? { notify: { sesFromAddress, ...(sesIdentityArn ? { sesIdentityArn } : {}) } } : {}),
+  };
+}
+
+/** "none" | "register" | "login" | "register,login" (either order, spaces allowed); default "register". */
+function readOtpRequiredFor(value: unknown): OtpRequiredFor {
+  if (value === undefined) return 'register';
+  const fail = () =>
+    new Error(`context "otpRequiredFor" must be one of ${OTP_REQUIRED_FOR_VALUES.map((v) => `"${v}"`).join(', ')}; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw fail();
+  const flows = value.split(',').map((f) => f.trim());
+  if (flows.length === 1 && flows[0] === 'none') return 'none';
+  const known = ['register', 'login'];
+  if (new Set(flows).size !== flows.length || !flows.every((f) => known.includes(f))) throw fail();
+  return known.filter((f) => flows.includes(f)).join(',') as OtpRequiredFor;
+}
+
+function readOptionalString(node: Node, key: string, pattern: RegExp, expected: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new Error(`context "${key}" must be ${expected}; got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** true/false, as a boolean (cdk.json) or a string (-c key=true); absent means false. */
+function readFlag(node: Node, key: string): boolean {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context "${key}" must be true or false; got ${JSON.stringify(value)}`);
 }
 
 if (import.meta.main) createApp().app.synth();

@@ -2,7 +2,7 @@
 // manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, the auth secret, gateway
 // throttles and access logs. Nothing has a hard-coded physical name, so stages coexist.
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
   HttpApi,
@@ -17,17 +17,42 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+// The function cdk-nag itself uses to name findings, so acknowledgements match exactly.
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import { LOG_RETENTION, RouteFunction, describeRoute } from './constructs/route-function.ts';
-import { allRoutes, httpRouteKey, httpRoutes, stageThrottle, wsRoutes, type Route, type SecretId, type Throttle } from './routes.ts';
+import { LOG_RETENTION, RouteFunction, describeRoute, type DeploymentSettings } from './constructs/route-function.ts';
+import {
+  allRoutes,
+  httpRouteKey,
+  stageThrottle,
+  type HttpRoute as ManifestHttpRoute,
+  type Route,
+  type SecretId,
+  type Throttle,
+  type WsRoute as ManifestWsRoute,
+} from './routes.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
 
 export interface NexChatStackProps extends StackProps {
   /** Stage name: dev, prod, a developer's name... Also the WebSocket API's stage name. */
   readonly stage: string;
+  /** OTP policy, JWT issuer, SES sender: passed to the functions (bin/nexchat.ts reads them from context). */
+  readonly settings: DeploymentSettings;
+  /**
+   * Create API Gateway's account-level CloudWatch Logs role (AWS::ApiGateway::Account). Needed once
+   * per account and region before a WebSocket stage can write access logs; one stage owns it.
+   * @default false
+   */
+  readonly apiGatewayAccountRole?: boolean;
+  /** The routes to deploy. Tests pass extra synthetic routes; deployments use the manifest. @default allRoutes */
+  readonly routes?: readonly Route[];
 }
+
+/** The AWS managed policy API Gateway's account CloudWatch role needs (and all it needs). */
+const API_GATEWAY_LOGS_POLICY = 'service-role/AmazonAPIGatewayPushToCloudWatchLogs';
 
 /** Fields of an HTTP API access log line (JSON). No query strings or headers: they may carry secrets. */
 const httpAccessLogFormat = AccessLogFormat.custom(
@@ -73,10 +98,15 @@ export class NexChatStack extends Stack {
   readonly webSocketStage: WebSocketStage;
   /** One per manifest route, keyed by route id. */
   readonly functions: Readonly<Record<string, RouteFunction>>;
+  /** API Gateway's account-level CloudWatch Logs setting, when this stack owns it. */
+  readonly apiGatewayAccount?: CfnAccount;
 
   constructor(scope: Construct, id: string, props: NexChatStackProps) {
     super(scope, id, props);
     this.stage = props.stage;
+    const routes = props.routes ?? allRoutes;
+    const httpRoutes = routes.filter((r): r is ManifestHttpRoute => r.kind === 'http');
+    const wsRoutes = routes.filter((r): r is ManifestWsRoute => r.kind === 'ws');
 
     this.tables = this.createTables();
 
@@ -124,15 +154,22 @@ export class NexChatStack extends Stack {
       },
     });
 
+    if (props.apiGatewayAccountRole) {
+      this.apiGatewayAccount = this.createApiGatewayAccount();
+      // A WebSocket stage with access logs cannot be created until the account has the role.
+      this.webSocketStage.node.addDependency(this.apiGatewayAccount);
+    }
+
     // --- one function and one gateway route per manifest entry ---
     const functions: Record<string, RouteFunction> = {};
-    for (const route of allRoutes) {
+    for (const route of routes) {
       functions[route.id] = new RouteFunction(this, route.id, {
         route,
         stage: props.stage,
         tables: this.tables,
         secrets: this.secrets,
         webSocketStage: this.webSocketStage,
+        settings: props.settings,
       });
     }
     this.functions = functions;
@@ -176,6 +213,28 @@ export class NexChatStack extends Stack {
 
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'wss:// URL of the WebSocket API' });
+  }
+
+  /**
+   * The account/region-wide role API Gateway writes logs with. Retained: other stages in the same
+   * account rely on it, so deleting this stage must not take it away.
+   */
+  private createApiGatewayAccount(): CfnAccount {
+    const logsPolicy = ManagedPolicy.fromAwsManagedPolicyName(API_GATEWAY_LOGS_POLICY);
+    const role = new Role(this, 'ApiGatewayCloudWatchRole', {
+      assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway (account-wide, this region): writes API access and execution logs to CloudWatch Logs',
+      managedPolicies: [logsPolicy],
+    });
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const policyArn = this.resolve(logsPolicy.managedPolicyArn);
+    Validations.of(role.node.defaultChild!).acknowledge({
+      id: `AwsSolutions-IAM4[Policy::${flattenCfnReference(policyArn)}]`,
+      reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the API Gateway account role; API Gateway creates its log groups itself, so it cannot be scoped to ours.',
+    });
+    const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return account;
   }
 
   private createTables(): Record<TableId, Table> {

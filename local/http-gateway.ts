@@ -106,10 +106,10 @@ function writeResult(res: ServerResponse, result: unknown): void {
 }
 
 /** Attaches the HTTP API gateway to a server (listening already, so its port is known). */
-export async function attachHttpGateway(server: Server): Promise<void> {
+export async function attachHttpGateway(server: Server, options: { throttleScale?: number } = {}): Promise<void> {
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
-  const throttler = new Throttler();
+  const throttler = new Throttler(options.throttleScale);
 
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     try {

@@ -40,8 +40,16 @@ export function lambdaContext(route: Route): Context {
 /** A token bucket per key, like API Gateway's rate/burst throttle. */
 export class Throttler {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Multiplies every rate and burst; tests that are not about throttling raise it. */
+  private readonly scale: number;
 
-  take(key: string, rate: number, burst: number, now = performance.now()): boolean {
+  constructor(scale = 1) {
+    this.scale = scale;
+  }
+
+  take(key: string, baseRate: number, baseBurst: number, now = performance.now()): boolean {
+    const rate = baseRate * this.scale;
+    const burst = baseBurst * this.scale;
     const b = this.buckets.get(key) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
     b.at = now;

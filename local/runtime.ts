@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { attachHttpGateway } from './http-gateway.ts';
 import { projectRoot } from './lambda.ts';
+import { ensureDevSecrets } from './secrets.ts';
 import { attachWsGateway, type WsGateway } from './ws-gateway.ts';
 
 export interface RuntimeOptions {
@@ -16,6 +17,12 @@ export interface RuntimeOptions {
   inMemory?: boolean;
   dataDir?: string;
   stage?: string;
+  /** Extra environment for the handlers (limits, OTP rules...), applied before they load. */
+  env?: Record<string, string>;
+  /** Multiplies the manifest's gateway throttles (tests not about throttling raise it). */
+  throttleScale?: number;
+  /** Print dev-outbox messages (OTP codes) to the console. */
+  echoOutbox?: boolean;
 }
 
 export interface Runtime {
@@ -23,6 +30,8 @@ export interface Runtime {
   wsUrl: string;
   dynamoEndpoint: string;
   dataDir: string;
+  /** The dev outbox: one JSON line per OTP message. */
+  outboxFile: string;
   dynamo: DynamoLocal;
   ws: WsGateway;
   stop(): Promise<void>;
@@ -53,8 +62,14 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+let started = false;
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   assertNotInLambda();
+  // Handler modules read their configuration once, at import, as in Lambda: a second runtime in the
+  // same process would silently run with the first one's tables and settings.
+  if (started) throw new Error('startRuntime() runs once per process');
+  started = true;
   const host = options.host ?? '127.0.0.1';
   const stage = options.stage ?? 'local';
   const dataDir = options.dataDir ?? process.env.NEXCHAT_DATA_DIR ?? join(projectRoot, '.nexchat');
@@ -66,6 +81,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
     const wsPort = await listen(wsServer, options.wsPort ?? 3001, host);
     const shown = host === '0.0.0.0' ? 'localhost' : host;
+    const outboxFile = join(dataDir, 'outbox.jsonl');
     // Handler modules read their configuration at import, so the environment is set before loading them.
     Object.assign(process.env, {
       NEXCHAT_LOCAL: 'true',
@@ -76,18 +92,23 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      NEXCHAT_DEV_SECRETS_FILE: ensureDevSecrets(dataDir),
+      NEXCHAT_OUTBOX_FILE: outboxFile,
+      NEXCHAT_OUTBOX_ECHO: String(options.echoOutbox ?? false),
       ...tableEnv,
+      ...options.env,
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    await attachHttpGateway(httpServer);
-    const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}` });
+    await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1 });
+    const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1 });
     let stopped: Promise<void> | undefined;
     return {
       httpUrl: `http://${shown}:${httpPort}`,
       wsUrl: `ws://${shown}:${wsPort}`,
       dynamoEndpoint: dynamo.endpoint,
       dataDir,
+      outboxFile,
       dynamo,
       ws,
       stop() {

@@ -30,6 +30,7 @@ try {
     httpPort: port(values['http-port'], process.env.NEXCHAT_HTTP_PORT, 3000),
     wsPort: port(values['ws-port'], process.env.NEXCHAT_WS_PORT, 3001),
     host: values.host ?? process.env.NEXCHAT_HOST ?? '127.0.0.1',
+    echoOutbox: true,
   });
   console.log(
     [
@@ -38,6 +39,7 @@ try {
       `  WebSocket API   ${runtime.wsUrl}`,
       `  @connections    ${runtime.wsUrl.replace(/^ws/, 'http')}/@connections/{id}`,
       `  DynamoDB Local  ${runtime.dynamoEndpoint}  (${values['in-memory'] ? 'in memory' : `data in ${runtime.dataDir}`})`,
+      `  Dev outbox      ${runtime.outboxFile}  (OTP codes, also printed here)`,
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );

@@ -39,13 +39,13 @@ function gatewayError(message: string, connectionId: string, requestId: string):
 }
 
 /** Attaches the WebSocket gateway and the @connections API to an HTTP server. */
-export async function attachWsGateway(server: Server, options: { domainName: string; stage?: string }): Promise<WsGateway> {
+export async function attachWsGateway(server: Server, options: { domainName: string; stage?: string; throttleScale?: number }): Promise<WsGateway> {
   const targets = new Map<string, Target>();
   for (const route of wsRoutes) targets.set(route.routeKey, { route, handler: await loadHandler(route) });
   for (const key of ['$connect', '$disconnect', '$default']) if (!targets.has(key)) throw new Error(`manifest lacks ${key}`);
   const connections = new Map<string, Live>();
   const disconnects = new Set<Promise<void>>();
-  const throttler = new Throttler();
+  const throttler = new Throttler(options.throttleScale);
   const stage = options.stage ?? 'local';
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MESSAGE_LIMIT });
 

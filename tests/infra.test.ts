@@ -1,19 +1,30 @@
 // Infrastructure tests: synthesize the real app (esbuild bundling skipped for speed) and check that
 // the template says what the manifest says: a function, a gateway route and a throttle per route;
-// grants no wider than the manifest's; durable tables; logged stages; cdk-nag clean, with every
-// acknowledgement narrow (one resource, one rule, a reason) and matching a real finding.
+// DynamoDB grants of exactly the read / read-write action lists on the table and Query on its own
+// GSIs, never Scan; OTP sending for notify routes only; deployment settings from context, validated;
+// durable tables; logged stages; cdk-nag clean, with every acknowledgement narrow (one resource,
+// one rule, a reason) and matching a real finding. A second app adds a synthetic notify route and
+// the API Gateway account role, so those paths stay covered whatever the manifest holds.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { CfnResource, Validations, type CfnElement } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { createApp, type NexChatApp } from '../bin/nexchat.ts';
-import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, secretEnvVars, WS_CALLBACK_URL_ENV } from '../lib/constructs/route-function.ts';
-import type { NexChatStack } from '../lib/nexchat-stack.ts';
-import { allRoutes, httpRouteKey, httpRoutes, stageThrottle, wsRoutes, type Route, type Throttle } from '../lib/routes.ts';
+import { createApp, readDeploymentSettings, type NexChatApp } from '../bin/nexchat.ts';
+import {
+  DEFAULT_MEMORY_MB,
+  DEFAULT_TIMEOUT_SECONDS,
+  RouteFunction,
+  secretEnvVars,
+  WS_CALLBACK_URL_ENV,
+  type RouteResources,
+} from '../lib/constructs/route-function.ts';
+import { allRoutes, httpRouteKey, stageThrottle, type HttpRoute, type Route, type Throttle } from '../lib/routes.ts';
 import { tables, type TableId } from '../lib/tables.ts';
 
 // ---- template plumbing --------------------------------------------------------------------------
@@ -31,12 +42,16 @@ interface CfnJson {
 
 const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 
+/** The From address every test deployment uses; the manifest may have notify routes, which need one. */
+const FROM = 'no-reply@mail.example.com';
+
 /** The app exactly as `cdk synth` builds it (same context, same nag packs), minus esbuild. */
-function buildApp(extraContext: Record<string, unknown> = {}): NexChatApp {
-  return createApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...extraContext } });
+function buildApp(extraContext: Record<string, unknown> = {}, routes?: readonly Route[]): NexChatApp {
+  return createApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sesFromAddress: FROM, ...extraContext } }, routes);
 }
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const sorted = (values: Iterable<string>) => [...values].sort();
 
 /** The logical id a Ref or Fn::GetAtt points at, searching inside Fn::Join as well. */
 function referencedId(value: Json): string | undefined {
@@ -56,87 +71,85 @@ function throttleSettings(t: Throttle) {
   return { ThrottlingRateLimit: t.rate, ThrottlingBurstLimit: t.burst };
 }
 
-// ---- the least-privilege checker (unit-tested below, so it can be trusted to fail) ---------------
+// ---- the least-privilege checkers (unit-tested below, so they can be trusted to fail) -------------
 
-/** DynamoDB actions that only read. Anything else (including wildcards) counts as a write. */
-const DYNAMO_READ_ACTIONS = new Set([
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:GetRecords',
-  'dynamodb:GetShardIterator',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-]);
+/** The two grant levels, spelled out here rather than imported, so a change to either is a test failure. */
+const READ_ACTIONS = sorted(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable']);
+const READWRITE_ACTIONS = sorted([...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']);
+const INDEX_ACTIONS = ['dynamodb:Query'];
+
+interface TableAccess {
+  /** Actions on the table ARN itself. */
+  readonly table: Set<string>;
+  /** Index name -> actions on `<table ARN>/index/<name>`. */
+  readonly indexes: Map<string, Set<string>>;
+}
 
 interface DynamoAccess {
-  /** Table logical id -> DynamoDB actions allowed on it (its indexes included). */
-  readonly tables: Map<string, Set<string>>;
-  /** Statements that grant DynamoDB actions on anything but a named table or its indexes. */
+  /** Table logical id -> what is allowed on it and on its indexes. */
+  readonly tables: Map<string, TableAccess>;
+  /** Statements that grant DynamoDB actions on anything but a named table or a named index of one. */
   readonly problems: string[];
 }
 
-/** Which tables a set of IAM statements opens to DynamoDB actions, and which statements are too wide. */
+/** Which tables and indexes a set of IAM statements opens to DynamoDB actions, and what is too wide. */
 function dynamoAccess(statements: Json[]): DynamoAccess {
   const access: DynamoAccess = { tables: new Map(), problems: [] };
   for (const st of statements) {
     if (st.Effect !== 'Allow') continue;
-    const actions = asArray<string>(st.Action).filter((a) => a === '*' || a.toLowerCase().startsWith('dynamodb:'));
+    const actions = asArray<string>(st.Action).filter((a) => actionCovers(a, 'dynamodb:GetItem') || a.toLowerCase().startsWith('dynamodb:'));
     if (actions.length === 0) continue;
     for (const resource of asArray<Json>(st.Resource)) {
-      const tableId = tableArnOf(resource);
-      if (!tableId) {
+      const target = dynamoTarget(resource);
+      if (!target) {
         access.problems.push(`${actions.join(',')} on ${JSON.stringify(resource)}`);
         continue;
       }
-      const set = access.tables.get(tableId) ?? new Set<string>();
+      const entry = access.tables.get(target.table) ?? { table: new Set<string>(), indexes: new Map<string, Set<string>>() };
+      access.tables.set(target.table, entry);
+      let set = entry.table;
+      if (target.index) {
+        set = entry.indexes.get(target.index) ?? new Set<string>();
+        entry.indexes.set(target.index, set);
+      }
       for (const a of actions) set.add(a);
-      access.tables.set(tableId, set);
     }
   }
   return access;
 }
 
-/** Logical id of the table when `resource` is that table's ARN or `<arn>/index/*`, else undefined. */
-function tableArnOf(resource: Json): string | undefined {
+/** Table logical id (and index name) when `resource` is a table's ARN or `<arn>/index/<one name>`; wildcards are not. */
+function dynamoTarget(resource: Json): { table: string; index?: string } | undefined {
   const getAtt = (v: Json) => (Array.isArray(v?.['Fn::GetAtt']) && v['Fn::GetAtt'][1] === 'Arn' ? (v['Fn::GetAtt'][0] as string) : undefined);
   const direct = getAtt(resource);
-  if (direct) return direct;
+  if (direct) return { table: direct };
   const join = resource?.['Fn::Join'];
-  if (Array.isArray(join) && join[0] === '' && join[1].length === 2 && join[1][1] === '/index/*') return getAtt(join[1][0]);
-  return undefined;
+  if (!Array.isArray(join) || join[0] !== '' || join[1].length !== 2) return undefined;
+  const table = getAtt(join[1][0]);
+  const index = /^\/index\/([A-Za-z0-9_.-]+)$/.exec(String(join[1][1]))?.[1];
+  return table && index ? { table, index } : undefined;
 }
 
-// ---- the synthesized app --------------------------------------------------------------------------
-
-let built: NexChatApp;
-let stack: NexChatStack;
-let template: Template;
-let resources: Record<string, CfnJson>;
-let validationReport: Json;
-
-const logicalId = (c: IConstruct) => stack.getLogicalId((c.node.defaultChild ?? c) as CfnElement);
-function res(id: string): CfnJson {
-  const r = resources[id];
-  assert.ok(r, `resource ${id} is in the template`);
-  return r;
+/** Whether an IAM action pattern (`*` and `?` wildcards, case-insensitive) covers `action`. */
+function actionCovers(pattern: string, action: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 'i').test(action);
 }
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-const functionId = (route: Route) => logicalId(stack.functions[route.id]!.function);
-const tableIds = () => new Map(tables.map((t) => [logicalId(stack.tables[t.id]), t.id] as [string, TableId]));
 
-/** Every statement the function's role is allowed: its inline policies and attached AWS::IAM::Policy. */
-function roleStatements(route: Route): Json[] {
-  const roleId = referencedId(res(functionId(route)).Properties.Role);
-  assert.ok(roleId, `${route.id} has a role`);
-  const role = res(roleId);
-  assert.equal(role.Properties.ManagedPolicyArns, undefined, `${route.id}: no managed policies on the role`);
-  const inline = asArray<Json>(role.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement));
-  const attached = ofType('AWS::IAM::Policy')
-    .filter(([, p]) => asArray<Json>(p.Properties.Roles).some((r) => referencedId(r) === roleId))
-    .flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
-  return [...inline, ...attached];
+/** Allow statements whose actions include (by name or wildcard) `action`. */
+function allowing(statements: Json[], action: string): Json[] {
+  return statements.filter((s) => s.Effect === 'Allow' && asArray<string>(s.Action).some((a) => actionCovers(a, action)));
+}
+
+// ---- synthesized apps ----------------------------------------------------------------------------------
+
+interface Synth {
+  readonly built: NexChatApp;
+  readonly stack: NexChatApp['stack'];
+  readonly template: Template;
+  readonly resources: Record<string, CfnJson>;
+  readonly report: Json;
+  readonly routes: readonly Route[];
 }
 
 /** The violations in a validation report, one line each. */
@@ -152,37 +165,104 @@ function violationLines(report: Json, severities: readonly string[]): string[] {
  * Synthesis runs the registered validation plugins (cdk-nag) and throws on a failed report. Note
  * that cdk-nag 3.0.2 fails a report on warnings too, so an unacknowledged warning also lands here.
  */
-function synthesize(app: NexChatApp['app']) {
+function synthesize(built: NexChatApp, routes: readonly Route[]): Synth {
+  let assembly;
   try {
-    return app.synth();
+    assembly = built.app.synth();
   } catch (error) {
     const reportPath = /\S+validation-report\.json/.exec(String(error))?.[0];
     if (!reportPath) throw error;
     const lines = violationLines(JSON.parse(readFileSync(reportPath, 'utf8')), ['error', 'fatal', 'warning']);
     throw new Error(`synthesis failed validation:\n  ${lines.join('\n  ')}`, { cause: error });
   }
+  const template = Template.fromStack(built.stack);
+  return {
+    built,
+    stack: built.stack,
+    template,
+    resources: template.toJSON().Resources,
+    report: JSON.parse(readFileSync(`${assembly.directory}/validation-report.json`, 'utf8')),
+    routes,
+  };
 }
 
+const logicalId = (s: Synth, c: IConstruct) => s.stack.getLogicalId((c.node.defaultChild ?? c) as CfnElement);
+function res(s: Synth, id: string): CfnJson {
+  const r = s.resources[id];
+  assert.ok(r, `resource ${id} is in the template`);
+  return r;
+}
+const ofType = (s: Synth, type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
+const functionId = (s: Synth, route: Route) => logicalId(s, s.stack.functions[route.id]!.function);
+const envOf = (s: Synth, route: Route): Record<string, Json> => res(s, functionId(s, route)).Properties.Environment.Variables;
+const tableIds = (s: Synth) => new Map(tables.map((t) => [logicalId(s, s.stack.tables[t.id]), t.id] as [string, TableId]));
+const allStatements = (s: Synth) => ofType(s, 'AWS::IAM::Policy').flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
+
+/** Every statement the function's role is allowed: its inline policies and attached AWS::IAM::Policy. */
+function roleStatements(s: Synth, route: Route): Json[] {
+  const roleId = referencedId(res(s, functionId(s, route)).Properties.Role);
+  assert.ok(roleId, `${route.id} has a role`);
+  const role = res(s, roleId);
+  assert.equal(role.Properties.ManagedPolicyArns, undefined, `${route.id}: no managed policies on the role`);
+  const inline = asArray<Json>(role.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement));
+  const attached = ofType(s, 'AWS::IAM::Policy')
+    .filter(([, p]) => asArray<Json>(p.Properties.Roles).some((r) => referencedId(r) === roleId))
+    .flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
+  return [...inline, ...attached];
+}
+
+/** A route the manifest may not have yet: public, OTP sender, sized, on tables with and without GSIs. */
+const syntheticNotifyRoute: HttpRoute = {
+  kind: 'http',
+  id: 'TestSendOtp',
+  method: 'POST',
+  path: '/api/test/otp',
+  handler: 'functions/http/system/get-health.ts',
+  access: 'public',
+  tables: { ephemeral: 'readwrite', users: 'read' },
+  notify: true,
+  memoryMb: 512,
+  timeoutSeconds: 15,
+  throttle: { rate: 5, burst: 10 },
+  summary: 'Synthetic OTP sender (tests only)',
+  input: {},
+  output: {},
+};
+
+/** Context of the second app: every optional setting given, the flow list in the other order and spaced. */
+const optionsContext = {
+  stage: 'opts',
+  otpRequiredFor: 'login, register',
+  jwtIssuer: 'https://chat.example.com',
+  apiGatewayAccountRole: 'true',
+};
+
+let main: Synth;
+let opts: Synth;
+
 before(() => {
-  built = buildApp();
-  stack = built.stack;
-  const assembly = synthesize(built.app);
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
-  validationReport = JSON.parse(readFileSync(`${assembly.directory}/validation-report.json`, 'utf8'));
+  main = synthesize(buildApp(), allRoutes);
+  const optsRoutes = [...allRoutes, syntheticNotifyRoute];
+  opts = synthesize(buildApp(optionsContext, optsRoutes), optsRoutes);
 });
+
+const apps = () => [
+  { name: 'manifest app', s: main },
+  { name: 'options app', s: opts },
+];
 
 // ---- functions and routes -------------------------------------------------------------------------
 
 describe('functions', () => {
-  it('one Lambda per manifest route, nothing else', () => {
-    assert.equal(allRoutes.length, httpRoutes.length + wsRoutes.length);
-    template.resourceCountIs('AWS::Lambda::Function', allRoutes.length);
+  it('one Lambda per route, nothing else', () => {
+    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length);
+    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 1);
   });
 
-  for (const route of allRoutes) {
-    it(`${route.id}: nodejs24.x on arm64, traced, sized, with its own log group`, () => {
-      const p = res(functionId(route)).Properties;
+  for (const route of [...allRoutes, syntheticNotifyRoute]) {
+    it(`${route.id}: nodejs24.x on arm64, traced, sized (${route.memoryMb ?? DEFAULT_MEMORY_MB} MB), with its own log group`, () => {
+      const s = route === syntheticNotifyRoute ? opts : main;
+      const p = res(s, functionId(s, route)).Properties;
       assert.equal(p.Runtime, 'nodejs24.x');
       assert.deepEqual(p.Architectures, ['arm64']);
       assert.deepEqual(p.TracingConfig, { Mode: 'Active' });
@@ -190,76 +270,100 @@ describe('functions', () => {
       assert.equal(p.Timeout, route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
       assert.equal(p.Handler, 'index.handler');
       assert.equal(p.Environment.Variables.NODE_OPTIONS, '--enable-source-maps');
-      assert.equal(p.Environment.Variables.NEXCHAT_STAGE, 'dev');
-      const logGroup = res(referencedId(p.LoggingConfig?.LogGroup) ?? '(none)');
+      assert.equal(p.Environment.Variables.NEXCHAT_STAGE, s.stack.stage);
+      const logGroup = res(s, referencedId(p.LoggingConfig?.LogGroup) ?? '(none)');
       assert.equal(logGroup.Type, 'AWS::Logs::LogGroup');
       assert.ok(logGroup.Properties.RetentionInDays > 0, 'log group has a retention period');
     });
   }
+
+  it('the synthetic route really is sized off the defaults (so the sizing check above can fail)', () => {
+    assert.notEqual(syntheticNotifyRoute.memoryMb, DEFAULT_MEMORY_MB);
+    assert.equal(res(opts, functionId(opts, syntheticNotifyRoute)).Properties.MemorySize, 512);
+  });
 });
 
 describe('gateway routes', () => {
   /** Route key -> the function logical id its integration invokes, for one API. */
-  function routesOf(api: IConstruct): Map<string, string | undefined> {
-    const apiId = logicalId(api);
+  function routesOf(s: Synth, api: IConstruct): Map<string, string | undefined> {
+    const apiId = logicalId(s, api);
     return new Map(
-      ofType('AWS::ApiGatewayV2::Route')
+      ofType(s, 'AWS::ApiGatewayV2::Route')
         .filter(([, r]) => referencedId(r.Properties.ApiId) === apiId)
         .map(([, r]) => {
-          const integration = res(referencedId(r.Properties.Target) ?? '(no target)');
+          const integration = res(s, referencedId(r.Properties.Target) ?? '(no target)');
           return [r.Properties.RouteKey as string, referencedId(integration.Properties.IntegrationUri)];
         }),
     );
   }
+  const http = (s: Synth) => s.routes.filter((r): r is HttpRoute => r.kind === 'http');
 
-  it('HTTP API: exactly the manifest routes, each invoking its own function', () => {
-    const actual = routesOf(stack.httpApi);
-    assert.deepEqual(new Map(httpRoutes.map((r) => [httpRouteKey(r), functionId(r)])), actual);
+  it('HTTP API: exactly the routes, each invoking its own function', () => {
+    for (const { name, s } of apps()) {
+      assert.deepEqual(new Map(http(s).map((r) => [httpRouteKey(r), functionId(s, r)])), routesOf(s, s.stack.httpApi), name);
+    }
   });
 
   it('WebSocket API: exactly the manifest routes, each invoking its own function, selected by body.action', () => {
-    const actual = routesOf(stack.webSocketApi);
-    assert.deepEqual(new Map(wsRoutes.map((r) => [r.routeKey, functionId(r)])), actual);
-    assert.equal(res(logicalId(stack.webSocketApi)).Properties.RouteSelectionExpression, '$request.body.action');
+    const actual = routesOf(main, main.stack.webSocketApi);
+    const expected = main.routes.flatMap((r) => (r.kind === 'ws' ? [[r.routeKey, functionId(main, r)] as const] : []));
+    assert.deepEqual(new Map(expected), actual);
+    assert.equal(res(main, logicalId(main, main.stack.webSocketApi)).Properties.RouteSelectionExpression, '$request.body.action');
     for (const key of ['$connect', '$disconnect', '$default']) assert.ok(actual.has(key), `${key} route exists`);
   });
 });
 
 describe('stages', () => {
-  const stages = () =>
+  const stages = (s: Synth) =>
     [
-      { name: 'HTTP', api: stack.httpApi, stage: res(logicalId(stack.httpStage)), keys: httpRoutes.map((r) => [httpRouteKey(r), r] as const) },
-      { name: 'WebSocket', api: stack.webSocketApi, stage: res(logicalId(stack.webSocketStage)), keys: wsRoutes.map((r) => [r.routeKey, r] as const) },
+      {
+        name: 'HTTP',
+        api: s.stack.httpApi,
+        stage: res(s, logicalId(s, s.stack.httpStage)),
+        keys: s.routes.filter((r): r is HttpRoute => r.kind === 'http').map((r) => [httpRouteKey(r), r] as const),
+      },
+      {
+        name: 'WebSocket',
+        api: s.stack.webSocketApi,
+        stage: res(s, logicalId(s, s.stack.webSocketStage)),
+        keys: s.routes.flatMap((r) => (r.kind === 'ws' ? [[r.routeKey, r] as const] : [])),
+      },
     ] as const;
 
   it('default throttle equals stageThrottle on both stages', () => {
-    for (const { name, stage } of stages()) {
+    for (const { name, stage } of stages(main)) {
       const d = stage.Properties.DefaultRouteSettings;
       assert.deepEqual({ ThrottlingRateLimit: d.ThrottlingRateLimit, ThrottlingBurstLimit: d.ThrottlingBurstLimit }, throttleSettings(stageThrottle), name);
     }
   });
 
   it("every route's throttle equals the manifest's, and routes exist before their settings", () => {
-    for (const { name, api, stage, keys } of stages()) {
-      const settings = stage.Properties.RouteSettings as Record<string, Json>;
-      assert.deepEqual(Object.keys(settings).sort(), keys.map(([k]) => k).sort(), `${name}: a setting per manifest route`);
-      const dependsOn = asArray(stage.DependsOn);
-      for (const [key, route] of keys) {
-        const s = settings[key];
-        assert.deepEqual({ ThrottlingRateLimit: s.ThrottlingRateLimit, ThrottlingBurstLimit: s.ThrottlingBurstLimit }, throttleSettings(route.throttle), `${name} ${key}`);
-        const routeId = ofType('AWS::ApiGatewayV2::Route').find(
-          ([, r]) => r.Properties.RouteKey === key && referencedId(r.Properties.ApiId) === logicalId(api),
-        )?.[0];
-        assert.ok(routeId && dependsOn.includes(routeId), `${name} stage depends on route ${key}`);
+    for (const { s } of apps()) {
+      for (const { name, api, stage, keys } of stages(s)) {
+        const settings = stage.Properties.RouteSettings as Record<string, Json>;
+        assert.deepEqual(Object.keys(settings).sort(), keys.map(([k]) => k).sort(), `${name}: a setting per route`);
+        const dependsOn = asArray(stage.DependsOn);
+        for (const [key, route] of keys) {
+          const setting = settings[key];
+          assert.deepEqual(
+            { ThrottlingRateLimit: setting.ThrottlingRateLimit, ThrottlingBurstLimit: setting.ThrottlingBurstLimit },
+            throttleSettings(route.throttle),
+            `${name} ${key}`,
+          );
+          const routeId = ofType(s, 'AWS::ApiGatewayV2::Route').find(
+            ([, r]) => r.Properties.RouteKey === key && referencedId(r.Properties.ApiId) === logicalId(s, api),
+          )?.[0];
+          assert.ok(routeId && dependsOn.includes(routeId), `${name} stage depends on route ${key}`);
+        }
       }
     }
   });
 
   it('both stages write JSON access logs to a log group with retention', () => {
-    for (const { name, stage } of stages()) {
+    for (const { name, stage } of stages(main)) {
       const settings = stage.Properties.AccessLogSettings;
       assert.ok(settings, `${name} stage has access logging`);
-      const logGroup = res(referencedId(settings.DestinationArn) ?? '(none)');
+      const logGroup = res(main, referencedId(settings.DestinationArn) ?? '(none)');
       assert.equal(logGroup.Type, 'AWS::Logs::LogGroup', name);
       assert.ok(logGroup.Properties.RetentionInDays > 0, `${name} access log retention`);
       const format = JSON.parse(settings.Format) as Record<string, string>;
@@ -272,12 +376,12 @@ describe('stages', () => {
 
 describe('tables', () => {
   it('one table per definition', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', tables.length);
+    main.template.resourceCountIs('AWS::DynamoDB::Table', tables.length);
   });
 
   for (const def of tables) {
     it(`${def.id}: on-demand, PITR, deletion protection, SSE, retained, keys/TTL/GSIs as defined`, () => {
-      const t = res(logicalId(stack.tables[def.id]));
+      const t = res(main, logicalId(main, main.stack.tables[def.id]));
       const p = t.Properties;
       assert.equal(p.BillingMode, 'PAY_PER_REQUEST');
       assert.deepEqual(p.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
@@ -307,46 +411,69 @@ describe('tables', () => {
 // ---- least privilege ------------------------------------------------------------------------------
 
 describe('least privilege', () => {
-  it('the grant checker flags wildcard and foreign resources (so the checks below can fail)', () => {
+  it('the grant checker flags wildcard resources and index wildcards, and tells tables from indexes', () => {
     const wild = dynamoAccess([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: '*' }]);
     assert.equal(wild.problems.length, 1);
+    const indexWildcard = dynamoAccess([
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }, '/index/*']] } },
+    ]);
+    assert.equal(indexWildcard.problems.length, 1, '/index/* is a wildcard, not a named index');
     const star = dynamoAccess([{ Effect: 'Allow', Action: '*', Resource: { 'Fn::GetAtt': ['UsersTable', 'Arn'] } }]);
-    assert.deepEqual([...star.tables.get('UsersTable')!], ['*']);
-    const other = dynamoAccess([
-      { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['KeysTable', 'Arn'] }, '/index/*']] } },
+    assert.deepEqual([...star.tables.get('UsersTable')!.table], ['*'], 'a bare * counts as a DynamoDB action');
+    const named = dynamoAccess([
+      { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['KeysTable', 'Arn'] }, '/index/byUser']] } },
       { Effect: 'Deny', Action: ['dynamodb:PutItem'], Resource: '*' },
     ]);
-    assert.deepEqual([...other.tables.keys()], ['KeysTable']);
-    assert.equal(other.problems.length, 0);
+    assert.equal(named.problems.length, 0);
+    assert.deepEqual([...named.tables.get('KeysTable')!.table], []);
+    assert.deepEqual([...named.tables.get('KeysTable')!.indexes.get('byUser')!], ['dynamodb:Query']);
   });
 
-  for (const route of allRoutes) {
-    it(`${route.id}: DynamoDB on exactly ${JSON.stringify(route.tables)}, nothing wider`, () => {
-      const access = dynamoAccess(roleStatements(route));
+  it('the Scan detector sees Scan behind wildcards and ignores Deny', () => {
+    for (const pattern of ['dynamodb:Scan', 'dynamodb:*', 'DynamoDB:S*', 'dynamodb:Sca?', '*']) {
+      assert.equal(allowing([{ Effect: 'Allow', Action: [pattern], Resource: '*' }], 'dynamodb:Scan').length, 1, pattern);
+    }
+    assert.equal(allowing([{ Effect: 'Allow', Action: ['dynamodb:Query', 'dynamodb:BatchGetItem'], Resource: '*' }], 'dynamodb:Scan').length, 0);
+    assert.equal(allowing([{ Effect: 'Deny', Action: ['dynamodb:Scan'], Resource: '*' }], 'dynamodb:Scan').length, 0);
+  });
+
+  it('no policy in either stack allows dynamodb:Scan', () => {
+    for (const { name, s } of apps()) assert.deepEqual(allowing(allStatements(s), 'dynamodb:Scan'), [], name);
+  });
+
+  it('no DynamoDB grant anywhere uses a wildcard resource or a wildcard index', () => {
+    for (const { name, s } of apps()) assert.deepEqual(dynamoAccess(allStatements(s)).problems, [], name);
+  });
+
+  for (const route of [...allRoutes, syntheticNotifyRoute]) {
+    const s = () => (route === syntheticNotifyRoute ? opts : main);
+
+    it(`${route.id}: DynamoDB exactly ${JSON.stringify(route.tables)}: the grant's action list on the table, Query on its own GSIs`, () => {
+      const access = dynamoAccess(roleStatements(s(), route));
       assert.deepEqual(access.problems, [], 'no DynamoDB action on a wildcard or non-table resource');
-      const byId = tableIds();
-      const granted = new Map([...access.tables].map(([id, actions]) => [byId.get(id) ?? `not a table: ${id}`, actions]));
-      const expected = Object.entries(route.tables).filter(([, g]) => g);
-      assert.deepEqual([...granted.keys()].sort(), expected.map(([t]) => t).sort());
+      const byId = tableIds(s());
+      const granted = new Map([...access.tables].map(([id, a]) => [byId.get(id) ?? `not a table: ${id}`, a]));
+      const expected = (Object.entries(route.tables) as [TableId, string | undefined][]).filter(([, g]) => g);
+      assert.deepEqual(sorted(granted.keys()), sorted(expected.map(([t]) => t)));
       for (const [tableId, grant] of expected) {
-        const actions = granted.get(tableId)!;
-        const writes = [...actions].filter((a) => !DYNAMO_READ_ACTIONS.has(a));
-        assert.ok(actions.has('dynamodb:GetItem') && actions.has('dynamodb:Query'), `${tableId}: can read`);
-        if (grant === 'readwrite') assert.ok(writes.includes('dynamodb:PutItem') && writes.includes('dynamodb:DeleteItem'), `${tableId}: can write`);
-        else assert.deepEqual(writes, [], `${tableId}: read-only`);
+        const a = granted.get(tableId)!;
+        assert.deepEqual(sorted(a.table), grant === 'readwrite' ? READWRITE_ACTIONS : READ_ACTIONS, `${tableId}: ${grant} actions on the table`);
+        const def = tables.find((t) => t.id === tableId)!;
+        assert.deepEqual(sorted(a.indexes.keys()), sorted(def.indexes.map((i) => i.name)), `${tableId}: exactly its own GSIs, by name`);
+        for (const [index, actions] of a.indexes) assert.deepEqual(sorted(actions), INDEX_ACTIONS, `${tableId}/${index}: Query only`);
       }
     });
 
     it(`${route.id}: table env vars only for granted tables`, () => {
-      const vars = Object.keys(res(functionId(route)).Properties.Environment.Variables);
+      const vars = Object.keys(envOf(s(), route));
       const tableVars = new Set(tables.map((t) => t.envVar));
       const expected = tables.filter((t) => route.tables[t.id]).map((t) => t.envVar);
-      assert.deepEqual(vars.filter((v) => tableVars.has(v)).sort(), expected.sort());
+      assert.deepEqual(sorted(vars.filter((v) => tableVars.has(v))), sorted(expected));
     });
 
-    it(`${route.id}: ManageConnections ${route.manageConnections ? 'on this stage\'s @connections only' : 'not granted'}`, () => {
-      const statements = roleStatements(route).filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('execute-api:')));
-      const vars = res(functionId(route)).Properties.Environment.Variables;
+    it(`${route.id}: ManageConnections ${route.manageConnections ? "on this stage's @connections only" : 'not granted'}`, () => {
+      const statements = roleStatements(s(), route).filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('execute-api:')));
+      const vars = envOf(s(), route);
       if (!route.manageConnections) {
         assert.deepEqual(statements, []);
         assert.equal(vars[WS_CALLBACK_URL_ENV], undefined);
@@ -356,25 +483,207 @@ describe('least privilege', () => {
       const st = statements[0];
       assert.deepEqual(asArray(st.Action), ['execute-api:ManageConnections']);
       const [resource] = asArray<Json>(st.Resource);
-      assert.equal(referencedId(resource), logicalId(stack.webSocketApi), 'scoped to our WebSocket API');
-      assert.ok(JSON.stringify(resource).endsWith(`/${stack.stage}/*/@connections/*"]]}`), 'scoped to this stage\'s @connections');
+      assert.equal(referencedId(resource), logicalId(s(), s().stack.webSocketApi), 'scoped to our WebSocket API');
+      assert.ok(JSON.stringify(resource).endsWith(`/${s().stack.stage}/*/@connections/*"]]}`), "scoped to this stage's @connections");
       assert.ok(vars[WS_CALLBACK_URL_ENV], 'WS_CALLBACK_URL is set');
     });
 
     it(`${route.id}: secrets ${route.secrets?.length ? JSON.stringify(route.secrets) : 'none'}`, () => {
-      const secretStatements = roleStatements(route).filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('secretsmanager:')));
-      const vars = res(functionId(route)).Properties.Environment.Variables;
+      const secretStatements = roleStatements(s(), route).filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('secretsmanager:')));
+      const vars = envOf(s(), route);
       for (const [id, envVar] of Object.entries(secretEnvVars)) {
         const listed = (route.secrets ?? []).includes(id as keyof typeof secretEnvVars);
         assert.equal(envVar in vars, listed, `${envVar} set iff ${id} is listed`);
       }
       assert.equal(secretStatements.length > 0, Boolean(route.secrets?.length));
+      if (route.secrets?.includes('auth')) {
+        const secretId = logicalId(s(), s().stack.secrets.auth);
+        assert.equal(referencedId(vars[secretEnvVars.auth]), secretId, 'AUTH_SECRET_ARN is the auth secret');
+        assert.ok(secretStatements.every((st) => asArray<Json>(st.Resource).every((r) => referencedId(r) === secretId)), 'read on that secret only');
+      }
+    });
+
+    it(`${route.id}: OTP sending ${route.notify ? 'from the configured address only' : 'not granted'}`, () => {
+      const statements = roleStatements(s(), route);
+      const messaging = statements.filter((st) => asArray<string>(st.Action).some((a) => /^(ses|sns|sms-voice|mobiletargeting):/i.test(a) || a === '*'));
+      const vars = envOf(s(), route);
+      if (!route.notify) {
+        assert.deepEqual(messaging, [], 'no SES / SNS actions');
+        assert.equal(vars.SES_FROM_ADDRESS, undefined);
+        return;
+      }
+      assert.equal(vars.SES_FROM_ADDRESS, FROM);
+
+      const ses = messaging.filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('ses:')));
+      assert.equal(ses.length, 1, 'one SES statement');
+      assert.equal(ses[0].Effect, 'Allow');
+      assert.deepEqual(sorted(asArray(ses[0].Action)), ['ses:SendEmail', 'ses:SendRawEmail']);
+      const [identity, ...more] = asArray<Json>(ses[0].Resource);
+      assert.equal(more.length, 0, 'one identity');
+      const parts = identity['Fn::Join'][1];
+      assert.deepEqual(
+        parts,
+        ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':identity/mail.example.com'],
+        "the From address's domain identity in this account and region",
+      );
+      assert.deepEqual(ses[0].Condition, { StringEquals: { 'ses:FromAddress': FROM } });
+
+      const sns = messaging.filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('sns:')));
+      const allow = sns.filter((st) => st.Effect === 'Allow');
+      const deny = sns.filter((st) => st.Effect === 'Deny');
+      assert.equal(allow.length, 1);
+      assert.deepEqual(asArray(allow[0].Action), ['sns:Publish']);
+      assert.deepEqual(asArray(allow[0].Resource), ['*'], 'SMS to a phone number has no ARN');
+      assert.equal(deny.length, 1, 'topics and platform endpoints are denied');
+      assert.deepEqual(asArray(deny[0].Action), ['sns:Publish']);
+      assert.deepEqual(asArray(deny[0].Resource), [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] }]);
+      assert.equal(messaging.length, 3, 'nothing else');
     });
   }
 
-  it('no DynamoDB grant anywhere in the stack uses a wildcard resource', () => {
-    const all = ofType('AWS::IAM::Policy').flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
-    assert.deepEqual(dynamoAccess(all).problems, []);
+  it('the options app has a notify route even if the manifest has none, and only notify routes send', () => {
+    for (const { name, s } of apps()) {
+      const senders = s.routes.filter((r) => allowing(roleStatements(s, r), 'ses:SendEmail').length > 0).map((r) => r.id);
+      assert.deepEqual(sorted(senders), sorted(s.routes.filter((r) => r.notify).map((r) => r.id)), name);
+      const publishers = s.routes.filter((r) => allowing(roleStatements(s, r), 'sns:Publish').length > 0).map((r) => r.id);
+      assert.deepEqual(sorted(publishers), sorted(senders), name);
+    }
+    assert.ok(opts.routes.some((r) => r.notify));
+  });
+
+  it('sesIdentityArn replaces the derived identity ARN', () => {
+    const arn = 'arn:aws:ses:eu-west-1:123456789012:identity/example.org';
+    const built = buildApp({ sesIdentityArn: arn }, [syntheticNotifyRoute]);
+    const policies = Template.fromStack(built.stack).findResources('AWS::IAM::Policy');
+    const ses = Object.values(policies).flatMap((p: Json) => allowing(p.Properties.PolicyDocument.Statement, 'ses:SendEmail'));
+    assert.equal(ses.length, 1);
+    assert.deepEqual(asArray(ses[0].Resource), [arn]);
+    assert.deepEqual(ses[0].Condition, { StringEquals: { 'ses:FromAddress': FROM } });
+  });
+
+  it('a notify route without sesFromAddress fails synth, naming the route and the context key', () => {
+    assert.throws(() => buildApp({ sesFromAddress: undefined }, [syntheticNotifyRoute]), /route TestSendOtp sends OTP messages.*"sesFromAddress"/);
+  });
+
+  it('customer managed table keys are granted as grantReadData/grantReadWriteData would: decrypt to read, encrypt too to write', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'CmkProbe');
+    const key = new Key(stack, 'Key', { enableKeyRotation: true });
+    const cmkTables = Object.fromEntries(
+      tables.map((t) => [
+        t.id,
+        new Table(stack, `${t.id}Table`, {
+          partitionKey: { name: 'pk', type: AttributeType.STRING },
+          encryption: TableEncryption.CUSTOMER_MANAGED,
+          encryptionKey: key,
+        }),
+      ]),
+    ) as Record<TableId, Table>;
+    // Only tables and settings are used by routes without secrets or manageConnections.
+    const resources = { tables: cmkTables, secrets: {}, webSocketStage: undefined, settings: { otpRequiredFor: 'register' } } as unknown as RouteResources;
+    const reader = new RouteFunction(stack, 'Reader', { ...resources, stage: 'dev', route: { ...syntheticNotifyRoute, id: 'Reader', notify: false, tables: { keys: 'read' } } });
+    const writer = new RouteFunction(stack, 'Writer', { ...resources, stage: 'dev', route: { ...syntheticNotifyRoute, id: 'Writer', notify: false, tables: { keys: 'readwrite' } } });
+    const template = Template.fromStack(stack).toJSON();
+    const keyId = stack.getLogicalId(key.node.defaultChild as CfnElement);
+    const kmsActions = (fn: RouteFunction) => {
+      const roleId = stack.getLogicalId(fn.role.node.defaultChild as CfnElement);
+      return new Set(
+        Object.values(template.Resources as Record<string, CfnJson>)
+          .filter((r) => r.Type === 'AWS::IAM::Policy' && asArray<Json>(r.Properties.Roles).some((x) => referencedId(x) === roleId))
+          .flatMap((r) => asArray<Json>(r.Properties.PolicyDocument.Statement))
+          .filter((st) => asArray<Json>(st.Resource).some((x) => referencedId(x) === keyId))
+          .flatMap((st) => asArray<string>(st.Action)),
+      );
+    };
+    assert.deepEqual(sorted(kmsActions(reader)), ['kms:Decrypt']);
+    const writes = kmsActions(writer);
+    assert.ok(writes.has('kms:Decrypt') && writes.has('kms:Encrypt') && writes.has('kms:GenerateDataKey*'), [...writes].join(','));
+  });
+});
+
+// ---- deployment settings from context -------------------------------------------------------------------
+
+describe('deployment settings', () => {
+  const settingsFor = (context: Record<string, unknown>) => readDeploymentSettings(new App({ context }).node);
+
+  it('OTP_REQUIRED_FOR defaults to "register" on every function; JWT_ISSUER is left to the code default', () => {
+    for (const route of allRoutes) {
+      const vars = envOf(main, route);
+      assert.equal(vars.OTP_REQUIRED_FOR, 'register', route.id);
+      assert.equal(vars.JWT_ISSUER, undefined, route.id);
+    }
+  });
+
+  it('otpRequiredFor and jwtIssuer from context reach every function (flow list normalized)', () => {
+    for (const route of opts.routes) {
+      const vars = envOf(opts, route);
+      assert.equal(vars.OTP_REQUIRED_FOR, 'register,login', route.id);
+      assert.equal(vars.JWT_ISSUER, 'https://chat.example.com', route.id);
+    }
+  });
+
+  it('otpRequiredFor accepts none, register, login and both (either order)', () => {
+    const cases: [string, string][] = [
+      ['none', 'none'],
+      ['register', 'register'],
+      ['login', 'login'],
+      ['register,login', 'register,login'],
+      ['login,register', 'register,login'],
+      [' register , login ', 'register,login'],
+    ];
+    for (const [value, expected] of cases) assert.equal(settingsFor({ otpRequiredFor: value }).otpRequiredFor, expected, value);
+    assert.equal(settingsFor({}).otpRequiredFor, 'register');
+  });
+
+  it('an invalid otpRequiredFor fails synth with a message naming the key and the allowed values', () => {
+    for (const value of ['sometimes', '', 'register,register', 'none,login', 'Register', 'register;login', true, 3]) {
+      assert.throws(() => settingsFor({ otpRequiredFor: value }), /context "otpRequiredFor" must be one of "none", "register", "login", "register,login"/, String(value));
+    }
+    assert.throws(() => buildApp({ otpRequiredFor: 'always' }), /context "otpRequiredFor"/, 'the real app refuses it too');
+  });
+
+  it('jwtIssuer, sesFromAddress and sesIdentityArn are validated', () => {
+    assert.throws(() => settingsFor({ jwtIssuer: '' }), /context "jwtIssuer"/);
+    assert.throws(() => settingsFor({ jwtIssuer: 'has spaces' }), /context "jwtIssuer"/);
+    assert.throws(() => settingsFor({ sesFromAddress: 'NexChat <no-reply@example.com>' }), /context "sesFromAddress" must be a bare email address/);
+    assert.throws(() => settingsFor({ sesFromAddress: 'no-reply@localhost' }), /context "sesFromAddress"/);
+    assert.throws(() => settingsFor({ sesFromAddress: FROM, sesIdentityArn: 'arn:aws:ses:eu-west-1:123456789012:identity/*' }), /context "sesIdentityArn"/);
+    assert.throws(() => settingsFor({ sesIdentityArn: 'arn:aws:ses:eu-west-1:123456789012:identity/example.org' }), /"sesFromAddress" is not/);
+    assert.deepEqual(settingsFor({ sesFromAddress: FROM }).notify, { sesFromAddress: FROM });
+  });
+});
+
+// ---- API Gateway account role ---------------------------------------------------------------------------
+
+describe('API Gateway account CloudWatch role (opt-in)', () => {
+  it('absent by default', () => {
+    main.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const apigwRoles = ofType(main, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'));
+    assert.deepEqual(apigwRoles, []);
+  });
+
+  it('apiGatewayAccountRole=true: one retained account setting, its role, and the WebSocket stage waits for it', () => {
+    const accounts = ofType(opts, 'AWS::ApiGateway::Account');
+    assert.equal(accounts.length, 1);
+    const [accountId, account] = accounts[0]!;
+    assert.equal(account.DeletionPolicy, 'Retain', 'other stages in the account keep their logging if this stack goes');
+    const role = res(opts, referencedId(account.Properties.CloudWatchRoleArn) ?? '(none)');
+    assert.equal(role.Type, 'AWS::IAM::Role');
+    assert.equal(role.DeletionPolicy, 'Retain');
+    assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement, [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } },
+    ]);
+    assert.deepEqual(role.Properties.ManagedPolicyArns, [
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] },
+    ]);
+    assert.equal(role.Properties.Policies, undefined, 'the managed policy only');
+    assert.ok(asArray(res(opts, logicalId(opts, opts.stack.webSocketStage)).DependsOn).includes(accountId));
+  });
+
+  it('the flag takes true/false only', () => {
+    assert.equal(buildApp({ apiGatewayAccountRole: false }).stack.apiGatewayAccount, undefined);
+    assert.ok(buildApp({ apiGatewayAccountRole: true }).stack.apiGatewayAccount);
+    assert.throws(() => buildApp({ apiGatewayAccountRole: 'yes' }), /context "apiGatewayAccountRole" must be true or false/);
   });
 });
 
@@ -389,14 +698,16 @@ describe('stage isolation', () => {
       'AWS::IAM::Role': 'RoleName',
       'AWS::SecretsManager::Secret': 'Name',
     };
-    for (const [id, r] of Object.entries(resources)) {
-      const prop = nameProps[r.Type];
-      if (prop) assert.equal(r.Properties?.[prop], undefined, `${id} has no ${prop}`);
+    for (const { s } of apps()) {
+      for (const [id, r] of Object.entries(s.resources)) {
+        const prop = nameProps[r.Type];
+        if (prop) assert.equal(r.Properties?.[prop], undefined, `${id} has no ${prop}`);
+      }
     }
   });
 
   it('the auth secret is generated, never a value in the template', () => {
-    const secrets = ofType('AWS::SecretsManager::Secret');
+    const secrets = ofType(main, 'AWS::SecretsManager::Secret');
     assert.equal(secrets.length, 1);
     const [, secret] = secrets[0]!;
     assert.ok(secret.Properties.GenerateSecretString, 'generated by Secrets Manager');
@@ -404,9 +715,8 @@ describe('stage isolation', () => {
   });
 
   it('another stage synthesizes as its own stack with its own WebSocket stage', () => {
-    const prod = buildApp({ stage: 'prod' });
-    assert.equal(prod.stack.stackName, 'NexChat-prod');
-    const stage = Template.fromStack(prod.stack).findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: 'prod' } });
+    assert.equal(opts.stack.stackName, 'NexChat-opts');
+    const stage = opts.template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: 'opts' } });
     assert.equal(Object.keys(stage).length, 1);
     assert.throws(() => buildApp({ stage: 'Prod Stage' }), /context "stage" must match/);
   });
@@ -421,11 +731,11 @@ interface Finding {
 }
 
 /** What the nag packs report when every acknowledgement is ignored: the raw findings. */
-function rawNagFindings(): Finding[] {
+function rawNagFindings(build: () => NexChatApp): Finding[] {
   const acknowledge = Validations.prototype.acknowledge;
   Validations.prototype.acknowledge = () => undefined;
   try {
-    const { app } = buildApp();
+    const { app } = build();
     return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
       pack.validateScope(app).violations.flatMap((v) =>
         v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '?', severity: v.severity ?? 'error' })),
@@ -452,9 +762,11 @@ function acknowledgements(root: IConstruct): Acknowledgement[] {
 }
 
 describe('cdk-nag (AwsSolutions + Serverless)', () => {
-  it('synthesis reports zero unsuppressed errors (and, today, zero warnings)', () => {
-    assert.deepEqual(violationLines(validationReport, ['error', 'fatal']), []);
-    assert.deepEqual(violationLines(validationReport, ['warning']), []);
+  it('synthesis reports zero unsuppressed errors (and, today, zero warnings), with and without the options', () => {
+    for (const { name, s } of apps()) {
+      assert.deepEqual(violationLines(s.report, ['error', 'fatal']), [], name);
+      assert.deepEqual(violationLines(s.report, ['warning']), [], name);
+    }
   });
 
   it('the packs are wired in: a non-compliant resource fails synthesis', () => {
@@ -475,23 +787,30 @@ describe('cdk-nag (AwsSolutions + Serverless)', () => {
     assert.match(report, /Serverless-SQSRedrivePolicy/);
   });
 
-  it('every acknowledgement names one resource, one rule and a reason, and matches a real finding', () => {
-    const raw = rawNagFindings();
-    const acks = acknowledgements(built.app);
-    assert.ok(acks.length > 0);
-    for (const ack of acks) {
-      const where = `${ack.rule} @ ${ack.construct.node.path}`;
-      assert.ok(CfnResource.isCfnResource(ack.construct), `${where}: acknowledged on one CloudFormation resource`);
-      assert.match(ack.rule, /^(AwsSolutions|Serverless)-[A-Za-z0-9]+(\[.+\])?$/, `${where}: one rule id`);
-      assert.ok(ack.reason.length >= 40, `${where}: has a reason`);
-      assert.ok(
-        raw.some((f) => f.rule === ack.rule && f.path === ack.construct.node.path),
-        `${where}: suppresses a real finding (not stale)`,
+  const cases = [
+    { name: 'manifest app', s: () => main, build: () => buildApp() },
+    { name: 'options app', s: () => opts, build: () => buildApp(optionsContext, opts.routes) },
+  ];
+  for (const { name, s, build } of cases) {
+    it(`${name}: every acknowledgement names one resource, one rule and a reason, and matches a real finding`, () => {
+      const raw = rawNagFindings(build);
+      const acks = acknowledgements(s().built.app);
+      assert.ok(acks.length > 0);
+      for (const ack of acks) {
+        const where = `${ack.rule} @ ${ack.construct.node.path}`;
+        assert.ok(CfnResource.isCfnResource(ack.construct), `${where}: acknowledged on one CloudFormation resource`);
+        assert.match(ack.rule, /^(AwsSolutions|Serverless)-[A-Za-z0-9]+(\[.+\])?$/, `${where}: one rule id`);
+        assert.ok(ack.reason.length >= 40, `${where}: has a reason`);
+        assert.ok(
+          raw.some((f) => f.rule === ack.rule && f.path === ack.construct.node.path),
+          `${where}: suppresses a real finding (not stale)`,
+        );
+        assert.doesNotMatch(ack.rule, /\/index\//, `${where}: GSIs are granted by name, never acknowledged as a wildcard`);
+      }
+      const unacknowledged = raw.filter(
+        (f) => f.severity === 'error' && !acks.some((a) => a.rule === f.rule && a.construct.node.path === f.path),
       );
-    }
-    const unacknowledged = raw.filter(
-      (f) => f.severity === 'error' && !acks.some((a) => a.rule === f.rule && a.construct.node.path === f.path),
-    );
-    assert.deepEqual(unacknowledged, []);
-  });
+      assert.deepEqual(unacknowledged, []);
+    });
+  }
 });

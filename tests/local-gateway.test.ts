@@ -13,7 +13,7 @@ let management: ApiGatewayManagementApiClient;
 let doc: typeof import('../functions/adapters/dynamo.ts').doc;
 
 before(async () => {
-  rt = await startTestRuntime();
+  rt = await startTestRuntime({}, { throttleScale: 1 }); // this file tests the manifest's real throttles
   management = new ApiGatewayManagementApiClient({ endpoint: rt.wsUrl.replace(/^ws/, 'http'), region: 'us-east-1' });
   ({ doc } = await import('../functions/adapters/dynamo.ts'));
 });

@@ -18,7 +18,67 @@ const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   WS_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(128 * 1024),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+
+  // ---- identity ----
+  /** Secrets Manager secret holding { kid, master } (AWS). */
+  AUTH_SECRET_ARN: z.string().optional(),
+  /** Dev secrets file written by the laptop runtime; refused inside Lambda. */
+  NEXCHAT_DEV_SECRETS_FILE: z.string().optional(),
+  /** Dev outbox for OTP messages (laptop); refused inside Lambda. */
+  NEXCHAT_OUTBOX_FILE: z.string().optional(),
+  JWT_ISSUER: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(15 * 60),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(3600).default(30 * 24 * 3600),
+  /** scrypt cost; tests lower it, deployments keep 2^17 (see tests/identity-unit.test.ts). */
+  PASSWORD_SCRYPT_LOG2N: z.coerce.number().int().min(10).max(20).default(17),
+  /** Which flows need an OTP code: comma list of register, login; or "none". */
+  OTP_REQUIRED_FOR: z
+    .string()
+    .default('register')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none'))
+    .pipe(z.array(z.enum(['register', 'login']))),
+  OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  OTP_RESEND_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  SES_FROM_ADDRESS: z.string().default('no-reply@nexchat.invalid'),
+  /** JSON object overriding entries of the rate-limit table, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
+  RATE_LIMITS: z.string().optional(),
 });
+
+const ratePolicy = z.strictObject({ limit: z.number().int().positive(), windowSeconds: z.number().int().positive() });
+export type RatePolicy = z.infer<typeof ratePolicy>;
+
+/**
+ * Per-client limits, counted in DynamoDB with atomic conditional updates (fixed windows).
+ * Anchors: Synapse rc_login (5 per ~5 min per address and per account), Signal registration
+ * (6 per 30 s), ASVS 5 (at most 100 failed logins per hour per account: 5 per 5 min caps it at 60).
+ */
+export const defaultRateLimits = {
+  /** login attempts (any outcome) per client IP */
+  loginIp: { limit: 5, windowSeconds: 300 },
+  /** login attempts (any outcome) per account identifier, known or not */
+  loginAccount: { limit: 5, windowSeconds: 300 },
+  /** registration attempts per client IP */
+  registerIp: { limit: 6, windowSeconds: 30 },
+  /** OTP codes requested per destination (email address or phone number) */
+  otpRequestDestination: { limit: 3, windowSeconds: 900 },
+  /** OTP codes requested per client IP */
+  otpRequestIp: { limit: 10, windowSeconds: 3600 },
+  /** OTP code submissions per client IP (each challenge also dies after OTP_MAX_ATTEMPTS wrong codes) */
+  otpVerifyIp: { limit: 30, windowSeconds: 600 },
+  /** token refreshes per client IP */
+  refreshIp: { limit: 60, windowSeconds: 300 },
+  /** password changes per account */
+  passwordAccount: { limit: 5, windowSeconds: 3600 },
+} satisfies Record<string, RatePolicy>;
+export type RateLimitName = keyof typeof defaultRateLimits;
+
+function rateLimits(json: string | undefined): Record<RateLimitName, RatePolicy> {
+  if (!json) return { ...defaultRateLimits };
+  const names = Object.keys(defaultRateLimits) as [RateLimitName, ...RateLimitName[]];
+  const overrides = z.partialRecord(z.enum(names), ratePolicy).parse(JSON.parse(json));
+  return { ...defaultRateLimits, ...overrides };
+}
 
 export type Config = ReturnType<typeof loadConfig>;
 
@@ -41,14 +101,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,
       healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     },
+    secrets: { arn: e.AUTH_SECRET_ARN, devFile: e.NEXCHAT_DEV_SECRETS_FILE },
+    outboxFile: e.NEXCHAT_OUTBOX_FILE,
+    tokens: {
+      issuer: e.JWT_ISSUER ?? `https://nexchat/${e.NEXCHAT_STAGE}`,
+      accessAudience: 'nexchat-api',
+      refreshAudience: 'nexchat-refresh',
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    /** scrypt N=2^17, r=8, p=1 (OWASP), 32-byte salt, 64-byte key; maxmem sized for N. */
+    password: { log2N: e.PASSWORD_SCRYPT_LOG2N, r: 8, p: 1, saltBytes: 32, keyBytes: 64, minLength: 8, maxLength: 128 },
+    otp: {
+      requiredFor: { register: e.OTP_REQUIRED_FOR.includes('register'), login: e.OTP_REQUIRED_FOR.includes('login') },
+      ttlSeconds: e.OTP_TTL_SECONDS,
+      maxAttempts: e.OTP_MAX_ATTEMPTS,
+      resendSeconds: e.OTP_RESEND_SECONDS,
+      sesFromAddress: e.SES_FROM_ADDRESS,
+    },
+    rateLimits: rateLimits(e.RATE_LIMITS),
   };
   assertNotLocalInLambda(config);
   return config;
 }
 
 /** Local-only settings (dev secrets, outbox, a custom DynamoDB endpoint) must never run in AWS. */
-export function assertNotLocalInLambda(c: { inLambda: boolean; local: boolean; dynamodbEndpoint?: string | undefined }): void {
+export function assertNotLocalInLambda(c: {
+  inLambda: boolean;
+  local: boolean;
+  dynamodbEndpoint?: string | undefined;
+  secrets?: { devFile?: string | undefined };
+  outboxFile?: string | undefined;
+}): void {
   if (!c.inLambda) return;
+  if (c.secrets?.devFile) throw new Error('NEXCHAT_DEV_SECRETS_FILE is set inside Lambda: refusing dev secrets');
+  if (c.outboxFile) throw new Error('NEXCHAT_OUTBOX_FILE is set inside Lambda: refusing the dev outbox');
   if (c.local) throw new Error('NEXCHAT_LOCAL is set inside Lambda: refusing local-only settings');
   if (c.dynamodbEndpoint) throw new Error('DYNAMODB_ENDPOINT is set inside Lambda: refusing a local endpoint');
 }

@@ -6,7 +6,9 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { config } from '#core/config.ts';
-import { BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType, errorBody } from '#core/errors.ts';
+import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType, errorBody } from '#core/errors.ts';
+import { authenticate, type AuthContext } from '#core/authn.ts';
+import { authDeps } from '#adapters/identity.ts';
 import type { HttpRoute } from '#lib/routes.ts';
 import { mapError, validate } from './common.ts';
 import { logger } from './logger.ts';
@@ -21,6 +23,8 @@ export interface HttpRequest<R extends HttpRoute> {
   readonly context: Context;
   /** From the gateway's request context: a client cannot forge it with a header. */
   readonly sourceIp: string;
+  /** The verified caller on `user` and `admin` routes. */
+  readonly auth: R['access'] extends 'public' ? undefined : AuthContext;
 }
 
 export interface HttpResult {
@@ -74,6 +78,7 @@ function readBody(event: Event, route: HttpRoute): unknown {
     if (size > 0) throw new BadRequest('This route takes no request body', 'unexpected_body');
     return undefined;
   }
+  if (size === 0 && route.input.body.safeParse(undefined).success) return undefined;
   if (size > config.limits.maxBodyBytes) throw new PayloadTooLarge(config.limits.maxBodyBytes);
   const contentType = event.headers?.['content-type'] ?? '';
   if (!jsonContentType.test(contentType)) throw new UnsupportedMediaType();
@@ -130,15 +135,20 @@ export function httpHandler<R extends HttpRoute>(route: R, impl: (req: HttpReque
     .use(apiHeaders)
     .use({ onError: async (request) => void (request.response = errorResponse(request, route)) })
     .handler(async (event, context) => {
-      if (route.access !== 'public') throw new Unauthorized();
+      let auth: AuthContext | undefined;
+      if (route.access !== 'public') {
+        auth = await authenticate(authDeps, event.headers?.authorization);
+        if (route.access === 'admin' && auth.role !== 'admin') throw new Forbidden('Administrators only', 'admin_only');
+      }
       const body = readBody(event, route);
       const req = {
-        body: route.input.body ? validate(route.input.body, body, 'body') : undefined,
+        body: route.input.body && body !== undefined ? validate(route.input.body, body, 'body') : undefined,
         query: validate(route.input.query ?? emptyObject, event.queryStringParameters ?? {}, 'query'),
         path: validate(route.input.path ?? emptyObject, event.pathParameters ?? {}, 'path'),
         event,
         context,
         sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
+        auth,
       } as HttpRequest<R>;
       const response = toResult(await impl(req));
       if (config.local) assertOutput(route, response);

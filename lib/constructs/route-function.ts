@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -29,11 +29,68 @@ export const secretEnvVars: Readonly<Record<SecretId, string>> = { auth: 'AUTH_S
 /** Env var with the WebSocket stage's callback URL, set for routes with manageConnections. */
 export const WS_CALLBACK_URL_ENV = 'WS_CALLBACK_URL';
 
+/** Env vars carrying the per-deployment settings (functions/core/config.ts parses them). */
+export const OTP_REQUIRED_FOR_ENV = 'OTP_REQUIRED_FOR';
+export const JWT_ISSUER_ENV = 'JWT_ISSUER';
+export const SES_FROM_ADDRESS_ENV = 'SES_FROM_ADDRESS';
+
+/**
+ * DynamoDB data-plane actions per grant level. Never Scan: fan-out and lookups go by Query on a
+ * key or GSI (house style 7), so a function that tries to Scan is refused by IAM.
+ * Transactions need no actions of their own: TransactWriteItems and TransactGetItems are
+ * authorized per item against PutItem, UpdateItem, DeleteItem, GetItem and ConditionCheckItem
+ * ("Using IAM with DynamoDB transactions", DynamoDB developer guide; the service authorization
+ * reference lists no dynamodb:Transact* action).
+ */
+export const DYNAMO_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+] as const;
+export const DYNAMO_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+export const dynamoActions: Readonly<Record<Grant, readonly string[]>> = {
+  read: DYNAMO_READ_ACTIONS,
+  readwrite: [...DYNAMO_READ_ACTIONS, ...DYNAMO_WRITE_ACTIONS],
+};
+/** On a GSI the only data-plane read besides Scan is Query; item and write actions name the table. */
+export const DYNAMO_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+
+/** Actions of the OTP senders (routes with notify: true). */
+export const SES_SEND_ACTIONS = ['ses:SendEmail', 'ses:SendRawEmail'] as const;
+export const SNS_PUBLISH_ACTION = 'sns:Publish';
+
+/** Which sign-in flows ask for an OTP code; the values functions/core/config.ts accepts. */
+export const OTP_REQUIRED_FOR_VALUES = ['none', 'register', 'login', 'register,login'] as const;
+export type OtpRequiredFor = (typeof OTP_REQUIRED_FOR_VALUES)[number];
+
+/** Where OTP email comes from. Required as soon as one route has notify: true. */
+export interface NotifySettings {
+  /** From address of OTP email: env SES_FROM_ADDRESS, and the ses:FromAddress the grant allows. */
+  readonly sesFromAddress: string;
+  /** SES identity to send as. Default: the from address's domain identity in this stack's account and region. */
+  readonly sesIdentityArn?: string;
+}
+
+/** Per-deployment settings, read from CDK context and validated by bin/nexchat.ts. */
+export interface DeploymentSettings {
+  readonly otpRequiredFor: OtpRequiredFor;
+  readonly jwtIssuer?: string;
+  readonly notify?: NotifySettings;
+}
+
 /** Everything a route may be granted; which parts it actually gets is the manifest's call. */
 export interface RouteResources {
   readonly tables: Readonly<Record<TableId, ITable>>;
   readonly secrets: Readonly<Record<SecretId, ISecret>>;
   readonly webSocketStage: WebSocketStage;
+  readonly settings: DeploymentSettings;
 }
 
 export interface RouteFunctionProps extends RouteResources {
@@ -80,6 +137,8 @@ export class RouteFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         NEXCHAT_STAGE: props.stage,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        [OTP_REQUIRED_FOR_ENV]: props.settings.otpRequiredFor,
+        ...(props.settings.jwtIssuer ? { [JWT_ISSUER_ENV]: props.settings.jwtIssuer } : {}),
       },
     });
 
@@ -104,24 +163,32 @@ export function describeRoute(route: Route): string {
 
 /**
  * The least-privilege grant helper: data-plane access to exactly the tables the manifest lists
- * (read or read-write), read access to the listed secrets, ManageConnections on this stage's
- * @connections only when asked. The matching env vars are set for granted resources only, so
- * code that reaches for anything else fails at once ("X_TABLE is not set").
+ * (read or read-write, never Scan) and Query on their own GSIs, read access to the listed
+ * secrets, ManageConnections on this stage's @connections only when asked, OTP sending only for
+ * notify routes. The matching env vars are set for granted resources only, so code that reaches
+ * for anything else fails at once ("X_TABLE is not set").
  */
 export function grantRouteAccess(fn: NodejsFunction, role: Role, route: Route, resources: RouteResources): void {
   for (const [id, grant] of Object.entries(route.tables) as [TableId, Grant | undefined][]) {
     if (!grant) continue;
     const def = tableDefinition(id);
     const table = resources.tables[id];
-    if (grant === 'readwrite') table.grantReadWriteData(role);
-    else table.grantReadData(role);
-    fn.addEnvironment(def.envVar, table.tableName);
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: [...dynamoActions[grant]], resources: [table.tableArn] }));
     if (def.indexes.length > 0) {
-      Validations.of(rolePolicy(role)).acknowledge({
-        id: wildcardFinding(role, `${table.tableArn}/index/*`),
-        reason: `Queries the ${id} table's own GSIs (${def.indexes.map((i) => i.name).join(', ')}); the grant names this table, /index/* covers only its indexes.`,
-      });
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [...DYNAMO_INDEX_ACTIONS],
+          resources: def.indexes.map((index) => `${table.tableArn}/index/${index.name}`),
+        }),
+      );
     }
+    // Tables use the AWS managed key today (no key grant needed); a customer managed key
+    // would need key use too, as grantReadData/grantReadWriteData would have given.
+    if (table.encryptionKey) {
+      if (grant === 'readwrite') table.encryptionKey.grantEncryptDecrypt(role);
+      else table.encryptionKey.grantDecrypt(role);
+    }
+    fn.addEnvironment(def.envVar, table.tableName);
   }
 
   for (const id of route.secrets ?? []) {
@@ -145,6 +212,61 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, route: Route, r
       reason: 'Connection ids are only known at run time; the grant is limited to this API stage\'s @connections (POST/GET/DELETE).',
     });
   }
+
+  if (route.notify) grantNotify(fn, role, route, resources.settings.notify);
+}
+
+/**
+ * OTP delivery. Email: SendEmail/SendRawEmail on one SES identity, and only from the configured
+ * address. SMS: sns:Publish to a phone number has no resource ARN (IAM evaluates the number
+ * itself) and Publish has no condition key for the destination (sns:Protocol and sns:Endpoint
+ * apply to Subscribe only), so it needs Resource "*". That lives in its own policy, with an
+ * explicit Deny on every SNS ARN (topics, platform endpoints), leaving only direct SMS.
+ */
+function grantNotify(fn: NodejsFunction, role: Role, route: Route, notify: NotifySettings | undefined): void {
+  if (!notify) {
+    throw new Error(
+      `route ${route.id} sends OTP messages (notify: true), so the deployment needs a From address: ` +
+        'set context "sesFromAddress", e.g. `cdk deploy -c sesFromAddress=no-reply@example.com` (or `npm run synth -- -c ...`)',
+    );
+  }
+  const stack = Stack.of(role);
+  const identityArn =
+    notify.sesIdentityArn ??
+    stack.formatArn({ service: 'ses', resource: 'identity', resourceName: emailDomain(notify.sesFromAddress), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: [...SES_SEND_ACTIONS],
+      resources: [identityArn],
+      conditions: { StringEquals: { 'ses:FromAddress': notify.sesFromAddress } },
+    }),
+  );
+  fn.addEnvironment(SES_FROM_ADDRESS_ENV, notify.sesFromAddress);
+
+  const sms = new Policy(role, 'SmsPolicy', {
+    roles: [role],
+    statements: [
+      new PolicyStatement({ sid: 'PublishSms', actions: [SNS_PUBLISH_ACTION], resources: ['*'] }),
+      new PolicyStatement({
+        sid: 'NoTopicsOrEndpoints',
+        effect: Effect.DENY,
+        actions: [SNS_PUBLISH_ACTION],
+        resources: [`arn:${stack.partition}:sns:*:*:*`],
+      }),
+    ],
+  });
+  // Separate from the DefaultPolicy the function already waits for: no first call before SMS is allowed.
+  fn.node.addDependency(sms);
+  Validations.of(sms.node.defaultChild!).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'OTP by SMS: sns:Publish to a phone number has no resource ARN and no destination condition key; the Deny in this policy removes every topic and platform endpoint, leaving direct SMS only.',
+  });
+}
+
+/** "no-reply@example.com" -> "example.com" (bin/nexchat.ts has validated the address). */
+function emailDomain(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
 }
 
 /** The CloudFormation policy holding a role's grants (the role's DefaultPolicy, made by the first grant). */

@@ -8,8 +8,21 @@ import { startRuntime, type Runtime } from '../../local/runtime.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
-export async function startTestRuntime(): Promise<Runtime> {
+/** Generous limits for tests that are not about rate limiting, and a cheap scrypt (cost asserted elsewhere). */
+export const testEnv = {
+  PASSWORD_SCRYPT_LOG2N: '12',
+  RATE_LIMITS: JSON.stringify(
+    Object.fromEntries(
+      ['loginIp', 'loginAccount', 'registerIp', 'otpRequestDestination', 'otpRequestIp', 'otpVerifyIp', 'refreshIp', 'passwordAccount'].map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
+    ),
+  ),
+  OTP_RESEND_SECONDS: '0',
+};
+
+export async function startTestRuntime(env: Record<string, string> = {}, options: { throttleScale?: number } = {}): Promise<Runtime> {
   return startRuntime({
+    throttleScale: options.throttleScale ?? 100,
+    env: { ...testEnv, ...env },
     inMemory: true,
     httpPort: 0,
     wsPort: 0,

@@ -1,0 +1,104 @@
+// Users table: the profile (USER#id / PROFILE) and one uniqueness claim per email or phone
+// (EMAIL#x / CLAIM, PHONE#x / CLAIM), written and deleted in one transaction with the profile.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Conflict, NotFound } from '#core/errors.ts';
+import type { UserRecord, UsersPort } from '#core/identity-ports.ts';
+import { doc, tableName } from './dynamo.ts';
+
+const profileKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' });
+const claimKey = (kind: 'email' | 'phone', value: string) => ({ pk: `${kind.toUpperCase()}#${value}`, sk: 'CLAIM' });
+
+function claims(user: Pick<UserRecord, 'email' | 'phone'>) {
+  return [...(user.email ? [claimKey('email', user.email)] : []), ...(user.phone ? [claimKey('phone', user.phone)] : [])];
+}
+
+function toRecord(item: Record<string, unknown> | undefined): UserRecord | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest as unknown as UserRecord;
+}
+
+/** Display-name index entry, used by people search (prefix on the lower-cased name). */
+function nameIndex(displayName: string) {
+  return { gsi1pk: 'NAME', gsi1sk: displayName.toLowerCase() };
+}
+
+export const users: UsersPort = {
+  async create(user) {
+    const TableName = tableName('users');
+    try {
+      await doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName,
+                Item: { ...profileKey(user.userId), ...nameIndex(user.displayName), ...user },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...claims(user).map((key) => ({
+              Put: { TableName, Item: { ...key, userId: user.userId }, ConditionExpression: 'attribute_not_exists(pk)' },
+            })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw new Conflict('An account with this email or phone already exists', 'identifier_taken');
+      throw error;
+    }
+  },
+
+  async get(userId) {
+    const out = await doc.send(new GetCommand({ TableName: tableName('users'), Key: profileKey(userId), ConsistentRead: true }));
+    return toRecord(out.Item);
+  },
+
+  async findIdByIdentifier(kind, value) {
+    const out = await doc.send(new GetCommand({ TableName: tableName('users'), Key: claimKey(kind, value), ConsistentRead: true }));
+    return out.Item?.userId as string | undefined;
+  },
+
+  async update(userId, changes) {
+    const entries = Object.entries({ ...changes, ...(changes.displayName ? nameIndex(changes.displayName) : {}), updatedAt: new Date().toISOString() });
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    entries.forEach(([k, v], i) => {
+      names[`#k${i}`] = k;
+      if (v === undefined) removes.push(`#k${i}`);
+      else {
+        values[`:v${i}`] = v;
+        sets.push(`#k${i} = :v${i}`);
+      }
+    });
+    try {
+      const out = await doc.send(
+        new UpdateCommand({
+          TableName: tableName('users'),
+          Key: profileKey(userId),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(out.Attributes)!;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') throw new NotFound('User not found', 'user_not_found');
+      throw error;
+    }
+  },
+
+  async delete(user) {
+    const TableName = tableName('users');
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [profileKey(user.userId), ...claims(user)].map((Key) => ({ Delete: { TableName, Key } })),
+      }),
+    );
+  },
+};

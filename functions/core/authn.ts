@@ -1,0 +1,53 @@
+// The per-request token check shared by every signed-in route, kept apart from the identity flows
+// so routes that only authenticate do not bundle password hashing or OTP code.
+import type { Config } from './config.ts';
+import { DomainError, Forbidden, Unauthorized } from './errors.ts';
+import type { Role, SessionsPort, UserRecord, UsersPort } from './identity-ports.ts';
+import type { AuthKeys } from './keys.ts';
+import { verifyAccessToken } from './tokens.ts';
+
+export interface AuthDeps {
+  config: Config;
+  keys: () => Promise<AuthKeys>;
+  users: UsersPort;
+  sessions: SessionsPort;
+  now: () => number;
+}
+
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  user: UserRecord;
+}
+
+/** Banned and suspended accounts cannot sign in or use tokens; the message says until when. */
+export function assertActive(user: UserRecord, now: number): void {
+  if (user.status === 'banned') throw new Forbidden('This account is banned', 'account_banned');
+  if (user.status === 'suspended' && (user.suspendedUntil === undefined || user.suspendedUntil > now)) {
+    const until = user.suspendedUntil ? new Date(user.suspendedUntil).toISOString() : undefined;
+    throw new DomainError(403, 'account_suspended', `This account is suspended until ${until ?? 'further notice'}`, until ? { until } : undefined);
+  }
+}
+
+// ---- the per-request check ---------------------------------------------------------------------
+
+/**
+ * Verifies an access token and that it is still alive: user exists and is active, the token is not
+ * older than the user's tokens-valid-after, and its session family is not revoked.
+ */
+export async function authenticate(deps: AuthDeps, authorization: string | undefined): Promise<AuthContext> {
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(authorization?.trim() ?? '');
+  if (!match) throw new Unauthorized('Send an access token as "Authorization: Bearer <token>"', 'missing_token');
+  const keys = await deps.keys();
+  const claims = await verifyAccessToken(match[1]!, keys, deps.config.tokens);
+  const now = deps.now();
+  const [user, family] = await Promise.all([deps.users.get(claims.sub), deps.sessions.get(claims.sid)]);
+  const revoked = new Unauthorized('Access token is no longer valid; refresh or sign in again', 'token_revoked');
+  if (!user) throw revoked;
+  if (claims.iat * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
+  if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter) throw revoked;
+  assertActive(user, now);
+  return { userId: user.userId, sessionId: family.familyId, role: user.role, user };
+}
+

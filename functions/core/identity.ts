@@ -1,0 +1,315 @@
+// Identity flows: OTP request/verify, registration, login, refresh-token rotation with reuse
+// detection, logout, password change, account deletion, and the per-request token check.
+// Pure domain logic over the ports in identity-ports.ts; handlers wire in the adapters.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Config } from './config.ts';
+import { BadRequest, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
+import type { ChallengeKey, ChallengesPort, CounterPort, NotifierPort, Role, SessionsPort, UserRecord, UsersPort } from './identity-ports.ts';
+import type { AuthKeys } from './keys.ts';
+import { assertActive, type AuthContext, type AuthDeps } from './authn.ts';
+
+export type { AuthContext } from './authn.ts';
+import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
+import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
+import { enforce } from './rate-limit.ts';
+import { issueAccessToken, issueRefreshToken, tokenDigest, verifyRefreshToken } from './tokens.ts';
+
+export interface SecurityEvent {
+  (name: string, data: Record<string, unknown>): void;
+}
+
+export interface IdentityDeps extends AuthDeps {
+  challenges: ChallengesPort;
+  counters: CounterPort;
+  notifier: () => NotifierPort;
+  /** Security events (reuse detected, ...) for the audit trail; never given secrets. */
+  event: SecurityEvent;
+}
+
+export interface Identifier {
+  channel: OtpChannel;
+  destination: string;
+}
+
+export interface PublicUser {
+  userId: string;
+  displayName: string;
+  email?: string;
+  phone?: string;
+  role: Role;
+  hasPassword: boolean;
+  createdAt: string;
+}
+
+export interface TokenResponse {
+  user: PublicUser;
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  /** Absolute end of the refresh token (epoch seconds), for the cookie's Max-Age. */
+  refreshExpiresAt: number;
+}
+
+
+export function publicUser(u: UserRecord): PublicUser {
+  return {
+    userId: u.userId,
+    displayName: u.displayName,
+    ...(u.email ? { email: u.email } : {}),
+    ...(u.phone ? { phone: u.phone } : {}),
+    role: u.role,
+    hasPassword: Boolean(u.passwordHash),
+    createdAt: u.createdAt,
+  };
+}
+
+const kindOf = (channel: OtpChannel) => (channel === 'email' ? 'email' : 'phone');
+/** Keys rate limits by a digest, so counters never hold an address or IP in clear. */
+const hashed = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 32);
+
+async function challengeKey(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier): Promise<ChallengeKey> {
+  const keys = await deps.keys();
+  return { purpose, channel: id.channel, destinationKey: destinationKey(keys.current.otpPepper, id.channel, id.destination) };
+}
+
+// ---- OTP ------------------------------------------------------------------------------------
+
+export interface OtpRequestResult {
+  expiresAt: string;
+  expiresIn: number;
+  resendAfter: string;
+  resendIn: number;
+}
+
+/**
+ * Creates a challenge and delivers the code when it can be used: `register` only for identifiers
+ * without an account, `login` / `password` only for existing ones. The answer is identical either
+ * way, so it reveals nothing about which accounts exist.
+ */
+export async function requestOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier, ip: string): Promise<OtpRequestResult> {
+  const { config: c } = deps;
+  const now = deps.now();
+  await enforce(deps.counters, c.rateLimits, 'otpRequestIp', hashed(ip), now);
+  await enforce(deps.counters, c.rateLimits, 'otpRequestDestination', hashed(`${id.channel}:${id.destination}`), now);
+  const exists = Boolean(await deps.users.findIdByIdentifier(kindOf(id.channel), id.destination));
+  const deliver = purpose === 'register' ? !exists : exists;
+  return issueChallenge(deps, purpose, id, deliver, now);
+}
+
+async function issueChallenge(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier, deliver: boolean, now: number): Promise<OtpRequestResult> {
+  const { otp } = deps.config;
+  const keys = await deps.keys();
+  const code = generateCode();
+  const expiresAt = now + otp.ttlSeconds * 1000;
+  const resendAt = now + otp.resendSeconds * 1000;
+  const key = await challengeKey(deps, purpose, id);
+  const put = await deps.challenges.put(key, codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code), expiresAt, resendAt, now);
+  if (!put.ok) throw new RateLimited('new codes for this destination (wait for the resend delay)', (put.resendAt - now) / 1000);
+  if (deliver) await deps.notifier().sendOtp({ channel: id.channel, destination: id.destination, purpose, code, expiresAt });
+  return {
+    expiresAt: new Date(expiresAt).toISOString(),
+    expiresIn: otp.ttlSeconds,
+    resendAfter: new Date(resendAt).toISOString(),
+    resendIn: otp.resendSeconds,
+  };
+}
+
+/**
+ * Single use under concurrency: each submission first takes one of the challenge's attempts
+ * (conditional update: not used, not expired, attempts left), then the one matching submission
+ * that wins the conditional `usedAt` write succeeds. After maxAttempts the right code fails too.
+ */
+export async function verifyOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier, code: string, ip: string): Promise<void> {
+  const now = deps.now();
+  await enforce(deps.counters, deps.config.rateLimits, 'otpVerifyIp', hashed(ip), now);
+  const keys = await deps.keys();
+  const key = await challengeKey(deps, purpose, id);
+  const challenge = await deps.challenges.attempt(key, deps.config.otp.maxAttempts, now);
+  const invalid = new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
+  if (!challenge) throw invalid;
+  const expected = codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code);
+  if (!digestsEqual(challenge.digest, expected)) throw invalid;
+  if (!(await deps.challenges.markUsed(key, now))) throw invalid;
+}
+
+// ---- sessions -------------------------------------------------------------------------------
+
+async function startSession(deps: IdentityDeps, user: UserRecord): Promise<TokenResponse> {
+  const now = deps.now();
+  const keys = await deps.keys();
+  const familyId = randomUUID();
+  const expiresAt = Math.floor(now / 1000) + deps.config.tokens.refreshTtlSeconds;
+  const refreshToken = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, expiresAt }, now);
+  await deps.sessions.create({ familyId, userId: user.userId, currentDigest: tokenDigest(refreshToken), generation: 1, createdAt: now, expiresAt });
+  const access = await issueAccessToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, role: user.role }, now);
+  return { user: publicUser(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn, refreshExpiresAt: expiresAt };
+}
+
+// ---- registration and login -------------------------------------------------------------------
+
+export interface RegisterInput {
+  identifier: Identifier;
+  displayName: string;
+  password?: string | undefined;
+  code?: string | undefined;
+}
+
+function assertPasswordAcceptable(password: string, field = 'password'): void {
+  if (isCommonPassword(password)) {
+    throw new ValidationFailed('Choose a less common password', [{ path: `body.${field}`, message: 'This password is among the most common ones', code: 'password_too_common' }]);
+  }
+}
+
+export async function register(deps: IdentityDeps, input: RegisterInput, ip: string): Promise<TokenResponse> {
+  const { config: c } = deps;
+  const now = deps.now();
+  await enforce(deps.counters, c.rateLimits, 'registerIp', hashed(ip), now);
+  if (input.password !== undefined) assertPasswordAcceptable(input.password);
+  if (c.otp.requiredFor.register) {
+    if (!input.code) throw new ValidationFailed('A verification code is required', [{ path: 'body.code', message: 'Request a code with purpose "register" first', code: 'required' }]);
+    await verifyOtp(deps, 'register', input.identifier, input.code, ip);
+  }
+  const at = new Date(now).toISOString();
+  const user: UserRecord = {
+    userId: randomUUID(),
+    displayName: input.displayName,
+    [kindOf(input.identifier.channel)]: input.identifier.destination,
+    ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password, c.password) } : {}),
+    role: 'user',
+    status: 'active',
+    tokensValidAfter: 0,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await deps.users.create(user);
+  deps.event('user_registered', { userId: user.userId, channel: input.identifier.channel });
+  return startSession(deps, user);
+}
+
+export interface LoginInput {
+  identifier: Identifier;
+  password?: string | undefined;
+  code?: string | undefined;
+}
+
+export type LoginResult = { kind: 'tokens'; tokens: TokenResponse } | { kind: 'otp_required'; otp: OtpRequestResult & { channel: OtpChannel } };
+
+const invalidCredentials = () => new Unauthorized('Wrong identifier or password', 'invalid_credentials');
+
+/**
+ * Password login (two steps when OTP is mandatory at login: credentials, then credentials + code),
+ * or passwordless login by a `login` OTP. Unknown accounts cost the same scrypt work and give the
+ * same answer as a wrong password.
+ */
+export async function login(deps: IdentityDeps, input: LoginInput, ip: string): Promise<LoginResult> {
+  const { config: c } = deps;
+  const now = deps.now();
+  await enforce(deps.counters, c.rateLimits, 'loginIp', hashed(ip), now);
+  await enforce(deps.counters, c.rateLimits, 'loginAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`), now);
+  const userId = await deps.users.findIdByIdentifier(kindOf(input.identifier.channel), input.identifier.destination);
+  const user = userId ? await deps.users.get(userId) : undefined;
+
+  if (input.password !== undefined) {
+    const ok = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : await burnPasswordCheck(input.password, c.password);
+    if (!ok || !user) throw invalidCredentials();
+    if (c.otp.requiredFor.login) {
+      if (!input.code) {
+        const otp = await issueChallenge(deps, 'login', input.identifier, true, now);
+        return { kind: 'otp_required', otp: { ...otp, channel: input.identifier.channel } };
+      }
+      await verifyOtp(deps, 'login', input.identifier, input.code, ip);
+    }
+  } else {
+    if (!input.code) throw new BadRequest('Send a password or a code', 'credentials_required');
+    await verifyOtp(deps, 'login', input.identifier, input.code, ip);
+    if (!user) throw invalidCredentials();
+  }
+  assertActive(user, now);
+  return { kind: 'tokens', tokens: await startSession(deps, user) };
+}
+
+// ---- refresh ----------------------------------------------------------------------------------
+
+/**
+ * Rotation on every use (RFC 9700): the presented token must be the family's current one. A valid
+ * but superseded token means it was copied: the whole family is revoked and the event recorded.
+ */
+export async function refresh(deps: IdentityDeps, refreshToken: string, ip: string): Promise<TokenResponse> {
+  const now = deps.now();
+  await enforce(deps.counters, deps.config.rateLimits, 'refreshIp', hashed(ip), now);
+  const keys = await deps.keys();
+  const claims = await verifyRefreshToken(refreshToken, keys, deps.config.tokens);
+  const dead = new Unauthorized('Refresh token is invalid, revoked or expired; sign in again', 'invalid_refresh_token');
+  const [family, user] = await Promise.all([deps.sessions.get(claims.sid), deps.users.get(claims.sub)]);
+  if (!family || family.userId !== claims.sub || family.revokedAt !== undefined || family.expiresAt * 1000 <= now) throw dead;
+  if (!user || family.createdAt < user.tokensValidAfter) throw dead;
+  assertActive(user, now);
+  const next = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, expiresAt: family.expiresAt }, now);
+  if (!(await deps.sessions.rotate(family.familyId, tokenDigest(refreshToken), tokenDigest(next), now))) {
+    await deps.sessions.revoke(family.familyId, 'reuse_detected', now);
+    deps.event('refresh_token_reuse', { userId: user.userId, familyId: family.familyId, generation: family.generation });
+    throw new Unauthorized('This refresh token was already used; every session of this sign-in is revoked', 'refresh_token_reused');
+  }
+  const access = await issueAccessToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, role: user.role }, now);
+  return { user: publicUser(user), accessToken: access.token, refreshToken: next, expiresIn: access.expiresIn, refreshExpiresAt: family.expiresAt };
+}
+
+// ---- signed-in account actions -----------------------------------------------------------------
+
+export async function logout(deps: IdentityDeps, auth: AuthContext): Promise<void> {
+  await deps.sessions.revoke(auth.sessionId, 'logout', deps.now());
+}
+
+export async function logoutAll(deps: IdentityDeps, auth: AuthContext): Promise<void> {
+  const now = deps.now();
+  await deps.users.update(auth.userId, { tokensValidAfter: now });
+  await deps.sessions.revokeAllForUser(auth.userId, 'logout_all', now);
+}
+
+export interface ChangePasswordInput {
+  currentPassword?: string | undefined;
+  newPassword: string;
+  code?: string | undefined;
+}
+
+/**
+ * Accounts with a password prove it; accounts without one prove their email/phone with a
+ * `password` OTP. Every other session is revoked; the calling session stays signed in.
+ */
+export async function changePassword(deps: IdentityDeps, auth: AuthContext, input: ChangePasswordInput, ip: string): Promise<PublicUser> {
+  const now = deps.now();
+  await enforce(deps.counters, deps.config.rateLimits, 'passwordAccount', auth.userId, now);
+  const user = auth.user;
+  if (user.passwordHash) {
+    if (input.currentPassword === undefined || !(await verifyPassword(input.currentPassword, user.passwordHash))) {
+      throw new Forbidden('The current password is wrong', 'invalid_current_password');
+    }
+  } else {
+    const id = accountIdentifier(user);
+    if (!input.code) throw new ValidationFailed('A verification code is required', [{ path: 'body.code', message: 'Request a code with purpose "password" first', code: 'required' }]);
+    await verifyOtp(deps, 'password', id, input.code, ip);
+  }
+  assertPasswordAcceptable(input.newPassword, 'newPassword');
+  const updated = await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password) });
+  await deps.sessions.revokeAllForUser(user.userId, 'password_changed', now, auth.sessionId);
+  deps.event('password_changed', { userId: user.userId });
+  return publicUser(updated);
+}
+
+export function accountIdentifier(user: UserRecord): Identifier {
+  return user.email ? { channel: 'email', destination: user.email } : { channel: 'sms', destination: user.phone! };
+}
+
+export interface AccountCleanup {
+  deleteKeys(userId: string): Promise<void>;
+}
+
+/** Deletion: tokens die first (valid-after + families), then keys, then profile and claims. */
+export async function deleteAccount(deps: IdentityDeps, auth: AuthContext, cleanup: AccountCleanup): Promise<void> {
+  const now = deps.now();
+  await deps.users.update(auth.userId, { tokensValidAfter: now + 1 });
+  await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted', now);
+  await cleanup.deleteKeys(auth.userId);
+  await deps.users.delete(auth.user);
+  deps.event('account_deleted', { userId: auth.userId });
+}

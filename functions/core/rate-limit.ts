@@ -1,0 +1,27 @@
+// Per-client rate limiting over an atomic counter. A refusal is a RateLimited error carrying
+// Retry-After and the IETF RateLimit-Policy / RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
+import type { RateLimitName, RatePolicy } from './config.ts';
+import { RateLimited } from './errors.ts';
+import type { CounterPort } from './identity-ports.ts';
+
+const describe: Record<RateLimitName, string> = {
+  loginIp: 'login attempts from this address',
+  loginAccount: 'login attempts for this account',
+  registerIp: 'registrations from this address',
+  otpRequestDestination: 'codes sent to this destination',
+  otpRequestIp: 'code requests from this address',
+  otpVerifyIp: 'code submissions from this address',
+  refreshIp: 'token refreshes from this address',
+  passwordAccount: 'password changes for this account',
+};
+
+export async function enforce(counter: CounterPort, limits: Record<RateLimitName, RatePolicy>, name: RateLimitName, key: string, now: number): Promise<void> {
+  const policy = limits[name];
+  const result = await counter.hit(name, key, policy, now);
+  if (result.allowed) return;
+  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
+  throw new RateLimited(describe[name], retryAfter, {
+    'RateLimit-Policy': `"${name}";q=${policy.limit};w=${policy.windowSeconds}`,
+    RateLimit: `"${name}";r=0;t=${retryAfter}`,
+  });
+}

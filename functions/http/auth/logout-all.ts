@@ -1,0 +1,11 @@
+// POST /api/auth/logout-all: every session of the account ends at once.
+import { logoutAll } from '#core/identity.ts';
+import { clearRefreshCookie } from '#core/session-response.ts';
+import { identityDeps } from '#adapters/identity.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.logoutAll, async ({ auth }) => {
+  await logoutAll(identityDeps, auth);
+  return { statusCode: 204, cookies: [clearRefreshCookie] };
+});

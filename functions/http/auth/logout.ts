@@ -1,0 +1,11 @@
+// POST /api/auth/logout: revokes this session's family; clears the refresh cookie.
+import { logout } from '#core/identity.ts';
+import { clearRefreshCookie } from '#core/session-response.ts';
+import { identityDeps } from '#adapters/identity.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.logout, async ({ auth }) => {
+  await logout(identityDeps, auth);
+  return { statusCode: 204, cookies: [clearRefreshCookie] };
+});

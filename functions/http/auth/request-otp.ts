@@ -1,0 +1,10 @@
+// POST /api/auth/otp/request: 202 with expiry and resend times, whether or not an account exists.
+import { requestOtp } from '#core/identity.ts';
+import { identityDeps } from '#adapters/identity.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.requestOtp, async ({ body, sourceIp }) => ({
+  statusCode: 202,
+  body: await requestOtp(identityDeps, body.purpose, { channel: body.channel, destination: body.destination }, sourceIp),
+}));

@@ -1,0 +1,12 @@
+// DELETE /api/users/me: the account, its sessions and its public keys are gone; tokens die at once.
+import { deleteAccount } from '#core/identity.ts';
+import { clearRefreshCookie } from '#core/session-response.ts';
+import { identityDeps } from '#adapters/identity.ts';
+import { deleteAllKeys } from '#adapters/keys-store.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.deleteMe, async ({ auth }) => {
+  await deleteAccount(identityDeps, auth, { deleteKeys: deleteAllKeys });
+  return { statusCode: 204, cookies: [clearRefreshCookie] };
+});

@@ -1,0 +1,71 @@
+// Test support for identity: read codes from the dev outbox, sign up and sign in like an app would.
+import { readFileSync } from 'node:fs';
+import type { Runtime } from '../../local/runtime.ts';
+import { request, type HttpReply } from './runtime.ts';
+
+export interface OutboxLine {
+  channel: 'email' | 'sms';
+  destination: string;
+  purpose: string;
+  code: string;
+  sentAt: string;
+}
+
+export function outbox(rt: Runtime): OutboxLine[] {
+  try {
+    return readFileSync(rt.outboxFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+export function lastCode(rt: Runtime, destination: string, purpose: string): string {
+  const line = outbox(rt).filter((l) => l.destination === destination && l.purpose === purpose).at(-1);
+  if (!line) throw new Error(`no ${purpose} code sent to ${destination}`);
+  return line.code;
+}
+
+let counter = 0;
+export function uniqueEmail(tag = 'user'): string {
+  return `${tag}.${process.pid}.${Date.now()}.${++counter}@example.test`;
+}
+
+export interface Account {
+  email: string;
+  password: string;
+  userId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export async function requestCode(rt: Runtime, destination: string, purpose: string, channel = 'email'): Promise<HttpReply> {
+  return request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel, destination, purpose } });
+}
+
+export async function signUp(rt: Runtime, opts: { email?: string; password?: string; displayName?: string } = {}): Promise<Account> {
+  const email = opts.email ?? uniqueEmail();
+  const password = opts.password ?? 'violet-otter-sings-42';
+  const otp = await requestCode(rt, email, 'register');
+  if (otp.status !== 202) throw new Error(`otp request failed: ${otp.status} ${otp.text}`);
+  const res = await request(rt.httpUrl, 'POST', '/api/auth/register', {
+    body: { email, password, displayName: opts.displayName ?? 'Test User', code: lastCode(rt, email, 'register') },
+  });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  return { email, password, userId: res.json.user.userId, accessToken: res.json.accessToken, refreshToken: res.json.refreshToken };
+}
+
+export async function logIn(rt: Runtime, email: string, password: string): Promise<HttpReply> {
+  return request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password } });
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+export async function me(rt: Runtime, accessToken: string): Promise<HttpReply> {
+  return request(rt.httpUrl, 'GET', '/api/users/me', { headers: bearer(accessToken) });
+}
+
+export async function refreshWith(rt: Runtime, refreshToken: string): Promise<HttpReply> {
+  return request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken } });
+}
