@@ -53,7 +53,17 @@ export interface HttpRoute<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   readonly output: Readonly<Record<number, z.ZodType>>;
 }
 
+/** A Lambda REQUEST authorizer in front of $connect (the same module runs locally before $connect). */
+export interface WsAuthorizer {
+  readonly id: string;
+  readonly handler: string;
+  /** Query-string parameter that must be present (the API Gateway identity source). */
+  readonly queryParameter: string;
+  readonly tables: Readonly<Partial<Record<TableId, Grant>>>;
+}
+
 export interface WsRoute<I extends z.ZodType = z.ZodType> extends RouteCommon {
+  readonly authorizer?: WsAuthorizer;
   readonly kind: 'ws';
   /** $connect, $disconnect, $default, or the value of a frame's `action` field. */
   readonly routeKey: string;
@@ -82,8 +92,10 @@ function http<B extends z.ZodType = z.ZodNever, Q extends z.ZodType = z.ZodNever
   return { kind: 'http', ...withAuthGrants(r) };
 }
 
+/** Signed-in WebSocket routes find the caller through the connection row written at $connect. */
 function ws<I extends z.ZodType = z.ZodNever>(r: Omit<WsRoute<I>, 'kind'>): WsRoute<I> {
-  return { kind: 'ws', ...withAuthGrants(r) };
+  if (r.access === 'public' || r.routeKey === '$connect') return { kind: 'ws', ...r };
+  return { kind: 'ws', ...r, tables: { ...r.tables, connections: r.tables.connections ?? 'read' } };
 }
 
 /** Stage-wide default throttle; routes below set their own, tighter where it matters. */
@@ -166,6 +178,69 @@ const authThrottle = { rate: 10, burst: 20 } as const;
 /** scrypt N=2^17 wants 128 MiB; more memory also buys the CPU that keeps a hash near 100 ms. */
 const hashingMemory = 1024;
 
+// ---- keys and messaging schemas ---------------------------------------------------------------
+
+const base64 = (maxChars: number) =>
+  z
+    .string()
+    .max(maxChars, { message: `At most ${maxChars} base64 characters` })
+    .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'Must be standard base64' });
+export const userIdSchema = z.uuid({ message: 'Not a user id' });
+export const conversationIdSchema = z.string().regex(/^dm_[0-9a-f]{32}$/, { message: 'Not a conversation id' });
+export const messageIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'Not a message id' });
+export const clientMessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: '8-64 characters of A-Z a-z 0-9 _ -' });
+
+export const putKeyBody = z.strictObject({ identityKey: base64(64), publicKey: base64(64), signature: base64(128) });
+export const publicKeySchema = z.object({
+  userId: z.string(),
+  identityKey: z.string(),
+  publicKey: z.string(),
+  signature: z.string(),
+  version: z.number().int().positive(),
+  fingerprint: z.string(),
+  updatedAt: z.string(),
+  identityChangedAt: z.string().optional(),
+});
+
+/** Ciphertext limit is 64 KiB decoded; the schema admits a little more so the core can answer clearly. */
+export const messageInput = {
+  clientMessageId: clientMessageIdSchema,
+  ciphertext: base64(120_000),
+  nonce: base64(64),
+  senderKeyVersion: z.number().int().positive(),
+  recipientKeyVersion: z.number().int().positive(),
+};
+export const sendMessageFrame = z.strictObject({ action: z.literal('sendMessage'), to: userIdSchema, ...messageInput });
+export const postMessageBody = z.strictObject(messageInput);
+export const typingFrame = z.strictObject({ action: z.literal('typing'), to: userIdSchema });
+export const receiptFrame = (action: 'markRead' | 'delivered') =>
+  z.strictObject({ action: z.literal(action), conversationId: conversationIdSchema, upToMessageId: messageIdSchema });
+
+export const messageSchema = z.object({
+  conversationId: z.string(),
+  messageId: z.string(),
+  clientMessageId: z.string(),
+  senderId: z.string(),
+  recipientId: z.string(),
+  ciphertext: z.string(),
+  nonce: z.string(),
+  senderKeyVersion: z.number(),
+  recipientKeyVersion: z.number(),
+  sentAt: z.string(),
+});
+export const messageFrame = messageSchema.extend({ type: z.literal('message'), seq: z.number().int() });
+export const ackSchema = z.object({ clientMessageId: z.string(), messageId: z.string(), conversationId: z.string(), sentAt: z.string() });
+export const ackFrame = ackSchema.extend({ type: z.literal('ack') });
+export const conversationSchema = z.object({
+  conversationId: z.string(),
+  peer: z.object({ userId: z.string(), displayName: z.string().optional() }),
+  createdAt: z.string(),
+  lastMessage: z.object({ messageId: z.string(), senderId: z.string(), sentAt: z.string() }).optional(),
+  unreadCount: z.number().int().nonnegative(),
+  readUpTo: z.string().optional(),
+});
+const cursor = z.string().max(512).optional();
+
 // ---- the manifest ---------------------------------------------------------------------------
 
 export const routes = {
@@ -185,22 +260,73 @@ export const routes = {
     id: 'WsConnect',
     routeKey: '$connect',
     handler: 'functions/ws/connect.ts',
-    access: 'public',
-    tables: { connections: 'readwrite' },
+    authorizer: { id: 'WsTicketAuthorizer', handler: 'functions/ws/authorize.ts', queryParameter: 'ticket', tables: { ephemeral: 'readwrite' } },
+    access: 'user',
+    tables: { connections: 'readwrite', messages: 'read', users: 'read' },
+    manageConnections: true,
     throttle: { rate: 50, burst: 100 },
-    summary: 'Opens a connection and records it',
-    input: z.strictObject({}),
-    output: {},
+    summary: 'Opens a connection with a single-use ticket (?ticket=...), records it and announces presence',
+    input: z.strictObject({ ticket: z.string().min(1).max(128) }),
+    output: { presence: z.object({ type: z.literal('presence'), userId: z.string(), status: z.enum(['online', 'offline']), lastSeen: z.string().optional() }) },
   }),
   wsDisconnect: ws({
     id: 'WsDisconnect',
     routeKey: '$disconnect',
     handler: 'functions/ws/disconnect.ts',
-    access: 'public',
-    tables: { connections: 'readwrite' },
+    access: 'user',
+    tables: { connections: 'readwrite', messages: 'read', users: 'readwrite' },
+    manageConnections: true,
     throttle: { rate: 50, burst: 100 },
-    summary: 'Forgets a closed connection',
+    summary: 'Forgets a closed connection; the last one announces offline with lastSeen',
     output: {},
+  }),
+  sendMessage: ws({
+    id: 'WsSendMessage',
+    routeKey: 'sendMessage',
+    handler: 'functions/ws/send-message.ts',
+    access: 'user',
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read' },
+    manageConnections: true,
+    throttle: { rate: 100, burst: 200 },
+    summary: 'Stores a ciphertext message (idempotent on clientMessageId), pushes it to every device of both sides, acks the sender',
+    input: sendMessageFrame,
+    output: { ack: ackFrame, message: messageFrame, error: errorFrame },
+  }),
+  typing: ws({
+    id: 'WsTyping',
+    routeKey: 'typing',
+    handler: 'functions/ws/typing.ts',
+    access: 'user',
+    tables: { messages: 'read', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 50, burst: 100 },
+    summary: 'Tells the conversation partner that the caller is typing (ephemeral)',
+    input: typingFrame,
+    output: { typing: z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() }), error: errorFrame },
+  }),
+  markRead: ws({
+    id: 'WsMarkRead',
+    routeKey: 'markRead',
+    handler: 'functions/ws/mark-read.ts',
+    access: 'user',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 50, burst: 100 },
+    summary: 'Stores the read position and sends a read receipt to the partner',
+    input: receiptFrame('markRead'),
+    output: { read: z.object({ type: z.literal('read'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() }), error: errorFrame },
+  }),
+  delivered: ws({
+    id: 'WsDelivered',
+    routeKey: 'delivered',
+    handler: 'functions/ws/delivered.ts',
+    access: 'user',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 50, burst: 100 },
+    summary: 'Stores the delivered position and sends a delivered receipt to the partner',
+    input: receiptFrame('delivered'),
+    output: { delivered: z.object({ type: z.literal('delivered'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() }), error: errorFrame },
   }),
   wsDefault: ws({
     id: 'WsDefault',
@@ -342,6 +468,131 @@ export const routes = {
     summary: 'Deletes the account; its sessions and public keys go with it',
     input: {},
     output: {},
+  }),
+  createWsTicket: http({
+    id: 'CreateWsTicket',
+    method: 'POST',
+    path: '/api/ws/ticket',
+    handler: 'functions/http/realtime/create-ticket.ts',
+    access: 'user',
+    tables: { ephemeral: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'A single-use WebSocket ticket valid 30 s: connect with ?ticket=... (tokens never go in URLs)',
+    input: {},
+    output: { 201: z.object({ ticket: z.string(), expiresIn: z.number().int() }) },
+  }),
+  putPublicKey: http({
+    id: 'PutPublicKey',
+    method: 'PUT',
+    path: '/api/users/public-key',
+    handler: 'functions/http/keys/put-public-key.ts',
+    access: 'user',
+    tables: { keys: 'readwrite', messages: 'read', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 5, burst: 10 },
+    summary: 'Publishes the identity key, box key and signature; verifies, versions, keeps history, tells partners',
+    input: { body: putKeyBody },
+    output: { 200: publicKeySchema },
+  }),
+  getOwnPublicKey: http({
+    id: 'GetOwnPublicKey',
+    method: 'GET',
+    path: '/api/users/public-key',
+    handler: 'functions/http/keys/get-own-public-key.ts',
+    access: 'user',
+    tables: { keys: 'read' },
+    throttle: { rate: 50, burst: 100 },
+    summary: "The caller's current public keys, version and fingerprint",
+    input: {},
+    output: { 200: publicKeySchema },
+  }),
+  getUserPublicKey: http({
+    id: 'GetUserPublicKey',
+    method: 'GET',
+    path: '/api/users/{userId}/public-key',
+    handler: 'functions/http/keys/get-user-public-key.ts',
+    access: 'user',
+    tables: { keys: 'read' },
+    throttle: { rate: 50, burst: 100 },
+    summary: "Another user's current public keys, version and fingerprint",
+    input: { path: z.strictObject({ userId: userIdSchema }) },
+    output: { 200: publicKeySchema },
+  }),
+  searchUsers: http({
+    id: 'SearchUsers',
+    method: 'GET',
+    path: '/api/users/search',
+    handler: 'functions/http/users/search-users.ts',
+    access: 'user',
+    tables: { users: 'read' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'Finds people by exact email or phone, or display-name prefix (public fields only)',
+    input: { query: z.strictObject({ q: z.string().trim().min(2).max(254) }) },
+    output: { 200: z.object({ users: z.array(z.object({ userId: z.string(), displayName: z.string() })) }) },
+  }),
+  createConversation: http({
+    id: 'CreateConversation',
+    method: 'POST',
+    path: '/api/conversations',
+    handler: 'functions/http/conversations/create-conversation.ts',
+    access: 'user',
+    tables: { users: 'read', messages: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'The direct conversation with a user, created once (also under concurrent calls)',
+    input: { body: z.strictObject({ userId: userIdSchema }) },
+    output: { 200: conversationSchema, 201: conversationSchema },
+  }),
+  listConversations: http({
+    id: 'ListConversations',
+    method: 'GET',
+    path: '/api/conversations',
+    handler: 'functions/http/conversations/list-conversations.ts',
+    access: 'user',
+    tables: { users: 'read', messages: 'read' },
+    throttle: { rate: 50, burst: 100 },
+    summary: "The caller's conversations, latest activity first, with last-message metadata and unread counts",
+    input: { query: z.strictObject({ cursor, limit: z.coerce.number().int().min(1).max(50).optional() }) },
+    output: { 200: z.object({ conversations: z.array(conversationSchema), cursor: z.string().optional() }) },
+  }),
+  listMessages: http({
+    id: 'ListMessages',
+    method: 'GET',
+    path: '/api/conversations/{conversationId}/messages',
+    handler: 'functions/http/conversations/list-messages.ts',
+    access: 'user',
+    tables: { messages: 'read' },
+    throttle: { rate: 50, burst: 100 },
+    summary: 'Ciphertext history, newest first, paged by a `before` cursor; members only',
+    input: {
+      path: z.strictObject({ conversationId: conversationIdSchema }),
+      query: z.strictObject({ before: messageIdSchema.optional(), limit: z.coerce.number().int().min(1).max(100).optional() }),
+    },
+    output: { 200: z.object({ messages: z.array(messageSchema), before: z.string().optional() }) },
+  }),
+  postMessage: http({
+    id: 'PostMessage',
+    method: 'POST',
+    path: '/api/conversations/{conversationId}/messages',
+    handler: 'functions/http/conversations/post-message.ts',
+    access: 'user',
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read' },
+    manageConnections: true,
+    throttle: { rate: 50, burst: 100 },
+    summary: 'Sends like the sendMessage action (same idempotency) for clients without a socket',
+    input: { path: z.strictObject({ conversationId: conversationIdSchema }), body: postMessageBody },
+    output: { 200: ackSchema, 201: ackSchema },
+  }),
+  syncMessages: http({
+    id: 'SyncMessages',
+    method: 'GET',
+    path: '/api/messages/sync',
+    handler: 'functions/http/conversations/sync-messages.ts',
+    access: 'user',
+    tables: { messages: 'read' },
+    throttle: { rate: 50, burst: 100 },
+    summary: "Everything sent or received after a cursor, in order, exactly once across reconnects",
+    input: { query: z.strictObject({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(100).optional() }) },
+    output: { 200: z.object({ messages: z.array(messageSchema.extend({ seq: z.number().int() })), cursor: z.number().int(), hasMore: z.boolean() }) },
   }),
 } as const satisfies Record<string, Route>;
 

@@ -13,6 +13,8 @@ export const WS_MESSAGE_LIMIT = 128 * 1024;
 
 interface Live {
   socket: WebSocket;
+  /** The $connect authorizer's context, repeated on every event of the connection as in AWS. */
+  authorizer?: Record<string, unknown>;
   connectedAt: number;
   lastActiveAt: number;
   sourceIp: string;
@@ -43,15 +45,20 @@ export async function attachWsGateway(server: Server, options: { domainName: str
   const targets = new Map<string, Target>();
   for (const route of wsRoutes) targets.set(route.routeKey, { route, handler: await loadHandler(route) });
   for (const key of ['$connect', '$disconnect', '$default']) if (!targets.has(key)) throw new Error(`manifest lacks ${key}`);
+  const connectRoute = targets.get('$connect')!.route;
+  const authorizer = connectRoute.authorizer
+    ? { route: connectRoute.authorizer, handler: await loadHandler({ ...connectRoute, handler: connectRoute.authorizer.handler }) }
+    : undefined;
   const connections = new Map<string, Live>();
   const disconnects = new Set<Promise<void>>();
   const throttler = new Throttler(options.throttleScale);
   const stage = options.stage ?? 'local';
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MESSAGE_LIMIT });
 
-  const baseContext = (routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', connectionId: string, live: Pick<Live, 'connectedAt' | 'sourceIp' | 'userAgent'>) => {
+  const baseContext = (routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', connectionId: string, live: Pick<Live, 'connectedAt' | 'sourceIp' | 'userAgent' | 'authorizer'>) => {
     const now = Date.now();
     return {
+      ...(live.authorizer ? { authorizer: live.authorizer } : {}),
       routeKey,
       eventType,
       messageDirection: 'IN',
@@ -74,9 +81,14 @@ export async function attachWsGateway(server: Server, options: { domainName: str
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const connectionId = newConnectionId();
-    const live = { connectedAt: Date.now(), sourceIp: clientIp(req.socket.remoteAddress), userAgent: String(req.headers['user-agent'] ?? '') };
+    const live: Pick<Live, 'connectedAt' | 'sourceIp' | 'userAgent' | 'authorizer'> = {
+      connectedAt: Date.now(),
+      sourceIp: clientIp(req.socket.remoteAddress),
+      userAgent: String(req.headers['user-agent'] ?? ''),
+    };
+    const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 500: 'Internal Server Error' };
     const refuse = (status: number, body = '') => {
-      socket.end(`HTTP/1.1 ${status} ${status === 429 ? 'Too Many Requests' : 'Forbidden'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     const connect = targets.get('$connect')!;
     if (!throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) || !throttler.take('$connect', connect.route.throttle.rate, connect.route.throttle.burst)) {
@@ -86,6 +98,30 @@ export async function attachWsGateway(server: Server, options: { domainName: str
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    if (authorizer) {
+      // API Gateway answers 401 itself when the identity source is missing, without invoking the authorizer.
+      if (!query[authorizer.route.queryParameter]) return refuse(401, JSON.stringify({ message: 'Unauthorized' }));
+      const authEvent = {
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/${stage}/$connect`,
+        headers,
+        multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.split(',')])),
+        queryStringParameters: query,
+        multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
+        stageVariables: {},
+        requestContext: baseContext('$connect', 'CONNECT', connectionId, live),
+      };
+      let policy: { principalId?: string; policyDocument?: { Statement?: { Effect?: string }[] }; context?: Record<string, unknown> };
+      try {
+        policy = await authorizer.handler(authEvent, lambdaContext(connect.route));
+      } catch (error) {
+        const unauthorized = (error as Error)?.message === 'Unauthorized';
+        return refuse(unauthorized ? 401 : 500, JSON.stringify({ message: unauthorized ? 'Unauthorized' : 'Internal server error' }));
+      }
+      const allowed = policy?.policyDocument?.Statement?.every((st) => st.Effect === 'Allow') && policy.policyDocument.Statement.length > 0;
+      if (!allowed) return refuse(403, JSON.stringify({ message: 'Forbidden' }));
+      live.authorizer = { principalId: policy.principalId, ...policy.context };
+    }
     const event = {
       headers,
       multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.split(',')])),

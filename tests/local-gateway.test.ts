@@ -7,8 +7,10 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { healthSchema } from '../lib/routes.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { eventually, openSocket, request, startTestRuntime } from './support/runtime.ts';
+import { connectAs, signUp, type Account } from './support/identity.ts';
 
 let rt: Runtime;
+let alice: Account;
 let management: ApiGatewayManagementApiClient;
 let doc: typeof import('../functions/adapters/dynamo.ts').doc;
 
@@ -16,6 +18,7 @@ before(async () => {
   rt = await startTestRuntime({}, { throttleScale: 1 }); // this file tests the manifest's real throttles
   management = new ApiGatewayManagementApiClient({ endpoint: rt.wsUrl.replace(/^ws/, 'http'), region: 'us-east-1' });
   ({ doc } = await import('../functions/adapters/dynamo.ts'));
+  alice = await signUp(rt);
 });
 after(async () => {
   management?.destroy();
@@ -88,7 +91,7 @@ describe('HTTP API', () => {
 
 describe('WebSocket API', () => {
   test('ping gets pong', async () => {
-    const s = await openSocket(rt.wsUrl);
+    const s = await connectAs(rt, alice.accessToken);
     s.send({ action: 'ping' });
     const frame = await s.next();
     assert.equal(frame.type, 'pong');
@@ -97,7 +100,7 @@ describe('WebSocket API', () => {
   });
 
   test('an unknown action, bad JSON and a frame without action each get a clear error frame', async () => {
-    const s = await openSocket(rt.wsUrl);
+    const s = await connectAs(rt, alice.accessToken);
     s.send({ action: 'launchMissiles' });
     const unknown = await s.next();
     assert.equal(unknown.type, 'error');
@@ -119,17 +122,22 @@ describe('WebSocket API', () => {
     await s.close();
   });
 
-  test('$connect refuses unknown query parameters with a 400 upgrade response', async () => {
-    await assert.rejects(openSocket(`${rt.wsUrl}/?token=abc`), (e: { status?: number }) => e.status === 400);
+  test('$connect without a ticket, with a made-up one, or with extra parameters is refused', async () => {
+    await assert.rejects(openSocket(rt.wsUrl), (e: { status?: number }) => e.status === 401);
+    await assert.rejects(openSocket(`${rt.wsUrl}/?token=${alice.accessToken}`), (e: { status?: number }) => e.status === 401);
+    await assert.rejects(openSocket(`${rt.wsUrl}/?ticket=${'A'.repeat(43)}`), (e: { status?: number }) => e.status === 401);
+    const ticket = (await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: { authorization: `Bearer ${alice.accessToken}` } })).json.ticket;
+    await assert.rejects(openSocket(`${rt.wsUrl}/?ticket=${ticket}&extra=1`), (e: { status?: number }) => e.status === 400);
   });
 
   test('connections are recorded on $connect and forgotten on $disconnect', async () => {
     const known = new Set(rt.ws.connections.keys());
-    const s = await openSocket(rt.wsUrl);
+    const s = await connectAs(rt, alice.accessToken);
     const id = newestConnectionId(known);
     const row = await eventually(() => connectionRow(id), (r) => r !== undefined);
     assert.ok(row, 'row written by $connect');
     assert.equal(row.connectionId, id);
+    assert.equal(row.userId, alice.userId, 'the connection belongs to the ticket\'s user');
     assert.ok(row.expiresAt > Date.now() / 1000 + 2 * 3600, 'TTL outlives the 2 h connection limit');
     await s.close();
     const gone = await eventually(() => connectionRow(id), (r) => r === undefined);
@@ -138,7 +146,7 @@ describe('WebSocket API', () => {
 
   test('@connections: GET describes, POST delivers, DELETE closes, unknown ids are 410 Gone', async () => {
     const known = new Set(rt.ws.connections.keys());
-    const s = await openSocket(rt.wsUrl);
+    const s = await connectAs(rt, alice.accessToken);
     const id = newestConnectionId(known);
 
     const info = await management.send(new GetConnectionCommand({ ConnectionId: id }));

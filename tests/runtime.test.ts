@@ -13,7 +13,7 @@ import { projectRoot } from '../local/lambda.ts';
 import { tables } from '../lib/tables.ts';
 import { assertNotLocalInLambda, loadConfig } from '../functions/core/config.ts';
 import { assertNotInLambda } from '../local/runtime.ts';
-import { openSocket } from './support/runtime.ts';
+import { connectAs, signUp } from './support/identity.ts';
 
 const startScript = join(projectRoot, 'local', 'start.ts');
 
@@ -27,9 +27,10 @@ function portOpen(port: number): Promise<boolean> {
 
 describe('npm start', () => {
   test('prints its URLs, serves health and ping, and stops on SIGTERM leaving no Java behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'nexchat-start-'));
     const child = spawn(process.execPath, [startScript, '--in-memory', '--http-port', '0', '--ws-port', '0'], {
       cwd: projectRoot,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', NEXCHAT_DATA_DIR: dataDir },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -44,7 +45,10 @@ describe('npm start', () => {
 
     const health = await fetch(`${httpUrl}/api/health`);
     assert.equal(health.status, 200);
-    const socket = await openSocket(wsUrl);
+    const outboxFile = join(dataDir, 'outbox.jsonl');
+    const account = await signUp({ httpUrl, outboxFile });
+    assert.match(out, /\[dev outbox\] email to .* \(register\): code \d{6}/, 'npm start prints OTP codes');
+    const socket = await connectAs({ httpUrl, wsUrl }, account.accessToken);
     socket.send({ action: 'ping' });
     assert.equal((await socket.next()).type, 'pong');
     assert.equal(await portOpen(dynamoPort), true, 'DynamoDB Local is listening');

@@ -7,7 +7,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '#core/config.ts';
 import { doc, tableName } from './dynamo.ts';
 
@@ -71,4 +71,54 @@ export async function closeConnection(endpoint: string, connectionId: string): P
   } catch (error) {
     if (!(error instanceof GoneException)) throw error;
   }
+}
+
+/** The caller of a WebSocket route: the user id written at $connect (undefined when unknown). */
+export async function connectionUser(connectionId: string): Promise<string | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: tableName('connections'), Key: connKey(connectionId), ConsistentRead: true }));
+  const item = out.Item;
+  if (!item || (typeof item.expiresAt === 'number' && item.expiresAt * 1000 < Date.now())) return undefined;
+  return item.userId as string | undefined;
+}
+
+/** A user's open connections: a Query on the byUser GSI, never a Scan. */
+export async function connectionsOf(userId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: tableName('connections'),
+        IndexName: 'byUser',
+        KeyConditionExpression: 'userId = :u',
+        ExpressionAttributeValues: { ':u': userId },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) if (!(typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds)) ids.push(item.connectionId as string);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return ids;
+}
+
+export interface PushResult {
+  delivered: number;
+  gone: number;
+}
+
+/**
+ * Sends one frame to every connection of the given users (except one, usually the sender's own).
+ * A 410 from @connections deletes that connection row, awaited, and delivery to the rest goes on.
+ */
+export async function pushToUsers(endpoint: string, userIds: readonly string[], frame: unknown, exceptConnectionId?: string): Promise<PushResult> {
+  const targets = (await Promise.all([...new Set(userIds)].map(connectionsOf))).flat().filter((id) => id !== exceptConnectionId);
+  const results = await Promise.all(
+    targets.map(async (id) => {
+      if (await postFrame(endpoint, id, frame)) return true;
+      await deleteConnection(id);
+      return false;
+    }),
+  );
+  return { delivered: results.filter(Boolean).length, gone: results.filter((r) => !r).length };
 }

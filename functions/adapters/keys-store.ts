@@ -1,7 +1,56 @@
-// Keys table (public keys only: USER#id / KEY#current, KEY#v0007). Identity needs only the
-// cleanup on account deletion; the key directory adds its reads and writes here.
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+// Keys table (public keys only): the current key set at USER#id / KEY#current and one history item
+// per version at USER#id / KEY#v0000007. A new version is one transaction conditioned on the
+// version it replaces, so two concurrent publishers can never both claim the same version.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { KeyRecord, KeyStorePort } from '#core/key-directory.ts';
 import { doc, tableName } from './dynamo.ts';
+
+const VERSION_DIGITS = 7;
+const userPk = (userId: string) => `USER#${userId}`;
+export const currentKey = (userId: string) => ({ pk: userPk(userId), sk: 'KEY#current' });
+export const historyKey = (userId: string, version: number) => ({ pk: userPk(userId), sk: `KEY#v${String(version).padStart(VERSION_DIGITS, '0')}` });
+
+function toRecord(item: Record<string, unknown> | undefined): KeyRecord | undefined {
+  if (!item) return undefined;
+  const { userId, identityKey, publicKey, signature, version, fingerprint, updatedAt, identityChangedAt } = item as unknown as KeyRecord;
+  return { userId, identityKey, publicKey, signature, version, fingerprint, updatedAt, ...(identityChangedAt ? { identityChangedAt } : {}) };
+}
+
+/** Strongly consistent: after a keyChanged event, a client must not fetch the previous keys. */
+export async function getCurrentKey(userId: string): Promise<KeyRecord | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: tableName('keys'), Key: currentKey(userId), ConsistentRead: true }));
+  return toRecord(out.Item);
+}
+
+/**
+ * Writes `key` as the current version and as a history item, in one transaction. The current item
+ * must still be at `previousVersion` (absent for the first publication); returns false when another
+ * write got there first, and then nothing was written.
+ */
+export async function putKey(key: KeyRecord, previousVersion: number | undefined, identityChanged: boolean): Promise<boolean> {
+  const TableName = tableName('keys');
+  const condition =
+    previousVersion === undefined
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : { ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': previousVersion } };
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName, Item: { ...currentKey(key.userId), ...key }, ...condition } },
+          { Put: { TableName, Item: { ...historyKey(key.userId, key.version), ...key, identityChanged }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
+  }
+}
+
+export const keyStore: KeyStorePort = { getCurrentKey, putKey };
 
 export async function deleteAllKeys(userId: string): Promise<void> {
   const TableName = tableName('keys');

@@ -1,7 +1,7 @@
 // Users table: the profile (USER#id / PROFILE) and one uniqueness claim per email or phone
 // (EMAIL#x / CLAIM, PHONE#x / CLAIM), written and deleted in one transaction with the profile.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors.ts';
 import type { UserRecord, UsersPort } from '#core/identity-ports.ts';
 import { doc, tableName } from './dynamo.ts';
@@ -19,9 +19,18 @@ function toRecord(item: Record<string, unknown> | undefined): UserRecord | undef
   return rest as unknown as UserRecord;
 }
 
-/** Display-name index entry, used by people search (prefix on the lower-cased name). */
-function nameIndex(displayName: string) {
-  return { gsi1pk: 'NAME', gsi1sk: displayName.toLowerCase() };
+/**
+ * Display-name index entry for people search: partitioned by the first two characters of the
+ * lower-cased name (searches need at least two), sorted by the whole name, so a prefix search is
+ * one Query and no single partition holds every user.
+ */
+export function nameIndex(displayName: string, userId: string) {
+  const lower = displayName.toLowerCase();
+  return { gsi1pk: `NAME#${namePartition(lower)}`, gsi1sk: `${lower}#${userId}` };
+}
+
+export function namePartition(lowerPrefix: string): string {
+  return [...lowerPrefix].slice(0, 2).join('');
 }
 
 export const users: UsersPort = {
@@ -34,7 +43,7 @@ export const users: UsersPort = {
             {
               Put: {
                 TableName,
-                Item: { ...profileKey(user.userId), ...nameIndex(user.displayName), ...user },
+                Item: { ...profileKey(user.userId), ...nameIndex(user.displayName, user.userId), ...user },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -61,7 +70,7 @@ export const users: UsersPort = {
   },
 
   async update(userId, changes) {
-    const entries = Object.entries({ ...changes, ...(changes.displayName ? nameIndex(changes.displayName) : {}), updatedAt: new Date().toISOString() });
+    const entries = Object.entries({ ...changes, ...(changes.displayName ? nameIndex(changes.displayName, userId) : {}), updatedAt: new Date().toISOString() });
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
@@ -102,3 +111,36 @@ export const users: UsersPort = {
     );
   },
 };
+
+/** Public fields of users by display-name prefix (at least two characters). */
+export async function searchByName(prefix: string, limit: number): Promise<{ userId: string; displayName: string }[]> {
+  const lower = prefix.toLowerCase();
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tableName('users'),
+      IndexName: 'byDisplayName',
+      KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :q)',
+      ExpressionAttributeValues: { ':p': `NAME#${namePartition(lower)}`, ':q': lower },
+      ProjectionExpression: 'userId, displayName',
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []).map((i) => ({ userId: i.userId as string, displayName: i.displayName as string }));
+}
+
+/** Display names of several users at once (missing users are simply absent). */
+export async function displayNames(userIds: readonly string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const unique = [...new Set(userIds)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(profileKey);
+    while (keys.length) {
+      const out = await doc.send(
+        new BatchGetCommand({ RequestItems: { [tableName('users')]: { Keys: keys, ProjectionExpression: 'userId, displayName' } } }),
+      );
+      for (const item of out.Responses?.[tableName('users')] ?? []) names.set(item.userId as string, item.displayName as string);
+      keys = (out.UnprocessedKeys?.[tableName('users')]?.Keys ?? []) as Record<string, unknown>[];
+    }
+  }
+  return names;
+}

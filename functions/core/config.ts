@@ -41,6 +41,8 @@ const envSchema = z.object({
   OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   OTP_RESEND_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   SES_FROM_ADDRESS: z.string().default('no-reply@nexchat.invalid'),
+  WS_TICKET_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
+  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /** JSON object overriding entries of the rate-limit table, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
   RATE_LIMITS: z.string().optional(),
 });
@@ -120,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       sesFromAddress: e.SES_FROM_ADDRESS,
     },
     rateLimits: rateLimits(e.RATE_LIMITS),
+    realtime: { ticketTtlSeconds: e.WS_TICKET_TTL_SECONDS },
+    messages: { retentionSeconds: e.MESSAGE_RETENTION_DAYS * 24 * 3600, historyPageMax: 100 },
   };
   assertNotLocalInLambda(config);
   return config;

@@ -17,6 +17,8 @@ export interface UserRecord {
   suspendedUntil?: number;
   /** Epoch ms: tokens and session families older than this are dead (logout-all, bans, deletion). */
   tokensValidAfter: number;
+  /** When the user's last WebSocket connection closed. */
+  lastSeenAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -25,7 +27,7 @@ export interface UsersPort {
   create(user: UserRecord): Promise<void>;
   get(userId: string): Promise<UserRecord | undefined>;
   findIdByIdentifier(kind: 'email' | 'phone', value: string): Promise<string | undefined>;
-  update(userId: string, changes: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role'>>): Promise<UserRecord>;
+  update(userId: string, changes: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt'>>): Promise<UserRecord>;
   delete(user: UserRecord): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { BadRequest, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
 import { config } from '#core/config.ts';
-import { callbackUrl, postFrame } from '#adapters/connections.ts';
+import { callbackUrl, connectionUser, postFrame } from '#adapters/connections.ts';
 import type { WsRoute } from '#lib/routes.ts';
 import { mapError, validate } from './common.ts';
 import { logger } from './logger.ts';
@@ -23,6 +23,8 @@ export interface WsEvent {
     requestId: string;
     apiId?: string;
     identity?: { sourceIp?: string; userAgent?: string };
+    /** The $connect authorizer's context; API Gateway repeats it on every event of the connection. */
+    authorizer?: { principalId?: string; userId?: string } | null;
     disconnectStatusCode?: number;
     disconnectReason?: string;
   };
@@ -45,6 +47,8 @@ export interface WsRequest<R extends WsRoute> {
   readonly event: WsEvent;
   readonly context: Context;
   readonly connectionId: string;
+  /** The signed-in user on `user` routes (from the authorizer context, else the connection row). */
+  readonly userId: R['access'] extends 'public' ? undefined : string;
   readonly sourceIp: string;
   /** The @connections endpoint of this API stage. */
   readonly endpoint: string;
@@ -69,6 +73,13 @@ function parseFrame(event: WsEvent): unknown {
   }
 }
 
+async function callerOf(event: WsEvent): Promise<string | undefined> {
+  const fromAuthorizer = event.requestContext.authorizer?.userId;
+  if (fromAuthorizer) return fromAuthorizer;
+  if (event.requestContext.eventType === 'CONNECT') return undefined;
+  return connectionUser(event.requestContext.connectionId);
+}
+
 export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>) => Promise<void>) {
   return middy<WsEvent, WsResult>().handler(async (event, context) => {
     const started = performance.now();
@@ -79,7 +90,10 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
     };
     let status = 200;
     try {
-      if (route.access !== 'public') throw new Unauthorized();
+      const userId = route.access === 'public' ? undefined : await callerOf(event);
+      if (route.access !== 'public' && !userId && ctx.eventType !== 'DISCONNECT') {
+        throw new Unauthorized('This connection has no signed-in user; reconnect with a fresh ticket', 'not_signed_in');
+      }
       const input =
         ctx.eventType === 'CONNECT'
           ? validate(route.input ?? emptyObject, event.queryStringParameters ?? {}, 'query')
@@ -93,6 +107,7 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
         event,
         context,
         connectionId: ctx.connectionId,
+        userId: userId as WsRequest<R>['userId'],
         sourceIp: ctx.identity?.sourceIp ?? 'unknown',
         endpoint,
         reply,

@@ -1,8 +1,13 @@
-// $connect: records the connection so fan-out and cleanup can find it.
-import { saveConnection } from '#adapters/connections.ts';
+// $connect: the ticket authorizer has named the user; record the connection (GSI by user for
+// fan-out) and, for the user's first open connection, tell partners they are online.
+import { announcePresence } from '#core/conversations.ts';
+import { connectionsOf, saveConnection } from '#adapters/connections.ts';
+import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
 import { routes } from '#lib/routes.ts';
 
-export const handler = wsHandler(routes.wsConnect, async ({ connectionId, event }) => {
-  await saveConnection({ connectionId, connectedAt: new Date(event.requestContext.connectedAt).toISOString() });
+export const handler = wsHandler(routes.wsConnect, async ({ connectionId, event, userId }) => {
+  await saveConnection({ connectionId, userId, connectedAt: new Date(event.requestContext.connectedAt).toISOString() });
+  const open = await connectionsOf(userId);
+  if (open.length <= 1) await announcePresence(messagingDeps, userId, 'online');
 });

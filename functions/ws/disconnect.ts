@@ -1,8 +1,16 @@
-// $disconnect: forgets the connection (awaited, so a later fan-out never finds it).
-import { deleteConnection } from '#adapters/connections.ts';
+// $disconnect: forgets the connection (awaited, so fan-out never finds it again); when it was the
+// user's last one, records lastSeen and tells partners they went offline.
+import { announcePresence } from '#core/conversations.ts';
+import { connectionsOf, deleteConnection } from '#adapters/connections.ts';
+import { messagingDeps } from '#adapters/messaging.ts';
+import { users } from '#adapters/users.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
 import { routes } from '#lib/routes.ts';
 
-export const handler = wsHandler(routes.wsDisconnect, async ({ connectionId }) => {
+export const handler = wsHandler(routes.wsDisconnect, async ({ connectionId, userId }) => {
   await deleteConnection(connectionId);
+  if (!userId || (await connectionsOf(userId)).length > 0) return;
+  const lastSeen = new Date().toISOString();
+  await users.update(userId, { lastSeenAt: lastSeen }).catch(() => undefined); // the account may be gone
+  await announcePresence(messagingDeps, userId, 'offline', lastSeen);
 });

@@ -1,7 +1,7 @@
 // Test support for identity: read codes from the dev outbox, sign up and sign in like an app would.
 import { readFileSync } from 'node:fs';
 import type { Runtime } from '../../local/runtime.ts';
-import { request, type HttpReply } from './runtime.ts';
+import { openSocket, request, type HttpReply, type TestSocket } from './runtime.ts';
 
 export interface OutboxLine {
   channel: 'email' | 'sms';
@@ -11,7 +11,7 @@ export interface OutboxLine {
   sentAt: string;
 }
 
-export function outbox(rt: Runtime): OutboxLine[] {
+export function outbox(rt: Pick<Runtime, 'outboxFile'>): OutboxLine[] {
   try {
     return readFileSync(rt.outboxFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   } catch {
@@ -19,7 +19,7 @@ export function outbox(rt: Runtime): OutboxLine[] {
   }
 }
 
-export function lastCode(rt: Runtime, destination: string, purpose: string): string {
+export function lastCode(rt: Pick<Runtime, 'outboxFile'>, destination: string, purpose: string): string {
   const line = outbox(rt).filter((l) => l.destination === destination && l.purpose === purpose).at(-1);
   if (!line) throw new Error(`no ${purpose} code sent to ${destination}`);
   return line.code;
@@ -38,11 +38,11 @@ export interface Account {
   refreshToken: string;
 }
 
-export async function requestCode(rt: Runtime, destination: string, purpose: string, channel = 'email'): Promise<HttpReply> {
+export async function requestCode(rt: Pick<Runtime, 'httpUrl'>, destination: string, purpose: string, channel = 'email'): Promise<HttpReply> {
   return request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel, destination, purpose } });
 }
 
-export async function signUp(rt: Runtime, opts: { email?: string; password?: string; displayName?: string } = {}): Promise<Account> {
+export async function signUp(rt: Pick<Runtime, 'httpUrl' | 'outboxFile'>, opts: { email?: string; password?: string; displayName?: string } = {}): Promise<Account> {
   const email = opts.email ?? uniqueEmail();
   const password = opts.password ?? 'violet-otter-sings-42';
   const otp = await requestCode(rt, email, 'register');
@@ -68,4 +68,11 @@ export async function me(rt: Runtime, accessToken: string): Promise<HttpReply> {
 
 export async function refreshWith(rt: Runtime, refreshToken: string): Promise<HttpReply> {
   return request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken } });
+}
+
+/** A real client's way in: a single-use ticket over HTTP, then the WebSocket with ?ticket=. */
+export async function connectAs(rt: Pick<Runtime, 'httpUrl' | 'wsUrl'>, accessToken: string): Promise<TestSocket> {
+  const res = await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(accessToken) });
+  if (res.status !== 201) throw new Error(`ticket failed: ${res.status} ${res.text}`);
+  return openSocket(`${rt.wsUrl}/?ticket=${res.json.ticket}`);
 }

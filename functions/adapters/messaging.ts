@@ -1,0 +1,19 @@
+// Wires conversation logic to DynamoDB and the @connections API, once per container.
+import { config } from '#core/config.ts';
+import type { MessagingDeps } from '#core/conversations.ts';
+import { callbackUrl, pushToUsers } from './connections.ts';
+import { advancePosition, ensureConversation, getMember, getMessage, partnersOf, storeMessage } from './messages.ts';
+import { users } from './users.ts';
+
+export const messagingDeps: MessagingDeps = {
+  userExists: async (userId) => Boolean(await users.get(userId)),
+  ensureConversation,
+  getMember,
+  getMessage,
+  storeMessage,
+  advancePosition,
+  partnersOf,
+  push: (userIds, frame, except) => pushToUsers(callbackUrl({}), userIds, frame, except),
+  retentionSeconds: config.messages.retentionSeconds,
+  now: () => Date.now(),
+};

@@ -1,0 +1,155 @@
+// The key directory's rules: a published key set is checked (sizes, the identity key's signature over
+// the box key), versioned (a new key set bumps the version, the same one is a no-op) and fingerprinted.
+// The server only verifies and stores public keys; it never generates or sees a private key.
+import { createHash } from 'node:crypto';
+import nacl from 'tweetnacl';
+import { Conflict, Unprocessable, ValidationFailed, type FieldIssue } from './errors.ts';
+
+/** Ed25519 public key, X25519 public key, Ed25519 detached signature. */
+export const IDENTITY_KEY_BYTES = 32;
+export const BOX_KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+
+/** What a client publishes, every field standard base64. */
+export interface KeyInput {
+  identityKey: string;
+  publicKey: string;
+  signature: string;
+}
+
+/** The current key set of a user, as stored and as answered (publicKeySchema). */
+export interface KeyRecord {
+  userId: string;
+  identityKey: string;
+  publicKey: string;
+  signature: string;
+  version: number;
+  fingerprint: string;
+  /** When this version was published. */
+  updatedAt: string;
+  /** When the identity key last changed; absent while the first identity key is still in use. */
+  identityChangedAt?: string;
+}
+
+export interface DecodedKeys {
+  identityKey: Uint8Array;
+  publicKey: Uint8Array;
+  signature: Uint8Array;
+}
+
+/**
+ * Decodes the three fields. The manifest schema already admits only standard base64; here a
+ * non-canonical encoding (non-zero padding bits, so two strings for one key) is refused too, and
+ * every field must have its exact size. All size problems are reported at once.
+ */
+export function decodeKeys(input: KeyInput): DecodedKeys {
+  const fields = [
+    ['identityKey', IDENTITY_KEY_BYTES],
+    ['publicKey', BOX_KEY_BYTES],
+    ['signature', SIGNATURE_BYTES],
+  ] as const;
+  const encoding: FieldIssue[] = [];
+  const sizes: FieldIssue[] = [];
+  const out: Partial<Record<(typeof fields)[number][0], Uint8Array>> = {};
+  for (const [field, expected] of fields) {
+    const bytes = new Uint8Array(Buffer.from(input[field], 'base64'));
+    if (Buffer.from(bytes).toString('base64') !== input[field]) {
+      encoding.push({ path: `body.${field}`, message: 'Must be canonical standard base64', code: 'bad_base64' });
+      continue;
+    }
+    if (bytes.length !== expected) {
+      sizes.push({ path: `body.${field}`, message: `Must decode to ${expected} bytes, got ${bytes.length}`, code: 'bad_key_size' });
+    }
+    out[field] = bytes;
+  }
+  if (encoding.length) throw new ValidationFailed('Invalid body', encoding);
+  if (sizes.length) throw new Unprocessable('Key or signature has the wrong size', 'bad_key_size', sizes);
+  return out as DecodedKeys;
+}
+
+/** The identity key (Ed25519) must have signed the box key (X25519): that binds the two. */
+export function verifyKeys(keys: DecodedKeys): void {
+  if (!nacl.sign.detached.verify(keys.publicKey, keys.signature, keys.identityKey)) {
+    throw new Unprocessable('The signature does not verify: the identity key must sign the box key', 'bad_signature');
+  }
+}
+
+/**
+ * A human-comparable fingerprint of a user's identity key, after Signal's numeric "safety number"
+ * (libsignal NumericFingerprintGenerator): hash = SHA-512(version ‖ identityKey ‖ userId), then
+ * 5200 times hash = SHA-512(hash ‖ identityKey); the first 30 bytes, as six 5-byte big-endian
+ * integers each mod 100000, give six groups of five digits ("12345 67890 ..."). The version is a
+ * 2-byte 0; the key is the raw 32-byte Ed25519 key; the userId is its UTF-8 text. The iterations
+ * make finding another key with the same 30 digits expensive. The box key is not part of it: a
+ * box-key rotation under the same identity keeps the fingerprint, an identity change alters it.
+ */
+export const FINGERPRINT_VERSION = 0;
+export const FINGERPRINT_ITERATIONS = 5200;
+
+export function fingerprint(userId: string, identityKey: Uint8Array): string {
+  const version = Buffer.alloc(2);
+  version.writeUInt16BE(FINGERPRINT_VERSION);
+  let hash = createHash('sha512').update(version).update(identityKey).update(userId, 'utf8').digest();
+  for (let i = 0; i < FINGERPRINT_ITERATIONS; i++) hash = createHash('sha512').update(hash).update(identityKey).digest();
+  const groups: string[] = [];
+  for (let i = 0; i < 30; i += 5) groups.push(String(hash.readUIntBE(i, 5) % 100000).padStart(5, '0'));
+  return groups.join(' ');
+}
+
+export const fingerprintPattern = /^\d{5}( \d{5}){5}$/;
+
+export type KeyDecision =
+  | { changed: false; key: KeyRecord }
+  | { changed: true; key: KeyRecord; previousVersion: number | undefined; identityChanged: boolean };
+
+/**
+ * What publishing `input` does given the current key set: the same identity and box key is a no-op
+ * (same version, nothing written); anything else is the next version, and a different identity key
+ * is flagged and dated so partners can warn. Canonical base64 makes string comparison exact.
+ */
+export function decide(userId: string, current: KeyRecord | undefined, input: KeyInput, now: Date): KeyDecision {
+  if (current && current.identityKey === input.identityKey && current.publicKey === input.publicKey) return { changed: false, key: current };
+  const identityChanged = current !== undefined && current.identityKey !== input.identityKey;
+  const at = now.toISOString();
+  const identityChangedAt = identityChanged ? at : current?.identityChangedAt;
+  const key: KeyRecord = {
+    userId,
+    identityKey: input.identityKey,
+    publicKey: input.publicKey,
+    signature: input.signature,
+    version: (current?.version ?? 0) + 1,
+    fingerprint: fingerprint(userId, Buffer.from(input.identityKey, 'base64')),
+    updatedAt: at,
+    ...(identityChangedAt ? { identityChangedAt } : {}),
+  };
+  return { changed: true, key, previousVersion: current?.version, identityChanged };
+}
+
+/** Storage for the directory: the write succeeds only if the current version is still `previousVersion`. */
+export interface KeyStorePort {
+  getCurrentKey(userId: string): Promise<KeyRecord | undefined>;
+  /** false when another write claimed the version first (nothing was written). */
+  putKey(key: KeyRecord, previousVersion: number | undefined, identityChanged: boolean): Promise<boolean>;
+}
+
+export const PUBLISH_ATTEMPTS = 5;
+
+/**
+ * Verifies and publishes a key set. Concurrent publishers each get a distinct, consecutive version:
+ * the loser of a race re-reads and decides again (its keys may even have become the current ones).
+ */
+export async function publishKey(store: KeyStorePort, userId: string, input: KeyInput, now: () => Date = () => new Date()): Promise<KeyDecision> {
+  verifyKeys(decodeKeys(input));
+  for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
+    const decision = decide(userId, await store.getCurrentKey(userId), input, now());
+    if (!decision.changed) return decision;
+    if (await store.putKey(decision.key, decision.previousVersion, decision.identityChanged)) return decision;
+    await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+  }
+  throw new Conflict('The keys changed concurrently too often; retry', 'key_conflict');
+}
+
+/** The keyChanged WebSocket frame partners receive, so their apps can warn. */
+export function keyChangedFrame(key: KeyRecord, identityChanged: boolean) {
+  return { type: 'keyChanged' as const, userId: key.userId, version: key.version, fingerprint: key.fingerprint, identityChanged, changedAt: key.updatedAt };
+}

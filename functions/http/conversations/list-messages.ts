@@ -1,0 +1,12 @@
+// GET /api/conversations/{conversationId}/messages?before=&limit=: ciphertext history for members.
+import { requireMember } from '#core/conversations.ts';
+import { config } from '#core/config.ts';
+import { messagingDeps } from '#adapters/messaging.ts';
+import { listMessages } from '#adapters/messages.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.listMessages, async ({ auth, path, query }) => {
+  await requireMember(messagingDeps, path.conversationId, auth.userId);
+  return { body: await listMessages(path.conversationId, query.before, Math.min(query.limit ?? 50, config.messages.historyPageMax)) };
+});

@@ -1,0 +1,10 @@
+// POST /api/ws/ticket: a single-use ticket for ?ticket=... on the WebSocket URL, valid 30 s.
+import { config } from '#core/config.ts';
+import { createTicket } from '#adapters/tickets.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.createWsTicket, async ({ auth }) => ({
+  statusCode: 201,
+  body: { ticket: await createTicket(auth.userId, config.realtime.ticketTtlSeconds), expiresIn: config.realtime.ticketTtlSeconds },
+}));

@@ -1,0 +1,9 @@
+// markRead: stores the read position (forward only) and sends a read receipt to the partner.
+import { receipt } from '#core/conversations.ts';
+import { messagingDeps } from '#adapters/messaging.ts';
+import { wsHandler } from '#middleware/ws-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = wsHandler(routes.markRead, async ({ input, userId }) => {
+  await receipt(messagingDeps, 'read', userId, input.conversationId, input.upToMessageId);
+});

@@ -1,0 +1,9 @@
+// typing: an ephemeral event to the conversation partner; nothing is stored.
+import { typing } from '#core/conversations.ts';
+import { messagingDeps } from '#adapters/messaging.ts';
+import { wsHandler } from '#middleware/ws-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = wsHandler(routes.typing, async ({ input, userId }) => {
+  await typing(messagingDeps, userId, input.to);
+});
