@@ -1,6 +1,7 @@
 // NexChatStack: one stage of NexChat. Tables from lib/tables.ts, one Lambda per route of the
-// manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, the auth secret, gateway
-// throttles and access logs. Nothing has a hard-coded physical name, so stages coexist.
+// manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, plus one per route authorizer
+// ($connect's ticket check), the auth secret, gateway throttles and access logs. Nothing has a
+// hard-coded physical name, so stages coexist.
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -15,6 +16,7 @@ import {
   WebSocketStage,
   type CfnRoute,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -23,7 +25,15 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 // The function cdk-nag itself uses to name findings, so acknowledgements match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
-import { LOG_RETENTION, RouteFunction, describeRoute, type DeploymentSettings } from './constructs/route-function.ts';
+import {
+  LOG_RETENTION,
+  RouteFunction,
+  authorizerFunctionSpec,
+  describeRoute,
+  routeFunctionSpec,
+  type DeploymentSettings,
+  type FunctionSpec,
+} from './constructs/route-function.ts';
 import {
   allRoutes,
   httpRouteKey,
@@ -96,7 +106,7 @@ export class NexChatStack extends Stack {
   readonly httpStage: HttpStage;
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
-  /** One per manifest route, keyed by route id. */
+  /** One per manifest route and one per route authorizer, keyed by route or authorizer id. */
   readonly functions: Readonly<Record<string, RouteFunction>>;
   /** API Gateway's account-level CloudWatch Logs setting, when this stack owns it. */
   readonly apiGatewayAccount?: CfnAccount;
@@ -160,11 +170,17 @@ export class NexChatStack extends Stack {
       this.webSocketStage.node.addDependency(this.apiGatewayAccount);
     }
 
-    // --- one function and one gateway route per manifest entry ---
+    // --- one function per manifest route and per route authorizer, one gateway route per route ---
+    for (const route of wsRoutes) checkAuthorizer(route);
+    const specs: FunctionSpec[] = [
+      ...routes.map(routeFunctionSpec),
+      ...wsRoutes.flatMap((r) => (r.authorizer ? [authorizerFunctionSpec(r, r.authorizer)] : [])),
+    ];
     const functions: Record<string, RouteFunction> = {};
-    for (const route of routes) {
-      functions[route.id] = new RouteFunction(this, route.id, {
-        route,
+    for (const spec of specs) {
+      if (functions[spec.id]) throw new Error(`function id ${spec.id} is used twice (route and authorizer ids name Lambdas, so they must be unique)`);
+      functions[spec.id] = new RouteFunction(this, spec.id, {
+        spec,
         stage: props.stage,
         tables: this.tables,
         secrets: this.secrets,
@@ -190,11 +206,21 @@ export class NexChatStack extends Stack {
     const wsCfnRoutes: CfnRoute[] = [];
     for (const route of wsRoutes) {
       const fn = functions[route.id]!.function;
+      // A Lambda REQUEST authorizer (type CUSTOM on the route; CDK also lets API Gateway invoke the
+      // function, from this authorizer only). WebSocket authorizers cache nothing (result TTLs
+      // exist for HTTP APIs only), which a single-use ticket needs: every connect is checked anew.
+      // With the identity source set, a request without the parameter is refused before any Lambda runs.
+      const authorizer = route.authorizer
+        ? new WebSocketLambdaAuthorizer(route.authorizer.id, functions[route.authorizer.id]!.function, {
+            identitySource: [`route.request.querystring.${route.authorizer.queryParameter}`],
+          })
+        : undefined;
       const wsRoute = this.webSocketApi.addRoute(route.routeKey, {
         integration: new WebSocketLambdaIntegration(`${route.id}Integration`, fn),
+        ...(authorizer ? { authorizer } : {}),
       });
       const cfnRoute = wsRoute.node.defaultChild as CfnRoute;
-      acknowledgeNoGatewayAuthorizer(cfnRoute, route);
+      if (!authorizer) acknowledgeNoGatewayAuthorizer(cfnRoute, route);
       wsCfnRoutes.push(cfnRoute);
     }
 
@@ -213,6 +239,9 @@ export class NexChatStack extends Stack {
 
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'wss:// URL of the WebSocket API' });
+    // Operator tooling (npm run admin -- grant ... --aws) names the tables it writes.
+    new CfnOutput(this, 'UsersTableName', { value: this.tables.users.tableName, description: 'Users table (for npm run admin --aws)' });
+    new CfnOutput(this, 'ModerationTableName', { value: this.tables.moderation.tableName, description: 'Moderation table (for npm run admin --aws)' });
   }
 
   /**
@@ -280,13 +309,30 @@ function applyRouteThrottles(stage: CfnStage, settings: [routeKey: string, throt
 }
 
 /**
- * API Gateway authorizers are not used: HTTP tokens are verified in the Lambda (our own jose JWTs,
- * pinned algorithms, issuer, audience and typ), and WebSocket authorizers only exist for $connect.
+ * API Gateway allows WebSocket authorizers on $connect only (they admit the connection; later frames
+ * ride it). A signed-in $connect needs one: it is the only way the connection learns its user.
+ */
+function checkAuthorizer(route: ManifestWsRoute): void {
+  if (route.authorizer && route.routeKey !== '$connect') {
+    throw new Error(`route ${route.id}: API Gateway runs WebSocket authorizers on $connect only, not on ${route.routeKey}`);
+  }
+  if (route.authorizer && !/^[A-Za-z0-9._-]+$/.test(route.authorizer.queryParameter)) {
+    throw new Error(`route ${route.id}: authorizer query parameter ${JSON.stringify(route.authorizer.queryParameter)} is not a valid API Gateway identity source name`);
+  }
+  if (!route.authorizer && route.routeKey === '$connect' && route.access !== 'public') {
+    throw new Error(`route ${route.id}: a $connect with access "${route.access}" needs an authorizer to name the connection's user`);
+  }
+}
+
+/**
+ * Routes without a gateway authorizer. HTTP tokens are verified in the Lambda (our own jose JWTs,
+ * pinned algorithms, issuer, audience and typ); WebSocket message routes run on a connection the
+ * $connect authorizer has already admitted, and read its user from the authorizer context.
  */
 function acknowledgeNoGatewayAuthorizer(scope: Construct, route: Route): void {
   const why =
     route.kind === 'ws' && route.routeKey !== '$connect'
-      ? 'WebSocket authorizers run on $connect only; later frames ride the connection accepted there.'
+      ? `WebSocket authorizers run on $connect only; later frames ride the connection admitted there${route.access === 'public' ? '' : ', and the handler reads its user from the authorizer context (else the connection row)'}.`
       : route.access === 'public'
         ? 'Public by design (manifest access: public); abuse is bounded by the route throttle and in-app rate limits.'
         : 'Authorization is done in-Lambda: the middleware verifies our own JWT (jose, pinned alg/iss/aud/typ) and checks the manifest access level.';

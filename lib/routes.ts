@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { TableId } from './tables.ts';
 import { codeSchema, emailSchema, otpPurposes, phoneSchema } from '../functions/core/otp.ts';
 
-export type Access = 'public' | 'user' | 'admin';
+/** public: anyone; user: signed in; moderator: role moderator or admin; admin: role admin. */
+export type Access = 'public' | 'user' | 'moderator' | 'admin';
 export type Grant = 'read' | 'readwrite';
 export type SecretId = 'auth';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -241,6 +242,59 @@ export const conversationSchema = z.object({
 });
 const cursor = z.string().max(512).optional();
 
+// ---- moderation schemas -----------------------------------------------------------------------
+
+export const reportReasons = ['spam', 'harassment', 'hate', 'violence', 'sexual_content', 'child_safety', 'impersonation', 'scam', 'other'] as const;
+export const reportStatuses = ['open', 'reviewing', 'actioned', 'dismissed'] as const;
+const note = z.string().trim().min(1).max(2000);
+export const reportBody = z.strictObject({
+  targetUserId: userIdSchema,
+  reason: z.enum(reportReasons),
+  details: z.string().max(1000, { message: 'At most 1000 characters' }).optional(),
+  messageIds: z.array(messageIdSchema).min(1).max(20, { message: 'At most 20 messages' }).optional(),
+  /** Plaintext the reporter chooses to reveal for those messages; the server cannot decrypt them. */
+  evidence: z.array(z.strictObject({ messageId: messageIdSchema, plaintext: z.string().max(4000) })).max(20).optional(),
+  block: z.boolean().optional(),
+});
+export const myReportSchema = z.object({
+  reportId: z.string(),
+  targetUserId: z.string(),
+  reason: z.enum(reportReasons),
+  status: z.enum(reportStatuses),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const reportSchema = myReportSchema.extend({
+  reporterId: z.string(),
+  details: z.string().optional(),
+  messageIds: z.array(z.string()).optional(),
+  evidence: z.array(z.object({ messageId: z.string(), plaintext: z.string() })).optional(),
+  decision: z.string().optional(),
+  moderatorId: z.string().optional(),
+  moderatorNote: z.string().optional(),
+});
+export const resolveBody = z
+  .strictObject({ decision: z.enum(['dismiss', 'warn', 'suspend', 'ban']), durationHours: z.number().int().min(1).max(24 * 365).optional(), note })
+  .superRefine((v, ctx) => {
+    if (v.decision === 'suspend' && v.durationHours === undefined) ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'A suspension needs durationHours' });
+    if (v.decision !== 'suspend' && v.durationHours !== undefined) ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'Only a suspension takes durationHours' });
+  });
+export const sanctionSchema = z.object({ userId: z.string(), status: z.enum(['active', 'suspended', 'banned']), suspendedUntil: z.string().optional() });
+export const auditSchema = z.object({
+  auditId: z.string(),
+  at: z.string(),
+  actorId: z.string(),
+  action: z.string(),
+  targetUserId: z.string().optional(),
+  reportId: z.string().optional(),
+  note: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+const userPath = z.strictObject({ userId: userIdSchema });
+const reportPath = z.strictObject({ reportId: z.string().regex(/^r_[0-9a-f]{32}$/, { message: 'Not a report id' }) });
+/** Moderator actions on accounts cut live sessions: tokens, families and sockets. */
+const sanctionTables = { users: 'readwrite', sessions: 'readwrite', connections: 'readwrite', moderation: 'readwrite' } as const;
+
 // ---- the manifest ---------------------------------------------------------------------------
 
 export const routes = {
@@ -262,7 +316,7 @@ export const routes = {
     handler: 'functions/ws/connect.ts',
     authorizer: { id: 'WsTicketAuthorizer', handler: 'functions/ws/authorize.ts', queryParameter: 'ticket', tables: { ephemeral: 'readwrite' } },
     access: 'user',
-    tables: { connections: 'readwrite', messages: 'read', users: 'read' },
+    tables: { connections: 'readwrite', messages: 'read', users: 'read', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
     summary: 'Opens a connection with a single-use ticket (?ticket=...), records it and announces presence',
@@ -274,7 +328,7 @@ export const routes = {
     routeKey: '$disconnect',
     handler: 'functions/ws/disconnect.ts',
     access: 'user',
-    tables: { connections: 'readwrite', messages: 'read', users: 'readwrite' },
+    tables: { connections: 'readwrite', messages: 'read', users: 'readwrite', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
     summary: 'Forgets a closed connection; the last one announces offline with lastSeen',
@@ -285,7 +339,7 @@ export const routes = {
     routeKey: 'sendMessage',
     handler: 'functions/ws/send-message.ts',
     access: 'user',
-    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read' },
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 100, burst: 200 },
     summary: 'Stores a ciphertext message (idempotent on clientMessageId), pushes it to every device of both sides, acks the sender',
@@ -297,7 +351,7 @@ export const routes = {
     routeKey: 'typing',
     handler: 'functions/ws/typing.ts',
     access: 'user',
-    tables: { messages: 'read', connections: 'readwrite' },
+    tables: { messages: 'read', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
     summary: 'Tells the conversation partner that the caller is typing (ephemeral)',
@@ -309,7 +363,7 @@ export const routes = {
     routeKey: 'markRead',
     handler: 'functions/ws/mark-read.ts',
     access: 'user',
-    tables: { messages: 'readwrite', connections: 'readwrite' },
+    tables: { messages: 'readwrite', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
     summary: 'Stores the read position and sends a read receipt to the partner',
@@ -321,7 +375,7 @@ export const routes = {
     routeKey: 'delivered',
     handler: 'functions/ws/delivered.ts',
     access: 'user',
-    tables: { messages: 'readwrite', connections: 'readwrite' },
+    tables: { messages: 'readwrite', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
     summary: 'Stores the delivered position and sends a delivered receipt to the partner',
@@ -487,7 +541,7 @@ export const routes = {
     path: '/api/users/public-key',
     handler: 'functions/http/keys/put-public-key.ts',
     access: 'user',
-    tables: { keys: 'readwrite', messages: 'read', connections: 'readwrite' },
+    tables: { keys: 'readwrite', messages: 'read', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 5, burst: 10 },
     summary: 'Publishes the identity key, box key and signature; verifies, versions, keeps history, tells partners',
@@ -536,7 +590,7 @@ export const routes = {
     path: '/api/conversations',
     handler: 'functions/http/conversations/create-conversation.ts',
     access: 'user',
-    tables: { users: 'read', messages: 'readwrite' },
+    tables: { users: 'read', messages: 'readwrite', moderation: 'read' },
     throttle: { rate: 20, burst: 40 },
     summary: 'The direct conversation with a user, created once (also under concurrent calls)',
     input: { body: z.strictObject({ userId: userIdSchema }) },
@@ -575,7 +629,7 @@ export const routes = {
     path: '/api/conversations/{conversationId}/messages',
     handler: 'functions/http/conversations/post-message.ts',
     access: 'user',
-    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read' },
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
     summary: 'Sends like the sendMessage action (same idempotency) for clients without a socket',
@@ -593,6 +647,153 @@ export const routes = {
     summary: "Everything sent or received after a cursor, in order, exactly once across reconnects",
     input: { query: z.strictObject({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(100).optional() }) },
     output: { 200: z.object({ messages: z.array(messageSchema.extend({ seq: z.number().int() })), cursor: z.number().int(), hasMore: z.boolean() }) },
+  }),
+  blockUser: http({
+    id: 'BlockUser',
+    method: 'POST',
+    path: '/api/users/{userId}/block',
+    handler: 'functions/http/moderation/block-user.ts',
+    access: 'user',
+    tables: { users: 'read', moderation: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'Blocks a user (idempotent): nothing from them reaches you, and they are not told',
+    input: { path: userPath },
+    output: { 200: z.object({ userId: z.string(), blockedAt: z.string() }) },
+  }),
+  unblockUser: http({
+    id: 'UnblockUser',
+    method: 'DELETE',
+    path: '/api/users/{userId}/block',
+    handler: 'functions/http/moderation/unblock-user.ts',
+    access: 'user',
+    tables: { moderation: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'Unblocks a user (idempotent); future messages flow again, earlier ones stay undelivered',
+    input: { path: userPath },
+    output: {},
+  }),
+  listBlocked: http({
+    id: 'ListBlocked',
+    method: 'GET',
+    path: '/api/users/blocked',
+    handler: 'functions/http/moderation/list-blocked.ts',
+    access: 'user',
+    tables: { users: 'read', moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'The users the caller blocks, newest first, paginated',
+    input: { query: z.strictObject({ cursor, limit: z.coerce.number().int().min(1).max(100).optional() }) },
+    output: { 200: z.object({ blocked: z.array(z.object({ userId: z.string(), displayName: z.string().optional(), blockedAt: z.string() })), cursor: z.string().optional() }) },
+  }),
+  createReport: http({
+    id: 'CreateReport',
+    method: 'POST',
+    path: '/api/reports',
+    handler: 'functions/http/moderation/create-report.ts',
+    access: 'user',
+    tables: { users: 'readwrite', messages: 'read', moderation: 'readwrite', ephemeral: 'readwrite' },
+    throttle: { rate: 10, burst: 20 },
+    summary: 'Reports a user, optionally with messages and the plaintext the reporter chooses to reveal; idempotent',
+    input: { body: reportBody },
+    output: { 200: myReportSchema, 201: myReportSchema },
+  }),
+  listMyReports: http({
+    id: 'ListMyReports',
+    method: 'GET',
+    path: '/api/reports/mine',
+    handler: 'functions/http/moderation/list-my-reports.ts',
+    access: 'user',
+    tables: { moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+    summary: "The status of the caller's reports (never the moderator's notes)",
+    input: { query: z.strictObject({ cursor, limit: z.coerce.number().int().min(1).max(100).optional() }) },
+    output: { 200: z.object({ reports: z.array(myReportSchema), cursor: z.string().optional() }) },
+  }),
+  adminListReports: http({
+    id: 'AdminListReports',
+    method: 'GET',
+    path: '/api/admin/reports',
+    handler: 'functions/http/admin/list-reports.ts',
+    access: 'moderator',
+    tables: { moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+    summary: 'The moderation queue: oldest first by status (default open), filterable by reason',
+    input: { query: z.strictObject({ status: z.enum(reportStatuses).optional(), reason: z.enum(reportReasons).optional(), cursor, limit: z.coerce.number().int().min(1).max(100).optional() }) },
+    output: { 200: z.object({ reports: z.array(reportSchema), cursor: z.string().optional() }) },
+  }),
+  adminGetReport: http({
+    id: 'AdminGetReport',
+    method: 'GET',
+    path: '/api/admin/reports/{reportId}',
+    handler: 'functions/http/admin/get-report.ts',
+    access: 'moderator',
+    tables: { moderation: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+    summary: "One report (an open one moves to reviewing) with the target's report history",
+    input: { path: reportPath },
+    output: { 200: z.object({ report: reportSchema, targetHistory: z.array(reportSchema) }) },
+  }),
+  adminResolveReport: http({
+    id: 'AdminResolveReport',
+    method: 'POST',
+    path: '/api/admin/reports/{reportId}/resolve',
+    handler: 'functions/http/admin/resolve-report.ts',
+    access: 'moderator',
+    tables: sanctionTables,
+    manageConnections: true,
+    throttle: { rate: 10, burst: 20 },
+    summary: 'Decides a report: dismiss, warn, suspend (durationHours) or ban; written to the audit log',
+    input: { path: reportPath, body: resolveBody },
+    output: { 200: z.object({ report: reportSchema }) },
+  }),
+  adminSuspendUser: http({
+    id: 'AdminSuspendUser',
+    method: 'POST',
+    path: '/api/admin/users/{userId}/suspend',
+    handler: 'functions/http/admin/suspend-user.ts',
+    access: 'moderator',
+    tables: sanctionTables,
+    manageConnections: true,
+    throttle: { rate: 10, burst: 20 },
+    summary: 'Suspends an account for durationHours, at once: sessions revoked, sockets closed',
+    input: { path: userPath, body: z.strictObject({ durationHours: z.number().int().min(1).max(24 * 365), note }) },
+    output: { 200: sanctionSchema },
+  }),
+  adminBanUser: http({
+    id: 'AdminBanUser',
+    method: 'POST',
+    path: '/api/admin/users/{userId}/ban',
+    handler: 'functions/http/admin/ban-user.ts',
+    access: 'moderator',
+    tables: sanctionTables,
+    manageConnections: true,
+    throttle: { rate: 10, burst: 20 },
+    summary: 'Bans an account, at once: sessions revoked, sockets closed',
+    input: { path: userPath, body: z.strictObject({ note }) },
+    output: { 200: sanctionSchema },
+  }),
+  adminRestoreUser: http({
+    id: 'AdminRestoreUser',
+    method: 'POST',
+    path: '/api/admin/users/{userId}/restore',
+    handler: 'functions/http/admin/restore-user.ts',
+    access: 'moderator',
+    tables: sanctionTables,
+    throttle: { rate: 10, burst: 20 },
+    summary: 'Lifts a suspension, ban or auto-restriction',
+    input: { path: userPath, body: z.strictObject({ note }) },
+    output: { 200: sanctionSchema },
+  }),
+  adminAudit: http({
+    id: 'AdminAudit',
+    method: 'GET',
+    path: '/api/admin/audit',
+    handler: 'functions/http/admin/list-audit.ts',
+    access: 'admin',
+    tables: { moderation: 'read' },
+    throttle: { rate: 10, burst: 20 },
+    summary: 'The append-only audit log of moderator actions, newest first',
+    input: { query: z.strictObject({ cursor, limit: z.coerce.number().int().min(1).max(100).optional() }) },
+    output: { 200: z.object({ entries: z.array(auditSchema), cursor: z.string().optional() }) },
   }),
 } as const satisfies Record<string, Route>;
 

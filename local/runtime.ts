@@ -1,6 +1,7 @@
 // The laptop runtime: DynamoDB Local + the HTTP and WebSocket gateways calling the very same handler
 // modules that CDK deploys. Used by `npm start` and by the end-to-end tests.
 import { createServer, type Server } from 'node:http';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { attachHttpGateway } from './http-gateway.ts';
@@ -102,6 +103,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     delete process.env.AWS_PROFILE;
     await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1 });
     const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1 });
+    // Tells local tools (npm run admin) where this runtime's database and tables are.
+    const runtimeFile = join(dataDir, 'runtime.json');
+    writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, stage, dynamoEndpoint: dynamo.endpoint, tables: tableEnv }, null, 2)}\n`);
     let stopped: Promise<void> | undefined;
     return {
       httpUrl: `http://${shown}:${httpPort}`,
@@ -113,6 +117,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ws,
       stop() {
         stopped ??= (async () => {
+          rmSync(runtimeFile, { force: true });
           await ws.closeAll();
           await Promise.all([close(httpServer), close(wsServer)]);
           await dynamo.stop();

@@ -2,9 +2,11 @@
 // the template says what the manifest says: a function, a gateway route and a throttle per route;
 // DynamoDB grants of exactly the read / read-write action lists on the table and Query on its own
 // GSIs, never Scan; OTP sending for notify routes only; deployment settings from context, validated;
-// durable tables; logged stages; cdk-nag clean, with every acknowledgement narrow (one resource,
-// one rule, a reason) and matching a real finding. A second app adds a synthetic notify route and
-// the API Gateway account role, so those paths stay covered whatever the manifest holds.
+// durable tables; logged stages; the $connect ticket authorizer (its own function, uncached, the only
+// gateway authorizer); cdk-nag clean, with every acknowledgement narrow (one resource, one rule, a
+// reason) and matching a real finding. A second app adds synthetic routes (an OTP sender, an HTTP
+// route that pushes to sockets) and the API Gateway account role, so those paths stay covered
+// whatever the manifest holds.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
@@ -17,14 +19,17 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createApp, readDeploymentSettings, type NexChatApp } from '../bin/nexchat.ts';
 import {
+  authorizerFunctionSpec,
   DEFAULT_MEMORY_MB,
   DEFAULT_TIMEOUT_SECONDS,
   RouteFunction,
+  routeFunctionSpec,
   secretEnvVars,
   WS_CALLBACK_URL_ENV,
+  type FunctionSpec,
   type RouteResources,
 } from '../lib/constructs/route-function.ts';
-import { allRoutes, httpRouteKey, stageThrottle, type HttpRoute, type Route, type Throttle } from '../lib/routes.ts';
+import { allRoutes, httpRouteKey, routes as manifest, stageThrottle, type HttpRoute, type Route, type Throttle, type WsRoute } from '../lib/routes.ts';
 import { tables, type TableId } from '../lib/tables.ts';
 
 // ---- template plumbing --------------------------------------------------------------------------
@@ -193,13 +198,20 @@ function res(s: Synth, id: string): CfnJson {
   return r;
 }
 const ofType = (s: Synth, type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
-const functionId = (s: Synth, route: Route) => logicalId(s, s.stack.functions[route.id]!.function);
-const envOf = (s: Synth, route: Route): Record<string, Json> => res(s, functionId(s, route)).Properties.Environment.Variables;
+/** What the per-function checks read: a manifest route, or the function spec of a route authorizer. */
+type Granted = Pick<FunctionSpec, 'id' | 'tables' | 'secrets' | 'manageConnections' | 'notify' | 'memoryMb' | 'timeoutSeconds'>;
+
+const functionId = (s: Synth, fn: Pick<Granted, 'id'>) => {
+  const made = s.stack.functions[fn.id];
+  assert.ok(made, `the stack made a function for ${fn.id}`);
+  return logicalId(s, made.function);
+};
+const envOf = (s: Synth, fn: Granted): Record<string, Json> => res(s, functionId(s, fn)).Properties.Environment.Variables;
 const tableIds = (s: Synth) => new Map(tables.map((t) => [logicalId(s, s.stack.tables[t.id]), t.id] as [string, TableId]));
 const allStatements = (s: Synth) => ofType(s, 'AWS::IAM::Policy').flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
 
 /** Every statement the function's role is allowed: its inline policies and attached AWS::IAM::Policy. */
-function roleStatements(s: Synth, route: Route): Json[] {
+function roleStatements(s: Synth, route: Granted): Json[] {
   const roleId = referencedId(res(s, functionId(s, route)).Properties.Role);
   assert.ok(roleId, `${route.id} has a role`);
   const role = res(s, roleId);
@@ -229,6 +241,27 @@ const syntheticNotifyRoute: HttpRoute = {
   output: {},
 };
 
+/** Another route the manifest may not have: HTTP, yet it pushes to sockets (needs @connections too). */
+const syntheticPushRoute: HttpRoute = {
+  kind: 'http',
+  id: 'TestPush',
+  method: 'POST',
+  path: '/api/test/push',
+  handler: 'functions/http/system/get-health.ts',
+  access: 'public',
+  tables: { connections: 'read' },
+  manageConnections: true,
+  throttle: { rate: 5, burst: 10 },
+  summary: 'Synthetic HTTP route that posts to WebSocket connections (tests only)',
+  input: {},
+  output: {},
+};
+
+/** The authorizer functions the routes call for: WebSocket routes with an `authorizer`. */
+const authorizersOf = (routes: readonly Route[]) =>
+  routes.flatMap((r) => (r.kind === 'ws' && r.authorizer ? [{ route: r, authorizer: r.authorizer, spec: authorizerFunctionSpec(r, r.authorizer) }] : []));
+const manifestAuthorizers = authorizersOf(allRoutes);
+
 /** Context of the second app: every optional setting given, the flow list in the other order and spaced. */
 const optionsContext = {
   stage: 'opts',
@@ -242,7 +275,7 @@ let opts: Synth;
 
 before(() => {
   main = synthesize(buildApp(), allRoutes);
-  const optsRoutes = [...allRoutes, syntheticNotifyRoute];
+  const optsRoutes = [...allRoutes, syntheticNotifyRoute, syntheticPushRoute];
   opts = synthesize(buildApp(optionsContext, optsRoutes), optsRoutes);
 });
 
@@ -254,12 +287,14 @@ const apps = () => [
 // ---- functions and routes -------------------------------------------------------------------------
 
 describe('functions', () => {
-  it('one Lambda per route, nothing else', () => {
-    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length);
-    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 1);
+  it('one Lambda per route and per route authorizer, nothing else', () => {
+    assert.ok(manifestAuthorizers.length > 0, 'the manifest has an authorizer (so the authorizer checks below can fail)');
+    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + manifestAuthorizers.length);
+    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + manifestAuthorizers.length);
+    assert.deepEqual(sorted(Object.keys(main.stack.functions)), sorted([...allRoutes.map((r) => r.id), ...manifestAuthorizers.map((a) => a.spec.id)]));
   });
 
-  for (const route of [...allRoutes, syntheticNotifyRoute]) {
+  for (const route of [...allRoutes, syntheticNotifyRoute, ...manifestAuthorizers.map((a) => a.spec)]) {
     it(`${route.id}: nodejs24.x on arm64, traced, sized (${route.memoryMb ?? DEFAULT_MEMORY_MB} MB), with its own log group`, () => {
       const s = route === syntheticNotifyRoute ? opts : main;
       const p = res(s, functionId(s, route)).Properties;
@@ -297,6 +332,15 @@ describe('gateway routes', () => {
     );
   }
   const http = (s: Synth) => s.routes.filter((r): r is HttpRoute => r.kind === 'http');
+  const ws = (s: Synth) => s.routes.filter((r): r is WsRoute => r.kind === 'ws');
+  /** The gateway route resource for a manifest route. */
+  function gatewayRoute(s: Synth, route: Route): CfnJson {
+    const api = logicalId(s, route.kind === 'http' ? s.stack.httpApi : s.stack.webSocketApi);
+    const key = route.kind === 'http' ? httpRouteKey(route) : route.routeKey;
+    const found = ofType(s, 'AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey === key && referencedId(r.Properties.ApiId) === api);
+    assert.equal(found.length, 1, `one gateway route for ${key}`);
+    return found[0]![1];
+  }
 
   it('HTTP API: exactly the routes, each invoking its own function', () => {
     for (const { name, s } of apps()) {
@@ -310,6 +354,89 @@ describe('gateway routes', () => {
     assert.deepEqual(new Map(expected), actual);
     assert.equal(res(main, logicalId(main, main.stack.webSocketApi)).Properties.RouteSelectionExpression, '$request.body.action');
     for (const key of ['$connect', '$disconnect', '$default']) assert.ok(actual.has(key), `${key} route exists`);
+  });
+
+  it("$connect has the manifest's ticket authorizer, as a Lambda REQUEST authorizer on ?ticket", () => {
+    assert.deepEqual(
+      manifestAuthorizers.map((a) => [a.route.routeKey, a.authorizer.queryParameter]),
+      [['$connect', 'ticket']],
+      'one authorizer, on $connect, identified by the ticket query parameter',
+    );
+    assert.equal(manifest.wsConnect.authorizer?.id, 'WsTicketAuthorizer');
+  });
+
+  for (const { name, s } of [
+    { name: 'manifest app', s: () => main },
+    { name: 'options app', s: () => opts },
+  ]) {
+    it(`${name}: each authorizer is one uncached REQUEST authorizer on the WebSocket API, invoking its own function`, () => {
+      const authorizers = ofType(s(), 'AWS::ApiGatewayV2::Authorizer');
+      const expected = authorizersOf(s().routes);
+      assert.equal(authorizers.length, expected.length);
+      for (const { authorizer, spec } of expected) {
+        const fnId = functionId(s(), spec);
+        const matching = authorizers.filter(([, a]) => JSON.stringify(a.Properties.AuthorizerUri).includes(`"${fnId}"`));
+        assert.equal(matching.length, 1, `one authorizer invokes ${spec.id}`);
+        const p = matching[0]![1].Properties;
+        assert.equal(referencedId(p.ApiId), logicalId(s(), s().stack.webSocketApi), 'on the WebSocket API');
+        assert.equal(p.AuthorizerType, 'REQUEST');
+        assert.deepEqual(p.IdentitySource, [`route.request.querystring.${authorizer.queryParameter}`]);
+        assert.match(JSON.stringify(p.AuthorizerUri), /:lambda:path\/2015-03-31\/functions\/.*\/invocations/);
+        // A cached Allow would let a used ticket in again; WebSocket authorizers have no cache, and none is asked for.
+        assert.equal(p.AuthorizerResultTtlInSeconds, undefined, 'no result caching');
+        assert.equal(p.AuthorizerCredentialsArn, undefined, 'invoked through a resource policy, not a role');
+      }
+    });
+
+    it(`${name}: $connect is CUSTOM-authorized by it; no other WebSocket or HTTP route has a gateway authorizer`, () => {
+      const authorizerIds = new Set(ofType(s(), 'AWS::ApiGatewayV2::Authorizer').map(([id]) => id));
+      for (const route of s().routes) {
+        const p = gatewayRoute(s(), route).Properties;
+        const authorized = route.kind === 'ws' && route.authorizer !== undefined;
+        if (authorized) {
+          assert.equal(route.routeKey, '$connect');
+          assert.equal(p.AuthorizationType, 'CUSTOM', `${route.id}: CUSTOM`);
+          const id = referencedId(p.AuthorizerId);
+          assert.ok(id && authorizerIds.has(id), `${route.id}: names the authorizer`);
+          const fnId = functionId(s(), authorizerFunctionSpec(route, route.authorizer!));
+          assert.ok(JSON.stringify(res(s(), id).Properties.AuthorizerUri).includes(`"${fnId}"`), `${route.id}: its own authorizer function`);
+        } else {
+          assert.ok(p.AuthorizationType === undefined || p.AuthorizationType === 'NONE', `${route.id}: no gateway authorization`);
+          assert.equal(p.AuthorizerId, undefined, `${route.id}: no authorizer`);
+        }
+      }
+      assert.ok(ws(s()).some((r) => r.routeKey !== '$connect'), 'there are WebSocket routes besides $connect');
+    });
+
+    it(`${name}: API Gateway may invoke each authorizer function, from its authorizer only; no route integrates it`, () => {
+      for (const { spec } of authorizersOf(s().routes)) {
+        const fnId = functionId(s(), spec);
+        const permissions = ofType(s(), 'AWS::Lambda::Permission').filter(([, perm]) => referencedId(perm.Properties.FunctionName) === fnId);
+        assert.equal(permissions.length, 1, `${spec.id}: one invoke permission`);
+        const p = permissions[0]![1].Properties;
+        assert.equal(p.Action, 'lambda:InvokeFunction');
+        assert.equal(p.Principal, 'apigateway.amazonaws.com');
+        const sourceArn = JSON.stringify(p.SourceArn);
+        assert.ok(sourceArn.includes(`{"Ref":"${logicalId(s(), s().stack.webSocketApi)}"}`), 'from our WebSocket API');
+        const authorizerId = ofType(s(), 'AWS::ApiGatewayV2::Authorizer').find(([, a]) => JSON.stringify(a.Properties.AuthorizerUri).includes(`"${fnId}"`))?.[0];
+        assert.ok(authorizerId && sourceArn.includes(`"/authorizers/",{"Ref":"${authorizerId}"}`), `from ${spec.id}'s authorizer: ${sourceArn}`);
+        const integrations = ofType(s(), 'AWS::ApiGatewayV2::Integration').filter(([, i]) => referencedId(i.Properties.IntegrationUri) === fnId);
+        assert.deepEqual(integrations, [], `${spec.id} is no route's integration`);
+      }
+    });
+  }
+
+  it('authorizers are checked at synth: $connect only, a valid parameter name, and a signed-in $connect must have one', () => {
+    const connect = manifest.wsConnect;
+    const others = allRoutes.filter((r) => r !== connect);
+    const typing = { ...manifest.typing, authorizer: connect.authorizer } as WsRoute;
+    assert.throws(() => buildApp({}, [...others.filter((r) => r !== manifest.typing), connect, typing]), /WsTyping: API Gateway runs WebSocket authorizers on \$connect only/);
+    const badName = { ...connect, authorizer: { ...connect.authorizer, queryParameter: 'ticket id' } } as WsRoute;
+    assert.throws(() => buildApp({}, [...others, badName]), /not a valid API Gateway identity source name/);
+    const { authorizer: _, ...unauthorized } = connect;
+    assert.throws(() => buildApp({}, [...others, unauthorized as WsRoute]), /WsConnect: a \$connect with access "user" needs an authorizer/);
+    const publicConnect = { ...unauthorized, access: 'public' } as WsRoute;
+    assert.doesNotThrow(() => buildApp({}, [...others, publicConnect]), 'a public $connect may go without');
   });
 });
 
@@ -445,8 +572,39 @@ describe('least privilege', () => {
     for (const { name, s } of apps()) assert.deepEqual(dynamoAccess(allStatements(s)).problems, [], name);
   });
 
-  for (const route of [...allRoutes, syntheticNotifyRoute]) {
-    const s = () => (route === syntheticNotifyRoute ? opts : main);
+  it('the authorizer function: read-write on the ephemeral table (explicit actions, no Scan), logs and X-Ray, nothing else', () => {
+    for (const { spec } of manifestAuthorizers) {
+      assert.deepEqual(spec.tables, { ephemeral: 'readwrite' }, `${spec.id}: the manifest grants it the ephemeral table only`);
+      const statements = roleStatements(main, spec);
+      assert.deepEqual(allowing(statements, 'dynamodb:Scan'), [], 'no Scan');
+      const access = dynamoAccess(statements);
+      assert.deepEqual(access.problems, []);
+      const ephemeralId = logicalId(main, main.stack.tables.ephemeral);
+      assert.deepEqual([...access.tables.keys()], [ephemeralId], 'the ephemeral table only');
+      assert.deepEqual(sorted(access.tables.get(ephemeralId)!.table), READWRITE_ACTIONS, 'the read-write action list, spelled out');
+      assert.equal(access.tables.get(ephemeralId)!.indexes.size, 0);
+      const actions = new Set(statements.filter((st) => st.Effect === 'Allow').flatMap((st) => asArray<string>(st.Action)));
+      const allowed = new Set([...READWRITE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      assert.deepEqual([...actions].filter((a) => !allowed.has(a)), [], 'no secrets, @connections or messaging');
+      const vars = envOf(main, spec);
+      assert.equal(vars.EPHEMERAL_TABLE !== undefined, true);
+      assert.equal(vars[WS_CALLBACK_URL_ENV], undefined);
+      assert.equal(vars[secretEnvVars.auth], undefined);
+    }
+  });
+
+  it('routes that push to sockets get ManageConnections and WS_CALLBACK_URL whatever their kind (HTTP ones too)', () => {
+    for (const { name, s } of apps()) {
+      for (const route of s.routes.filter((r) => r.manageConnections)) {
+        assert.equal(allowing(roleStatements(s, route), 'execute-api:ManageConnections').length, 1, `${name} ${route.id}`);
+        assert.ok(envOf(s, route)[WS_CALLBACK_URL_ENV], `${name} ${route.id}: WS_CALLBACK_URL`);
+      }
+    }
+    assert.ok(opts.routes.some((r) => r.kind === 'http' && r.manageConnections), 'an HTTP pusher is covered even if the manifest has none');
+  });
+
+  for (const route of [...allRoutes, syntheticNotifyRoute, syntheticPushRoute, ...manifestAuthorizers.map((a) => a.spec)]) {
+    const s = () => (route === syntheticNotifyRoute || route === syntheticPushRoute ? opts : main);
 
     it(`${route.id}: DynamoDB exactly ${JSON.stringify(route.tables)}: the grant's action list on the table, Query on its own GSIs`, () => {
       const access = dynamoAccess(roleStatements(s(), route));
@@ -581,8 +739,9 @@ describe('least privilege', () => {
     ) as Record<TableId, Table>;
     // Only tables and settings are used by routes without secrets or manageConnections.
     const resources = { tables: cmkTables, secrets: {}, webSocketStage: undefined, settings: { otpRequiredFor: 'register' } } as unknown as RouteResources;
-    const reader = new RouteFunction(stack, 'Reader', { ...resources, stage: 'dev', route: { ...syntheticNotifyRoute, id: 'Reader', notify: false, tables: { keys: 'read' } } });
-    const writer = new RouteFunction(stack, 'Writer', { ...resources, stage: 'dev', route: { ...syntheticNotifyRoute, id: 'Writer', notify: false, tables: { keys: 'readwrite' } } });
+    const spec = (id: string, tables: FunctionSpec['tables']) => routeFunctionSpec({ ...syntheticNotifyRoute, id, notify: false, tables });
+    const reader = new RouteFunction(stack, 'Reader', { ...resources, stage: 'dev', spec: spec('Reader', { keys: 'read' }) });
+    const writer = new RouteFunction(stack, 'Writer', { ...resources, stage: 'dev', spec: spec('Writer', { keys: 'readwrite' }) });
     const template = Template.fromStack(stack).toJSON();
     const keyId = stack.getLogicalId(key.node.defaultChild as CfnElement);
     const kmsActions = (fn: RouteFunction) => {
@@ -607,7 +766,7 @@ describe('deployment settings', () => {
   const settingsFor = (context: Record<string, unknown>) => readDeploymentSettings(new App({ context }).node);
 
   it('OTP_REQUIRED_FOR defaults to "register" on every function; JWT_ISSUER is left to the code default', () => {
-    for (const route of allRoutes) {
+    for (const route of [...allRoutes, ...manifestAuthorizers.map((a) => a.spec)]) {
       const vars = envOf(main, route);
       assert.equal(vars.OTP_REQUIRED_FOR, 'register', route.id);
       assert.equal(vars.JWT_ISSUER, undefined, route.id);
@@ -615,7 +774,7 @@ describe('deployment settings', () => {
   });
 
   it('otpRequiredFor and jwtIssuer from context reach every function (flow list normalized)', () => {
-    for (const route of opts.routes) {
+    for (const route of [...opts.routes, ...authorizersOf(opts.routes).map((a) => a.spec)]) {
       const vars = envOf(opts, route);
       assert.equal(vars.OTP_REQUIRED_FOR, 'register,login', route.id);
       assert.equal(vars.JWT_ISSUER, 'https://chat.example.com', route.id);
@@ -785,6 +944,17 @@ describe('cdk-nag (AwsSolutions + Serverless)', () => {
     const report = readFileSync(reportPath, 'utf8');
     assert.match(report, /AwsSolutions-SQS3/);
     assert.match(report, /Serverless-SQSRedrivePolicy/);
+  });
+
+  it('$connect has its authorizer, so nothing flags or acknowledges AwsSolutions-APIG4 there; the other routes acknowledge it', () => {
+    const raw = rawNagFindings(() => buildApp());
+    const acks = acknowledgements(main.built.app);
+    const connectPath = main.stack.webSocketApi.node.findAll().find((c) => CfnResource.isCfnResource(c) && (c as Json).routeKey === '$connect')?.node.path;
+    assert.ok(connectPath, 'the $connect route resource');
+    assert.deepEqual(raw.filter((f) => f.rule === 'AwsSolutions-APIG4' && f.path === connectPath), [], 'not flagged');
+    assert.deepEqual(acks.filter((a) => a.construct.node.path === connectPath).map((a) => a.rule), [], 'nothing acknowledged on $connect');
+    const apig4Acks = acks.filter((a) => a.rule === 'AwsSolutions-APIG4').length;
+    assert.equal(apig4Acks, allRoutes.length - manifestAuthorizers.length, 'one per route without a gateway authorizer');
   });
 
   const cases = [

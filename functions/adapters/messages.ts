@@ -3,10 +3,10 @@
 // idempotency records. Per user: a gapless sync stream STREAM#<user> / SEQ#<n> with its COUNTER.
 // A send is one transaction whose counter conditions make each stream gapless and ordered.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
-import type { MessageRecord, StoredSend } from '#core/messaging.ts';
+import { publicMessage, type MessageRecord, type StoredSend } from '#core/messaging.ts';
 import { doc, tableName } from './dynamo.ts';
 
 const newUlid = monotonicFactory();
@@ -35,35 +35,41 @@ function strip<T>(item: Record<string, unknown>): T {
   return rest as T;
 }
 
-/** Creates the conversation and both member items once; concurrent callers all see the same one. */
-export async function ensureConversation(conversationId: string, a: string, b: string, now: Date): Promise<{ created: boolean; createdAt: string }> {
-  const createdAt = now.toISOString();
-  const member = (u: string, peer: string) => ({
-    ...memberKey(conversationId, u),
-    conversationId,
-    userId: u,
-    peerId: peer,
-    createdAt,
-    gsi1pk: `INBOX#${u}`,
-    gsi1sk: `${createdAt}#${conversationId}`,
-  });
+/**
+ * Creates the conversation once (concurrent callers all see the same one) and the member items of
+ * `members` (both by default; only the caller when the other side blocks them, so it never shows up
+ * in the blocker's inbox). A member item missing later is created by the first delivered message.
+ */
+export async function ensureConversation(conversationId: string, a: string, b: string, now: Date, members: readonly string[] = [a, b]): Promise<{ created: boolean; createdAt: string }> {
+  let createdAt = now.toISOString();
+  let created = true;
   try {
     await doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: table(), Item: { ...convKey(conversationId, 'META'), conversationId, members: [a, b].sort(), createdAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: table(), Item: member(a, b), ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: table(), Item: member(b, a), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
-      }),
+      new PutCommand({ TableName: table(), Item: { ...convKey(conversationId, 'META'), conversationId, members: [a, b].sort(), createdAt }, ConditionExpression: 'attribute_not_exists(pk)' }),
     );
-    return { created: true, createdAt };
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
+    if (!isConditionFailure(error)) throw error;
+    created = false;
     const existing = await doc.send(new GetCommand({ TableName: table(), Key: convKey(conversationId, 'META'), ConsistentRead: true }));
-    if (!existing.Item) throw new ServiceUnavailable('Conversation is being created; retry', 'conflict_retry');
-    return { created: false, createdAt: existing.Item.createdAt as string };
+    createdAt = (existing.Item?.createdAt as string) ?? createdAt;
   }
+  await Promise.all(
+    members.map(async (u) => {
+      const peer = u === a ? b : a;
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: table(),
+            Item: { ...memberKey(conversationId, u), conversationId, userId: u, peerId: peer, createdAt, gsi1pk: `INBOX#${u}`, gsi1sk: `${createdAt}#${conversationId}` },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }),
+  );
+  return { created, createdAt };
 }
 
 export async function getMember(conversationId: string, userId: string): Promise<MemberRecord | undefined> {
@@ -112,6 +118,8 @@ export interface SendRequest {
   senderKeyVersion: number;
   recipientKeyVersion: number;
   retentionSeconds: number;
+  /** The recipient blocks the sender: store for the sender's side only. */
+  hiddenFrom?: string | undefined;
 }
 
 /**
@@ -137,20 +145,33 @@ export async function storeMessage(req: SendRequest): Promise<StoredSend> {
       senderKeyVersion: req.senderKeyVersion,
       recipientKeyVersion: req.recipientKeyVersion,
       sentAt: new Date(now).toISOString(),
+      ...(req.hiddenFrom ? { hiddenFrom: req.hiddenFrom } : {}),
     };
     const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
     const streamEntry = (userId: string, seq: number) => ({
       Put: { TableName: table(), Item: { pk: `STREAM#${userId}`, sk: seqKey(seq), seq, conversationId: req.conversationId, messageId: message.messageId, expiresAt } },
     });
-    const inbox = (userId: string) => ({
+    // An upsert: the member item appears with the first delivered message if it was not there
+    // (a conversation opened while the recipient blocked the sender).
+    const inbox = (userId: string, peerId: string) => ({
       Update: {
         TableName: table(),
         Key: memberKey(req.conversationId, userId),
-        UpdateExpression: 'SET gsi1sk = :act, lastMessageId = :m, lastMessageAt = :at, lastSenderId = :s',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':act': `${message.sentAt}#${req.conversationId}`, ':m': message.messageId, ':at': message.sentAt, ':s': req.senderId },
+        UpdateExpression:
+          'SET gsi1pk = :inbox, gsi1sk = :act, conversationId = :c, userId = :u, peerId = :p, createdAt = if_not_exists(createdAt, :at), lastMessageId = :m, lastMessageAt = :at, lastSenderId = :s',
+        ExpressionAttributeValues: {
+          ':inbox': `INBOX#${userId}`,
+          ':act': `${message.sentAt}#${req.conversationId}`,
+          ':c': req.conversationId,
+          ':u': userId,
+          ':p': peerId,
+          ':m': message.messageId,
+          ':at': message.sentAt,
+          ':s': req.senderId,
+        },
       },
     });
+    const hidden = Boolean(req.hiddenFrom);
     try {
       await doc.send(
         new TransactWriteCommand({
@@ -165,14 +186,12 @@ export async function storeMessage(req: SendRequest): Promise<StoredSend> {
             },
             counterUpdate(req.senderId, senderPrev),
             streamEntry(req.senderId, senderPrev + 1),
-            counterUpdate(req.recipientId, recipientPrev),
-            streamEntry(req.recipientId, recipientPrev + 1),
-            inbox(req.senderId),
-            inbox(req.recipientId),
+            inbox(req.senderId, req.recipientId),
+            ...(hidden ? [] : [counterUpdate(req.recipientId, recipientPrev), streamEntry(req.recipientId, recipientPrev + 1), inbox(req.recipientId, req.senderId)]),
           ],
         }),
       );
-      return { message, senderSeq: senderPrev + 1, recipientSeq: recipientPrev + 1, duplicate: false };
+      return { message, senderSeq: senderPrev + 1, recipientSeq: hidden ? 0 : recipientPrev + 1, duplicate: false };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // any cancellation (duplicate, counter moved, conflict) is resolved by re-reading
@@ -182,23 +201,28 @@ export async function storeMessage(req: SendRequest): Promise<StoredSend> {
   throw new ServiceUnavailable('Too much contention storing the message; retry with the same clientMessageId', 'busy');
 }
 
-/** History, newest first; `before` is exclusive. Expired messages are skipped (TTL is best-effort). */
-export async function listMessages(conversationId: string, before: string | undefined, limit: number): Promise<{ messages: MessageRecord[]; before?: string }> {
+/** History as the viewer sees it, newest first; `before` is exclusive. Expired and hidden messages are skipped. */
+export async function listMessages(conversationId: string, viewerId: string, before: string | undefined, limit: number): Promise<{ messages: MessageRecord[]; before?: string }> {
   const out = await doc.send(
     new QueryCommand({
       TableName: table(),
       KeyConditionExpression: before ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
-      ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':lo': 'MSG#', ...(before ? { ':hi': `MSG#${before}` } : {}) },
+      FilterExpression: '(attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me) AND expiresAt > :now',
+      ExpressionAttributeValues: {
+        ':pk': `CONV#${conversationId}`,
+        ':lo': 'MSG#',
+        ':me': viewerId,
+        ':now': Math.floor(Date.now() / 1000),
+        // BETWEEN is inclusive: the largest key below `before`
+        ...(before ? { ':hi': `MSG#${before.slice(0, -1)}${String.fromCharCode(before.charCodeAt(before.length - 1) - 1)}~` } : {}),
+      },
       ScanIndexForward: false,
-      Limit: limit + 1,
+      Limit: limit,
     }),
   );
-  const now = Date.now();
-  const items = (out.Items ?? []).filter((i) => i.messageId !== before);
-  const page = items.slice(0, limit);
-  const more = items.length > limit || (out.LastEvaluatedKey !== undefined && page.length === limit);
-  const messages = page.filter((i) => (i.expiresAt as number) * 1000 > now).map((i) => strip<MessageRecord>(i));
-  return more && page.length ? { messages, before: page.at(-1)!.messageId as string } : { messages };
+  const messages = (out.Items ?? []).map((i) => publicMessage(strip<MessageRecord>(i)));
+  const last = out.LastEvaluatedKey?.sk as string | undefined;
+  return last ? { messages, before: last.slice('MSG#'.length) } : { messages };
 }
 
 /** The caller's stream after a sequence number, in order; each entry resolved to its message. */
@@ -225,7 +249,7 @@ export async function syncStream(userId: string, after: number, limit: number) {
   const messages = entries.flatMap((e) => {
     const item = found.get(`CONV#${e.conversationId}|MSG#${e.messageId}`);
     if (!item || (item.expiresAt as number) * 1000 <= now) return [];
-    return [{ ...strip<MessageRecord>(item), seq: e.seq as number }];
+    return [{ ...publicMessage(strip<MessageRecord>(item)), seq: e.seq as number }];
   });
   const cursor = entries.length ? (entries.at(-1)!.seq as number) : after;
   return { messages, cursor, hasMore: out.LastEvaluatedKey !== undefined };
@@ -253,7 +277,7 @@ export async function countUnread(conversationId: string, userId: string, readUp
     new QueryCommand({
       TableName: table(),
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-      FilterExpression: 'senderId <> :me',
+      FilterExpression: 'senderId <> :me AND (attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me)',
       ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':lo': readUpTo ? `MSG#${readUpTo}\u0000` : 'MSG#', ':hi': 'MSG#~', ':me': userId },
       Select: 'COUNT',
       Limit: cap,

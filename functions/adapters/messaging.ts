@@ -3,10 +3,13 @@ import { config } from '#core/config.ts';
 import type { MessagingDeps } from '#core/conversations.ts';
 import { callbackUrl, pushToUsers } from './connections.ts';
 import { advancePosition, ensureConversation, getMember, getMessage, partnersOf, storeMessage } from './messages.ts';
+import { blockPair, blockRelations } from './moderation.ts';
 import { users } from './users.ts';
 
 export const messagingDeps: MessagingDeps = {
-  userExists: async (userId) => Boolean(await users.get(userId)),
+  getUser: (userId) => users.get(userId),
+  blockPair,
+  blockRelations,
   ensureConversation,
   getMember,
   getMessage,

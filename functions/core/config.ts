@@ -43,6 +43,9 @@ const envSchema = z.object({
   SES_FROM_ADDRESS: z.string().default('no-reply@nexchat.invalid'),
   WS_TICKET_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /** Distinct reporters within AUTO_RESTRICT_WINDOW_HOURS that restrict a user from new conversations. */
+  AUTO_RESTRICT_REPORTERS: z.coerce.number().int().min(1).max(1000).default(3),
+  AUTO_RESTRICT_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** JSON object overriding entries of the rate-limit table, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
   RATE_LIMITS: z.string().optional(),
 });
@@ -72,6 +75,8 @@ export const defaultRateLimits = {
   refreshIp: { limit: 60, windowSeconds: 300 },
   /** password changes per account */
   passwordAccount: { limit: 5, windowSeconds: 3600 },
+  /** reports filed per reporter */
+  reportReporter: { limit: 10, windowSeconds: 3600 },
 } satisfies Record<string, RatePolicy>;
 export type RateLimitName = keyof typeof defaultRateLimits;
 
@@ -123,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     rateLimits: rateLimits(e.RATE_LIMITS),
     realtime: { ticketTtlSeconds: e.WS_TICKET_TTL_SECONDS },
+    moderation: { autoRestrictReporters: e.AUTO_RESTRICT_REPORTERS, autoRestrictWindowHours: e.AUTO_RESTRICT_WINDOW_HOURS },
     messages: { retentionSeconds: e.MESSAGE_RETENTION_DAYS * 24 * 3600, historyPageMax: 100 },
   };
   assertNotLocalInLambda(config);

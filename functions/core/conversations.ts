@@ -1,8 +1,10 @@
 // Conversations and message delivery over injected ports: create the direct conversation once,
 // store a message idempotently, push it to every device of both sides, receipts, typing, presence.
 // The server handles ciphertext only; nothing here can read a message.
-import { NotFound } from './errors.ts';
-import { ackOf, assertCiphertext, assertNotSelf, directConversationId, type MessageRecord, type StoredSend } from './messaging.ts';
+import { Forbidden, NotFound } from './errors.ts';
+import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage, type MessageRecord, type StoredSend } from './messaging.ts';
+import { assertActive } from './authn.ts';
+import type { UserRecord } from './identity-ports.ts';
 
 export interface MemberView {
   conversationId: string;
@@ -17,8 +19,12 @@ export interface MemberView {
 }
 
 export interface MessagingDeps {
-  userExists(userId: string): Promise<boolean>;
-  ensureConversation(conversationId: string, a: string, b: string, now: Date): Promise<{ created: boolean; createdAt: string }>;
+  getUser(userId: string): Promise<UserRecord | undefined>;
+  ensureConversation(conversationId: string, a: string, b: string, now: Date, members?: readonly string[]): Promise<{ created: boolean; createdAt: string }>;
+  /** [does a block b, does b block a] */
+  blockPair(a: string, b: string): Promise<[boolean, boolean]>;
+  /** Everyone the user blocks or is blocked by. */
+  blockRelations(userId: string): Promise<Set<string>>;
   getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
   getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined>;
   storeMessage(req: {
@@ -31,6 +37,7 @@ export interface MessagingDeps {
     senderKeyVersion: number;
     recipientKeyVersion: number;
     retentionSeconds: number;
+    hiddenFrom?: string | undefined;
   }): Promise<StoredSend>;
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
   partnersOf(userId: string): Promise<string[]>;
@@ -41,14 +48,37 @@ export interface MessagingDeps {
 }
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
+
+/** Partners who may hear about the user (key changes, presence): no one across a block. */
+export async function reachablePartners(deps: MessagingDeps, userId: string): Promise<string[]> {
+  const [all, blocked] = await Promise.all([deps.partnersOf(userId), deps.blockRelations(userId)]);
+  return all.filter((p) => !blocked.has(p));
+}
 const unknownUser = () => new NotFound('No such user', 'user_not_found');
 
+/**
+ * The direct conversation of the caller and another user, created once. While the other user
+ * blocks the caller it is created on the caller's side only, so the caller cannot tell and the
+ * blocker never sees it. A user under auto-restriction cannot start new conversations.
+ */
 export async function openConversation(deps: MessagingDeps, callerId: string, otherId: string) {
   assertNotSelf(callerId, otherId);
-  if (!(await deps.userExists(otherId))) throw unknownUser();
   const conversationId = directConversationId(callerId, otherId);
-  const result = await deps.ensureConversation(conversationId, callerId, otherId, new Date(deps.now()));
-  return { conversationId, created: result.created, createdAt: result.createdAt };
+  const [caller, other, existing, [, blockedByOther]] = await Promise.all([
+    deps.getUser(callerId),
+    deps.getUser(otherId),
+    deps.getMember(conversationId, callerId),
+    deps.blockPair(callerId, otherId),
+  ]);
+  if (!other) throw unknownUser();
+  if (caller) assertActive(caller, deps.now());
+  if (existing) return { conversationId, created: false, createdAt: existing.createdAt, blockedByOther };
+  if (caller?.restrictedAt) {
+    throw new Forbidden('Your account cannot start new conversations until a moderator has reviewed reports about it', 'account_restricted');
+  }
+  const members = blockedByOther ? [callerId] : [callerId, otherId];
+  const result = await deps.ensureConversation(conversationId, callerId, otherId, new Date(deps.now()), members);
+  return { conversationId, created: result.created, createdAt: result.createdAt, blockedByOther };
 }
 
 /** Members only: others get the same 404 as for a conversation that does not exist. */
@@ -72,13 +102,34 @@ export interface SendInput {
  */
 export async function sendMessage(deps: MessagingDeps, senderId: string, to: string, input: SendInput, senderConnectionId?: string) {
   assertCiphertext(input.ciphertext, input.nonce);
-  const { conversationId } = await openConversation(deps, senderId, to);
-  const stored = await deps.storeMessage({ conversationId, senderId, recipientId: to, ...input, retentionSeconds: deps.retentionSeconds });
+  assertNotSelf(senderId, to);
+  const [senderBlocks] = await deps.blockPair(senderId, to);
+  if (senderBlocks) throw new Forbidden('You block this user; unblock them to send', 'user_blocked');
+  const { conversationId, blockedByOther } = await openConversation(deps, senderId, to);
+  // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
+  // ack and devices see an ordinary send.
+  const stored = await deps.storeMessage({
+    conversationId,
+    senderId,
+    recipientId: to,
+    ...input,
+    retentionSeconds: deps.retentionSeconds,
+    hiddenFrom: blockedByOther ? to : undefined,
+  });
   if (!stored.duplicate) {
-    const frame = (seq: number) => ({ type: 'message', ...stored.message, seq });
-    await Promise.all([deps.push([to], frame(stored.recipientSeq)), deps.push([senderId], frame(stored.senderSeq), senderConnectionId)]);
+    const frame = (seq: number) => ({ type: 'message', ...publicMessage(stored.message), seq });
+    await Promise.all([
+      stored.message.hiddenFrom ? undefined : deps.push([to], frame(stored.recipientSeq)),
+      deps.push([senderId], frame(stored.senderSeq), senderConnectionId),
+    ]);
   }
   return { ack: ackOf(stored.message), duplicate: stored.duplicate };
+}
+
+/** Ephemeral events never cross a block, in either direction. */
+async function pushUnlessBlocked(deps: MessagingDeps, from: string, to: string, frame: Record<string, unknown>): Promise<void> {
+  const [a, b] = await deps.blockPair(from, to);
+  if (!a && !b) await deps.push([to], frame);
 }
 
 /** HTTP send into a conversation by id: the caller must be a member; the peer is the recipient. */
@@ -90,18 +141,20 @@ export async function sendToConversation(deps: MessagingDeps, senderId: string, 
 export async function typing(deps: MessagingDeps, from: string, to: string): Promise<void> {
   const conversationId = directConversationId(from, to);
   await requireMember(deps, conversationId, from);
-  await deps.push([to], { type: 'typing', from, conversationId });
+  await pushUnlessBlocked(deps, from, to, { type: 'typing', from, conversationId });
 }
 
 /** Read and delivered receipts: positions only move forward; the partner hears of each move. */
 export async function receipt(deps: MessagingDeps, kind: 'read' | 'delivered', userId: string, conversationId: string, upToMessageId: string): Promise<void> {
   const member = await requireMember(deps, conversationId, userId);
-  if (!(await deps.getMessage(conversationId, upToMessageId))) throw new NotFound('No such message in this conversation', 'message_not_found');
+  const message = await deps.getMessage(conversationId, upToMessageId);
+  if (!message || message.hiddenFrom === userId) throw new NotFound('No such message in this conversation', 'message_not_found');
   const moved = await deps.advancePosition(conversationId, userId, kind === 'read' ? 'readUpTo' : 'deliveredUpTo', upToMessageId);
-  if (moved) await deps.push([member.peerId], { type: kind, conversationId, by: userId, upToMessageId });
+  if (moved) await pushUnlessBlocked(deps, userId, member.peerId, { type: kind, conversationId, by: userId, upToMessageId });
 }
 
+/** Tells conversation partners, except anyone on either side of a block with the user. */
 export async function announcePresence(deps: MessagingDeps, userId: string, status: 'online' | 'offline', lastSeen?: string): Promise<void> {
-  const partners = await deps.partnersOf(userId);
+  const partners = await reachablePartners(deps, userId);
   if (partners.length) await deps.push(partners, { type: 'presence', userId, status, ...(lastSeen ? { lastSeen } : {}) });
 }

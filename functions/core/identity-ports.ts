@@ -19,6 +19,8 @@ export interface UserRecord {
   tokensValidAfter: number;
   /** When the user's last WebSocket connection closed. */
   lastSeenAt?: string;
+  /** Set by auto-restriction (many distinct reporters): no new conversations until a moderator reviews. */
+  restrictedAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,7 +29,7 @@ export interface UsersPort {
   create(user: UserRecord): Promise<void>;
   get(userId: string): Promise<UserRecord | undefined>;
   findIdByIdentifier(kind: 'email' | 'phone', value: string): Promise<string | undefined>;
-  update(userId: string, changes: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt'>>): Promise<UserRecord>;
+  update(userId: string, changes: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt'>>): Promise<UserRecord>;
   delete(user: UserRecord): Promise<void>;
 }
 

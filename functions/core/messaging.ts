@@ -39,6 +39,8 @@ export interface MessageRecord {
   senderKeyVersion: number;
   recipientKeyVersion: number;
   sentAt: string;
+  /** Set when the recipient blocks the sender: stored for the sender only, never shown to them. */
+  hiddenFrom?: string;
 }
 
 export interface StoredSend {
@@ -48,6 +50,12 @@ export interface StoredSend {
   recipientSeq: number;
   /** True when this clientMessageId was stored before: nothing new was written. */
   duplicate: boolean;
+}
+
+/** The message as its viewers get it (the hiding marker is bookkeeping, not content). */
+export function publicMessage(m: MessageRecord): Omit<MessageRecord, 'hiddenFrom'> {
+  const { hiddenFrom: _h, ...rest } = m;
+  return rest;
 }
 
 export function ackOf(m: MessageRecord) {

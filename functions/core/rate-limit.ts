@@ -13,6 +13,7 @@ const describe: Record<RateLimitName, string> = {
   otpVerifyIp: 'code submissions from this address',
   refreshIp: 'token refreshes from this address',
   passwordAccount: 'password changes for this account',
+  reportReporter: 'reports filed by this account',
 };
 
 export async function enforce(counter: CounterPort, limits: Record<RateLimitName, RatePolicy>, name: RateLimitName, key: string, now: number): Promise<void> {

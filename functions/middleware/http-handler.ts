@@ -139,6 +139,7 @@ export function httpHandler<R extends HttpRoute>(route: R, impl: (req: HttpReque
       if (route.access !== 'public') {
         auth = await authenticate(authDeps, event.headers?.authorization);
         if (route.access === 'admin' && auth.role !== 'admin') throw new Forbidden('Administrators only', 'admin_only');
+        if (route.access === 'moderator' && auth.role !== 'moderator' && auth.role !== 'admin') throw new Forbidden('Moderators only', 'moderator_only');
       }
       const body = readBody(event, route);
       const req = {

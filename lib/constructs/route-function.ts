@@ -1,5 +1,6 @@
-// RouteFunction: the one way a Lambda is made. Each manifest route gets a NodejsFunction with our
-// defaults, its own role and log group, and exactly the grants its manifest entry lists.
+// RouteFunction: the one way a Lambda is made. Each manifest route (and each route authorizer) gets
+// a NodejsFunction with our defaults, its own role and log group, and exactly the grants its
+// manifest entry lists.
 import { join } from 'node:path';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -13,7 +14,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct, type IConstruct } from 'constructs';
 import { lambdaBundling } from '../bundling.ts';
-import type { Grant, Route, SecretId } from '../routes.ts';
+import type { Grant, Route, SecretId, WsAuthorizer, WsRoute } from '../routes.ts';
 import { tableDefinition, type TableId } from '../tables.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -93,45 +94,93 @@ export interface RouteResources {
   readonly settings: DeploymentSettings;
 }
 
+/**
+ * What one Lambda is made from: its handler module, sizing and the grants the manifest lists.
+ * A manifest route's handler (routeFunctionSpec) or the authorizer in front of a route
+ * (authorizerFunctionSpec); both go through the same defaults and the same grant helper.
+ */
+export interface FunctionSpec {
+  /** Names the construct, hence the Lambda, its role and its log group. */
+  readonly id: string;
+  /** Path of the handler module from the project root; it exports `handler`. */
+  readonly handler: string;
+  /** The Lambda's description: which route, what it does. */
+  readonly description: string;
+  readonly tables: Route['tables'];
+  readonly secrets?: readonly SecretId[];
+  readonly manageConnections?: boolean;
+  readonly notify?: boolean;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
+/** The function that handles a manifest route. */
+export function routeFunctionSpec(route: Route): FunctionSpec {
+  return {
+    id: route.id,
+    handler: route.handler,
+    description: `${describeRoute(route)}: ${route.summary}`,
+    tables: route.tables,
+    ...(route.secrets ? { secrets: route.secrets } : {}),
+    ...(route.manageConnections ? { manageConnections: true } : {}),
+    ...(route.notify ? { notify: true } : {}),
+    ...(route.memoryMb ? { memoryMb: route.memoryMb } : {}),
+    ...(route.timeoutSeconds ? { timeoutSeconds: route.timeoutSeconds } : {}),
+  };
+}
+
+/**
+ * The Lambda REQUEST authorizer in front of a WebSocket route: its own tables only (no secrets, no
+ * @connections, no OTP sending), default size.
+ */
+export function authorizerFunctionSpec(route: WsRoute, authorizer: WsAuthorizer): FunctionSpec {
+  return {
+    id: authorizer.id,
+    handler: authorizer.handler,
+    description: `${describeRoute(route)} authorizer: admits a connection by its ?${authorizer.queryParameter}= and names its user`,
+    tables: authorizer.tables,
+  };
+}
+
 export interface RouteFunctionProps extends RouteResources {
-  readonly route: Route;
+  readonly spec: FunctionSpec;
   /** NexChat stage name (dev, prod, ...), passed to the code as NEXCHAT_STAGE. */
   readonly stage: string;
 }
 
 export class RouteFunction extends Construct {
-  readonly route: Route;
+  readonly spec: FunctionSpec;
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: RouteFunctionProps) {
     super(scope, id);
-    const { route } = props;
-    this.route = route;
+    const { spec } = props;
+    this.spec = spec;
 
     // Created here rather than by Lambda: a retention period from day one, and the role can be
     // granted this log group only (no AWSLambdaBasicExecutionRole and its logs:* on every group).
     this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `NexChat ${props.stage} ${route.id}: runs the route's Lambda with its manifest grants only`,
+      description: `NexChat ${props.stage} ${spec.id}: runs its Lambda with its manifest grants only`,
     });
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, route.handler),
+      entry: join(PROJECT_ROOT, spec.handler),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: route.memoryMb ?? DEFAULT_MEMORY_MB,
-      timeout: Duration.seconds(route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+      memorySize: spec.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
-      description: `${describeRoute(route)}: ${route.summary}`.slice(0, 256),
+      description: spec.description.slice(0, 256),
       bundling: lambdaBundling,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
@@ -142,7 +191,7 @@ export class RouteFunction extends Construct {
       },
     });
 
-    grantRouteAccess(this.function, this.role, route, props);
+    grantRouteAccess(this.function, this.role, spec, props);
 
     // Acknowledgements sit on the exact CloudFormation resource cdk-nag flags, one rule each.
     Validations.of(this.function.node.defaultChild!).acknowledge({
@@ -168,8 +217,8 @@ export function describeRoute(route: Route): string {
  * notify routes. The matching env vars are set for granted resources only, so code that reaches
  * for anything else fails at once ("X_TABLE is not set").
  */
-export function grantRouteAccess(fn: NodejsFunction, role: Role, route: Route, resources: RouteResources): void {
-  for (const [id, grant] of Object.entries(route.tables) as [TableId, Grant | undefined][]) {
+export function grantRouteAccess(fn: NodejsFunction, role: Role, spec: FunctionSpec, resources: RouteResources): void {
+  for (const [id, grant] of Object.entries(spec.tables) as [TableId, Grant | undefined][]) {
     if (!grant) continue;
     const def = tableDefinition(id);
     const table = resources.tables[id];
@@ -191,13 +240,13 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, route: Route, r
     fn.addEnvironment(def.envVar, table.tableName);
   }
 
-  for (const id of route.secrets ?? []) {
+  for (const id of spec.secrets ?? []) {
     const secret = resources.secrets[id];
     secret.grantRead(role);
     fn.addEnvironment(secretEnvVars[id], secret.secretArn);
   }
 
-  if (route.manageConnections) {
+  if (spec.manageConnections) {
     const stage = resources.webSocketStage;
     const connectionsArn = Stack.of(stage).formatArn({
       service: 'execute-api',
@@ -213,7 +262,7 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, route: Route, r
     });
   }
 
-  if (route.notify) grantNotify(fn, role, route, resources.settings.notify);
+  if (spec.notify) grantNotify(fn, role, spec, resources.settings.notify);
 }
 
 /**
@@ -223,10 +272,10 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, route: Route, r
  * apply to Subscribe only), so it needs Resource "*". That lives in its own policy, with an
  * explicit Deny on every SNS ARN (topics, platform endpoints), leaving only direct SMS.
  */
-function grantNotify(fn: NodejsFunction, role: Role, route: Route, notify: NotifySettings | undefined): void {
+function grantNotify(fn: NodejsFunction, role: Role, spec: FunctionSpec, notify: NotifySettings | undefined): void {
   if (!notify) {
     throw new Error(
-      `route ${route.id} sends OTP messages (notify: true), so the deployment needs a From address: ` +
+      `route ${spec.id} sends OTP messages (notify: true), so the deployment needs a From address: ` +
         'set context "sesFromAddress", e.g. `cdk deploy -c sesFromAddress=no-reply@example.com` (or `npm run synth -- -c ...`)',
     );
   }

@@ -8,5 +8,5 @@ import { routes } from '#lib/routes.ts';
 
 export const handler = httpHandler(routes.listMessages, async ({ auth, path, query }) => {
   await requireMember(messagingDeps, path.conversationId, auth.userId);
-  return { body: await listMessages(path.conversationId, query.before, Math.min(query.limit ?? 50, config.messages.historyPageMax)) };
+  return { body: await listMessages(path.conversationId, auth.userId, query.before, Math.min(query.limit ?? 50, config.messages.historyPageMax)) };
 });

@@ -1,9 +1,9 @@
 // PUT /api/users/public-key: publishes the caller's identity key, box key and signature. The server
-// verifies and versions them; on a new version every online conversation partner gets keyChanged.
+// verifies and versions them; on a new version every online conversation partner (not across a block) gets keyChanged.
 import { keyChangedFrame, publishKey } from '#core/key-directory.ts';
-import { callbackUrl, pushToUsers } from '#adapters/connections.ts';
+import { reachablePartners } from '#core/conversations.ts';
 import { keyStore } from '#adapters/keys-store.ts';
-import { partnersOf } from '#adapters/messages.ts';
+import { messagingDeps } from '#adapters/messaging.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { logger } from '#middleware/logger.ts';
 import { routes } from '#lib/routes.ts';
@@ -14,8 +14,9 @@ export const handler = httpHandler(routes.putPublicKey, async ({ auth, body }) =
     // The key is stored; a failed notification must not turn that into an error the client retries.
     // Apps also compare versions when they next fetch the key, so a missed event is caught up.
     try {
-      const partners = await partnersOf(auth.userId);
-      if (partners.length) await pushToUsers(callbackUrl({}), partners, keyChangedFrame(result.key, result.identityChanged));
+      // never across a block: a blocked user learns nothing about the blocker's keys
+      const partners = await reachablePartners(messagingDeps, auth.userId);
+      if (partners.length) await messagingDeps.push(partners, keyChangedFrame(result.key, result.identityChanged));
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       logger.warn('keyChanged fan-out failed', { route: routes.putPublicKey.id, errorName: e.name, errorMessage: e.message });

@@ -1,0 +1,252 @@
+// Moderation table. Blocks: USER#<blocker> / BLOCK#<blocked> plus the mirror USER#<blocked> /
+// BLOCKEDBY#<blocker>, written together, so one Query gives everyone a user must not hear from or
+// reach. Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
+// first) with pointers under the reporter (MYREPORT#) and the target (REPORTED#), and one
+// REPORTER#<id> item per distinct reporter for auto-restriction. Audit: AUDIT / <ulid>, append-only.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulid';
+import type { AuditEntry, ReportRecord, ReportStatus } from '#core/moderation.ts';
+import { doc, tableName } from './dynamo.ts';
+
+const table = () => tableName('moderation');
+const newUlid = monotonicFactory();
+const blockKey = (blocker: string, blocked: string) => ({ pk: `USER#${blocker}`, sk: `BLOCK#${blocked}` });
+const reportKey = (id: string) => ({ pk: `REPORT#${id}`, sk: 'REPORT' });
+
+function strip<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest as T;
+}
+
+export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+/** Cursors are opaque to clients; `expectPk` keeps one caller from paging through another's keys. */
+export function decodeCursor(cursor: string | undefined, check: (key: Record<string, unknown>) => boolean): Record<string, unknown> | undefined | 'invalid' {
+  if (!cursor) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    return check(key) ? key : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+// ---- blocks -----------------------------------------------------------------------------------
+
+export async function block(blocker: string, blocked: string, now: Date): Promise<{ blockedAt: string }> {
+  const blockedAt = now.toISOString();
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table(), Item: { ...blockKey(blocker, blocked), blockerId: blocker, blockedId: blocked, blockedAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: table(), Item: { pk: `USER#${blocked}`, sk: `BLOCKEDBY#${blocker}`, blockerId: blocker, blockedId: blocked, blockedAt } } },
+        ],
+      }),
+    );
+    return { blockedAt };
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const existing = await doc.send(new GetCommand({ TableName: table(), Key: blockKey(blocker, blocked), ConsistentRead: true }));
+    return { blockedAt: (existing.Item?.blockedAt as string) ?? blockedAt };
+  }
+}
+
+export async function unblock(blocker: string, blocked: string): Promise<void> {
+  await doc.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: table(), Key: blockKey(blocker, blocked) } },
+        { Delete: { TableName: table(), Key: { pk: `USER#${blocked}`, sk: `BLOCKEDBY#${blocker}` } } },
+      ],
+    }),
+  );
+}
+
+/** [does a block b, does b block a] in one read. */
+export async function blockPair(a: string, b: string): Promise<[boolean, boolean]> {
+  if (a === b) return [false, false];
+  const out = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: [blockKey(a, b), blockKey(b, a)], ConsistentRead: true } } }));
+  const items = out.Responses?.[table()] ?? [];
+  return [items.some((i) => i.sk === `BLOCK#${b}`), items.some((i) => i.sk === `BLOCK#${a}`)];
+}
+
+/** Everyone the user blocks or is blocked by: events between them are never delivered. */
+export async function blockRelations(userId: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+        ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':b': 'BLOCK' },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const i of page.Items ?? []) ids.add(i.sk.startsWith('BLOCKEDBY#') ? (i.blockerId as string) : (i.blockedId as string));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return ids;
+}
+
+export async function listBlocked(blocker: string, limit: number, cursor?: Record<string, unknown>) {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+      ExpressionAttributeValues: { ':pk': `USER#${blocker}`, ':b': 'BLOCK#' },
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => ({ userId: i.blockedId as string, blockedAt: i.blockedAt as string })), next: out.LastEvaluatedKey };
+}
+
+// ---- reports ----------------------------------------------------------------------------------
+
+const statusIndex = (status: ReportStatus, createdAt: string, id: string) => ({ gsi1pk: `REPORTS#${status}`, gsi1sk: `${createdAt}#${id}` });
+
+/** Writes a report once (the id is derived from reporter, target and messages); false if it existed. */
+export async function putReport(report: ReportRecord): Promise<boolean> {
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table(), Item: { ...reportKey(report.reportId), ...statusIndex(report.status, report.createdAt, report.reportId), ...report }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: table(), Item: { pk: `USER#${report.reporterId}`, sk: `MYREPORT#${report.createdAt}#${report.reportId}`, reportId: report.reportId } } },
+          { Put: { TableName: table(), Item: { pk: `USER#${report.targetUserId}`, sk: `REPORTED#${report.createdAt}#${report.reportId}`, reportId: report.reportId } } },
+          {
+            Put: {
+              TableName: table(),
+              Item: { pk: `USER#${report.targetUserId}`, sk: `REPORTER#${report.reporterId}`, reporterId: report.reporterId, lastReportedAt: report.createdAt },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}
+
+export async function getReport(reportId: string): Promise<ReportRecord | undefined> {
+  const out = await doc.send(new GetCommand({ TableName: table(), Key: reportKey(reportId), ConsistentRead: true }));
+  return out.Item ? strip<ReportRecord>(out.Item) : undefined;
+}
+
+async function reportsByIds(ids: string[]): Promise<ReportRecord[]> {
+  const found = new Map<string, ReportRecord>();
+  for (let i = 0; i < ids.length; i += 100) {
+    let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map(reportKey);
+    while (keys.length) {
+      const out = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: keys } } }));
+      for (const item of out.Responses?.[table()] ?? []) found.set(item.reportId as string, strip<ReportRecord>(item));
+      keys = (out.UnprocessedKeys?.[table()]?.Keys ?? []) as Record<string, unknown>[];
+    }
+  }
+  return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
+}
+
+/** A user's pointers (MYREPORT# or REPORTED#), newest first, resolved to reports. */
+export async function reportsOf(userId: string, prefix: 'MYREPORT#' | 'REPORTED#', limit: number, cursor?: Record<string, unknown>) {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':p': prefix },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+    }),
+  );
+  return { reports: await reportsByIds((out.Items ?? []).map((i) => i.reportId as string)), next: out.LastEvaluatedKey };
+}
+
+export async function reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursor?: Record<string, unknown>) {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'gsi1pk = :s',
+      ...(reason ? { FilterExpression: 'reason = :r' } : {}),
+      ExpressionAttributeValues: { ':s': `REPORTS#${status}`, ...(reason ? { ':r': reason } : {}) },
+      ScanIndexForward: true,
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+    }),
+  );
+  return { reports: (out.Items ?? []).map((i) => strip<ReportRecord>(i)), next: out.LastEvaluatedKey };
+}
+
+/** Moves a report from one status to another (conditional on the old one), with decision fields. */
+export async function updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }): Promise<ReportRecord | undefined> {
+  const next = { ...report, ...changes };
+  const values: Record<string, unknown> = { ':from0': from[0] };
+  from.forEach((s, i) => (values[`:from${i}`] = s));
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: table(),
+        Item: { ...reportKey(report.reportId), ...statusIndex(next.status, next.createdAt, next.reportId), ...next },
+        ConditionExpression: `#st IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return next;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}
+
+/** Distinct users who reported the target since the given time. */
+export async function distinctReporters(targetUserId: string, sinceIso: string): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        FilterExpression: 'lastReportedAt >= :since',
+        ExpressionAttributeValues: { ':pk': `USER#${targetUserId}`, ':p': 'REPORTER#', ':since': sinceIso },
+        ExclusiveStartKey,
+      }),
+    );
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
+}
+
+// ---- audit ------------------------------------------------------------------------------------
+
+/** Append-only: a new time-ordered key every time, and a condition that never overwrites. */
+export async function appendAudit(entry: Omit<AuditEntry, 'auditId'>): Promise<AuditEntry> {
+  const auditId = newUlid();
+  const full = { auditId, ...entry };
+  await doc.send(new PutCommand({ TableName: table(), Item: { pk: 'AUDIT', sk: auditId, ...full }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  return full;
+}
+
+export async function listAudit(limit: number, cursor?: Record<string, unknown>) {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'AUDIT' },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+    }),
+  );
+  return { entries: (out.Items ?? []).map((i) => strip<AuditEntry>(i)), next: out.LastEvaluatedKey };
+}
+

@@ -1,0 +1,9 @@
+// POST /api/users/{userId}/block: idempotent; the blocked user is never told.
+import { blockUser } from '#core/moderation.ts';
+import { moderationDeps } from '#adapters/moderation-deps.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { routes } from '#lib/routes.ts';
+
+export const handler = httpHandler(routes.blockUser, async ({ auth, path }) => ({
+  body: { userId: path.userId, ...(await blockUser(moderationDeps, auth.userId, path.userId)) },
+}));
