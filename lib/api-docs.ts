@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { errorSchema, httpRoutes, stageThrottle, wsRoutes, type HttpRoute } from './routes.ts';
+import { errorSchema, httpRoutes, serverPushFrames, stageThrottle, wsRoutes, type HttpRoute } from './routes.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 
@@ -72,6 +72,16 @@ export function asyncApiDocument() {
       };
     }
   }
+  channels.push = {
+    address: null,
+    description: 'Frames the server pushes to a user\'s connections because of someone else\'s action (messages, receipts, typing, presence, key changes)',
+    messages: Object.fromEntries(Object.entries(serverPushFrames).map(([type, s]) => [type, { payload: schema(s) }])),
+  };
+  operations.pushSend = {
+    action: 'send',
+    channel: { $ref: '#/channels/push' },
+    messages: Object.keys(serverPushFrames).map((t) => ({ $ref: `#/channels/push/messages/${t}` })),
+  };
   return {
     asyncapi: '3.0.0',
     info: { title: 'NexChat WebSocket API', version: '0.1.0', description: 'Generated from lib/routes.ts by `npm run docs`. Frames route by their `action` field; unknown actions go to $default.' },

@@ -242,6 +242,19 @@ export const conversationSchema = z.object({
 });
 const cursor = z.string().max(512).optional();
 
+/**
+ * Frames the server pushes without being asked on that connection (another user's action, an
+ * HTTP route, a moderator). Documented in the AsyncAPI file next to the route replies.
+ */
+export const serverPushFrames = {
+  message: messageFrame,
+  typing: z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() }),
+  read: z.object({ type: z.literal('read'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() }),
+  delivered: z.object({ type: z.literal('delivered'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() }),
+  presence: z.object({ type: z.literal('presence'), userId: z.string(), status: z.enum(['online', 'offline']), lastSeen: z.string().optional() }),
+  keyChanged: z.object({ type: z.literal('keyChanged'), userId: z.string(), version: z.number().int(), fingerprint: z.string(), identityChanged: z.boolean(), changedAt: z.string() }),
+} as const;
+
 // ---- moderation schemas -----------------------------------------------------------------------
 
 export const reportReasons = ['spam', 'harassment', 'hate', 'violence', 'sexual_content', 'child_safety', 'impersonation', 'scam', 'other'] as const;

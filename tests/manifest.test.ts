@@ -53,6 +53,16 @@ describe('route manifest', () => {
   });
 });
 
+describe('server-push frames', () => {
+  test('the frames handlers build match the documented schemas', async () => {
+    const { serverPushFrames } = await import('../lib/routes.ts');
+    const { keyChangedFrame } = await import('../functions/core/key-directory.ts');
+    const key = { userId: 'u', identityKey: 'i', publicKey: 'p', signature: 's', version: 2, fingerprint: '12345 67890 12345 67890 12345 67890', updatedAt: new Date().toISOString() };
+    assert.ok(serverPushFrames.keyChanged.safeParse(keyChangedFrame(key as never, true)).success);
+    assert.ok(!serverPushFrames.keyChanged.safeParse({ type: 'keyChanged' }).success, 'the schema is not vacuous');
+  });
+});
+
 describe('generated API documents', () => {
   test('docs/openapi.json and docs/asyncapi.yaml are up to date (run `npm run docs`)', () => {
     for (const [file, text] of Object.entries(renderedDocs())) {
@@ -66,9 +76,9 @@ describe('generated API documents', () => {
       const op = openapi.paths[r.path]?.[r.method.toLowerCase()] as { operationId?: string } | undefined;
       assert.equal(op?.operationId, r.id);
     }
-    const asyncapi = asyncApiDocument() as { channels: Record<string, { address: string }> };
+    const asyncapi = asyncApiDocument() as { channels: Record<string, { address: string | null }> };
     assert.deepEqual(
-      Object.values(asyncapi.channels).map((c) => c.address).sort(),
+      Object.values(asyncapi.channels).flatMap((c) => (c.address === null ? [] : [c.address])).sort(),
       wsRoutes.map((r) => r.routeKey).sort(),
     );
   });
