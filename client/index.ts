@@ -1,0 +1,196 @@
+// The NexChat client SDK for apps (and our tests): HTTP calls with transparent token refresh
+// (on a 401, one refresh for everyone waiting, then each request retried once), the WebSocket
+// with a single-use ticket, and the tweetnacl key and message helpers a client needs for E2E
+// encryption. Private keys stay with the caller; nothing here sends them anywhere.
+import nacl from 'tweetnacl';
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+export interface ClientOptions {
+  /** e.g. http://localhost:3000 */
+  baseUrl: string;
+  /** e.g. ws://localhost:3001 */
+  wsUrl: string;
+  tokens?: Tokens;
+  /** Called whenever tokens change (persist them), and with null when the session is over. */
+  onTokens?: (tokens: Tokens | null) => void;
+  fetch?: typeof fetch;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(status: number, code: string, message: string, details?: unknown, retryAfterSeconds?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The session is over (refresh failed): sign in again. */
+export class SessionExpired extends ApiError {
+  constructor(cause: ApiError) {
+    super(401, 'session_expired', `Signed out: ${cause.message}`, { cause: cause.code });
+    this.name = 'SessionExpired';
+  }
+}
+
+export class NexChatClient {
+  private tokens: Tokens | undefined;
+  private refreshing: Promise<void> | undefined;
+  private readonly opts: ClientOptions;
+  private readonly doFetch: typeof fetch;
+
+  constructor(opts: ClientOptions) {
+    this.opts = opts;
+    this.tokens = opts.tokens;
+    this.doFetch = opts.fetch ?? fetch;
+  }
+
+  get signedIn(): boolean {
+    return this.tokens !== undefined;
+  }
+
+  /** A JSON API call. Signed-in calls refresh once on 401 and retry; auth routes never do. */
+  async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    const tokenUsed = this.tokens?.accessToken;
+    try {
+      return await this.send<T>(method, path, body, tokenUsed);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401 || !tokenUsed || path.startsWith('/api/auth/')) throw error;
+      await this.refreshOnce(tokenUsed);
+      return this.send<T>(method, path, body, this.tokens?.accessToken);
+    }
+  }
+
+  /**
+   * Every request that failed with the same access token waits for one shared refresh. A request
+   * whose token was already replaced just retries with the new one.
+   */
+  private async refreshOnce(failedToken: string): Promise<void> {
+    if (this.tokens && this.tokens.accessToken !== failedToken) return;
+    this.refreshing ??= (async () => {
+      try {
+        const refreshToken = this.tokens?.refreshToken;
+        if (!refreshToken) throw new ApiError(401, 'not_signed_in', 'Not signed in');
+        const res = await this.send<Tokens & { user: unknown }>('POST', '/api/auth/refresh', { refreshToken }, undefined);
+        this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+      } catch (error) {
+        this.setTokens(null);
+        throw error instanceof ApiError ? new SessionExpired(error) : error;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private setTokens(tokens: Tokens | null): void {
+    this.tokens = tokens ?? undefined;
+    this.opts.onTokens?.(tokens);
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, accessToken: string | undefined): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (accessToken) headers.authorization = `Bearer ${accessToken}`;
+    const res = await this.doFetch(`${this.opts.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : undefined;
+    if (!res.ok) {
+      const e = json?.error ?? { code: 'http_error', message: json?.message ?? res.statusText };
+      const retry = res.headers.get('retry-after');
+      throw new ApiError(res.status, e.code, e.message, e.details, retry ? Number(retry) : undefined);
+    }
+    return json as T;
+  }
+
+  // ---- auth ---------------------------------------------------------------------------------
+
+  requestOtp(channel: 'email' | 'sms', destination: string, purpose: 'register' | 'login' | 'password') {
+    return this.request('POST', '/api/auth/otp/request', { channel, destination, purpose });
+  }
+
+  async register(input: { email?: string; phone?: string; displayName: string; password?: string; code?: string }) {
+    const res = await this.request('POST', '/api/auth/register', input);
+    this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+    return res.user;
+  }
+
+  /** Returns the user, or `{ otpRequired: true, ... }` when this deployment wants a code too. */
+  async login(input: { email?: string; phone?: string; password?: string; code?: string }) {
+    const res = await this.request('POST', '/api/auth/login', input);
+    if (res.otpRequired) return res;
+    this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+    return res.user;
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.request('POST', '/api/auth/logout');
+    } finally {
+      this.setTokens(null);
+    }
+  }
+
+  // ---- realtime -------------------------------------------------------------------------------
+
+  /** Opens the WebSocket with a fresh single-use ticket (tokens never go in URLs). */
+  async connect(): Promise<WebSocket> {
+    const { ticket } = await this.request<{ ticket: string }>('POST', '/api/ws/ticket');
+    const ws = new WebSocket(`${this.opts.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener('open', () => resolve(), { once: true });
+      ws.addEventListener('error', () => reject(new Error('WebSocket connection failed')), { once: true });
+    });
+    return ws;
+  }
+}
+
+// ---- end-to-end encryption helpers (tweetnacl) ----------------------------------------------------
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+
+export interface DeviceKeys {
+  identity: nacl.SignKeyPair;
+  box: nacl.BoxKeyPair;
+}
+
+export function generateDeviceKeys(): DeviceKeys {
+  return { identity: nacl.sign.keyPair(), box: nacl.box.keyPair() };
+}
+
+/** What PUT /api/users/public-key takes: public halves only, the box key signed by the identity key. */
+export function publicKeyUpload(keys: DeviceKeys) {
+  return {
+    identityKey: b64(keys.identity.publicKey),
+    publicKey: b64(keys.box.publicKey),
+    signature: b64(nacl.sign.detached(keys.box.publicKey, keys.identity.secretKey)),
+  };
+}
+
+/** Checks a directory entry before trusting it: the identity key must have signed the box key. */
+export function verifyPublishedKey(entry: { identityKey: string; publicKey: string; signature: string }): boolean {
+  return nacl.sign.detached.verify(unb64(entry.publicKey), unb64(entry.signature), unb64(entry.identityKey));
+}
+
+export function seal(plaintext: string, recipientBoxKey: string, sender: DeviceKeys) {
+  const nonce = nacl.randomBytes(nacl.box.nonceLength);
+  const box = nacl.box(new TextEncoder().encode(plaintext), nonce, unb64(recipientBoxKey), sender.box.secretKey);
+  return { ciphertext: b64(box), nonce: b64(nonce) };
+}
+
+export function open(message: { ciphertext: string; nonce: string }, senderBoxKey: string, recipient: DeviceKeys): string | null {
+  const plain = nacl.box.open(unb64(message.ciphertext), unb64(message.nonce), unb64(senderBoxKey), recipient.box.secretKey);
+  return plain ? new TextDecoder().decode(plain) : null;
+}

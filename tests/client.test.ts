@@ -1,0 +1,118 @@
+// The client SDK against the real local gateway: transparent refresh on 401 (one refresh for any
+// number of waiting requests, each retried once), a clean sign-out when refresh fails, and an
+// encrypted conversation between two SDK clients using only public keys from the directory.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { SignJWT, base64url } from 'jose';
+import type { Runtime } from '../local/runtime.ts';
+import { deriveKeys } from '../functions/core/keys.ts';
+import { NexChatClient, SessionExpired, generateDeviceKeys, open, publicKeyUpload, seal, verifyPublishedKey, type Tokens } from '../client/index.ts';
+import { startTestRuntime } from './support/runtime.ts';
+import { lastCode, uniqueEmail } from './support/identity.ts';
+
+let rt: Runtime;
+before(async () => {
+  rt = await startTestRuntime();
+});
+after(async () => rt?.stop());
+
+/** Counts calls per path, so tests can see how many refreshes really happened. */
+function countingFetch() {
+  const calls: string[] = [];
+  const f: typeof fetch = (input, init) => {
+    calls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+    return fetch(input, init);
+  };
+  return { calls, f };
+}
+
+async function signedUpClient(extra: Partial<ConstructorParameters<typeof NexChatClient>[0]> = {}) {
+  const client = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, ...extra });
+  const email = uniqueEmail('sdk');
+  await client.requestOtp('email', email, 'register');
+  const user = await client.register({ email, displayName: 'SDK User', password: 'client-side-secret-1', code: lastCode(rt, email, 'register') });
+  return { client, user, email };
+}
+
+/** An access token that expired a minute ago, for the same user and session. */
+async function expired(accessToken: string): Promise<string> {
+  const claims = JSON.parse(new TextDecoder().decode(base64url.decode(accessToken.split('.')[1]!)));
+  const keys = deriveKeys(JSON.parse(readFileSync(process.env.NEXCHAT_DEV_SECRETS_FILE!, 'utf8')));
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sid: claims.sid, role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: keys.current.kid })
+    .setIssuer(claims.iss)
+    .setAudience(claims.aud)
+    .setSubject(claims.sub)
+    .setIssuedAt(now - 1000)
+    .setExpirationTime(now - 60)
+    .setJti(randomUUID())
+    .sign(keys.current.accessKey);
+}
+
+describe('transparent refresh', () => {
+  test('16 concurrent calls with an expired access token: one refresh, all 16 succeed', async () => {
+    const saved: (Tokens | null)[] = [];
+    const { client } = await signedUpClient({ onTokens: (t) => saved.push(t) });
+    const tokens = saved.at(-1)!;
+    const { calls, f } = countingFetch();
+    const stale = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, tokens: { ...tokens, accessToken: await expired(tokens.accessToken) }, fetch: f, onTokens: (t) => saved.push(t) });
+    const results = await Promise.all(Array.from({ length: 16 }, () => stale.request('GET', '/api/users/me')));
+    assert.ok(results.every((r) => r.user.displayName === 'SDK User'));
+    assert.equal(calls.filter((c) => c === 'POST /api/auth/refresh').length, 1, 'exactly one refresh');
+    assert.equal(calls.filter((c) => c === 'GET /api/users/me').length, 32, 'each request tried twice');
+    assert.notEqual(saved.at(-1)!.refreshToken, tokens.refreshToken, 'the rotated tokens were handed to the app');
+    void client;
+  });
+
+  test('when the refresh itself fails every waiting call rejects with SessionExpired and the app hears null', async () => {
+    const saved: (Tokens | null)[] = [];
+    const { client } = await signedUpClient({ onTokens: (t) => saved.push(t) });
+    const tokens = saved.at(-1)!;
+    await client.request('POST', '/api/auth/refresh', { refreshToken: tokens.refreshToken }); // rotates: the saved refresh token is now spent
+    const { calls, f } = countingFetch();
+    const events: (Tokens | null)[] = [];
+    const stale = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, tokens: { ...tokens, accessToken: await expired(tokens.accessToken) }, fetch: f, onTokens: (t) => events.push(t) });
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => stale.request('GET', '/api/users/me')));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof SessionExpired));
+    assert.equal(calls.filter((c) => c === 'POST /api/auth/refresh').length, 1);
+    assert.deepEqual(events, [null]);
+    assert.equal(stale.signedIn, false);
+  });
+
+  test('auth routes never trigger a refresh; API errors carry status, code and Retry-After', async () => {
+    const { f, calls } = countingFetch();
+    const client = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, fetch: f });
+    await assert.rejects(client.login({ email: uniqueEmail('nobody'), password: 'whatever-123' }), (e: any) => e.status === 401 && e.code === 'invalid_credentials');
+    assert.deepEqual(calls, ['POST /api/auth/login']);
+  });
+});
+
+describe('an encrypted conversation between two SDK clients', () => {
+  test('keys from the directory, a sealed message over the socket, opened by the recipient only', async () => {
+    const alice = await signedUpClient();
+    const bob = await signedUpClient();
+    const [aKeys, bKeys] = [generateDeviceKeys(), generateDeviceKeys()];
+    await alice.client.request('PUT', '/api/users/public-key', publicKeyUpload(aKeys));
+    await bob.client.request('PUT', '/api/users/public-key', publicKeyUpload(bKeys));
+    const bobEntry = await alice.client.request('GET', `/api/users/${bob.user.userId}/public-key`);
+    assert.equal(verifyPublishedKey(bobEntry), true);
+    assert.equal(verifyPublishedKey({ ...bobEntry, publicKey: publicKeyUpload(aKeys).publicKey }), false);
+
+    const bobSocket = await bob.client.connect();
+    const received = new Promise<any>((resolve) => bobSocket.addEventListener('message', (e) => {
+      const frame = JSON.parse(String(e.data));
+      if (frame.type === 'message') resolve(frame);
+    }));
+    const aliceSocket = await alice.client.connect();
+    aliceSocket.send(JSON.stringify({ action: 'sendMessage', to: bob.user.userId, clientMessageId: randomUUID(), ...seal('hi Bob', bobEntry.publicKey, aKeys), senderKeyVersion: 1, recipientKeyVersion: bobEntry.version }));
+    const frame = await received;
+    const aliceEntry = await bob.client.request('GET', `/api/users/${alice.user.userId}/public-key`);
+    assert.equal(open(frame, aliceEntry.publicKey, bKeys), 'hi Bob');
+    assert.equal(open(frame, aliceEntry.publicKey, generateDeviceKeys()), null, 'nobody else can open it');
+    aliceSocket.close();
+    bobSocket.close();
+  });
+});
