@@ -8,6 +8,7 @@ import { SignJWT, base64url } from 'jose';
 import type { Runtime } from '../local/runtime.ts';
 import { deriveKeys } from '../functions/core/keys.ts';
 import { request, startTestRuntime } from './support/runtime.ts';
+import { captureOutput } from './support/capture.ts';
 import { bearer, lastCode, logIn, me, outbox, refreshWith, requestCode, signUp, uniqueEmail } from './support/identity.ts';
 
 let rt: Runtime;
@@ -369,35 +370,20 @@ describe('no account enumeration', () => {
 
 describe('logs', () => {
   test('a full flow logs no token, code or password', async () => {
-    const { logger } = await import('../functions/middleware/logger.ts');
-    logger.setLogLevel('DEBUG');
-    const lines: string[] = [];
-    const streams = [process.stdout, process.stderr] as const;
-    const writes = streams.map((s) => s.write);
-    for (const s of streams) {
-      s.write = ((chunk: string | Uint8Array) => {
-        lines.push(String(chunk));
-        return true;
-      }) as typeof s.write;
-    }
     let a;
     let code = '';
     let rotated;
-    try {
+    const text = await captureOutput(async () => {
       a = await signUp(rt, { password: 'log-canary-password-9' });
       code = lastCode(rt, a.email, 'register');
       rotated = await refreshWith(rt, a.refreshToken);
       await refreshWith(rt, a.refreshToken); // reuse: logged as a security event
       await logIn(rt, a.email, 'log-canary-password-9');
       await me(rt, a.accessToken);
-    } finally {
-      streams.forEach((s, i) => (s.write = writes[i]!));
-      logger.setLogLevel('SILENT' as never);
-    }
-    const text = lines.join('');
+    }, 'DEBUG');
     assert.match(text, /"refresh_token_reuse"/, 'the reuse event is logged');
     assert.match(text, /"route":"Register"/);
-    for (const secret of [a.accessToken, a.refreshToken, rotated!.json.refreshToken, 'log-canary-password-9', code]) {
+    for (const secret of [a!.accessToken, a!.refreshToken, rotated!.json.refreshToken, 'log-canary-password-9', code]) {
       assert.ok(!text.includes(secret), 'a secret reached the logs');
     }
   });

@@ -9,6 +9,7 @@ import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { tables } from '../lib/tables.ts';
 import { eventually, openSocket, request, startTestRuntime, type TestSocket } from './support/runtime.ts';
+import { captureOutput } from './support/capture.ts';
 import { bearer, connectAs, signUp, type Account } from './support/identity.ts';
 
 let rt: Runtime;
@@ -357,20 +358,9 @@ describe('conversations, receipts, typing, presence', () => {
 
 describe('privacy canary', () => {
   test('a random canary sent like a real client never appears in any table or any log line', async () => {
-    const { logger } = await import('../functions/middleware/logger.ts');
-    logger.setLogLevel('DEBUG');
-    const lines: string[] = [];
-    const streams = [process.stdout, process.stderr] as const;
-    const writes = streams.map((s) => s.write);
-    for (const s of streams) {
-      s.write = ((chunk: string | Uint8Array) => {
-        lines.push(String(chunk));
-        return true;
-      }) as typeof s.write;
-    }
     const canary = `canary-${randomBytes(16).toString('hex')}`;
     const plaintext = `the eagle lands at dawn ${canary}`;
-    try {
+    const logs = await captureOutput(async () => {
       const [a, b] = [await person('Canary A'), await person('Canary B')];
       const [sa, sb] = [await device(a), await device(b)];
       sa.send(sendFrame(b, plaintext, a));
@@ -381,12 +371,8 @@ describe('privacy canary', () => {
       await request(rt.httpUrl, 'POST', `/api/conversations/${got.conversationId}/messages`, { headers: bearer(a.accessToken), body });
       await sync(b);
       await history(b, got.conversationId);
-    } finally {
-      streams.forEach((s, i) => (s.write = writes[i]!));
-      logger.setLogLevel('SILENT' as never);
-    }
-    assert.ok(lines.length > 5, 'logs were captured');
-    const logs = lines.join('');
+    }, 'DEBUG');
+    assert.ok(logs.split('\n').length > 5, 'logs were captured');
     assert.ok(!logs.includes(canary) && !logs.includes('eagle lands'), 'no plaintext in logs');
     const canaryB64 = Buffer.from(canary).toString('base64').slice(4, 20);
     for (const t of tables) {

@@ -6,7 +6,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
-import { publicMessage, type MessageRecord, type StoredSend } from '#core/messaging.ts';
+import { publicMessage, type MessageRecord, type SendRequest, type StoredSend } from '#core/messaging.ts';
 import { doc, tableName } from './dynamo.ts';
 
 const newUlid = monotonicFactory();
@@ -108,19 +108,6 @@ function counterUpdate(userId: string, prev: number) {
   };
 }
 
-export interface SendRequest {
-  conversationId: string;
-  senderId: string;
-  recipientId: string;
-  clientMessageId: string;
-  ciphertext: string;
-  nonce: string;
-  senderKeyVersion: number;
-  recipientKeyVersion: number;
-  retentionSeconds: number;
-  /** The recipient blocks the sender: store for the sender's side only. */
-  hiddenFrom?: string | undefined;
-}
 
 /**
  * Stores a message once per (sender, clientMessageId), in one transaction with: its idempotency

@@ -2,7 +2,7 @@
 // store a message idempotently, push it to every device of both sides, receipts, typing, presence.
 // The server handles ciphertext only; nothing here can read a message.
 import { Forbidden, NotFound } from './errors.ts';
-import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage, type MessageRecord, type StoredSend } from './messaging.ts';
+import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage, type MessageRecord, type SendRequest, type StoredSend } from './messaging.ts';
 import { assertActive } from './authn.ts';
 import type { UserRecord } from './identity-ports.ts';
 
@@ -27,18 +27,7 @@ export interface MessagingDeps {
   blockRelations(userId: string): Promise<Set<string>>;
   getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
   getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined>;
-  storeMessage(req: {
-    conversationId: string;
-    senderId: string;
-    recipientId: string;
-    clientMessageId: string;
-    ciphertext: string;
-    nonce: string;
-    senderKeyVersion: number;
-    recipientKeyVersion: number;
-    retentionSeconds: number;
-    hiddenFrom?: string | undefined;
-  }): Promise<StoredSend>;
+  storeMessage(req: SendRequest): Promise<StoredSend>;
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
   partnersOf(userId: string): Promise<string[]>;
   /** Pushes a frame to every open connection of the users, except one; cleans up gone ones. */

@@ -43,6 +43,21 @@ export interface MessageRecord {
   hiddenFrom?: string;
 }
 
+/** What the store needs to write one message (the sender is the caller, never client input). */
+export interface SendRequest {
+  conversationId: string;
+  senderId: string;
+  recipientId: string;
+  clientMessageId: string;
+  ciphertext: string;
+  nonce: string;
+  senderKeyVersion: number;
+  recipientKeyVersion: number;
+  retentionSeconds: number;
+  /** The recipient blocks the sender: store for the sender's side only. */
+  hiddenFrom?: string | undefined;
+}
+
 export interface StoredSend {
   message: MessageRecord;
   /** Position of the message in the sender's and the recipient's sync streams. */
