@@ -1,6 +1,9 @@
 // `npm run bench`: bundles every manifest route exactly as the stack does (lib/bundling.ts) and
-// reports its size and its cold module-load time against an empty ES module measured the same way.
-// Results: bench/results/bundles.json. Options: --runs N (default 15).
+// reports its size and its cold module-load time against an empty ES module measured the same way
+// (bench/results/bundles.json); then runs bench/messaging.ts in a process of its own, since the laptop
+// runtime it starts is one per process (bench/results/messaging.json).
+// Options: --runs N (bundle bench, default 15), --only bundles|messaging.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +13,12 @@ import { build, version as esbuildVersion, type Metafile } from 'esbuild';
 import { esbuildOptions } from '../lib/bundling.ts';
 import { allRoutes, type Route } from '../lib/routes.ts';
 import { tables } from '../lib/tables.ts';
-import { PROJECT_ROOT, environment, formatTable, kib, round, roundRobin, summarize, timeImport, writeResults, type Summary } from './lib.ts';
+import { BENCH_DIR, PROJECT_ROOT, environment, formatTable, kib, round, roundRobin, summarize, timeImport, writeResults, type Summary } from './lib.ts';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '15' }, only: { type: 'string' } } });
 const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
+if (args.only !== undefined && args.only !== 'bundles' && args.only !== 'messaging') throw new Error(`--only takes bundles or messaging, got ${args.only}`);
 
 /**
  * What a Lambda has at import time, minus AWS: module-scope config (functions/core/config.ts) must
@@ -160,4 +164,11 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** The messaging benchmark starts the laptop runtime, which runs once per process: it gets its own. */
+function messaging(): void {
+  const child = spawnSync(process.execPath, [join(BENCH_DIR, 'messaging.ts')], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`bench/messaging.ts failed (${child.signal ?? `exit ${child.status}`})`);
+}
+
+if (args.only !== 'messaging') await main();
+if (args.only !== 'bundles') messaging();

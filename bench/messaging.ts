@@ -1,0 +1,649 @@
+// Messaging benchmark, run by `npm run bench` in its own process (or `node bench/messaging.ts` with
+// --samples, --clients, --throughput-clients, --throughput-seconds): message latency and throughput through
+// the local gateway against a same-run floor (one PutItem + one Query), and DynamoDB capacity units per send
+// and per history page. Results: bench/results/messaging.json.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import nacl from 'tweetnacl';
+import WebSocket, { type RawData } from 'ws';
+import type { Runtime } from '../local/runtime.ts';
+import { bearer, signUp, type Account } from '../tests/support/identity.ts';
+import { request, startTestRuntime } from '../tests/support/runtime.ts';
+import { environment, formatTable, mean, percentile, round, writeResults } from './lib.ts';
+import { isReadOp, itemBytes, perAction, SdkMeter } from './sdk-meter.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '300' },
+    clients: { type: 'string', default: '2,20,100' },
+    'throughput-clients': { type: 'string', default: '20' },
+    'throughput-seconds': { type: 'string', default: '10' },
+  },
+});
+const SAMPLES = Number(args.samples);
+const CLIENTS = args.clients.split(',').map(Number).sort((a, b) => a - b);
+const THROUGHPUT_CLIENTS = Number(args['throughput-clients']);
+const THROUGHPUT_SECONDS = Number(args['throughput-seconds']);
+if (!Number.isInteger(SAMPLES) || SAMPLES < 10) throw new Error(`--samples must be an integer >= 10, got ${args.samples}`);
+if (!CLIENTS.every((n) => Number.isInteger(n) && n >= 2 && n % 2 === 0)) throw new Error(`--clients must be even integers >= 2, got ${args.clients}`);
+if (!CLIENTS.includes(THROUGHPUT_CLIENTS)) throw new Error(`--throughput-clients (${THROUGHPUT_CLIENTS}) must be one of --clients (${CLIENTS.join(',')})`);
+if (!(THROUGHPUT_SECONDS > 0)) throw new Error(`--throughput-seconds must be positive, got ${args['throughput-seconds']}`);
+
+/** A short chat line: 100 bytes of text, sealed (tweetnacl box, +16 bytes) and base64'd as a client does. */
+const PLAINTEXT = 'x'.repeat(100);
+/** Sends and history pages priced with ReturnConsumedCapacity, and brand-new conversations. */
+const CAPACITY_SENDS = 100;
+const CAPACITY_PAGES = 20;
+const FRESH_PAIRS = 3;
+const HISTORY_PAGE = 50;
+/** Sends (and floor samples) before each configuration, and once before the first (DynamoDB Local's JIT). */
+const WARMUP_SENDS = 20;
+const FIRST_WARMUP_SENDS = 100;
+const SEND_TIMEOUT_MS = 30_000;
+
+// ---- clients ---------------------------------------------------------------------------------------
+
+interface Party extends Account {
+  box: nacl.BoxKeyPair;
+}
+
+interface Delivery {
+  /** ws.send on the sender's socket -> the message frame arriving on the recipient's socket. */
+  latencyMs: number;
+  /** ws.send -> the ack arriving on the sender's socket. */
+  ackMs: number;
+  deliveredAt: number;
+}
+
+interface InFlight {
+  id: string;
+  sentAt: number;
+  deliveredAt?: number;
+  ackedAt?: number;
+  verify: boolean;
+  resolve(d: Delivery): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** What a real app does to get a socket: a single-use ticket over HTTP, then ?ticket= on the upgrade. */
+async function connect(rt: Runtime, account: Account): Promise<WebSocket> {
+  const res = await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(account.accessToken) });
+  if (res.status !== 201) throw new Error(`ticket failed: ${res.status} ${res.text}`);
+  const ws = new WebSocket(`${rt.wsUrl}/?ticket=${res.json.ticket}`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, r) => reject(new Error(`upgrade refused: ${r.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return ws;
+}
+
+/** One sender and one recipient, each its own user on its own socket; at most one message in flight. */
+class Pair {
+  conversationId?: string;
+  private sockets: WebSocket[] = [];
+  private inflight?: InFlight;
+
+  readonly sender: Party;
+  readonly recipient: Party;
+  /** The box key both sides derive (an app computes it once per peer, as nacl.box.before). */
+  private readonly shared: Uint8Array;
+
+  constructor(sender: Party, recipient: Party) {
+    this.sender = sender;
+    this.recipient = recipient;
+    this.shared = nacl.box.before(recipient.box.publicKey, sender.box.secretKey);
+  }
+
+  get connected(): boolean {
+    return this.sockets.length === 2;
+  }
+
+  async connect(rt: Runtime): Promise<void> {
+    const [s, r] = [await connect(rt, this.sender), await connect(rt, this.recipient)];
+    s.on('message', (data) => this.onSenderFrame(performance.now(), data));
+    r.on('message', (data) => this.onRecipientFrame(performance.now(), data));
+    for (const ws of [s, r]) ws.on('close', () => this.inflight?.reject(new Error('socket closed mid-send')));
+    this.sockets = [s, r];
+  }
+
+  /** Sends one sealed message and resolves once the recipient has it and the sender has its ack. */
+  send(verify = false): Promise<Delivery> {
+    if (this.inflight) throw new Error('a pair sends one message at a time');
+    const id = randomUUID();
+    const nonce = nacl.randomBytes(24);
+    const box = nacl.box.after(new TextEncoder().encode(PLAINTEXT), nonce, this.shared);
+    const frame = JSON.stringify({
+      action: 'sendMessage',
+      to: this.recipient.userId,
+      clientMessageId: id,
+      ciphertext: Buffer.from(box).toString('base64'),
+      nonce: Buffer.from(nonce).toString('base64'),
+      senderKeyVersion: 1,
+      recipientKeyVersion: 1,
+    });
+    return new Promise<Delivery>((resolve, reject) => {
+      const done = (fn: () => void) => {
+        if (this.inflight) clearTimeout(this.inflight.timer);
+        this.inflight = undefined;
+        fn();
+      };
+      this.inflight = {
+        id,
+        verify,
+        resolve: (d) => done(() => resolve(d)),
+        reject: (e) => done(() => reject(e)),
+        timer: setTimeout(() => this.inflight?.reject(new Error(`message ${id} not delivered and acked within ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS),
+        sentAt: performance.now(),
+      };
+      this.sockets[0]!.send(frame);
+    });
+  }
+
+  private settle(): void {
+    const f = this.inflight;
+    if (f?.deliveredAt === undefined || f.ackedAt === undefined) return;
+    f.resolve({ latencyMs: f.deliveredAt - f.sentAt, ackMs: f.ackedAt - f.sentAt, deliveredAt: f.deliveredAt });
+  }
+
+  private onSenderFrame(at: number, data: RawData): void {
+    const frame = JSON.parse(data.toString());
+    const f = this.inflight;
+    if (frame.type === 'ack' && f && frame.clientMessageId === f.id) {
+      f.ackedAt = at;
+      this.conversationId = frame.conversationId;
+      this.settle();
+    } else if (frame.type === 'error' || frame.type === undefined) {
+      // error frames ({type:'error'}) and the gateway's own ({message:'Too Many Requests'}) carry no id
+      f?.reject(new Error(`sender got ${data.toString()}`));
+    }
+  }
+
+  private onRecipientFrame(at: number, data: RawData): void {
+    const frame = JSON.parse(data.toString());
+    const f = this.inflight;
+    if (frame.type !== 'message' || !f || frame.clientMessageId !== f.id) return;
+    if (f.verify) {
+      // the recipient's own derivation, not the shared key the sender used
+      const plain = nacl.box.open(Buffer.from(frame.ciphertext, 'base64'), Buffer.from(frame.nonce, 'base64'), this.sender.box.publicKey, this.recipient.box.secretKey);
+      if (!plain || new TextDecoder().decode(plain) !== PLAINTEXT) return f.reject(new Error('recipient could not decrypt the message'));
+      if (frame.senderId !== this.sender.userId) return f.reject(new Error('wrong senderId on the delivered message'));
+    }
+    f.deliveredAt = at;
+    this.settle();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sockets.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : (ws.once('close', () => resolve()), ws.close())))));
+  }
+}
+
+// ---- CPU ------------------------------------------------------------------------------------------------
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Our descendant processes (DynamoDB Local's JVM), from /proc; empty where there is no /proc. */
+function descendants(pid: number): number[] {
+  try {
+    const kids = readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    return kids.flatMap((k) => [k, ...descendants(k)]);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU milliseconds used so far by this process and by its children (null without /proc). */
+function cpuNow(): { node: number; children: number | null } {
+  const { user, system } = process.cpuUsage();
+  const kids = descendants(process.pid);
+  let ticks = 0;
+  for (const pid of kids) {
+    try {
+      // fields after the ")" of the command name: utime and stime are the 12th and 13th
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { node: (user + system) / 1000, children: kids.length ? (ticks / CLOCK_TICKS) * 1000 : null };
+}
+
+// ---- statistics ------------------------------------------------------------------------------------
+
+interface Latency {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function latency(values: readonly number[]): Latency {
+  return {
+    n: values.length,
+    p50: round(percentile(values, 50)),
+    p90: round(percentile(values, 90)),
+    p99: round(percentile(values, 99)),
+    max: round(Math.max(...values)),
+    mean: round(mean(values)),
+  };
+}
+
+const ratio = (a: number, b: number) => round(a / b, 1);
+
+async function pool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+// ---- the run -----------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const rt = await startTestRuntime();
+  // Handler modules (and so these) read their configuration at import: only after the runtime set it.
+  const { doc, dynamo, tableName } = await import('../functions/adapters/dynamo.ts');
+  const { callbackUrl, managementClient } = await import('../functions/adapters/connections.ts');
+  // item sizes for transactional write units, read through a client of our own (not metered)
+  const sizeClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: process.env.AWS_REGION, endpoint: rt.dynamoEndpoint }));
+  const sizeOf = async (TableName: string, Key: Record<string, unknown>) => itemBytes((await sizeClient.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item ?? {});
+  const dynamoMeter = new SdkMeter('dynamodb', sizeOf).attach(dynamo);
+  const postMeter = new SdkMeter('connections').attach(managementClient(callbackUrl({})));
+  const pairs: Pair[] = [];
+  const fresh: Pair[] = [];
+
+  /** The floor: what any send must at least do, store one item and find the recipient's connections. */
+  async function floorOnce(pair: Pair): Promise<number> {
+    const now = Date.now();
+    const messageId = randomUUID();
+    const item = {
+      pk: 'CONV#bench-floor',
+      sk: `MSG#${messageId}`,
+      conversationId: 'bench-floor',
+      messageId,
+      clientMessageId: messageId,
+      senderId: pair.sender.userId,
+      recipientId: pair.recipient.userId,
+      ciphertext: Buffer.alloc(PLAINTEXT.length + 16).toString('base64'),
+      nonce: Buffer.alloc(24).toString('base64'),
+      senderKeyVersion: 1,
+      recipientKeyVersion: 1,
+      sentAt: new Date(now).toISOString(),
+      expiresAt: Math.floor(now / 1000) + 3600,
+    };
+    dynamoMeter.paused = true;
+    try {
+      const t0 = performance.now();
+      await doc.send(new PutCommand({ TableName: tableName('messages'), Item: item }));
+      await doc.send(
+        new QueryCommand({
+          TableName: tableName('connections'),
+          IndexName: 'byUser',
+          KeyConditionExpression: 'userId = :u',
+          ExpressionAttributeValues: { ':u': pair.recipient.userId },
+        }),
+      );
+      return performance.now() - t0;
+    } finally {
+      dynamoMeter.paused = false;
+    }
+  }
+
+  /** One message in flight at a time, round-robin over the pairs, a floor sample after each send. */
+  async function oneAtATime(active: Pair[], warmup: number) {
+    const sends: number[] = [];
+    const acks: number[] = [];
+    const floors: number[] = [];
+    for (let i = 0; i < warmup + SAMPLES; i++) {
+      if (i === warmup) {
+        dynamoMeter.reset();
+        postMeter.reset();
+      }
+      const pair = active[i % active.length]!;
+      // alternate the order so neither measurement always follows the other
+      const floorFirst = i % 2 === 1;
+      const f1 = floorFirst ? await floorOnce(pair) : undefined;
+      const d = await pair.send();
+      const f = f1 ?? (await floorOnce(pair));
+      if (i >= warmup) {
+        sends.push(d.latencyMs);
+        acks.push(d.ackMs);
+        floors.push(f);
+      }
+    }
+    return { sends, acks, floors, dynamodb: perAction(dynamoMeter.snapshot(), SAMPLES), connections: perAction(postMeter.snapshot(), SAMPLES) };
+  }
+
+  /** Floor samples one after another (to bracket a window that cannot interleave them). */
+  async function floorSeries(pair: Pair, n: number): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(await floorOnce(pair));
+    return out;
+  }
+
+  /** Every pair keeps one message in flight (closed loop) until SAMPLES are collected after warm-up. */
+  async function allAtOnce(active: Pair[]) {
+    const sends: number[] = [];
+    let delivered = 0;
+    const floorBefore = await floorSeries(active[0]!, Math.ceil(SAMPLES / 2));
+    const t0 = performance.now();
+    await Promise.all(
+      active.map(async (pair) => {
+        for (let k = 0; sends.length < SAMPLES; k++) {
+          const d = await pair.send();
+          delivered++;
+          if (k >= 2) sends.push(d.latencyMs);
+        }
+      }),
+    );
+    const messagesPerSecond = round(delivered / ((performance.now() - t0) / 1000), 1);
+    return { sends, messagesPerSecond, floors: [...floorBefore, ...(await floorSeries(active[0]!, Math.ceil(SAMPLES / 2)))] };
+  }
+
+  /** Closed loop on every pair for a fixed window; counts messages that reached their recipient in it. */
+  async function sustained(active: Pair[], seconds: number, op: (pair: Pair) => Promise<{ at: number; ms: number }>) {
+    const start = performance.now() + 1000; // one second of ramp-up is not counted
+    const end = start + seconds * 1000;
+    const inWindow: number[] = [];
+    let cpuAtStart: ReturnType<typeof cpuNow> | undefined;
+    const startTimer = setTimeout(() => (cpuAtStart = cpuNow()), start - performance.now());
+    await Promise.all(
+      active.map(async (pair) => {
+        while (performance.now() < end) {
+          const { at, ms } = await op(pair);
+          if (at >= start && at < end) inWindow.push(ms);
+        }
+      }),
+    );
+    clearTimeout(startTimer);
+    // CPU over the window (the in-flight tail after it is a few ms of one op per pair)
+    const cpuAtEnd = cpuNow();
+    const perOp = (a: number | null, b: number | null) => (a === null || b === null ? null : round((b - a) / inWindow.length, 2));
+    return {
+      perSecond: round(inWindow.length / seconds, 1),
+      latency: latency(inWindow),
+      cpuMsPerOp: { node: perOp(cpuAtStart?.node ?? null, cpuAtEnd.node), dynamodbLocal: perOp(cpuAtStart?.children ?? null, cpuAtEnd.children) },
+    };
+  }
+  const sendOp = async (pair: Pair) => {
+    const d = await pair.send();
+    return { at: d.deliveredAt, ms: d.latencyMs };
+  };
+  const floorOp = async (pair: Pair) => {
+    const ms = await floorOnce(pair);
+    return { at: performance.now(), ms };
+  };
+
+  try {
+    const maxPairs = Math.max(...CLIENTS) / 2;
+    const party = async (): Promise<Party> => ({ ...(await signUp(rt, { displayName: 'Bench' })), box: nacl.box.keyPair() });
+    console.log(`messaging: signing up ${2 * (maxPairs + FRESH_PAIRS)} users...`);
+    const people = await pool(Array.from({ length: 2 * (maxPairs + FRESH_PAIRS) }), 4, party);
+    for (let i = 0; i < people.length; i += 2) pairs.push(new Pair(people[i]!, people[i + 1]!));
+    fresh.push(...pairs.splice(maxPairs));
+
+    const configs = [];
+    let throughput;
+    for (const clients of CLIENTS) {
+      const active = pairs.slice(0, clients / 2);
+      const joining = active.filter((p) => !p.connected);
+      for (const p of joining) await p.connect(rt);
+      // each new pair's first message creates its conversation (a different path); verify it decrypts
+      for (const p of joining) await p.send(true);
+      console.log(`messaging: ${clients} clients connected (${rt.ws.connections.size} sockets at the gateway); timing...`);
+      const one = await oneAtATime(active, clients === CLIENTS[0] ? FIRST_WARMUP_SENDS : WARMUP_SENDS);
+      const all = await allAtOnce(active);
+      const floor = latency(one.floors);
+      const floorAround = latency(all.floors);
+      const idle = latency(one.sends);
+      const loaded = latency(all.sends);
+      configs.push({
+        clients,
+        pairs: active.length,
+        socketsAtGateway: rt.ws.connections.size,
+        floor,
+        oneInFlight: { latency: idle, ackLatency: latency(one.acks), ratioToFloor: { p50: ratio(idle.p50, floor.p50), p99: ratio(idle.p99, floor.p99) } },
+        allPairsSending: {
+          inFlight: active.length,
+          latency: loaded,
+          messagesPerSecond: all.messagesPerSecond,
+          floor: floorAround,
+          ratioToFloor: { p50: ratio(loaded.p50, floorAround.p50), p99: ratio(loaded.p99, floorAround.p99) },
+        },
+        perSend: { dynamodb: one.dynamodb, connections: one.connections },
+      });
+      if (clients === THROUGHPUT_CLIENTS) {
+        console.log(`messaging: sustained throughput with ${clients} clients, ${THROUGHPUT_SECONDS} s (floor: ${THROUGHPUT_SECONDS / 2} s before and after)...`);
+        const floorBefore = await sustained(active, THROUGHPUT_SECONDS / 2, floorOp);
+        const messages = await sustained(active, THROUGHPUT_SECONDS, sendOp);
+        const floorAfter = await sustained(active, THROUGHPUT_SECONDS / 2, floorOp);
+        const floorPerSecond = round((floorBefore.perSecond + floorAfter.perSecond) / 2, 1);
+        throughput = {
+          clients,
+          concurrency: active.length,
+          windowSeconds: THROUGHPUT_SECONDS,
+          messagesPerSecond: messages.perSecond,
+          latency: messages.latency,
+          cpuMsPerMessage: messages.cpuMsPerOp,
+          floorOpsPerSecond: floorPerSecond,
+          floorOpsPerSecondBeforeAfter: [floorBefore.perSecond, floorAfter.perSecond],
+          floorCpuMsPerOp: floorAfter.cpuMsPerOp,
+          ratioToFloor: ratio(messages.perSecond, floorPerSecond),
+        };
+      }
+    }
+
+    console.log('messaging: capacity units (ReturnConsumedCapacity)...');
+    dynamoMeter.capacity = true;
+    dynamoMeter.reset();
+    for (let i = 0; i < CAPACITY_SENDS; i++) await pairs[i % pairs.length]!.send();
+    const perSend = perAction(dynamoMeter.snapshot(), CAPACITY_SENDS);
+    for (const p of fresh) await p.connect(rt);
+    dynamoMeter.reset();
+    for (const p of fresh) await p.send(true);
+    const perFirstSend = perAction(dynamoMeter.snapshot(), fresh.length);
+    const reader = pairs[0]!;
+    dynamoMeter.reset();
+    for (let i = 0; i < CAPACITY_PAGES; i++) {
+      const res = await request(rt.httpUrl, 'GET', `/api/conversations/${reader.conversationId}/messages?limit=${HISTORY_PAGE}`, { headers: bearer(reader.recipient.accessToken) });
+      if (res.status !== 200 || res.json.messages.length !== HISTORY_PAGE) throw new Error(`history page: ${res.status}, ${res.json?.messages?.length} messages`);
+    }
+    const perPage = perAction(dynamoMeter.snapshot(), CAPACITY_PAGES);
+    dynamoMeter.capacity = false;
+    const localReports = perSend.readUnits + perSend.writeUnits > 0;
+
+    report({ configs, throughput: throughput!, perSend, perFirstSend, perPage, localReports, seconds: round((performance.now() - startedAt) / 1000, 1) });
+  } finally {
+    sizeClient.destroy();
+    await Promise.all([...pairs, ...fresh].map((p) => p.close().catch(() => undefined)));
+    await rt.stop();
+    rmSync(rt.dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---- reporting ----------------------------------------------------------------------------------------
+
+type Capacity = ReturnType<typeof perAction>;
+type OpTally = Capacity['byOperation'][string];
+type CpuPerOp = { node: number | null; dynamodbLocal: number | null };
+
+function report(r: {
+  configs: {
+    clients: number;
+    pairs: number;
+    floor: Latency;
+    oneInFlight: { latency: Latency; ackLatency: Latency; ratioToFloor: { p50: number; p99: number } };
+    allPairsSending: { inFlight: number; latency: Latency; messagesPerSecond: number; floor: Latency; ratioToFloor: { p50: number; p99: number } };
+    perSend: { dynamodb: Capacity; connections: Capacity };
+  }[];
+  throughput: {
+    clients: number;
+    concurrency: number;
+    windowSeconds: number;
+    messagesPerSecond: number;
+    latency: Latency;
+    cpuMsPerMessage: CpuPerOp;
+    floorOpsPerSecond: number;
+    floorOpsPerSecondBeforeAfter: number[];
+    floorCpuMsPerOp: CpuPerOp;
+    ratioToFloor: number;
+  };
+  perSend: Capacity;
+  perFirstSend: Capacity;
+  perPage: Capacity;
+  localReports: boolean;
+  seconds: number;
+}): void {
+  const rows = r.configs.flatMap((c) => [
+    { clients: c.clients, mode: 'one in flight', inFlight: 1, lat: c.oneInFlight.latency, rate: '', floor: c.floor, x: c.oneInFlight.ratioToFloor },
+    {
+      clients: c.clients,
+      mode: 'all pairs sending',
+      inFlight: c.allPairsSending.inFlight,
+      lat: c.allPairsSending.latency,
+      rate: c.allPairsSending.messagesPerSecond.toFixed(0),
+      floor: c.allPairsSending.floor,
+      x: c.allPairsSending.ratioToFloor,
+    },
+  ]);
+  console.log(
+    '\nEnd-to-end latency, ws.send -> recipient socket (ms). Floor: one PutItem + one Query, sampled between the one-in-flight\n' +
+      'sends, and just before and after each all-pairs window',
+  );
+  console.log(
+    formatTable(rows, [
+      { header: 'clients', value: (x) => x.clients },
+      { header: 'mode', value: (x) => x.mode },
+      { header: 'in flight', value: (x) => x.inFlight },
+      { header: 'n', value: (x) => x.lat.n },
+      { header: 'p50', value: (x) => x.lat.p50.toFixed(2) },
+      { header: 'p99', value: (x) => x.lat.p99.toFixed(2) },
+      { header: 'msg/s', value: (x) => x.rate, align: 'right' },
+      { header: 'floor p50', value: (x) => x.floor.p50.toFixed(2) },
+      { header: 'floor p99', value: (x) => x.floor.p99.toFixed(2) },
+      { header: 'x floor p50', value: (x) => x.x.p50.toFixed(1) },
+      { header: 'x floor p99', value: (x) => x.x.p99.toFixed(1) },
+    ]),
+  );
+
+  const t = r.throughput;
+  console.log(
+    `\nSustained: ${t.messagesPerSecond} messages/s delivered with ${t.clients} clients (${t.concurrency} senders, closed loop, ${t.windowSeconds} s; ` +
+      `latency p50 ${t.latency.p50} ms, p99 ${t.latency.p99} ms) vs floor ${t.floorOpsPerSecond} PutItem+Query/s at the same concurrency: x${t.ratioToFloor}`,
+  );
+  const cpu = (c: CpuPerOp) => `Node ${c.node ?? '?'} ms + DynamoDB Local ${c.dynamodbLocal ?? '? (no /proc)'} ms`;
+  console.log(`CPU per delivered message: ${cpu(t.cpuMsPerMessage)}; per floor PutItem+Query: ${cpu(t.floorCpuMsPerOp)} (${environment().cores} cores; clients, gateway and handlers share one Node process)`);
+
+  console.log('\nWhere a send goes (one in flight; mean call time summed per send; the two fan-out Queries run in parallel)');
+  console.log(
+    formatTable(r.configs, [
+      { header: 'clients', value: (c) => c.clients },
+      { header: 'e2e p50', value: (c) => c.oneInFlight.latency.p50.toFixed(2) },
+      { header: 'e2e mean', value: (c) => c.oneInFlight.latency.mean.toFixed(2) },
+      { header: 'ack mean', value: (c) => c.oneInFlight.ackLatency.mean.toFixed(2) },
+      { header: 'DynamoDB calls', value: (c) => c.perSend.dynamodb.calls.toFixed(1) },
+      { header: 'failed', value: (c) => c.perSend.dynamodb.failedCalls.toFixed(1) },
+      { header: 'DynamoDB ms', value: (c) => c.perSend.dynamodb.ms.toFixed(2) },
+      { header: '@connections POSTs', value: (c) => c.perSend.connections.calls.toFixed(1) },
+      { header: 'POST ms', value: (c) => c.perSend.connections.ms.toFixed(2) },
+    ]),
+  );
+  const ops = r.configs.at(-1)!.perSend.dynamodb.byOperation;
+  console.log(
+    `  per send at ${r.configs.at(-1)!.clients} clients: ` +
+      Object.entries(ops)
+        .map(([op, o]) => `${op} x${o.calls} ${o.ms.toFixed(2)} ms`)
+        .join(', '),
+  );
+
+  const cap = [
+    { action: 'send (existing conversation)', c: r.perSend },
+    { action: 'send (first of a conversation)', c: r.perFirstSend },
+    { action: `history page of ${HISTORY_PAGE}`, c: r.perPage },
+  ];
+  console.log(`\nDynamoDB capacity units per action (ReturnConsumedCapacity: INDEXES, ${r.localReports ? 'as reported by DynamoDB Local' : 'DynamoDB Local reported nothing'})`);
+  console.log(
+    formatTable(cap, [
+      { header: 'action', value: (x) => x.action },
+      { header: 'n', value: (x) => x.c.actions },
+      { header: 'calls', value: (x) => x.c.calls.toFixed(1) },
+      { header: 'RCU', value: (x) => x.c.readUnits.toFixed(2) },
+      { header: 'WCU by rules', value: (x) => x.c.ruleWriteUnits.toFixed(2) },
+      { header: 'WCU Local said', value: (x) => x.c.writeUnits.toFixed(2) },
+      { header: 'of which GSI', value: (x) => x.c.gsiWriteUnits.toFixed(2) },
+      { header: 'failed calls', value: (x) => x.c.failedCalls.toFixed(1) },
+      { header: 'their WCU by rules', value: (x) => x.c.estimatedUnreportedWriteUnits.toFixed(1) },
+    ]),
+  );
+  const units = (op: string, o: OpTally) =>
+    op.endsWith('(failed)') ? (isReadOp(op) ? 'no units reported' : `~${o.estimatedWriteUnits} WCU by rules`) : isReadOp(op) ? `${o.readUnits} RCU` : `${o.ruleWriteUnits} WCU${o.ruleWriteUnits !== o.writeUnits ? ` (Local: ${o.writeUnits})` : ''}`;
+  for (const { action, c } of cap) {
+    console.log(`  ${action}: ${Object.entries(c.byOperation).map(([op, o]) => `${op} x${o.calls} ${units(op, o)}`).join(', ')}`);
+  }
+  console.log(
+    '  RCU and non-transactional WCU are DynamoDB Local\'s ConsumedCapacity. It under-counts multi-item TransactWriteItems, so\n' +
+      '  "WCU by rules" recomputes their table part from item sizes (2 WCU per started KB per item; GSI part as reported).\n' +
+      '  Failed calls (a failed condition, a cancelled transaction) return no ConsumedCapacity; "their WCU by rules" prices them\n' +
+      '  as if written (AWS bills failed conditional writes) and is not included in the other WCU columns.',
+  );
+
+  const path = writeResults('messaging.json', {
+    benchmark: 'messaging',
+    ...environment(),
+    durationSeconds: r.seconds,
+    method:
+      'One process: laptop runtime (DynamoDB Local in memory, HTTP + WebSocket gateways calling the real handlers) and the clients. ' +
+      'N clients = N/2 sender/recipient pairs, each user on its own socket, all connected while measuring. Latency: performance.now() ' +
+      'at the sender\'s ws.send of a sealed sendMessage frame to the message frame arriving on the recipient\'s socket. "oneInFlight": ' +
+      `after ${WARMUP_SENDS} warm-up sends, ${SAMPLES} sends round-robin over the pairs, each followed or preceded (alternating) by one ` +
+      'floor sample: PutItem of a message-sized item plus a Query of the connections byUser GSI, same DocumentClient, same DynamoDB Local. ' +
+      '"allPairsSending": every pair keeps one message in flight (closed loop) until the same number of samples is collected, ' +
+      'first two per pair dropped; its floor is sampled (half before, half after) around that window. Sustained throughput: closed loop on every pair for a window after 1 s of ramp-up, counting ' +
+      'messages that reached their recipient inside it; the floor runs the same loop with PutItem+Query, half a window before and ' +
+      'half after. Capacity: every DynamoDB call carries ReturnConsumedCapacity INDEXES (only in that phase) and an SDK middleware ' +
+      'sums ConsumedCapacity; read/write split by operation type.',
+    plaintextBytes: PLAINTEXT.length,
+    samplesPerConfig: SAMPLES,
+    configs: r.configs,
+    throughput: r.throughput,
+    capacity: {
+      source: r.localReports ? 'DynamoDB Local ConsumedCapacity (ReturnConsumedCapacity: INDEXES)' : 'none reported',
+      note:
+        'readUnits, writeUnits, gsiReadUnits and gsiWriteUnits are DynamoDB Local\'s ConsumedCapacity. Local under-counts multi-item TransactWriteItems ' +
+        '(e.g. 4 table units for 6 items under 1 KB, where the rule is 2 per item), so ruleWriteUnits recomputes the table part of ' +
+        'each TransactWriteItems from item sizes (2 WCU per started KB; updated items read back after the call) and keeps the GSI ' +
+        'part as reported. Failed calls return no ConsumedCapacity: counted in unreportedCalls; estimatedUnreportedWriteUnits ' +
+        'prices failed writes by the same rules as if they had been written (AWS bills a failed conditional write; whether and how ' +
+        'it bills a cancelled transaction DynamoDB Local cannot show); it is not added to writeUnits or ruleWriteUnits. Local also reports 0 RCU for BatchGetItem ' +
+        'keys that do not exist (first send of a conversation).',
+      perSend: r.perSend,
+      perFirstSendOfConversation: r.perFirstSend,
+      perHistoryPage: { limit: HISTORY_PAGE, ...r.perPage },
+    },
+  });
+  console.log(`\nmessaging: ${r.seconds} s; wrote ${path}`);
+}
+
+await main();
