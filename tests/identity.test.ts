@@ -106,7 +106,7 @@ describe('OTP rules', () => {
   }
 
   test('16 concurrent submissions of one valid code yield exactly one success', async () => {
-    const a = await signUp(rt);
+    const a = await signUp(rt, { passwordless: true });
     assert.equal((await requestCode(rt, a.email, 'login')).status, 202);
     const code = lastCode(rt, a.email, 'login');
     const results = await Promise.all(Array.from({ length: 16 }, () => otpLogin(a.email, code)));
@@ -115,7 +115,7 @@ describe('OTP rules', () => {
   });
 
   test('five wrong codes kill the challenge: the right code then fails', async () => {
-    const a = await signUp(rt);
+    const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
     const code = lastCode(rt, a.email, 'login');
     const wrong = code === '000000' ? '111111' : '000000';
@@ -126,7 +126,7 @@ describe('OTP rules', () => {
   });
 
   test('four wrong codes still leave the right one working', async () => {
-    const a = await signUp(rt);
+    const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
     const code = lastCode(rt, a.email, 'login');
     const wrong = code === '000000' ? '111111' : '000000';
@@ -135,7 +135,7 @@ describe('OTP rules', () => {
   });
 
   test('an expired code fails, checked in code and not left to TTL', async () => {
-    const a = await signUp(rt);
+    const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
     const code = lastCode(rt, a.email, 'login');
     const items = (await scanAll('EPHEMERAL_TABLE')).filter((i) => String(i.pk).startsWith('OTP#login#email#'));
@@ -155,7 +155,7 @@ describe('OTP rules', () => {
     const other = uniqueEmail('other');
     const elsewhere = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email: other, displayName: 'Eve', code } });
     assert.equal(elsewhere.status, 401, 'another destination');
-    const a = await signUp(rt);
+    const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
     const loginCode = lastCode(rt, a.email, 'login');
     const asRegister = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email: a.email, displayName: 'Eve', code: loginCode } });
@@ -163,6 +163,23 @@ describe('OTP rules', () => {
     // the original code still works for its own purpose and destination
     const ok = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'Bob', code } });
     assert.equal(ok.status, 201, ok.text);
+  });
+
+  test('a code never replaces the password of a password account', async () => {
+    const a = await signUp(rt);
+    const sent = outbox(rt).length;
+    assert.equal((await requestCode(rt, a.email, 'login')).status, 202, 'the same answer as for anyone');
+    assert.equal(outbox(rt).length, sent, 'but no login code goes to a password account');
+    const items = (await scanAll('EPHEMERAL_TABLE')).filter((i) => String(i.pk).startsWith('OTP#login#email#'));
+    assert.ok(items.length > 0);
+    // even a valid login code (forced here by hand) does not open a password account
+    const keys = deriveKeys(JSON.parse(readFileSync(process.env.NEXCHAT_DEV_SECRETS_FILE!, 'utf8')));
+    const { codeDigest, destinationKey } = await import('../functions/core/otp.ts');
+    const pk = `OTP#login#email#${destinationKey(keys.current.otpPepper, 'email', a.email)}`;
+    await doc.send(new UpdateCommand({ TableName: process.env.EPHEMERAL_TABLE, Key: { pk, sk: 'CHALLENGE' }, UpdateExpression: 'SET digest = :d', ExpressionAttributeValues: { ':d': codeDigest(keys.current.otpPepper, 'login', 'email', a.email, '424242') } }));
+    const res = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: a.email, code: '424242' } });
+    assert.equal(res.status, 401);
+    assert.equal(res.json.error.code, 'password_required');
   });
 
   test('registration needs a code by default; passwordless accounts log in by OTP', async () => {

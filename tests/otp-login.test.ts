@@ -30,9 +30,16 @@ describe('OTP mandatory at login', () => {
     assert.equal(step1.json.accessToken, undefined, 'no tokens before the code');
     const code = lastCode(rt, email, 'login');
 
-    const badCode = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password: 'two-steps-ahead-7', code: code === '000000' ? '000001' : '000000' } });
+    // the code alone is not enough: the password is the first factor, the code the second
+    const codeOnly = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, code } });
+    assert.equal(codeOnly.status, 401);
+    assert.equal(codeOnly.json.error.code, 'password_required');
+    await logIn(rt, email, 'two-steps-ahead-7');
+    const fresh = lastCode(rt, email, 'login');
+    assert.notEqual(fresh, undefined);
+    const badCode = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password: 'two-steps-ahead-7', code: fresh === '000000' ? '000001' : '000000' } });
     assert.equal(badCode.status, 401);
-    const step2 = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password: 'two-steps-ahead-7', code } });
+    const step2 = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password: 'two-steps-ahead-7', code: fresh } });
     assert.equal(step2.status, 200, step2.text);
     assert.equal((await me(rt, step2.json.accessToken)).status, 200);
   });

@@ -91,8 +91,11 @@ export async function requestOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Id
   const now = deps.now();
   await enforce(deps.counters, c.rateLimits, 'otpRequestIp', hashed(ip), now);
   await enforce(deps.counters, c.rateLimits, 'otpRequestDestination', hashed(`${id.channel}:${id.destination}`), now);
-  const exists = Boolean(await deps.users.findIdByIdentifier(kindOf(id.channel), id.destination));
-  const deliver = purpose === 'register' ? !exists : exists;
+  const userId = await deps.users.findIdByIdentifier(kindOf(id.channel), id.destination);
+  const user = userId ? await deps.users.get(userId) : undefined;
+  // register: only for free identifiers. login and password: only for accounts without a password
+  // (a password account signs in with its password; a code is a second step, never a substitute).
+  const deliver = purpose === 'register' ? !userId : Boolean(user && !user.passwordHash);
   return issueChallenge(deps, purpose, id, deliver, now);
 }
 
@@ -223,6 +226,9 @@ export async function login(deps: IdentityDeps, input: LoginInput, ip: string): 
     if (!input.code) throw new BadRequest('Send a password or a code', 'credentials_required');
     await verifyOtp(deps, 'login', input.identifier, input.code, ip);
     if (!user) throw invalidCredentials();
+    // A code alone never opens a password account (codes for login are only sent to passwordless
+    // accounts, and in OTP-at-login mode the code is checked together with the password).
+    if (user.passwordHash) throw new Unauthorized('This account signs in with its password', 'password_required');
   }
   assertActive(user, now);
   return { kind: 'tokens', tokens: await startSession(deps, user) };

@@ -42,16 +42,17 @@ export async function requestCode(rt: Pick<Runtime, 'httpUrl'>, destination: str
   return request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel, destination, purpose } });
 }
 
-export async function signUp(rt: Pick<Runtime, 'httpUrl' | 'outboxFile'>, opts: { email?: string; password?: string; displayName?: string } = {}): Promise<Account> {
+/** Registers through the OTP flow; `passwordless: true` makes an account that logs in by code. */
+export async function signUp(rt: Pick<Runtime, 'httpUrl' | 'outboxFile'>, opts: { email?: string; password?: string; displayName?: string; passwordless?: boolean } = {}): Promise<Account> {
   const email = opts.email ?? uniqueEmail();
-  const password = opts.password ?? 'violet-otter-sings-42';
+  const password = opts.passwordless ? undefined : (opts.password ?? 'violet-otter-sings-42');
   const otp = await requestCode(rt, email, 'register');
   if (otp.status !== 202) throw new Error(`otp request failed: ${otp.status} ${otp.text}`);
   const res = await request(rt.httpUrl, 'POST', '/api/auth/register', {
     body: { email, password, displayName: opts.displayName ?? 'Test User', code: lastCode(rt, email, 'register') },
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
-  return { email, password, userId: res.json.user.userId, accessToken: res.json.accessToken, refreshToken: res.json.refreshToken };
+  return { email, password: password ?? '', userId: res.json.user.userId, accessToken: res.json.accessToken, refreshToken: res.json.refreshToken };
 }
 
 export async function logIn(rt: Runtime, email: string, password: string): Promise<HttpReply> {
