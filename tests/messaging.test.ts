@@ -326,6 +326,20 @@ describe('conversations, receipts, typing, presence', () => {
     assert.equal(foreign.status, 400, 'someone else\'s cursor is refused');
   });
 
+  test('opening a conversation reveals nothing to its target until a message is delivered', async () => {
+    const [mallory, target] = [await person('Mal'), await person('Tess')];
+    const conv = await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(mallory.accessToken), body: { userId: target.userId } });
+    assert.equal(conv.status, 201);
+    const ms = await device(mallory);
+    await device(target);
+    await assert.rejects(ms.next((f) => f.type === 'presence', 400), /no matching frame/, 'no presence of the target for a mere opener');
+    assert.deepEqual((await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(target.accessToken) })).json.conversations, []);
+    ms.send(sendFrame(target, 'hello', mallory));
+    await ms.next(isType('ack'));
+    const inbox = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(target.accessToken) });
+    assert.deepEqual(inbox.json.conversations.map((c: { conversationId: string }) => c.conversationId), [conv.json.conversationId]);
+  });
+
   test('typing reaches the partner; presence announces online and offline with lastSeen', async () => {
     const [a, b] = [await person('Wes'), await person('Xia')];
     await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: b.userId } });

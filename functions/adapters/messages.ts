@@ -220,6 +220,9 @@ export async function syncStream(userId: string, after: number, limit: number) {
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
       ExpressionAttributeValues: { ':pk': `STREAM#${userId}`, ':lo': seqKey(after + 1), ':hi': 'SEQ#~' },
       Limit: limit,
+      // Entry and message are written in one transaction; only strongly consistent reads are
+      // guaranteed to see both, and a cursor must never move past a message it did not return.
+      ConsistentRead: true,
     }),
   );
   const entries = out.Items ?? [];
@@ -227,18 +230,22 @@ export async function syncStream(userId: string, after: number, limit: number) {
   const found = new Map<string, Record<string, unknown>>();
   let pending: Record<string, unknown>[] = keys;
   while (pending.length) {
-    const res = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: pending.slice(0, 100) } } }));
+    const res = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: pending.slice(0, 100), ConsistentRead: true } } }));
     for (const item of res.Responses?.[table()] ?? []) found.set(`${item.pk}|${item.sk}`, item);
     const unprocessed = (res.UnprocessedKeys?.[table()]?.Keys ?? []) as Record<string, unknown>[];
     pending = [...unprocessed, ...pending.slice(100)];
   }
   const now = Date.now();
-  const messages = entries.flatMap((e) => {
+  const messages: (Omit<MessageRecord, 'hiddenFrom'> & { seq: number })[] = [];
+  let cursor = after;
+  for (const e of entries) {
     const item = found.get(`CONV#${e.conversationId}|MSG#${e.messageId}`);
-    if (!item || (item.expiresAt as number) * 1000 <= now) return [];
-    return [{ ...publicMessage(strip<MessageRecord>(item)), seq: e.seq as number }];
-  });
-  const cursor = entries.length ? (entries.at(-1)!.seq as number) : after;
+    const entryExpired = (e.expiresAt as number) * 1000 <= now;
+    // A live entry whose message is not readable yet ends the page: the client asks again later.
+    if (!item && !entryExpired) return { messages, cursor, hasMore: true };
+    if (item && (item.expiresAt as number) * 1000 > now) messages.push({ ...publicMessage(strip<MessageRecord>(item)), seq: e.seq as number });
+    cursor = e.seq as number;
+  }
   return { messages, cursor, hasMore: out.LastEvaluatedKey !== undefined };
 }
 
@@ -264,8 +271,14 @@ export async function countUnread(conversationId: string, userId: string, readUp
     new QueryCommand({
       TableName: table(),
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-      FilterExpression: 'senderId <> :me AND (attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me)',
-      ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':lo': readUpTo ? `MSG#${readUpTo}\u0000` : 'MSG#', ':hi': 'MSG#~', ':me': userId },
+      FilterExpression: 'senderId <> :me AND (attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me) AND expiresAt > :now',
+      ExpressionAttributeValues: {
+        ':pk': `CONV#${conversationId}`,
+        ':lo': readUpTo ? `MSG#${readUpTo}\u0000` : 'MSG#',
+        ':hi': 'MSG#~',
+        ':me': userId,
+        ':now': Math.floor(Date.now() / 1000),
+      },
       Select: 'COUNT',
       Limit: cap,
     }),

@@ -1,7 +1,7 @@
 // Conversations and message delivery over injected ports: create the direct conversation once,
 // store a message idempotently, push it to every device of both sides, receipts, typing, presence.
 // The server handles ciphertext only; nothing here can read a message.
-import { Forbidden, NotFound } from './errors.ts';
+import { Forbidden, NotFound, Unauthorized } from './errors.ts';
 import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage, type MessageRecord, type SendRequest, type StoredSend } from './messaging.ts';
 import { assertActive } from './authn.ts';
 import type { UserRecord } from './identity-ports.ts';
@@ -46,9 +46,10 @@ export async function reachablePartners(deps: MessagingDeps, userId: string): Pr
 const unknownUser = () => new NotFound('No such user', 'user_not_found');
 
 /**
- * The direct conversation of the caller and another user, created once. While the other user
- * blocks the caller it is created on the caller's side only, so the caller cannot tell and the
- * blocker never sees it. A user under auto-restriction cannot start new conversations.
+ * The direct conversation of the caller and another user, created once. Only the caller's side
+ * appears now; the other user's inbox entry comes with the first message delivered to them, so
+ * opening a conversation reveals nothing to its target (not presence, not key changes) and a
+ * blocked opener cannot tell. A user under auto-restriction cannot start new conversations.
  */
 export async function openConversation(deps: MessagingDeps, callerId: string, otherId: string) {
   assertNotSelf(callerId, otherId);
@@ -60,13 +61,13 @@ export async function openConversation(deps: MessagingDeps, callerId: string, ot
     deps.blockPair(callerId, otherId),
   ]);
   if (!other) throw unknownUser();
-  if (caller) assertActive(caller, deps.now());
+  if (!caller) throw new Unauthorized('This account no longer exists', 'token_revoked');
+  assertActive(caller, deps.now());
   if (existing) return { conversationId, created: false, createdAt: existing.createdAt, blockedByOther };
   if (caller?.restrictedAt) {
     throw new Forbidden('Your account cannot start new conversations until a moderator has reviewed reports about it', 'account_restricted');
   }
-  const members = blockedByOther ? [callerId] : [callerId, otherId];
-  const result = await deps.ensureConversation(conversationId, callerId, otherId, new Date(deps.now()), members);
+  const result = await deps.ensureConversation(conversationId, callerId, otherId, new Date(deps.now()), [callerId]);
   return { conversationId, created: result.created, createdAt: result.createdAt, blockedByOther };
 }
 
