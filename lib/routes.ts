@@ -93,10 +93,14 @@ function http<B extends z.ZodType = z.ZodNever, Q extends z.ZodType = z.ZodNever
   return { kind: 'http', ...withAuthGrants(r) };
 }
 
-/** Signed-in WebSocket routes find the caller through the connection row written at $connect. */
+/**
+ * Signed-in WebSocket routes find the caller through the authorizer context (or the connection row
+ * written at $connect) and check on every frame that the session is still alive (users, sessions).
+ */
 function ws<I extends z.ZodType = z.ZodNever>(r: Omit<WsRoute<I>, 'kind'>): WsRoute<I> {
-  if (r.access === 'public' || r.routeKey === '$connect') return { kind: 'ws', ...r };
-  return { kind: 'ws', ...r, tables: { ...r.tables, connections: r.tables.connections ?? 'read' } };
+  if (r.access === 'public' || r.routeKey === '$connect' || r.routeKey === '$disconnect') return { kind: 'ws', ...r };
+  const t = r.tables;
+  return { kind: 'ws', ...r, tables: { ...t, connections: t.connections ?? 'read', users: t.users ?? 'read', sessions: t.sessions ?? 'read' } };
 }
 
 /** Stage-wide default throttle; routes below set their own, tighter where it matters. */
@@ -327,7 +331,7 @@ export const routes = {
     id: 'WsConnect',
     routeKey: '$connect',
     handler: 'functions/ws/connect.ts',
-    authorizer: { id: 'WsTicketAuthorizer', handler: 'functions/ws/authorize.ts', queryParameter: 'ticket', tables: { ephemeral: 'readwrite' } },
+    authorizer: { id: 'WsTicketAuthorizer', handler: 'functions/ws/authorize.ts', queryParameter: 'ticket', tables: { ephemeral: 'readwrite', users: 'read', sessions: 'read' } },
     access: 'user',
     tables: { connections: 'readwrite', messages: 'read', users: 'read', moderation: 'read' },
     manageConnections: true,
@@ -469,7 +473,8 @@ export const routes = {
     path: '/api/auth/logout',
     handler: 'functions/http/auth/logout.ts',
     access: 'user',
-    tables: { sessions: 'readwrite' },
+    tables: { sessions: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
     throttle: authThrottle,
     summary: 'Ends this session: its refresh and access tokens stop working at once',
     input: {},
@@ -481,7 +486,8 @@ export const routes = {
     path: '/api/auth/logout-all',
     handler: 'functions/http/auth/logout-all.ts',
     access: 'user',
-    tables: { users: 'readwrite', sessions: 'readwrite' },
+    tables: { users: 'readwrite', sessions: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
     throttle: authThrottle,
     summary: 'Ends every session of the account',
     input: {},
@@ -493,7 +499,8 @@ export const routes = {
     path: '/api/auth/password',
     handler: 'functions/http/auth/change-password.ts',
     access: 'user',
-    tables: { users: 'readwrite', sessions: 'readwrite', ephemeral: 'readwrite' },
+    tables: { users: 'readwrite', sessions: 'readwrite', ephemeral: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
     memoryMb: hashingMemory,
     throttle: authThrottle,
     summary: 'Sets a new password (proving the current one, or an OTP for passwordless accounts); revokes every other session',
@@ -530,7 +537,8 @@ export const routes = {
     path: '/api/users/me',
     handler: 'functions/http/users/delete-me.ts',
     access: 'user',
-    tables: { users: 'readwrite', sessions: 'readwrite', keys: 'readwrite' },
+    tables: { users: 'readwrite', sessions: 'readwrite', keys: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
     throttle: authThrottle,
     summary: 'Deletes the account; its sessions and public keys go with it',
     input: {},

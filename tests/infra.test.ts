@@ -572,19 +572,20 @@ describe('least privilege', () => {
     for (const { name, s } of apps()) assert.deepEqual(dynamoAccess(allStatements(s)).problems, [], name);
   });
 
-  it('the authorizer function: read-write on the ephemeral table (explicit actions, no Scan), logs and X-Ray, nothing else', () => {
+  it('the authorizer function: read-write on the ephemeral table (tickets), read on users and sessions (is the session alive?), logs and X-Ray, nothing else', () => {
     for (const { spec } of manifestAuthorizers) {
-      assert.deepEqual(spec.tables, { ephemeral: 'readwrite' }, `${spec.id}: the manifest grants it the ephemeral table only`);
+      assert.deepEqual(spec.tables, { ephemeral: 'readwrite', users: 'read', sessions: 'read' }, `${spec.id}: the manifest's grants`);
       const statements = roleStatements(main, spec);
       assert.deepEqual(allowing(statements, 'dynamodb:Scan'), [], 'no Scan');
       const access = dynamoAccess(statements);
       assert.deepEqual(access.problems, []);
-      const ephemeralId = logicalId(main, main.stack.tables.ephemeral);
-      assert.deepEqual([...access.tables.keys()], [ephemeralId], 'the ephemeral table only');
-      assert.deepEqual(sorted(access.tables.get(ephemeralId)!.table), READWRITE_ACTIONS, 'the read-write action list, spelled out');
-      assert.equal(access.tables.get(ephemeralId)!.indexes.size, 0);
+      const id = (t: 'ephemeral' | 'users' | 'sessions') => logicalId(main, main.stack.tables[t]);
+      assert.deepEqual([...access.tables.keys()].sort(), [id('ephemeral'), id('users'), id('sessions')].sort(), 'those three tables only');
+      assert.deepEqual(sorted(access.tables.get(id('ephemeral'))!.table), READWRITE_ACTIONS, 'read-write on tickets, spelled out');
+      assert.deepEqual(sorted(access.tables.get(id('users'))!.table), READ_ACTIONS, 'read only on users');
+      assert.deepEqual(sorted(access.tables.get(id('sessions'))!.table), READ_ACTIONS, 'read only on sessions');
       const actions = new Set(statements.filter((st) => st.Effect === 'Allow').flatMap((st) => asArray<string>(st.Action)));
-      const allowed = new Set([...READWRITE_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      const allowed = new Set([...READWRITE_ACTIONS, 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
       assert.deepEqual([...actions].filter((a) => !allowed.has(a)), [], 'no secrets, @connections or messaging');
       const vars = envOf(main, spec);
       assert.equal(vars.EPHEMERAL_TABLE !== undefined, true);

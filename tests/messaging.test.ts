@@ -260,6 +260,51 @@ describe('access control', () => {
     assert.equal((await request(rt.httpUrl, 'GET', `/api/conversations/${conv}/messages`)).status, 401);
   });
 
+  test('a socket lives only as long as its session: logout, logout-all, password change and deletion end it', async () => {
+    const [a, b] = [await person('Sam'), await person('Tom')];
+    await device(b);
+    // logout ends this session's sockets, not the other session's
+    const other = (await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: a.email, password: a.password } })).json;
+    const mine = await device(a);
+    const theirs = await connectAs(rt, other.accessToken);
+    sockets.push(theirs);
+    assert.equal((await request(rt.httpUrl, 'POST', '/api/auth/logout', { headers: bearer(a.accessToken) })).status, 204);
+    await mine.closed;
+    theirs.send(sendFrame(b, 'still here', a));
+    assert.equal((await theirs.next(isType('ack'))).type, 'ack');
+    // a ticket from an ended session does not connect
+    const staleTicket = (await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(other.accessToken) })).json.ticket;
+    await request(rt.httpUrl, 'POST', '/api/auth/logout-all', { headers: bearer(other.accessToken) });
+    await theirs.closed;
+    await assert.rejects(openSocket(`${rt.wsUrl}/?ticket=${staleTicket}`), (e: { status?: number }) => e.status === 401);
+    // password change: the other sessions' sockets close, this one stays
+    const c = await person('Uli');
+    const second = (await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: c.email, password: c.password } })).json;
+    const [keep, drop] = [await device(c), await connectAs(rt, second.accessToken)];
+    sockets.push(drop);
+    await request(rt.httpUrl, 'POST', '/api/auth/password', { headers: bearer(c.accessToken), body: { currentPassword: c.password, newPassword: 'fresh-password-2026' } });
+    await drop.closed;
+    keep.send({ action: 'ping' });
+    assert.equal((await keep.next(isType('pong'))).type, 'pong');
+    // deletion
+    await request(rt.httpUrl, 'DELETE', '/api/users/me', { headers: bearer(c.accessToken) });
+    await keep.closed;
+  });
+
+  test('a frame on a socket whose session ended elsewhere is refused and the socket closed', async () => {
+    const [a, b] = [await person('Vera'), await person('Walt')];
+    const s = await device(a);
+    // end the session behind the gateway's back: revoke the family directly, as a crash mid-logout might leave it
+    const { sessions } = await import('../functions/adapters/sessions.ts');
+    const sid = JSON.parse(Buffer.from(a.accessToken.split('.')[1]!, 'base64url').toString()).sid;
+    await sessions.revoke(sid, 'test', Date.now());
+    s.send(sendFrame(b, 'after the end', a));
+    const err = await s.next(isType('error'));
+    assert.equal(err.code, 'token_revoked');
+    await s.closed;
+    assert.equal((await sync(b)).json.messages.length, 0, 'nothing was sent');
+  });
+
   test('tickets are single-use and expire', async () => {
     const a = await person('Quin');
     const ticket = (await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(a.accessToken) })).json;

@@ -18,6 +18,8 @@ export interface ConnectionRow {
   connectionId: string;
   connectedAt: string;
   userId?: string;
+  /** The session (refresh family) whose ticket opened the connection. */
+  sessionId?: string;
 }
 
 const connKey = (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'META' });
@@ -73,17 +75,39 @@ export async function closeConnection(endpoint: string, connectionId: string): P
   }
 }
 
-/** The caller of a WebSocket route: the user id written at $connect (undefined when unknown). */
-export async function connectionUser(connectionId: string): Promise<string | undefined> {
+/** The caller of a WebSocket route as written at $connect (undefined when unknown). */
+export async function connectionUser(connectionId: string): Promise<{ userId: string; sessionId?: string } | undefined> {
   const out = await doc.send(new GetCommand({ TableName: tableName('connections'), Key: connKey(connectionId), ConsistentRead: true }));
   const item = out.Item;
-  if (!item || (typeof item.expiresAt === 'number' && item.expiresAt * 1000 < Date.now())) return undefined;
-  return item.userId as string | undefined;
+  if (!item?.userId || (typeof item.expiresAt === 'number' && item.expiresAt * 1000 < Date.now())) return undefined;
+  return { userId: item.userId as string, ...(item.sessionId ? { sessionId: item.sessionId as string } : {}) };
 }
 
 /** A user's open connections: a Query on the byUser GSI, never a Scan. */
 export async function connectionsOf(userId: string): Promise<string[]> {
-  const ids: string[] = [];
+  return (await connectionRowsOf(userId)).map((r) => r.connectionId);
+}
+
+/**
+ * Closes a user's sockets (all, only one session's, or all but one session's) through @connections
+ * and forgets them, awaited. Used when sessions end: logout, password change, deletion, sanctions.
+ */
+export async function closeUserConnections(userId: string, filter: { onlySession?: string; exceptSession?: string } = {}): Promise<number> {
+  const endpoint = callbackUrl({});
+  const rows = (await connectionRowsOf(userId)).filter(
+    (r) => (filter.onlySession === undefined || r.sessionId === filter.onlySession) && (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
+  );
+  await Promise.all(
+    rows.map(async (r) => {
+      await closeConnection(endpoint, r.connectionId);
+      await deleteConnection(r.connectionId);
+    }),
+  );
+  return rows.length;
+}
+
+export async function connectionRowsOf(userId: string): Promise<ConnectionRow[]> {
+  const ids: ConnectionRow[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   const nowSeconds = Math.floor(Date.now() / 1000);
   do {
@@ -96,7 +120,10 @@ export async function connectionsOf(userId: string): Promise<string[]> {
         ExclusiveStartKey,
       }),
     );
-    for (const item of page.Items ?? []) if (!(typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds)) ids.push(item.connectionId as string);
+    for (const item of page.Items ?? []) {
+      if (typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds) continue;
+      ids.push({ connectionId: item.connectionId as string, connectedAt: item.connectedAt as string, userId, ...(item.sessionId ? { sessionId: item.sessionId as string } : {}) });
+    }
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return ids;

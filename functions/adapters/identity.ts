@@ -4,6 +4,7 @@ import { config } from '#core/config.ts';
 import type { AuthDeps } from '#core/authn.ts';
 import type { IdentityDeps } from '#core/identity.ts';
 import { logger } from '#middleware/logger.ts';
+import { closeUserConnections } from './connections.ts';
 import { challenges, counters } from './ephemeral.ts';
 import { notifier } from './notifier.ts';
 import { authKeys } from './secrets.ts';
@@ -17,5 +18,6 @@ export const identityDeps: IdentityDeps = {
   challenges,
   counters,
   notifier,
-  event: (name, data) => logger.warn('security event', { event: name, ...data }),
+  event: (name, data) => (name === 'refresh_token_reuse' ? logger.warn : logger.info).call(logger, 'security event', { event: name, ...data }),
+  endConnections: (userId, filter) => closeUserConnections(userId, filter),
 };

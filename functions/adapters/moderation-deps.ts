@@ -1,7 +1,7 @@
 // Wires moderation logic to its adapters, once per container.
 import { config } from '#core/config.ts';
 import type { ModerationDeps } from '#core/moderation.ts';
-import { callbackUrl, closeConnection, connectionsOf, deleteConnection } from './connections.ts';
+import { closeUserConnections } from './connections.ts';
 import { counters } from './ephemeral.ts';
 import { getMessage } from './messages.ts';
 import { appendAudit, block, distinctReporters, getReport, putReport, updateReport } from './moderation.ts';
@@ -26,12 +26,6 @@ export const moderationDeps: ModerationDeps = {
   counters,
   async cutSessions(userId, reason, now) {
     await sessions.revokeAllForUser(userId, reason, now);
-    const endpoint = callbackUrl({});
-    await Promise.all(
-      (await connectionsOf(userId)).map(async (id) => {
-        await closeConnection(endpoint, id);
-        await deleteConnection(id);
-      }),
-    );
+    await closeUserConnections(userId);
   },
 };

@@ -6,19 +6,20 @@ import { doc, tableName } from './dynamo.ts';
 
 const key = (ticket: string) => ({ pk: `WSTICKET#${createHash('sha256').update(ticket).digest('base64url')}`, sk: 'TICKET' });
 
-export async function createTicket(userId: string, ttlSeconds: number, now = Date.now()): Promise<string> {
+/** A ticket belongs to one user and one session, so ending the session also stops its sockets. */
+export async function createTicket(userId: string, sessionId: string, ttlSeconds: number, now = Date.now()): Promise<string> {
   const ticket = randomBytes(32).toString('base64url');
   await doc.send(
     new PutCommand({
       TableName: tableName('ephemeral'),
-      Item: { ...key(ticket), userId, ticketExpiresAt: now + ttlSeconds * 1000, expiresAt: Math.ceil(now / 1000) + ttlSeconds + 60 },
+      Item: { ...key(ticket), userId, sessionId, ticketExpiresAt: now + ttlSeconds * 1000, expiresAt: Math.ceil(now / 1000) + ttlSeconds + 60 },
     }),
   );
   return ticket;
 }
 
-/** The ticket's user, or undefined when it is unknown, used or expired. */
-export async function consumeTicket(ticket: string, now = Date.now()): Promise<string | undefined> {
+/** The ticket's user and session, or undefined when it is unknown, used or expired. */
+export async function consumeTicket(ticket: string, now = Date.now()): Promise<{ userId: string; sessionId: string } | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(ticket)) return undefined;
   try {
     const out = await doc.send(
@@ -30,7 +31,8 @@ export async function consumeTicket(ticket: string, now = Date.now()): Promise<s
         ReturnValues: 'ALL_OLD',
       }),
     );
-    return out.Attributes?.userId as string | undefined;
+    const a = out.Attributes;
+    return a ? { userId: a.userId as string, sessionId: a.sessionId as string } : undefined;
   } catch (error) {
     if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
     throw error;

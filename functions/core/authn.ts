@@ -41,13 +41,20 @@ export async function authenticate(deps: AuthDeps, authorization: string | undef
   if (!match) throw new Unauthorized('Send an access token as "Authorization: Bearer <token>"', 'missing_token');
   const keys = await deps.keys();
   const claims = await verifyAccessToken(match[1]!, keys, deps.config.tokens);
-  const now = deps.now();
-  const [user, family] = await Promise.all([deps.users.get(claims.sub), deps.sessions.get(claims.sid)]);
-  const revoked = new Unauthorized('Access token is no longer valid; refresh or sign in again', 'token_revoked');
+  return liveSession(deps, claims.sub, claims.sid, claims.iat);
+}
+
+/**
+ * The session (refresh family) behind a token or a WebSocket connection is still alive: the user
+ * exists and is active, the family is not revoked, and neither is older than tokens-valid-after.
+ */
+export async function liveSession(deps: Omit<AuthDeps, 'keys'>, userId: string, sessionId: string, issuedAtSeconds?: number): Promise<AuthContext> {
+  const [user, family] = await Promise.all([deps.users.get(userId), deps.sessions.get(sessionId)]);
+  const revoked = new Unauthorized('This session has ended; refresh or sign in again', 'token_revoked');
   if (!user) throw revoked;
-  if (claims.iat * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
+  if (issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
   if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter) throw revoked;
-  assertActive(user, now);
+  assertActive(user, deps.now());
   return { userId: user.userId, sessionId: family.familyId, role: user.role, user };
 }
 

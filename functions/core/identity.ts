@@ -24,6 +24,8 @@ export interface IdentityDeps extends AuthDeps {
   notifier: () => NotifierPort;
   /** Security events (reuse detected, ...) for the audit trail; never given secrets. */
   event: SecurityEvent;
+  /** Closes the user's WebSocket connections: all, one session's, or all but one session's. */
+  endConnections(userId: string, filter?: { onlySession?: string; exceptSession?: string }): Promise<unknown>;
 }
 
 export interface Identifier {
@@ -264,12 +266,14 @@ export async function refresh(deps: IdentityDeps, refreshToken: string, ip: stri
 
 export async function logout(deps: IdentityDeps, auth: AuthContext): Promise<void> {
   await deps.sessions.revoke(auth.sessionId, 'logout', deps.now());
+  await deps.endConnections(auth.userId, { onlySession: auth.sessionId });
 }
 
 export async function logoutAll(deps: IdentityDeps, auth: AuthContext): Promise<void> {
   const now = deps.now();
   await deps.users.update(auth.userId, { tokensValidAfter: now });
   await deps.sessions.revokeAllForUser(auth.userId, 'logout_all', now);
+  await deps.endConnections(auth.userId);
 }
 
 export interface ChangePasswordInput {
@@ -298,6 +302,7 @@ export async function changePassword(deps: IdentityDeps, auth: AuthContext, inpu
   assertPasswordAcceptable(input.newPassword, 'newPassword');
   const updated = await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password) });
   await deps.sessions.revokeAllForUser(user.userId, 'password_changed', now, auth.sessionId);
+  await deps.endConnections(user.userId, { exceptSession: auth.sessionId });
   deps.event('password_changed', { userId: user.userId });
   return publicUser(updated);
 }
@@ -315,6 +320,7 @@ export async function deleteAccount(deps: IdentityDeps, auth: AuthContext, clean
   const now = deps.now();
   await deps.users.update(auth.userId, { tokensValidAfter: now + 1 });
   await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted', now);
+  await deps.endConnections(auth.userId);
   await cleanup.deleteKeys(auth.userId);
   await deps.users.delete(auth.user);
   deps.event('account_deleted', { userId: auth.userId });

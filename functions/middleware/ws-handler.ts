@@ -4,9 +4,11 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { BadRequest, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
+import { BadRequest, PayloadTooLarge, Unauthorized, errorBody, type DomainError } from '#core/errors.ts';
+import { liveSession } from '#core/authn.ts';
+import { authDeps } from '#adapters/identity.ts';
 import { config } from '#core/config.ts';
-import { callbackUrl, connectionUser, postFrame } from '#adapters/connections.ts';
+import { callbackUrl, closeConnection, connectionUser, deleteConnection, postFrame } from '#adapters/connections.ts';
 import type { WsRoute } from '#lib/routes.ts';
 import { mapError, validate } from './common.ts';
 import { logger } from './logger.ts';
@@ -24,7 +26,7 @@ export interface WsEvent {
     apiId?: string;
     identity?: { sourceIp?: string; userAgent?: string };
     /** The $connect authorizer's context; API Gateway repeats it on every event of the connection. */
-    authorizer?: { principalId?: string; userId?: string } | null;
+    authorizer?: { principalId?: string; userId?: string; sessionId?: string } | null;
     disconnectStatusCode?: number;
     disconnectReason?: string;
   };
@@ -49,6 +51,8 @@ export interface WsRequest<R extends WsRoute> {
   readonly connectionId: string;
   /** The signed-in user on `user` routes (from the authorizer context, else the connection row). */
   readonly userId: R['access'] extends 'public' ? undefined : string;
+  /** The session whose ticket opened the connection. */
+  readonly sessionId: string | undefined;
   readonly sourceIp: string;
   /** The @connections endpoint of this API stage. */
   readonly endpoint: string;
@@ -73,11 +77,17 @@ function parseFrame(event: WsEvent): unknown {
   }
 }
 
-async function callerOf(event: WsEvent): Promise<string | undefined> {
-  const fromAuthorizer = event.requestContext.authorizer?.userId;
-  if (fromAuthorizer) return fromAuthorizer;
+async function callerOf(event: WsEvent): Promise<{ userId: string; sessionId?: string } | undefined> {
+  const auth = event.requestContext.authorizer;
+  if (auth?.userId) return { userId: auth.userId, ...(auth.sessionId ? { sessionId: auth.sessionId } : {}) };
   if (event.requestContext.eventType === 'CONNECT') return undefined;
   return connectionUser(event.requestContext.connectionId);
+}
+
+/** Ends a connection whose session is over: the socket closes, the row goes. */
+async function endConnection(endpoint: string, connectionId: string): Promise<void> {
+  await closeConnection(endpoint, connectionId).catch(() => undefined);
+  await deleteConnection(connectionId).catch(() => undefined);
 }
 
 export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>) => Promise<void>) {
@@ -90,9 +100,23 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
     };
     let status = 200;
     try {
-      const userId = route.access === 'public' ? undefined : await callerOf(event);
+      const caller = route.access === 'public' ? undefined : await callerOf(event);
+      const userId = caller?.userId;
       if (route.access !== 'public' && !userId && ctx.eventType !== 'DISCONNECT') {
         throw new Unauthorized('This connection has no signed-in user; reconnect with a fresh ticket', 'not_signed_in');
+      }
+      // Every frame of a signed-in connection re-checks its session: logout, password change,
+      // deletion and sanctions end the socket's rights at once, not at reconnect.
+      if (route.access !== 'public' && ctx.eventType === 'MESSAGE') {
+        try {
+          if (!caller?.sessionId) throw new Unauthorized('This connection has no session; reconnect with a fresh ticket', 'not_signed_in');
+          await liveSession(authDeps, caller.userId, caller.sessionId);
+        } catch (error) {
+          await reply(errorFrame((error as DomainError).code ?? 'token_revoked', (error as Error).message)).catch(() => undefined);
+          await endConnection(endpoint, ctx.connectionId);
+          status = 401;
+          return { statusCode: 200 };
+        }
       }
       const input =
         ctx.eventType === 'CONNECT'
@@ -108,6 +132,7 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
         context,
         connectionId: ctx.connectionId,
         userId: userId as WsRequest<R>['userId'],
+        sessionId: caller?.sessionId,
         sourceIp: ctx.identity?.sourceIp ?? 'unknown',
         endpoint,
         reply,

@@ -6,8 +6,8 @@ import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
 import { routes } from '#lib/routes.ts';
 
-export const handler = wsHandler(routes.wsConnect, async ({ connectionId, event, userId }) => {
-  await saveConnection({ connectionId, userId, connectedAt: new Date(event.requestContext.connectedAt).toISOString() });
+export const handler = wsHandler(routes.wsConnect, async ({ connectionId, event, userId, sessionId }) => {
+  await saveConnection({ connectionId, userId, ...(sessionId ? { sessionId } : {}), connectedAt: new Date(event.requestContext.connectedAt).toISOString() });
   const open = await connectionsOf(userId);
   if (open.length <= 1) await announcePresence(messagingDeps, userId, 'online');
 });

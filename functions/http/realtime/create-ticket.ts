@@ -6,5 +6,5 @@ import { routes } from '#lib/routes.ts';
 
 export const handler = httpHandler(routes.createWsTicket, async ({ auth }) => ({
   statusCode: 201,
-  body: { ticket: await createTicket(auth.userId, config.realtime.ticketTtlSeconds), expiresIn: config.realtime.ticketTtlSeconds },
+  body: { ticket: await createTicket(auth.userId, auth.sessionId, config.realtime.ticketTtlSeconds), expiresIn: config.realtime.ticketTtlSeconds },
 }));
