@@ -351,6 +351,36 @@ describe('moderation', () => {
     assert.equal((await get(moderator, '/api/admin/audit')).status, 403);
   });
 
+  test('tampered cursors are a 400 on every paginated route, never a 5xx', async () => {
+    const u = await signUp(rt);
+    const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const evil = [
+      enc({ pk: `USER#${u.userId}` }),
+      enc({ pk: `USER#${u.userId}`, sk: 12 }),
+      enc({ pk: `USER#${u.userId}`, sk: 'x'.repeat(5000) }),
+      enc({ gsi1pk: `INBOX#${u.userId}` }),
+      enc({ gsi1pk: 'REPORTS#open' }),
+      enc({ pk: 'AUDIT' }),
+      enc([1, 2]),
+      'not-base64!',
+      enc('string'),
+    ];
+    const routesToTry: [Account, string][] = [
+      [u, '/api/users/blocked'],
+      [u, '/api/reports/mine'],
+      [u, '/api/conversations'],
+      [moderator, '/api/admin/reports'],
+      [admin, '/api/admin/audit'],
+    ];
+    for (const [who, path] of routesToTry) {
+      for (const cursor of evil) {
+        const res = await get(who, `${path}?cursor=${encodeURIComponent(cursor)}`);
+        assert.equal(res.status, 400, `${path} ${cursor.slice(0, 30)}`);
+        assert.ok(['invalid_cursor', 'validation_failed'].includes(res.json.error.code), res.json.error.code);
+      }
+    }
+  });
+
   test('roles come only from the CLI: no route grants them, and the grant is audited', async () => {
     const u = await signUp(rt);
     const sneaky = await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(u.accessToken), body: { displayName: 'X', role: 'admin' } });

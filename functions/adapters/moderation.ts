@@ -19,21 +19,6 @@ function strip<T>(item: Record<string, unknown>): T {
   return rest as T;
 }
 
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-/** Cursors are opaque to clients; `expectPk` keeps one caller from paging through another's keys. */
-export function decodeCursor(cursor: string | undefined, check: (key: Record<string, unknown>) => boolean): Record<string, unknown> | undefined | 'invalid' {
-  if (!cursor) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    return check(key) ? key : 'invalid';
-  } catch {
-    return 'invalid';
-  }
-}
-
 // ---- blocks -----------------------------------------------------------------------------------
 
 export async function block(blocker: string, blocked: string, now: Date): Promise<{ blockedAt: string }> {

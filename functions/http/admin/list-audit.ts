@@ -1,12 +1,11 @@
 // GET /api/admin/audit: the append-only audit log, newest first (admins only).
-import { BadRequest } from '#core/errors.ts';
-import { decodeCursor, encodeCursor, listAudit } from '#adapters/moderation.ts';
+import { cursors, decodeCursor, encodeCursor } from '#adapters/cursor.ts';
+import { listAudit } from '#adapters/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { routes } from '#lib/routes.ts';
 
 export const handler = httpHandler(routes.adminAudit, async ({ query }) => {
-  const cursor = decodeCursor(query.cursor, (k) => k.pk === 'AUDIT');
-  if (cursor === 'invalid') throw new BadRequest('Invalid cursor', 'invalid_cursor');
+  const cursor = decodeCursor(query.cursor, cursors.audit());
   const page = await listAudit(query.limit ?? 50, cursor);
   const next = encodeCursor(page.next);
   return { body: { entries: page.entries, ...(next ? { cursor: next } : {}) } };

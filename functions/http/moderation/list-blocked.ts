@@ -1,13 +1,12 @@
 // GET /api/users/blocked: the users the caller blocks, paginated.
-import { BadRequest } from '#core/errors.ts';
-import { decodeCursor, encodeCursor, listBlocked } from '#adapters/moderation.ts';
+import { cursors, decodeCursor, encodeCursor } from '#adapters/cursor.ts';
+import { listBlocked } from '#adapters/moderation.ts';
 import { displayNames } from '#adapters/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { routes } from '#lib/routes.ts';
 
 export const handler = httpHandler(routes.listBlocked, async ({ auth, query }) => {
-  const cursor = decodeCursor(query.cursor, (k) => k.pk === `USER#${auth.userId}`);
-  if (cursor === 'invalid') throw new BadRequest('Invalid cursor', 'invalid_cursor');
+  const cursor = decodeCursor(query.cursor, cursors.blocked(auth.userId));
   const page = await listBlocked(auth.userId, query.limit ?? 50, cursor);
   const names = await displayNames(page.items.map((i) => i.userId));
   const next = encodeCursor(page.next);
