@@ -285,7 +285,7 @@ describe('moderation', () => {
     assert.equal(login.status, 403);
     assert.equal(login.json.error.code, 'account_banned');
     assert.equal((await post(moderator, `/api/admin/users/${admin.userId}/ban`, { note: 'coup' })).json.error.code, 'target_is_staff');
-    assert.equal((await post(moderator, `/api/admin/users/${moderator.userId}/ban`, { note: 'self' })).status, 400);
+    assert.equal((await post(moderator, `/api/admin/users/${moderator.userId}/ban`, { note: 'self' })).json.error.code, 'cannot_act_on_self');
   });
 
   test('a suspension cuts the session, says until when, and ends by itself', async () => {
@@ -328,6 +328,43 @@ describe('moderation', () => {
     assert.equal((await ts.next(isType('ack'))).type, 'ack');
     await post(moderator, `/api/admin/reports/${reports[0].reportId}/resolve`, { decision: 'dismiss', note: 'reviewed' });
     assert.equal((await post(t, '/api/conversations', { userId: (await signUp(rt)).userId })).status, 201, 'reviewed: restriction lifted');
+  });
+
+  test('two moderators deciding one report at once: one decision is recorded and carried out', async () => {
+    const [r, t] = [await signUp(rt), await signUp(rt)];
+    const report = (await post(r, '/api/reports', { targetUserId: t.userId, reason: 'spam' })).json;
+    const [ban, suspend] = await Promise.all([
+      post(moderator, `/api/admin/reports/${report.reportId}/resolve`, { decision: 'ban', note: 'one' }),
+      post(admin, `/api/admin/reports/${report.reportId}/resolve`, { decision: 'suspend', durationHours: 1, note: 'two' }),
+    ]);
+    assert.deepEqual([ban.status, suspend.status].sort(), [200, 409]);
+    const winner = ban.status === 200 ? 'ban' : 'suspend';
+    const stored = (await get(admin, `/api/admin/reports/${report.reportId}`)).json.report;
+    assert.equal(stored.decision, winner);
+    const login = await logIn(rt, t.email, t.password);
+    assert.equal(login.json.error.code, winner === 'ban' ? 'account_banned' : 'account_suspended', 'the recorded decision is the one applied');
+  });
+
+  test('moderators cannot see or decide reports about themselves or other staff; a ban is not downgraded', async () => {
+    const r = await signUp(rt);
+    const aboutMod = (await post(r, '/api/reports', { targetUserId: moderator.userId, reason: 'other' })).json;
+    assert.equal((await get(moderator, `/api/admin/reports/${aboutMod.reportId}`)).json.error.code, 'cannot_act_on_self');
+    assert.equal((await post(moderator, `/api/admin/reports/${aboutMod.reportId}/resolve`, { decision: 'dismiss', note: 'mine' })).status, 403);
+    assert.equal((await get(admin, `/api/admin/reports/${aboutMod.reportId}`)).status, 200, 'an admin handles it');
+    const t = await signUp(rt);
+    await post(moderator, `/api/admin/users/${t.userId}/ban`, { note: 'serious' });
+    const down = await post(moderator, `/api/admin/users/${t.userId}/suspend`, { durationHours: 1, note: 'softer' });
+    assert.equal(down.json.error.code, 'already_banned');
+  });
+
+  test('a report resolved earlier does not swallow a new report of the same messages', async () => {
+    const [r, t] = [await signUp(rt), await signUp(rt)];
+    const first = (await post(r, '/api/reports', { targetUserId: t.userId, reason: 'spam' })).json;
+    await post(moderator, `/api/admin/reports/${first.reportId}/resolve`, { decision: 'dismiss', note: 'no' });
+    const again = await post(r, '/api/reports', { targetUserId: t.userId, reason: 'violence' });
+    assert.equal(again.status, 201);
+    assert.notEqual(again.json.reportId, first.reportId);
+    assert.equal(again.json.status, 'open');
   });
 
   test('restore lifts a ban; every action is in the append-only audit log, readable by admins only', async () => {

@@ -6,6 +6,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
+import { ServiceUnavailable } from '#core/errors.ts';
 import type { AuditEntry, ReportRecord, ReportStatus } from '#core/moderation.ts';
 import { doc, tableName } from './dynamo.ts';
 
@@ -34,7 +35,7 @@ export async function block(blocker: string, blocked: string, now: Date): Promis
     );
     return { blockedAt };
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
+    if (!(error instanceof TransactionCanceledException) || error.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
     const existing = await doc.send(new GetCommand({ TableName: table(), Key: blockKey(blocker, blocked), ConsistentRead: true }));
     return { blockedAt: (existing.Item?.blockedAt as string) ?? blockedAt };
   }
@@ -95,12 +96,18 @@ export async function listBlocked(blocker: string, limit: number, cursor?: Recor
 
 const statusIndex = (status: ReportStatus, createdAt: string, id: string) => ({ gsi1pk: `REPORTS#${status}`, gsi1sk: `${createdAt}#${id}` });
 
-/** Writes a report once (the id is derived from reporter, target and messages); false if it existed. */
-export async function putReport(report: ReportRecord): Promise<boolean> {
+const dedupeKeyItem = (key: string) => ({ pk: `REPORTKEY#${key}`, sk: 'ACTIVE' });
+
+/**
+ * Writes a new report with its pointers, unless an unresolved report holds the same dedupe key
+ * (same reporter, target and messages): then nothing is written and that report's id returned.
+ */
+export async function putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }> {
   try {
     await doc.send(
       new TransactWriteCommand({
         TransactItems: [
+          { Put: { TableName: table(), Item: { ...dedupeKeyItem(report.dedupeKey), reportId: report.reportId }, ConditionExpression: 'attribute_not_exists(pk)' } },
           { Put: { TableName: table(), Item: { ...reportKey(report.reportId), ...statusIndex(report.status, report.createdAt, report.reportId), ...report }, ConditionExpression: 'attribute_not_exists(pk)' } },
           { Put: { TableName: table(), Item: { pk: `USER#${report.reporterId}`, sk: `MYREPORT#${report.createdAt}#${report.reportId}`, reportId: report.reportId } } },
           { Put: { TableName: table(), Item: { pk: `USER#${report.targetUserId}`, sk: `REPORTED#${report.createdAt}#${report.reportId}`, reportId: report.reportId } } },
@@ -113,10 +120,12 @@ export async function putReport(report: ReportRecord): Promise<boolean> {
         ],
       }),
     );
-    return true;
+    return { created: true };
   } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
-    throw error;
+    if (!(error instanceof TransactionCanceledException) || error.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
+    const active = await doc.send(new GetCommand({ TableName: table(), Key: dedupeKeyItem(report.dedupeKey), ConsistentRead: true }));
+    if (!active.Item) throw new ServiceUnavailable('The report was resolved meanwhile; retry', 'conflict_retry');
+    return { created: false, existingId: active.Item.reportId as string };
   }
 }
 
@@ -169,24 +178,37 @@ export async function reportQueue(status: ReportStatus, reason: string | undefin
   return { reports: (out.Items ?? []).map((i) => strip<ReportRecord>(i)), next: out.LastEvaluatedKey };
 }
 
-/** Moves a report from one status to another (conditional on the old one), with decision fields. */
+/**
+ * Moves a report from one status to another (conditional on the old one), with decision fields.
+ * Resolving it also releases its dedupe key, so a later report of the same messages is a new one.
+ */
 export async function updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }): Promise<ReportRecord | undefined> {
   const next = { ...report, ...changes };
-  const values: Record<string, unknown> = { ':from0': from[0] };
+  const values: Record<string, unknown> = {};
   from.forEach((s, i) => (values[`:from${i}`] = s));
+  const resolving = next.status === 'actioned' || next.status === 'dismissed';
   try {
     await doc.send(
-      new PutCommand({
-        TableName: table(),
-        Item: { ...reportKey(report.reportId), ...statusIndex(next.status, next.createdAt, next.reportId), ...next },
-        ConditionExpression: `#st IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-        ExpressionAttributeNames: { '#st': 'status' },
-        ExpressionAttributeValues: values,
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table(),
+              Item: { ...reportKey(report.reportId), ...statusIndex(next.status, next.createdAt, next.reportId), ...next },
+              ConditionExpression: `#st IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+              ExpressionAttributeNames: { '#st': 'status' },
+              ExpressionAttributeValues: values,
+            },
+          },
+          ...(resolving && report.dedupeKey
+            ? [{ Delete: { TableName: table(), Key: dedupeKeyItem(report.dedupeKey), ConditionExpression: 'attribute_not_exists(pk) OR reportId = :rid', ExpressionAttributeValues: { ':rid': report.reportId } } }]
+            : []),
+        ],
       }),
     );
     return next;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    if (error instanceof TransactionCanceledException) return undefined;
     throw error;
   }
 }
@@ -202,6 +224,7 @@ export async function distinctReporters(targetUserId: string, sinceIso: string):
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         FilterExpression: 'lastReportedAt >= :since',
         ExpressionAttributeValues: { ':pk': `USER#${targetUserId}`, ':p': 'REPORTER#', ':since': sinceIso },
+        ConsistentRead: true, // counted right after this report's own write
         ExclusiveStartKey,
       }),
     );
@@ -213,11 +236,14 @@ export async function distinctReporters(targetUserId: string, sinceIso: string):
 
 // ---- audit ------------------------------------------------------------------------------------
 
-/** Append-only: a new time-ordered key every time, and a condition that never overwrites. */
+/**
+ * Append-only: a new time-ordered key every time, and a condition that never overwrites. The
+ * entry's time is the moment it is written, so the log's order and its timestamps agree.
+ */
 export async function appendAudit(entry: Omit<AuditEntry, 'auditId'>): Promise<AuditEntry> {
-  const auditId = newUlid();
-  const full = { auditId, ...entry };
-  await doc.send(new PutCommand({ TableName: table(), Item: { pk: 'AUDIT', sk: auditId, ...full }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  const now = Date.now();
+  const full = { ...entry, auditId: newUlid(now), at: new Date(now).toISOString() };
+  await doc.send(new PutCommand({ TableName: table(), Item: { pk: 'AUDIT', sk: full.auditId, ...full }, ConditionExpression: 'attribute_not_exists(pk)' }));
   return full;
 }
 

@@ -54,7 +54,11 @@ export const users: UsersPort = {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw new Conflict('An account with this email or phone already exists', 'identifier_taken');
+      // a failed uniqueness condition, or another registration claiming it at this moment, means
+      // taken; anything else (throttling, ...) is an error worth retrying, not a 409
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+        throw new Conflict('An account with this email or phone already exists', 'identifier_taken');
+      }
       throw error;
     }
   },

@@ -1,6 +1,6 @@
 // Block & report without reading messages: users block and report (revealing plaintext only if they
 // choose), moderators decide, sanctions take effect at once, and every moderator action is audited.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from './errors.ts';
 import type { CounterPort, Role, UserRecord } from './identity-ports.ts';
@@ -25,6 +25,8 @@ export interface ReportRecord {
   decision?: Decision;
   moderatorId?: string;
   moderatorNote?: string;
+  /** Same reporter, target and messages: at most one open report (released when resolved). */
+  dedupeKey?: string;
 }
 
 export interface AuditEntry {
@@ -45,7 +47,8 @@ export interface ModerationDeps {
   updateUser(userId: string, changes: Partial<Pick<UserRecord, 'status' | 'suspendedUntil' | 'tokensValidAfter' | 'restrictedAt'>>): Promise<UserRecord>;
   messageInConversation(conversationId: string, messageId: string, viewerId: string): Promise<boolean>;
   block(blocker: string, blocked: string, now: Date): Promise<{ blockedAt: string }>;
-  putReport(report: ReportRecord): Promise<boolean>;
+  /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
+  putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }>;
   getReport(reportId: string): Promise<ReportRecord | undefined>;
   updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }): Promise<ReportRecord | undefined>;
   distinctReporters(targetUserId: string, sinceIso: string): Promise<number>;
@@ -60,10 +63,10 @@ export function reporterView(r: ReportRecord) {
   return { reportId: r.reportId, targetUserId: r.targetUserId, reason: r.reason, status: r.status, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }
 
-/** Same reporter, same target, same messages: the same report (idempotent). */
-export function reportIdOf(reporterId: string, targetUserId: string, messageIds: readonly string[]): string {
+/** Same reporter, same target, same messages: one report while it is unresolved (idempotent). */
+export function dedupeKeyOf(reporterId: string, targetUserId: string, messageIds: readonly string[]): string {
   const key = [reporterId, targetUserId, ...[...messageIds].sort()].join('\u0000');
-  return `r_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
 export async function blockUser(deps: Pick<ModerationDeps, 'getUser' | 'block' | 'now'>, blocker: string, blocked: string) {
@@ -97,8 +100,9 @@ export async function createReport(deps: ModerationDeps, reporterId: string, inp
   if (strayEvidence.length) throw new BadRequest('Evidence must belong to the reported messages', 'evidence_without_message');
 
   const at = new Date(now).toISOString();
-  const report: ReportRecord = {
-    reportId: reportIdOf(reporterId, input.targetUserId, messageIds),
+  const report: ReportRecord & { dedupeKey: string } = {
+    reportId: `r_${randomBytes(16).toString('hex')}`,
+    dedupeKey: dedupeKeyOf(reporterId, input.targetUserId, messageIds),
     reporterId,
     targetUserId: input.targetUserId,
     reason: input.reason,
@@ -109,9 +113,9 @@ export async function createReport(deps: ModerationDeps, reporterId: string, inp
     createdAt: at,
     updatedAt: at,
   };
-  const created = await deps.putReport(report);
+  const put = await deps.putReport(report);
   if (input.block) await deps.block(reporterId, input.targetUserId, new Date(now));
-  if (!created) return { report: (await deps.getReport(report.reportId)) ?? report, created: false };
+  if (!put.created) return { report: (await deps.getReport(put.existingId)) ?? report, created: false };
   await autoRestrict(deps, input.targetUserId, now);
   return { report, created: true };
 }
@@ -123,17 +127,31 @@ async function autoRestrict(deps: ModerationDeps, targetUserId: string, now: num
   const reporters = await deps.distinctReporters(targetUserId, since);
   if (reporters < autoRestrictReporters) return;
   const target = await deps.getUser(targetUserId);
-  if (!target || target.restrictedAt) return;
+  // staff are reviewed by admins, not restricted by a handful of throwaway accounts
+  if (!target || target.restrictedAt || target.role !== 'user') return;
   await deps.updateUser(targetUserId, { restrictedAt: new Date(now).toISOString() });
   await deps.appendAudit({ at: new Date(now).toISOString(), actorId: 'system', action: 'auto_restrict', targetUserId, details: { reporters, windowHours: autoRestrictWindowHours } });
 }
 
-/** Moderators act on users, not on staff: only admins act on moderators, and nobody on admins. */
-async function sanctionTarget(deps: ModerationDeps, actor: { userId: string; role: Role }, targetUserId: string): Promise<UserRecord> {
-  if (actor.userId === targetUserId) throw new BadRequest('You cannot act on your own account', 'cannot_act_on_self');
+/**
+ * Who may handle whom: nobody their own case; only admins handle moderators and admins; and no
+ * sanction ever reaches an admin (admins are managed out of band, from the command line).
+ */
+function assertMayHandle(actor: { userId: string; role: Role }, target: UserRecord, sanctioning: boolean): void {
+  if (actor.userId === target.userId) throw new Forbidden('You cannot handle your own case', 'cannot_act_on_self');
+  if (target.role !== 'user' && actor.role !== 'admin') throw new Forbidden('Staff accounts are handled by administrators', 'target_is_staff');
+  if (sanctioning && target.role === 'admin') throw new Forbidden('Administrators cannot be sanctioned through the API', 'target_is_staff');
+}
+
+async function loadTarget(deps: ModerationDeps, targetUserId: string): Promise<UserRecord> {
   const target = await deps.getUser(targetUserId);
   if (!target) throw new NotFound('No such user', 'user_not_found');
-  if (target.role === 'admin' || (target.role === 'moderator' && actor.role !== 'admin')) throw new Forbidden('Staff accounts are managed by administrators', 'target_is_staff');
+  return target;
+}
+
+async function sanctionTarget(deps: ModerationDeps, actor: { userId: string; role: Role }, targetUserId: string): Promise<UserRecord> {
+  const target = await loadTarget(deps, targetUserId);
+  assertMayHandle(actor, target, true);
   return target;
 }
 
@@ -156,7 +174,8 @@ export async function sanction(
   kind: 'suspend' | 'ban',
   opts: { durationHours?: number | undefined; note: string; reportId?: string | undefined },
 ): Promise<SanctionView> {
-  await sanctionTarget(deps, actor, targetUserId);
+  const target = await sanctionTarget(deps, actor, targetUserId);
+  if (kind === 'suspend' && target.status === 'banned') throw new Conflict('This account is banned; restore it before suspending it', 'already_banned');
   const now = deps.now();
   const changes =
     kind === 'ban'
@@ -185,9 +204,10 @@ export async function restore(deps: ModerationDeps, actor: { userId: string; rol
 }
 
 /** Opening a report claims it for review (open → reviewing), recorded in the audit log once. */
-export async function reviewReport(deps: ModerationDeps, actor: { userId: string }, reportId: string): Promise<ReportRecord> {
+export async function reviewReport(deps: ModerationDeps, actor: { userId: string; role: Role }, reportId: string): Promise<ReportRecord> {
   const report = await deps.getReport(reportId);
   if (!report) throw new NotFound('No such report', 'report_not_found');
+  assertMayHandle(actor, await loadTarget(deps, report.targetUserId), false);
   if (report.status !== 'open') return report;
   const now = new Date(deps.now()).toISOString();
   const claimed = await deps.updateReport(report, ['open'], { status: 'reviewing', updatedAt: now, moderatorId: actor.userId });
@@ -205,11 +225,12 @@ export async function resolveReport(
   const report = await deps.getReport(reportId);
   if (!report) throw new NotFound('No such report', 'report_not_found');
   if (report.status === 'actioned' || report.status === 'dismissed') throw new Conflict('This report is already resolved', 'report_resolved');
-  if (input.decision === 'suspend' || input.decision === 'ban') {
-    await sanction(deps, actor, report.targetUserId, input.decision, { durationHours: input.durationHours, note: input.note, reportId });
-  } else if (input.decision === 'warn') {
-    await sanctionTarget(deps, actor, report.targetUserId);
-  }
+  const sanctioning = input.decision === 'suspend' || input.decision === 'ban';
+  const target = await loadTarget(deps, report.targetUserId);
+  assertMayHandle(actor, target, sanctioning);
+  if (input.decision === 'suspend' && target.status === 'banned') throw new Conflict('This account is banned; restore it before suspending it', 'already_banned');
+  // Claim the decision first (conditional on the report still being unresolved), then act: of two
+  // moderators deciding at once, exactly one decision is recorded and carried out.
   const now = new Date(deps.now()).toISOString();
   const resolved = await deps.updateReport(report, ['open', 'reviewing'], {
     status: input.decision === 'dismiss' ? 'dismissed' : 'actioned',
@@ -219,8 +240,10 @@ export async function resolveReport(
     updatedAt: now,
   });
   if (!resolved) throw new Conflict('This report was resolved meanwhile', 'report_resolved');
-  const target = await deps.getUser(report.targetUserId);
-  if (target?.restrictedAt) await deps.updateUser(report.targetUserId, { restrictedAt: undefined }); // reviewed
+  if (sanctioning) {
+    await sanction(deps, actor, report.targetUserId, input.decision as 'suspend' | 'ban', { durationHours: input.durationHours, note: input.note, reportId });
+  }
+  if (target.restrictedAt) await deps.updateUser(report.targetUserId, { restrictedAt: undefined }); // reviewed
   await deps.appendAudit({
     at: now,
     actorId: actor.userId,
