@@ -4,6 +4,7 @@
 // This module must stay free of aws-cdk-lib and SDK imports: Lambda bundles include it.
 import { z } from 'zod';
 import type { TableId } from './tables.ts';
+import type { RateLimitName } from '../functions/core/config.ts';
 import { codeSchema, emailSchema, otpPurposes, phoneSchema } from '../functions/core/otp.ts';
 
 /** public: anyone; user: signed in; moderator: role moderator or admin; admin: role admin. */
@@ -33,6 +34,8 @@ interface RouteCommon {
   readonly manageConnections?: boolean;
   /** Sends OTP messages: ses:SendEmail for email, sns:Publish for SMS. */
   readonly notify?: boolean;
+  /** A per-user limit (config rate-limit table) the middleware enforces after sign-in. */
+  readonly userLimit?: RateLimitName;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
 }
@@ -82,7 +85,7 @@ export type Route = HttpRoute | WsRoute;
  */
 function withAuthGrants<R extends Omit<Route, 'kind'>>(r: R): R {
   if (r.access === 'public') return r;
-  const tables = { ...r.tables, users: r.tables.users ?? 'read', sessions: r.tables.sessions ?? 'read' };
+  const tables = { ...r.tables, users: r.tables.users ?? 'read', sessions: r.tables.sessions ?? 'read', ...(r.userLimit ? { ephemeral: 'readwrite' as const } : {}) };
   const secrets = [...new Set([...(r.secrets ?? []), 'auth' as const])];
   return { ...r, tables, secrets };
 }
@@ -100,7 +103,8 @@ function http<B extends z.ZodType = z.ZodNever, Q extends z.ZodType = z.ZodNever
 function ws<I extends z.ZodType = z.ZodNever>(r: Omit<WsRoute<I>, 'kind'>): WsRoute<I> {
   if (r.access === 'public' || r.routeKey === '$connect' || r.routeKey === '$disconnect') return { kind: 'ws', ...r };
   const t = r.tables;
-  return { kind: 'ws', ...r, tables: { ...t, connections: t.connections ?? 'read', users: t.users ?? 'read', sessions: t.sessions ?? 'read' } };
+  const limit = r.userLimit ? { ephemeral: 'readwrite' as const } : {};
+  return { kind: 'ws', ...r, tables: { ...t, connections: t.connections ?? 'read', users: t.users ?? 'read', sessions: t.sessions ?? 'read', ...limit } };
 }
 
 /** Stage-wide default throttle; routes below set their own, tighter where it matters. */
@@ -358,6 +362,7 @@ export const routes = {
     access: 'user',
     tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
+    userLimit: 'sendUser',
     throttle: { rate: 100, burst: 200 },
     summary: 'Stores a ciphertext message (idempotent on clientMessageId), pushes it to every device of both sides, acks the sender',
     input: sendMessageFrame,
@@ -551,6 +556,7 @@ export const routes = {
     handler: 'functions/http/realtime/create-ticket.ts',
     access: 'user',
     tables: { ephemeral: 'readwrite' },
+    userLimit: 'ticketUser',
     throttle: { rate: 20, burst: 40 },
     summary: 'A single-use WebSocket ticket valid 30 s: connect with ?ticket=... (tokens never go in URLs)',
     input: {},
@@ -564,6 +570,7 @@ export const routes = {
     access: 'user',
     tables: { keys: 'readwrite', messages: 'read', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
+    userLimit: 'keysUser',
     throttle: { rate: 5, burst: 10 },
     summary: 'Publishes the identity key, box key and signature; verifies, versions, keeps history, tells partners',
     input: { body: putKeyBody },
@@ -600,6 +607,7 @@ export const routes = {
     handler: 'functions/http/users/search-users.ts',
     access: 'user',
     tables: { users: 'read' },
+    userLimit: 'searchUser',
     throttle: { rate: 20, burst: 40 },
     summary: 'Finds people by exact email or phone, or display-name prefix (public fields only)',
     input: { query: z.strictObject({ q: z.string().trim().min(2).max(254) }) },
@@ -612,6 +620,7 @@ export const routes = {
     handler: 'functions/http/conversations/create-conversation.ts',
     access: 'user',
     tables: { users: 'read', messages: 'readwrite', moderation: 'read' },
+    userLimit: 'conversationUser',
     throttle: { rate: 20, burst: 40 },
     summary: 'The direct conversation with a user, created once (also under concurrent calls)',
     input: { body: z.strictObject({ userId: userIdSchema }) },
@@ -652,6 +661,7 @@ export const routes = {
     access: 'user',
     tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
+    userLimit: 'sendUser',
     throttle: { rate: 50, burst: 100 },
     summary: 'Sends like the sendMessage action (same idempotency) for clients without a socket',
     input: { path: z.strictObject({ conversationId: conversationIdSchema }), body: postMessageBody },

@@ -1,7 +1,9 @@
 // The deployment knob OTP_REQUIRED_FOR=none, end to end: registration needs no code, and a taken
 // address is a 409 (enumeration cannot be avoided there; see README).
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
+import { captureOutput } from './support/capture.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime } from './support/runtime.ts';
 import { uniqueEmail } from './support/identity.ts';
@@ -9,7 +11,8 @@ import { uniqueEmail } from './support/identity.ts';
 describe('OTP off for registration', () => {
   let rt: Runtime;
   before(async () => {
-    rt = await startTestRuntime({ OTP_REQUIRED_FOR: 'none' });
+    // the outbox path is a directory: every delivery fails, as an SES outage would
+    rt = await startTestRuntime({ OTP_REQUIRED_FOR: 'none', NEXCHAT_OUTBOX_FILE: tmpdir() });
   });
   after(async () => rt?.stop());
 
@@ -26,5 +29,21 @@ describe('OTP off for registration', () => {
     );
     assert.equal(concurrent.filter((r) => r.status === 201).length, 1, concurrent.map((r) => r.status).join());
     assert.equal(concurrent.filter((r) => r.status === 409).length, 7);
+  });
+
+  test('a failed OTP delivery answers exactly like any other request and is logged without the code', async () => {
+    let known: any;
+    let unknown: any;
+    const email = uniqueEmail('undeliverable');
+    const logs = await captureOutput(async () => {
+      known = await request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel: 'email', destination: email, purpose: 'register' } });
+      await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'Taken', password: 'taken-address-1' } });
+      unknown = await request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel: 'email', destination: email, purpose: 'register' } });
+    }, 'INFO');
+    assert.equal(known.status, 202);
+    assert.equal(unknown.status, 202);
+    assert.deepEqual(Object.keys(known.json).sort(), Object.keys(unknown.json).sort());
+    assert.match(logs, /"otp_delivery_failed"/);
+    assert.doesNotMatch(logs, /"code":"\d{6}"/);
   });
 });

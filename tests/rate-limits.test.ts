@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, testEnv } from './support/runtime.ts';
-import { logIn, requestCode, signUp, uniqueEmail } from './support/identity.ts';
+import { bearer, connectAs, logIn, requestCode, signUp, uniqueEmail } from './support/identity.ts';
 
 let rt: Runtime;
 const limits = {
@@ -14,6 +14,9 @@ const limits = {
   otpRequestDestination: { limit: 3, windowSeconds: 900 },
   registerIp: { limit: 50, windowSeconds: 30 },
   refreshIp: { limit: 7, windowSeconds: 300 },
+  ticketUser: { limit: 3, windowSeconds: 300 },
+  sendUser: { limit: 4, windowSeconds: 60 },
+  searchUser: { limit: 2, windowSeconds: 300 },
 };
 
 before(async () => {
@@ -68,5 +71,31 @@ describe('per-client rate limits', () => {
     );
     assert.equal(results.filter((r) => r.status !== 429).length, 7, results.map((r) => r.status).join());
     assert429(results.find((r) => r.status === 429)!, 'refreshIp', /token refreshes from this address/);
+  });
+});
+
+describe('per-user limits on signed-in routes', () => {
+  test('tickets, searches and sends are counted per account: one user cannot use up everyone\'s share', async () => {
+    const [a, b] = [await signUp(rt), await signUp(rt)];
+    const tickets = [];
+    for (let i = 0; i < 4; i++) tickets.push(await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(a.accessToken) }));
+    assert.deepEqual(tickets.map((r) => r.status), [201, 201, 201, 429]);
+    assert429(tickets[3]!, 'ticketUser', /WebSocket tickets for this account/);
+    assert.equal((await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(b.accessToken) })).status, 201, 'another user is unaffected');
+
+    const searches = [];
+    for (let i = 0; i < 3; i++) searches.push((await request(rt.httpUrl, 'GET', `/api/users/search?q=${encodeURIComponent(uniqueEmail('probe'))}`, { headers: bearer(b.accessToken) })).status);
+    assert.deepEqual(searches, [200, 200, 429], 'exact lookups cannot be used to enumerate accounts at speed');
+
+    const s = await connectAs(rt, b.accessToken);
+    const frames = [];
+    for (let i = 0; i < 5; i++) {
+      s.send({ action: 'sendMessage', to: a.userId, clientMessageId: `limit-test-${i}-${Date.now()}`, ciphertext: Buffer.alloc(32).toString('base64'), nonce: Buffer.alloc(24).toString('base64'), senderKeyVersion: 1, recipientKeyVersion: 1 });
+      frames.push(await s.next((f) => f.type === 'ack' || f.type === 'error'));
+    }
+    assert.deepEqual(frames.map((f) => f.type), ['ack', 'ack', 'ack', 'ack', 'error']);
+    assert.equal(frames[4].code, 'rate_limited');
+    assert.ok(frames[4].details.retryAfterSeconds >= 1);
+    await s.close();
   });
 });

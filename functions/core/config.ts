@@ -77,6 +77,16 @@ export const defaultRateLimits = {
   passwordAccount: { limit: 5, windowSeconds: 3600 },
   /** reports filed per reporter */
   reportReporter: { limit: 10, windowSeconds: 3600 },
+  /** people searches per user (exact email/phone lookups make this an enumeration oracle) */
+  searchUser: { limit: 30, windowSeconds: 300 },
+  /** WebSocket tickets per user */
+  ticketUser: { limit: 30, windowSeconds: 300 },
+  /** messages sent per user (socket and HTTP together) */
+  sendUser: { limit: 300, windowSeconds: 60 },
+  /** conversations opened per user */
+  conversationUser: { limit: 60, windowSeconds: 3600 },
+  /** public-key uploads per user */
+  keysUser: { limit: 20, windowSeconds: 3600 },
 } satisfies Record<string, RatePolicy>;
 export type RateLimitName = keyof typeof defaultRateLimits;
 

@@ -110,7 +110,15 @@ async function issueChallenge(deps: IdentityDeps, purpose: OtpPurpose, id: Ident
   const key = await challengeKey(deps, purpose, id);
   const put = await deps.challenges.put(key, codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code), expiresAt, resendAt, now);
   if (!put.ok) throw new RateLimited('new codes for this destination (wait for the resend delay)', (put.resendAt - now) / 1000);
-  if (deliver) await deps.notifier().sendOtp({ channel: id.channel, destination: id.destination, purpose, code, expiresAt });
+  if (deliver) {
+    // A failed delivery must not answer differently from "no account" (enumeration); it is logged
+    // (without the code) and the user simply asks again after the resend delay.
+    try {
+      await deps.notifier().sendOtp({ channel: id.channel, destination: id.destination, purpose, code, expiresAt });
+    } catch (error) {
+      deps.event('otp_delivery_failed', { channel: id.channel, purpose, errorName: (error as Error)?.name });
+    }
+  }
   return {
     expiresAt: new Date(expiresAt).toISOString(),
     expiresIn: otp.ttlSeconds,

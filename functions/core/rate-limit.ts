@@ -14,6 +14,11 @@ const describe: Record<RateLimitName, string> = {
   refreshIp: 'token refreshes from this address',
   passwordAccount: 'password changes for this account',
   reportReporter: 'reports filed by this account',
+  searchUser: 'searches by this account',
+  ticketUser: 'WebSocket tickets for this account',
+  sendUser: 'messages sent by this account',
+  conversationUser: 'conversations opened by this account',
+  keysUser: 'key uploads by this account',
 };
 
 export async function enforce(counter: CounterPort, limits: Record<RateLimitName, RatePolicy>, name: RateLimitName, key: string, now: number): Promise<void> {

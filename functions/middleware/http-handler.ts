@@ -9,6 +9,8 @@ import { config } from '#core/config.ts';
 import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType, errorBody } from '#core/errors.ts';
 import { authenticate, type AuthContext } from '#core/authn.ts';
 import { authDeps } from '#adapters/identity.ts';
+import { counters } from '#adapters/ephemeral.ts';
+import { enforce } from '#core/rate-limit.ts';
 import type { HttpRoute } from '#lib/routes.ts';
 import { mapError, validate } from './common.ts';
 import { logger } from './logger.ts';
@@ -140,6 +142,7 @@ export function httpHandler<R extends HttpRoute>(route: R, impl: (req: HttpReque
         auth = await authenticate(authDeps, event.headers?.authorization);
         if (route.access === 'admin' && auth.role !== 'admin') throw new Forbidden('Administrators only', 'admin_only');
         if (route.access === 'moderator' && auth.role !== 'moderator' && auth.role !== 'admin') throw new Forbidden('Moderators only', 'moderator_only');
+        if (route.userLimit) await enforce(counters, config.rateLimits, route.userLimit, auth.userId, Date.now());
       }
       const body = readBody(event, route);
       const req = {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { BadRequest, PayloadTooLarge, Unauthorized, errorBody, type DomainError } from '#core/errors.ts';
 import { liveSession } from '#core/authn.ts';
 import { authDeps } from '#adapters/identity.ts';
+import { counters } from '#adapters/ephemeral.ts';
+import { enforce } from '#core/rate-limit.ts';
 import { config } from '#core/config.ts';
 import { callbackUrl, closeConnection, connectionUser, deleteConnection, postFrame } from '#adapters/connections.ts';
 import type { WsRoute } from '#lib/routes.ts';
@@ -117,6 +119,7 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
           status = 401;
           return { statusCode: 200 };
         }
+        if (route.userLimit) await enforce(counters, config.rateLimits, route.userLimit, caller.userId, Date.now());
       }
       const input =
         ctx.eventType === 'CONNECT'

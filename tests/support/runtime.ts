@@ -13,7 +13,7 @@ export const testEnv = {
   PASSWORD_SCRYPT_LOG2N: '12',
   RATE_LIMITS: JSON.stringify(
     Object.fromEntries(
-      ['loginIp', 'loginAccount', 'registerIp', 'otpRequestDestination', 'otpRequestIp', 'otpVerifyIp', 'refreshIp', 'passwordAccount', 'reportReporter'].map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
+      ['loginIp', 'loginAccount', 'registerIp', 'otpRequestDestination', 'otpRequestIp', 'otpVerifyIp', 'refreshIp', 'passwordAccount', 'reportReporter', 'searchUser', 'ticketUser', 'sendUser', 'conversationUser', 'keysUser'].map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
     ),
   ),
   OTP_RESEND_SECONDS: '0',
