@@ -4,6 +4,7 @@
 import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
+import { parseOrigins } from '../lib/cors.ts';
 import { OTP_REQUIRED_FOR_VALUES, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
 import type { Route } from '../lib/routes.ts';
@@ -54,12 +55,14 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     SES_IDENTITY_ARN_PATTERN,
     'an SES identity ARN, e.g. arn:aws:ses:eu-west-1:123456789012:identity/example.com',
   );
+  const corsOrigins = parseOrigins(readOptionalString(node, 'corsOrigins', /^\S+$/, 'comma-separated origins, e.g. https://app.example.com'));
   if (sesIdentityArn && !sesFromAddress) {
     throw new Error('context "sesIdentityArn" is set but "sesFromAddress" is not: the functions need the From address too');
   }
   return {
     otpRequiredFor,
     ...(jwtIssuer ? { jwtIssuer } : {}),
+    ...(corsOrigins.length ? { corsOrigins } : {}),
     ...(sesFromAddress ? { notify: { sesFromAddress, ...(sesIdentityArn ? { sesIdentityArn } : {}) } } : {}),
   };
 }

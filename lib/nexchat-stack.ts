@@ -2,10 +2,11 @@
 // manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, plus one per route authorizer
 // ($connect's ticket check), the auth secret, gateway throttles and access logs. Nothing has a
 // hard-coded physical name, so stages coexist.
-import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
+  CorsHttpMethod,
   HttpApi,
   HttpMethod,
   HttpRoute,
@@ -44,6 +45,7 @@ import {
   type Throttle,
   type WsRoute as ManifestWsRoute,
 } from './routes.ts';
+import { corsPolicy } from './cors.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
 
 export interface NexChatStackProps extends StackProps {
@@ -136,6 +138,18 @@ export class NexChatStack extends Stack {
       apiName: `${this.stackName}-http`,
       description: `NexChat ${props.stage} HTTP API`,
       createDefaultStage: false,
+      ...(props.settings.corsOrigins?.length
+        ? {
+            corsPreflight: {
+              allowOrigins: [...props.settings.corsOrigins],
+              allowHeaders: [...corsPolicy.allowHeaders],
+              allowMethods: corsPolicy.allowMethods.map((m) => CorsHttpMethod[m]),
+              exposeHeaders: [...corsPolicy.exposeHeaders],
+              allowCredentials: corsPolicy.allowCredentials,
+              maxAge: Duration.seconds(corsPolicy.maxAgeSeconds),
+            },
+          }
+        : {}),
     });
     this.httpStage = new HttpStage(this, 'HttpStage', {
       httpApi: this.httpApi,

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { corsPolicy } from '../lib/cors.ts';
 import { httpRouteKey, httpRoutes, stageThrottle, type HttpRoute } from '../lib/routes.ts';
 import { clientIp, lambdaContext, loadHandler, Throttler, type AnyHandler } from './lambda.ts';
 
@@ -106,13 +107,33 @@ function writeResult(res: ServerResponse, result: unknown): void {
 }
 
 /** Attaches the HTTP API gateway to a server (listening already, so its port is known). */
-export async function attachHttpGateway(server: Server, options: { throttleScale?: number } = {}): Promise<void> {
+/** Adds the CORS headers API Gateway would for an allowed origin; true when it was a preflight. */
+function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin || !origins.includes(origin)) return false;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-allow-credentials', 'true');
+  res.setHeader('vary', 'origin');
+  if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+    res.setHeader('access-control-allow-methods', corsPolicy.allowMethods.join(','));
+    res.setHeader('access-control-allow-headers', corsPolicy.allowHeaders.join(','));
+    res.setHeader('access-control-max-age', String(corsPolicy.maxAgeSeconds));
+    res.writeHead(204);
+    res.end();
+    return true;
+  }
+  res.setHeader('access-control-expose-headers', corsPolicy.exposeHeaders.join(','));
+  return false;
+}
+
+export async function attachHttpGateway(server: Server, options: { throttleScale?: number; corsOrigins?: readonly string[] } = {}): Promise<void> {
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
   const throttler = new Throttler(options.throttleScale);
 
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     try {
+      if (applyCors(req, res, options.corsOrigins ?? [])) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       let match: { c: Compiled; params: Record<string, string> } | undefined;
       for (const c of compiled) {

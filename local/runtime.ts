@@ -7,6 +7,7 @@ import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type D
 import { attachHttpGateway } from './http-gateway.ts';
 import { projectRoot } from './lambda.ts';
 import { ensureDevSecrets } from './secrets.ts';
+import { parseOrigins } from '../lib/cors.ts';
 import { attachWsGateway, type WsGateway } from './ws-gateway.ts';
 
 export interface RuntimeOptions {
@@ -22,6 +23,8 @@ export interface RuntimeOptions {
   env?: Record<string, string>;
   /** Multiplies the manifest's gateway throttles (tests not about throttling raise it). */
   throttleScale?: number;
+  /** Browser origins allowed by CORS (default: NEXCHAT_CORS_ORIGINS, comma-separated). */
+  corsOrigins?: readonly string[];
   /** Print dev-outbox messages (OTP codes) to the console. */
   echoOutbox?: boolean;
 }
@@ -101,7 +104,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1 });
+    await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1, corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS) });
     const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1 });
     // Tells local tools (npm run admin) where this runtime's database and tables are.
     const runtimeFile = join(dataDir, 'runtime.json');

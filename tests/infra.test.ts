@@ -268,6 +268,7 @@ const optionsContext = {
   otpRequiredFor: 'login, register',
   jwtIssuer: 'https://chat.example.com',
   apiGatewayAccountRole: 'true',
+  corsOrigins: 'https://app.example.com,http://localhost:5173',
 };
 
 let main: Synth;
@@ -793,6 +794,16 @@ describe('deployment settings', () => {
     ];
     for (const [value, expected] of cases) assert.equal(settingsFor({ otpRequiredFor: value }).otpRequiredFor, expected, value);
     assert.equal(settingsFor({}).otpRequiredFor, 'register');
+  });
+
+  it('CORS: the HTTP API answers preflights for the configured origins only, with credentials; none without the setting', () => {
+    const httpApi = (t: Synth) => Object.values(t.template.toJSON().Resources as Record<string, any>).find((r) => r.Type === 'AWS::ApiGatewayV2::Api' && r.Properties.ProtocolType === 'HTTP');
+    assert.equal(httpApi(main).Properties.CorsConfiguration, undefined);
+    const cors = httpApi(opts).Properties.CorsConfiguration;
+    assert.deepEqual(cors.AllowOrigins, ['https://app.example.com', 'http://localhost:5173']);
+    assert.equal(cors.AllowCredentials, true);
+    assert.deepEqual(sorted(cors.AllowHeaders), ['authorization', 'content-type']);
+    assert.throws(() => settingsFor({ corsOrigins: '*' }), /CORS origin/);
   });
 
   it('an invalid otpRequiredFor fails synth with a message naming the key and the allowed values', () => {

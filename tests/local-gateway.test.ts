@@ -9,13 +9,14 @@ import type { Runtime } from '../local/runtime.ts';
 import { eventually, openSocket, request, startTestRuntime } from './support/runtime.ts';
 import { connectAs, signUp, type Account } from './support/identity.ts';
 
+const APP_ORIGIN = 'http://app.local.test:5173';
 let rt: Runtime;
 let alice: Account;
 let management: ApiGatewayManagementApiClient;
 let doc: typeof import('../functions/adapters/dynamo.ts').doc;
 
 before(async () => {
-  rt = await startTestRuntime({}, { throttleScale: 1 }); // this file tests the manifest's real throttles
+  rt = await startTestRuntime({}, { throttleScale: 1, corsOrigins: [APP_ORIGIN] }); // this file tests the manifest's real throttles
   management = new ApiGatewayManagementApiClient({ endpoint: rt.wsUrl.replace(/^ws/, 'http'), region: 'us-east-1' });
   ({ doc } = await import('../functions/adapters/dynamo.ts'));
   alice = await signUp(rt);
@@ -86,6 +87,33 @@ describe('HTTP API', () => {
     assert.deepEqual(res.json, { message: 'Not Found' });
     const res2 = await request(rt.httpUrl, 'GET', '/api/nothing-here');
     assert.equal(res2.status, 404);
+  });
+});
+
+describe('CORS', () => {
+  test('an allowed origin gets a preflight answer and credentialed CORS headers; others get none', async () => {
+    const preflight = await fetch(`${rt.httpUrl}/api/users/me`, {
+      method: 'OPTIONS',
+      headers: { origin: APP_ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), APP_ORIGIN);
+    assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    const actual = await fetch(`${rt.httpUrl}/api/health`, { headers: { origin: APP_ORIGIN } });
+    assert.equal(actual.headers.get('access-control-allow-origin'), APP_ORIGIN);
+    assert.match(actual.headers.get('access-control-expose-headers') ?? '', /retry-after/);
+    const stranger = await fetch(`${rt.httpUrl}/api/health`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+    const strangerPreflight = await fetch(`${rt.httpUrl}/api/users/me`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    assert.equal(strangerPreflight.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('origins must be exact scheme://host[:port]', async () => {
+    const { parseOrigins } = await import('../lib/cors.ts');
+    assert.deepEqual(parseOrigins(' https://a.example , http://localhost:5173 '), ['https://a.example', 'http://localhost:5173']);
+    assert.throws(() => parseOrigins('*'), /CORS origin/);
+    assert.throws(() => parseOrigins('https://a.example/path'), /CORS origin/);
   });
 });
 

@@ -84,6 +84,8 @@ export interface DeploymentSettings {
   readonly otpRequiredFor: OtpRequiredFor;
   readonly jwtIssuer?: string;
   readonly notify?: NotifySettings;
+  /** Browser origins allowed by the HTTP API's CORS (answered by API Gateway itself). */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** Everything a route may be granted; which parts it actually gets is the manifest's call. */

@@ -19,9 +19,10 @@ export const testEnv = {
   OTP_RESEND_SECONDS: '0',
 };
 
-export async function startTestRuntime(env: Record<string, string> = {}, options: { throttleScale?: number } = {}): Promise<Runtime> {
+export async function startTestRuntime(env: Record<string, string> = {}, options: { throttleScale?: number; corsOrigins?: string[] } = {}): Promise<Runtime> {
   return startRuntime({
     throttleScale: options.throttleScale ?? 100,
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     env: { ...testEnv, ...env },
     inMemory: true,
     httpPort: 0,
