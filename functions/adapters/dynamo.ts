@@ -22,3 +22,8 @@ export function tableName(id: TableId): string {
   if (!name) throw new Error(`${def.envVar} is not set: this function has no grant on table ${id}`);
   return name;
 }
+
+/** A conditional write whose condition did not hold (not an error of the service). */
+export function isConditionFailure(error: unknown): boolean {
+  return (error as Error)?.name === 'ConditionalCheckFailedException';
+}

@@ -3,9 +3,8 @@
 // checks expiry itself in its condition, because TTL deletion is best-effort.
 import { UpdateCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChallengeKey, ChallengeRecord, ChallengesPort, CounterPort } from '#core/identity-ports.ts';
-import { doc, tableName } from './dynamo.ts';
+import { doc, isConditionFailure, tableName } from './dynamo.ts';
 
-const isConditionFailure = (e: unknown) => (e as Error).name === 'ConditionalCheckFailedException';
 const challengeKey = (k: ChallengeKey) => ({ pk: `OTP#${k.purpose}#${k.channel}#${k.destinationKey}`, sk: 'CHALLENGE' });
 
 export const challenges: ChallengesPort = {

@@ -6,8 +6,9 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
+import type { MemberView } from '#core/conversations.ts';
 import { publicMessage, type MessageRecord, type SendRequest, type StoredSend } from '#core/messaging.ts';
-import { doc, tableName } from './dynamo.ts';
+import { doc, isConditionFailure, tableName } from './dynamo.ts';
 
 const newUlid = monotonicFactory();
 const SEQ_DIGITS = 12;
@@ -15,20 +16,8 @@ const seqKey = (n: number) => `SEQ#${String(n).padStart(SEQ_DIGITS, '0')}`;
 const convKey = (c: string, sk: string) => ({ pk: `CONV#${c}`, sk });
 const memberKey = (c: string, u: string) => convKey(c, `MEMBER#${u}`);
 const counterKey = (u: string) => ({ pk: `STREAM#${u}`, sk: 'COUNTER' });
-const isConditionFailure = (e: unknown) => (e as Error).name === 'ConditionalCheckFailedException';
 const table = () => tableName('messages');
 
-export interface MemberRecord {
-  conversationId: string;
-  userId: string;
-  peerId: string;
-  createdAt: string;
-  lastMessageId?: string;
-  lastMessageAt?: string;
-  lastSenderId?: string;
-  readUpTo?: string;
-  deliveredUpTo?: string;
-}
 
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, expiresAt: _e, ...rest } = item;
@@ -72,9 +61,9 @@ export async function ensureConversation(conversationId: string, a: string, b: s
   return { created, createdAt };
 }
 
-export async function getMember(conversationId: string, userId: string): Promise<MemberRecord | undefined> {
+export async function getMember(conversationId: string, userId: string): Promise<MemberView | undefined> {
   const out = await doc.send(new GetCommand({ TableName: table(), Key: memberKey(conversationId, userId), ConsistentRead: true }));
-  return out.Item ? strip<MemberRecord>(out.Item) : undefined;
+  return out.Item ? strip<MemberView>(out.Item) : undefined;
 }
 
 export async function getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined> {
@@ -262,7 +251,7 @@ export async function listInbox(userId: string, limit: number, cursor?: Record<s
       ...(cursor ? { ExclusiveStartKey: cursor } : {}),
     }),
   );
-  return { members: (out.Items ?? []).map((i) => strip<MemberRecord>(i)), next: out.LastEvaluatedKey };
+  return { members: (out.Items ?? []).map((i) => strip<MemberView>(i)), next: out.LastEvaluatedKey };
 }
 
 /** Messages from the peer after the read position, counted up to a cap (the badge shows "99+"). */

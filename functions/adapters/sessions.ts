@@ -3,10 +3,9 @@
 // wins; the loser is treated as reuse. GSI byUser (userId, sk) finds a user's families.
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FamilyRecord, SessionsPort } from '#core/identity-ports.ts';
-import { doc, tableName } from './dynamo.ts';
+import { doc, isConditionFailure, tableName } from './dynamo.ts';
 
 const familyKey = (familyId: string) => ({ pk: `FAMILY#${familyId}`, sk: 'META' });
-const isConditionFailure = (e: unknown) => (e as Error).name === 'ConditionalCheckFailedException';
 
 export const sessions: SessionsPort = {
   async create(family) {

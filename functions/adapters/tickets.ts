@@ -2,7 +2,7 @@
 // is never stored; consuming it is one conditional delete, so it works once and only while fresh.
 import { createHash, randomBytes } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { doc, tableName } from './dynamo.ts';
+import { doc, isConditionFailure, tableName } from './dynamo.ts';
 
 const key = (ticket: string) => ({ pk: `WSTICKET#${createHash('sha256').update(ticket).digest('base64url')}`, sk: 'TICKET' });
 
@@ -34,7 +34,7 @@ export async function consumeTicket(ticket: string, now = Date.now()): Promise<{
     const a = out.Attributes;
     return a ? { userId: a.userId as string, sessionId: a.sessionId as string } : undefined;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }

@@ -4,7 +4,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors.ts';
 import type { UserRecord, UsersPort } from '#core/identity-ports.ts';
-import { doc, tableName } from './dynamo.ts';
+import { doc, isConditionFailure, tableName } from './dynamo.ts';
 
 const profileKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' });
 const claimKey = (kind: 'email' | 'phone', value: string) => ({ pk: `${kind.toUpperCase()}#${value}`, sk: 'CLAIM' });
@@ -101,7 +101,7 @@ export const users: UsersPort = {
       );
       return toRecord(out.Attributes)!;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') throw new NotFound('User not found', 'user_not_found');
+      if (isConditionFailure(error)) throw new NotFound('User not found', 'user_not_found');
       throw error;
     }
   },
