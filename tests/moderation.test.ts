@@ -426,6 +426,19 @@ describe('moderation', () => {
     const out = grant(u, 'moderator');
     assert.match(out, /is now moderator \(was user\)/);
     assert.equal((await get(u, '/api/admin/reports')).status, 200, 'takes effect at once, same token');
+    // the --aws path: explicit table names and the SDK's own credential and endpoint chain (here the
+    // standard AWS_ENDPOINT_URL_DYNAMODB pointing at DynamoDB Local stands in for a deployed table)
+    const v = await signUp(rt);
+    const viaAws = spawnSync(
+      process.execPath,
+      [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', v.email, '--role', 'moderator', '--aws', '--users-table', process.env.USERS_TABLE!, '--moderation-table', process.env.MODERATION_TABLE!, '--region', 'us-east-1'],
+      { encoding: 'utf8', env: { ...process.env, DYNAMODB_ENDPOINT: '', NEXCHAT_DATA_DIR: '/nonexistent', AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } },
+    );
+    assert.equal(viaAws.status, 0, viaAws.stderr);
+    assert.equal((await get(v, '/api/admin/reports')).status, 200);
+    const missing = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', v.email, '--role', 'user', '--aws'], { encoding: 'utf8' });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--users-table and --moderation-table/);
     const bad = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', u.email, '--role', 'god', '--data-dir', rt.dataDir], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--role must be/);
