@@ -167,8 +167,8 @@ export interface RegisterInput {
   code?: string | undefined;
 }
 
-function assertPasswordAcceptable(password: string, field = 'password'): void {
-  if (isCommonPassword(password)) {
+async function assertPasswordAcceptable(password: string, field = 'password'): Promise<void> {
+  if (await isCommonPassword(password)) {
     throw new ValidationFailed('Choose a less common password', [{ path: `body.${field}`, message: 'This password is among the most common ones', code: 'password_too_common' }]);
   }
 }
@@ -177,7 +177,7 @@ export async function register(deps: IdentityDeps, input: RegisterInput, ip: str
   const { config: c } = deps;
   const now = deps.now();
   await enforce(deps.counters, c.rateLimits, 'registerIp', hashed(ip), now);
-  if (input.password !== undefined) assertPasswordAcceptable(input.password);
+  if (input.password !== undefined) await assertPasswordAcceptable(input.password);
   if (c.otp.requiredFor.register) {
     if (!input.code) throw new ValidationFailed('A verification code is required', [{ path: 'body.code', message: 'Request a code with purpose "register" first', code: 'required' }]);
     await verifyOtp(deps, 'register', input.identifier, input.code, ip);
@@ -307,7 +307,7 @@ export async function changePassword(deps: IdentityDeps, auth: AuthContext, inpu
     if (!input.code) throw new ValidationFailed('A verification code is required', [{ path: 'body.code', message: 'Request a code with purpose "password" first', code: 'required' }]);
     await verifyOtp(deps, 'password', id, input.code, ip);
   }
-  assertPasswordAcceptable(input.newPassword, 'newPassword');
+  await assertPasswordAcceptable(input.newPassword, 'newPassword');
   const updated = await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password) });
   await deps.sessions.revokeAllForUser(user.userId, 'password_changed', now, auth.sessionId);
   await deps.endConnections(user.userId, { exceptSession: auth.sessionId });

@@ -2,7 +2,6 @@
 // constant time. The most common passwords are refused. Passwords are compared exactly as given
 // (no trimming or case folding), and only their length is validated.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { dictionary } from '@zxcvbn-ts/language-common';
 
 export interface PasswordParams {
   log2N: number;
@@ -42,9 +41,14 @@ export async function burnPasswordCheck(password: string, params: PasswordParams
   return false;
 }
 
-const common = new Set(dictionary['passwords-common']);
+let common: Promise<Set<string>> | undefined;
 
-/** True for passwords found in a list of ~49k most common ones (zxcvbn-ts common dictionary). */
-export function isCommonPassword(password: string): boolean {
-  return common.has(password) || common.has(password.toLowerCase());
+/**
+ * True for passwords found in a list of ~49k most common ones (zxcvbn-ts common dictionary). The
+ * list is loaded on first use: routes that never check a new password do not pay for it at cold start.
+ */
+export async function isCommonPassword(password: string): Promise<boolean> {
+  common ??= import('@zxcvbn-ts/language-common').then((m) => new Set(m.dictionary['passwords-common']));
+  const set = await common;
+  return set.has(password) || set.has(password.toLowerCase());
 }
