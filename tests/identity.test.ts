@@ -179,7 +179,7 @@ describe('OTP rules', () => {
     await doc.send(new UpdateCommand({ TableName: process.env.EPHEMERAL_TABLE, Key: { pk, sk: 'CHALLENGE' }, UpdateExpression: 'SET digest = :d', ExpressionAttributeValues: { ':d': codeDigest(keys.current.otpPepper, 'login', 'email', a.email, '424242') } }));
     const res = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: a.email, code: '424242' } });
     assert.equal(res.status, 401);
-    assert.equal(res.json.error.code, 'password_required');
+    assert.equal(res.json.error.code, 'invalid_code', 'answered like a wrong code');
   });
 
   test('registration needs a code by default; passwordless accounts log in by OTP', async () => {

@@ -291,6 +291,39 @@ describe('access control', () => {
     await keep.closed;
   });
 
+  test('replaying a used refresh token ends that session\'s sockets too', async () => {
+    const [a, b] = [await person('Yan'), await person('Zoe')];
+    const s = await device(a);
+    await request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken: a.refreshToken } });
+    const replay = await request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken: a.refreshToken } });
+    assert.equal(replay.json.error.code, 'refresh_token_reused');
+    await s.closed;
+    const bs = await device(b);
+    bs.send(sendFrame(a as Person, 'anyone there?', b));
+    await bs.next(isType('ack'));
+    assert.equal((await sync(b)).json.messages.length, 1);
+  });
+
+  test('a stranger\'s message earns no presence and no typing into an inbox that never had the conversation', async () => {
+    const [target, stranger, other] = [await person('Quiet'), await person('Stalker'), await person('Other')];
+    const ss = await device(stranger);
+    ss.send(sendFrame(target, 'hello?', stranger));
+    await ss.next(isType('ack'));
+    const ts = await device(target);
+    await assert.rejects(ss.next((f) => f.type === 'presence' && f.userId === target.userId, 400), /no matching frame/, 'no presence until the target replies');
+    // the target answers: now they are engaged, and presence flows
+    ts.send(sendFrame(stranger, 'who is this?', target));
+    await ts.next(isType('ack'));
+    await ts.close();
+    const offline = await ss.next((f) => f.type === 'presence' && f.userId === target.userId && f.status === 'offline');
+    assert.ok(offline.lastSeen);
+    // typing towards someone whose inbox does not have the conversation is dropped
+    await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(stranger.accessToken), body: { userId: other.userId } });
+    const os = await device(other);
+    ss.send({ action: 'typing', to: other.userId });
+    await assert.rejects(os.next(isType('typing'), 400), /no matching frame/);
+  });
+
   test('a frame on a socket whose session ended elsewhere is refused and the socket closed', async () => {
     const [a, b] = [await person('Vera'), await person('Walt')];
     const s = await device(a);
@@ -387,7 +420,9 @@ describe('conversations, receipts, typing, presence', () => {
 
   test('typing reaches the partner; presence announces online and offline with lastSeen', async () => {
     const [a, b] = [await person('Wes'), await person('Xia')];
-    await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: b.userId } });
+    const conv = (await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: b.userId } })).json;
+    const { action: _a, to: _t, ...first } = sendFrame(b, 'hi', a);
+    await request(rt.httpUrl, 'POST', `/api/conversations/${conv.conversationId}/messages`, { headers: bearer(a.accessToken), body: first });
     const sb = await device(b);
     const sa = await device(a);
     const online = await sb.next((f) => f.type === 'presence' && f.userId === a.userId);

@@ -357,6 +357,25 @@ describe('moderation', () => {
     assert.equal(down.json.error.code, 'already_banned');
   });
 
+  test('the queue never shows moderators reports about themselves; concurrent ban and suspend never end in a downgraded ban', async () => {
+    const r = await signUp(rt);
+    const aboutMod = (await post(r, '/api/reports', { targetUserId: moderator.userId, reason: 'harassment', details: 'names the reporter' })).json;
+    const modQueue = (await get(moderator, '/api/admin/reports?limit=100')).json.reports.map((x: { reportId: string }) => x.reportId);
+    assert.ok(!modQueue.includes(aboutMod.reportId));
+    const adminQueue = (await get(admin, '/api/admin/reports?limit=100')).json.reports.map((x: { reportId: string }) => x.reportId);
+    assert.ok(adminQueue.includes(aboutMod.reportId));
+    for (let i = 0; i < 4; i++) {
+      const t = await signUp(rt);
+      const [ban, suspend] = await Promise.all([
+        post(moderator, `/api/admin/users/${t.userId}/ban`, { note: 'race' }),
+        post(admin, `/api/admin/users/${t.userId}/suspend`, { durationHours: 1, note: 'race' }),
+      ]);
+      assert.equal(ban.status, 200);
+      const login = await logIn(rt, t.email, t.password);
+      assert.equal(login.json.error.code, 'account_banned', `run ${i}: suspend answered ${suspend.status}`);
+    }
+  });
+
   test('a report resolved earlier does not swallow a new report of the same messages', async () => {
     const [r, t] = [await signUp(rt), await signUp(rt)];
     const first = (await post(r, '/api/reports', { targetUserId: t.userId, reason: 'spam' })).json;

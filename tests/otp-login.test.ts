@@ -33,7 +33,7 @@ describe('OTP mandatory at login', () => {
     // the code alone is not enough: the password is the first factor, the code the second
     const codeOnly = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, code } });
     assert.equal(codeOnly.status, 401);
-    assert.equal(codeOnly.json.error.code, 'password_required');
+    assert.equal(codeOnly.json.error.code, 'invalid_code', 'answered like a wrong code');
     await logIn(rt, email, 'two-steps-ahead-7');
     const fresh = lastCode(rt, email, 'login');
     assert.notEqual(fresh, undefined);

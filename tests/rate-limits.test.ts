@@ -17,6 +17,7 @@ const limits = {
   ticketUser: { limit: 3, windowSeconds: 300 },
   sendUser: { limit: 4, windowSeconds: 60 },
   searchUser: { limit: 2, windowSeconds: 300 },
+  conversationUser: { limit: 2, windowSeconds: 3600 },
 };
 
 before(async () => {
@@ -96,6 +97,22 @@ describe('per-user limits on signed-in routes', () => {
     assert.deepEqual(frames.map((f) => f.type), ['ack', 'ack', 'ack', 'ack', 'error']);
     assert.equal(frames[4].code, 'rate_limited');
     assert.ok(frames[4].details.retryAfterSeconds >= 1);
+    await s.close();
+  });
+
+  test('new conversations are counted wherever they start: a first message counts like POST /api/conversations', async () => {
+    const a = await signUp(rt);
+    const targets = [await signUp(rt), await signUp(rt), await signUp(rt)];
+    assert.equal((await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: targets[0]!.userId } })).status, 201);
+    assert.equal((await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: targets[0]!.userId } })).status, 200, 'reopening is free');
+    const s = await connectAs(rt, a.accessToken);
+    const frame = (to: string) => ({ action: 'sendMessage', to, clientMessageId: `conv-limit-${to}`, ciphertext: Buffer.alloc(32).toString('base64'), nonce: Buffer.alloc(24).toString('base64'), senderKeyVersion: 1, recipientKeyVersion: 1 });
+    s.send(frame(targets[1]!.userId));
+    assert.equal((await s.next((f) => f.type === 'ack' || f.type === 'error')).type, 'ack');
+    s.send(frame(targets[2]!.userId));
+    const refused = await s.next((f) => f.type === 'ack' || f.type === 'error');
+    assert.equal(refused.code, 'rate_limited');
+    assert.match(refused.message, /conversations opened by this account/);
     await s.close();
   });
 });

@@ -97,12 +97,15 @@ export async function closeUserConnections(userId: string, filter: { onlySession
   const rows = (await connectionRowsOf(userId)).filter(
     (r) => (filter.onlySession === undefined || r.sessionId === filter.onlySession) && (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
   );
-  await Promise.all(
+  // The row goes first (no more pushes even if closing fails); one failed close does not stop the rest.
+  const results = await Promise.allSettled(
     rows.map(async (r) => {
-      await closeConnection(endpoint, r.connectionId);
       await deleteConnection(r.connectionId);
+      await closeConnection(endpoint, r.connectionId);
     }),
   );
+  const failed = results.filter((r) => r.status === 'rejected');
+  if (failed.length) throw (failed[0] as PromiseRejectedResult).reason;
   return rows.length;
 }
 

@@ -49,7 +49,7 @@ export async function ensureConversation(conversationId: string, a: string, b: s
         await doc.send(
           new PutCommand({
             TableName: table(),
-            Item: { ...memberKey(conversationId, u), conversationId, userId: u, peerId: peer, createdAt, gsi1pk: `INBOX#${u}`, gsi1sk: `${createdAt}#${conversationId}` },
+            Item: { ...memberKey(conversationId, u), conversationId, userId: u, peerId: peer, createdAt, engagedAt: createdAt, gsi1pk: `INBOX#${u}`, gsi1sk: `${createdAt}#${conversationId}` },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -129,12 +129,15 @@ export async function storeMessage(req: SendRequest): Promise<StoredSend> {
     });
     // An upsert: the member item appears with the first delivered message if it was not there
     // (a conversation opened while the recipient blocked the sender).
+    // The sender's side is marked engaged: only conversations a user took part in make their
+    // presence and key changes visible to the other side (a stranger's message does not).
     const inbox = (userId: string, peerId: string) => ({
       Update: {
         TableName: table(),
         Key: memberKey(req.conversationId, userId),
         UpdateExpression:
-          'SET gsi1pk = :inbox, gsi1sk = :act, conversationId = :c, userId = :u, peerId = :p, createdAt = if_not_exists(createdAt, :at), lastMessageId = :m, lastMessageAt = :at, lastSenderId = :s',
+          'SET gsi1pk = :inbox, gsi1sk = :act, conversationId = :c, userId = :u, peerId = :p, createdAt = if_not_exists(createdAt, :at), lastMessageId = :m, lastMessageAt = :at, lastSenderId = :s' +
+          (userId === req.senderId ? ', engagedAt = if_not_exists(engagedAt, :at)' : ''),
         ExpressionAttributeValues: {
           ':inbox': `INBOX#${userId}`,
           ':act': `${message.sentAt}#${req.conversationId}`,
@@ -275,7 +278,7 @@ export async function countUnread(conversationId: string, userId: string, readUp
   return out.Count ?? 0;
 }
 
-/** Everyone the user shares a conversation with (for presence and key-change events). */
+/** Everyone the user has taken part in a conversation with (for presence and key-change events). */
 export async function partnersOf(userId: string): Promise<string[]> {
   const peers: string[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -285,6 +288,7 @@ export async function partnersOf(userId: string): Promise<string[]> {
         TableName: table(),
         IndexName: 'byMember',
         KeyConditionExpression: 'gsi1pk = :inbox',
+        FilterExpression: 'attribute_exists(engagedAt)',
         ExpressionAttributeValues: { ':inbox': `INBOX#${userId}` },
         ProjectionExpression: 'peerId',
         ExclusiveStartKey,

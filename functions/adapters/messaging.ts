@@ -1,5 +1,7 @@
 // Wires conversation logic to DynamoDB and the @connections API, once per container.
 import { config } from '#core/config.ts';
+import { enforce } from '#core/rate-limit.ts';
+import { counters } from './ephemeral.ts';
 import type { MessagingDeps } from '#core/conversations.ts';
 import { callbackUrl, pushToUsers } from './connections.ts';
 import { advancePosition, ensureConversation, getMember, getMessage, partnersOf, storeMessage } from './messages.ts';
@@ -19,4 +21,5 @@ export const messagingDeps: MessagingDeps = {
   push: (userIds, frame, except) => pushToUsers(callbackUrl({}), userIds, frame, except),
   retentionSeconds: config.messages.retentionSeconds,
   now: () => Date.now(),
+  limitNewConversation: (userId) => enforce(counters, config.rateLimits, 'conversationUser', userId, Date.now()),
 };

@@ -12,7 +12,7 @@ export const moderationDeps: ModerationDeps = {
   config,
   now: () => Date.now(),
   getUser: (id) => users.get(id),
-  updateUser: (id, changes) => users.update(id, changes),
+  updateUser: (id, changes, opts) => users.update(id, changes, opts),
   messageInConversation: async (conversationId, messageId, viewerId) => {
     const m = await getMessage(conversationId, messageId);
     return Boolean(m && m.hiddenFrom !== viewerId);

@@ -3,7 +3,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Conflict, NotFound } from '#core/errors.ts';
-import type { UserRecord, UsersPort } from '#core/identity-ports.ts';
+import type { Role, UserRecord, UsersPort } from '#core/identity-ports.ts';
 import { doc, isConditionFailure, tableName } from './dynamo.ts';
 
 const profileKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' });
@@ -73,7 +73,7 @@ export const users: UsersPort = {
     return out.Item?.userId as string | undefined;
   },
 
-  async update(userId, changes) {
+  async update(userId, changes, opts = {}) {
     const entries = Object.entries({ ...changes, ...(changes.displayName ? nameIndex(changes.displayName, userId) : {}), updatedAt: new Date().toISOString() });
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -93,16 +93,19 @@ export const users: UsersPort = {
           TableName: tableName('users'),
           Key: profileKey(userId),
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ConditionExpression: opts.unlessStatus ? 'attribute_exists(pk) AND #status <> :unless' : 'attribute_exists(pk)',
+          ExpressionAttributeNames: opts.unlessStatus ? { ...names, '#status': 'status' } : names,
+          ExpressionAttributeValues: opts.unlessStatus ? { ...values, ':unless': opts.unlessStatus } : values,
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return toRecord(out.Attributes)!;
     } catch (error) {
-      if (isConditionFailure(error)) throw new NotFound('User not found', 'user_not_found');
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const old = (error as { Item?: Record<string, { S?: string }> }).Item;
+      if (old && opts.unlessStatus && old.status?.S === opts.unlessStatus) throw new Conflict(`The account is ${opts.unlessStatus}`, `already_${opts.unlessStatus}`);
+      throw new NotFound('User not found', 'user_not_found');
     }
   },
 
@@ -132,19 +135,35 @@ export async function searchByName(prefix: string, limit: number): Promise<{ use
   return (out.Items ?? []).map((i) => ({ userId: i.userId as string, displayName: i.displayName as string }));
 }
 
-/** Display names of several users at once (missing users are simply absent). */
-export async function displayNames(userIds: readonly string[]): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
+/** Chosen fields of several users at once, by id (missing users are simply absent). */
+async function profilesOf(userIds: readonly string[], fields: readonly ('displayName' | 'role')[]): Promise<Map<string, Record<string, string>>> {
+  const found = new Map<string, Record<string, string>>();
   const unique = [...new Set(userIds)];
+  // some field names (role) are DynamoDB reserved words: always go through placeholders
+  const all = ['userId', ...fields];
+  const names = Object.fromEntries(all.map((f, i) => [`#f${i}`, f]));
+  const projection = Object.keys(names).join(', ');
   for (let i = 0; i < unique.length; i += 100) {
     let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(profileKey);
     while (keys.length) {
       const out = await doc.send(
-        new BatchGetCommand({ RequestItems: { [tableName('users')]: { Keys: keys, ProjectionExpression: 'userId, displayName' } } }),
+        new BatchGetCommand({ RequestItems: { [tableName('users')]: { Keys: keys, ProjectionExpression: projection, ExpressionAttributeNames: names } } }),
       );
-      for (const item of out.Responses?.[tableName('users')] ?? []) names.set(item.userId as string, item.displayName as string);
+      for (const item of out.Responses?.[tableName('users')] ?? []) found.set(item.userId as string, item as Record<string, string>);
       keys = (out.UnprocessedKeys?.[tableName('users')]?.Keys ?? []) as Record<string, unknown>[];
     }
   }
-  return names;
+  return found;
+}
+
+/** Display names of several users at once (missing users are simply absent). */
+export async function displayNames(userIds: readonly string[]): Promise<Map<string, string>> {
+  const profiles = await profilesOf(userIds, ['displayName']);
+  return new Map([...profiles].map(([id, p]) => [id, p.displayName!]));
+}
+
+/** Roles of several users at once (missing users are simply absent). */
+export async function rolesOf(userIds: readonly string[]): Promise<Map<string, Role>> {
+  const profiles = await profilesOf(userIds, ['role']);
+  return new Map([...profiles].map(([id, p]) => [id, p.role as Role]));
 }

@@ -53,8 +53,9 @@ export async function liveSession(deps: Omit<AuthDeps, 'keys'>, userId: string, 
   const revoked = new Unauthorized('This session has ended; refresh or sign in again', 'token_revoked');
   if (!user) throw revoked;
   if (issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
-  if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter) throw revoked;
-  assertActive(user, deps.now());
+  const now = deps.now();
+  if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter || family.expiresAt * 1000 <= now) throw revoked;
+  assertActive(user, now);
   return { userId: user.userId, sessionId: family.familyId, role: user.role, user };
 }
 

@@ -34,6 +34,8 @@ export interface MessagingDeps {
   push(userIds: readonly string[], frame: Record<string, unknown>, exceptConnectionId?: string): Promise<unknown>;
   retentionSeconds: number;
   now(): number;
+  /** Counts one new conversation for the user (per-user limit), throwing RateLimited past it. */
+  limitNewConversation(userId: string): Promise<void>;
 }
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
@@ -67,6 +69,8 @@ export async function openConversation(deps: MessagingDeps, callerId: string, ot
   if (caller?.restrictedAt) {
     throw new Forbidden('Your account cannot start new conversations until a moderator has reviewed reports about it', 'account_restricted');
   }
+  // counted here, where a conversation is really created, whichever route (HTTP or a first message) does it
+  await deps.limitNewConversation(callerId);
   const result = await deps.ensureConversation(conversationId, callerId, otherId, new Date(deps.now()), [callerId]);
   return { conversationId, created: result.created, createdAt: result.createdAt, blockedByOther };
 }
@@ -131,6 +135,8 @@ export async function sendToConversation(deps: MessagingDeps, senderId: string, 
 export async function typing(deps: MessagingDeps, from: string, to: string): Promise<void> {
   const conversationId = directConversationId(from, to);
   await requireMember(deps, conversationId, from);
+  // only into an inbox that has the conversation: a stranger cannot push events at someone
+  if (!(await deps.getMember(conversationId, to))) return;
   await pushUnlessBlocked(deps, from, to, { type: 'typing', from, conversationId });
 }
 

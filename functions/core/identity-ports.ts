@@ -29,7 +29,12 @@ export interface UsersPort {
   create(user: UserRecord): Promise<void>;
   get(userId: string): Promise<UserRecord | undefined>;
   findIdByIdentifier(kind: 'email' | 'phone', value: string): Promise<string | undefined>;
-  update(userId: string, changes: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt'>>): Promise<UserRecord>;
+  /** `unlessStatus`: refuse (409 already_<status>) when the account has that status at write time. */
+  update(
+    userId: string,
+    changes: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt'>>,
+    opts?: { unlessStatus?: UserStatus },
+  ): Promise<UserRecord>;
   delete(user: UserRecord): Promise<void>;
 }
 

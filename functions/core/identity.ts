@@ -234,11 +234,15 @@ export async function login(deps: IdentityDeps, input: LoginInput, ip: string): 
     }
   } else {
     if (!input.code) throw new BadRequest('Send a password or a code', 'credentials_required');
+    // A code alone never opens a password account: login codes are only sent to passwordless
+    // accounts, and in OTP-at-login mode the code goes together with the password. Answered like a
+    // wrong code, without touching the challenge (so nobody can burn the owner's second step).
+    if (user?.passwordHash) {
+      await enforce(deps.counters, c.rateLimits, 'otpVerifyIp', hashed(ip), now);
+      throw new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
+    }
     await verifyOtp(deps, 'login', input.identifier, input.code, ip);
     if (!user) throw invalidCredentials();
-    // A code alone never opens a password account (codes for login are only sent to passwordless
-    // accounts, and in OTP-at-login mode the code is checked together with the password).
-    if (user.passwordHash) throw new Unauthorized('This account signs in with its password', 'password_required');
   }
   assertActive(user, now);
   return { kind: 'tokens', tokens: await startSession(deps, user) };
@@ -263,6 +267,7 @@ export async function refresh(deps: IdentityDeps, refreshToken: string, ip: stri
   const next = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, expiresAt: family.expiresAt }, now);
   if (!(await deps.sessions.rotate(family.familyId, tokenDigest(refreshToken), tokenDigest(next), now))) {
     await deps.sessions.revoke(family.familyId, 'reuse_detected', now);
+    await deps.endConnections(user.userId, { onlySession: family.familyId });
     deps.event('refresh_token_reuse', { userId: user.userId, familyId: family.familyId, generation: family.generation });
     throw new Unauthorized('This refresh token was already used; every session of this sign-in is revoked', 'refresh_token_reused');
   }

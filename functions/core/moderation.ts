@@ -44,7 +44,7 @@ export interface ModerationDeps {
   config: Config;
   now(): number;
   getUser(userId: string): Promise<UserRecord | undefined>;
-  updateUser(userId: string, changes: Partial<Pick<UserRecord, 'status' | 'suspendedUntil' | 'tokensValidAfter' | 'restrictedAt'>>): Promise<UserRecord>;
+  updateUser(userId: string, changes: Partial<Pick<UserRecord, 'status' | 'suspendedUntil' | 'tokensValidAfter' | 'restrictedAt'>>, opts?: { unlessStatus?: 'banned' }): Promise<UserRecord>;
   messageInConversation(conversationId: string, messageId: string, viewerId: string): Promise<boolean>;
   block(blocker: string, blocked: string, now: Date): Promise<{ blockedAt: string }>;
   /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
@@ -181,7 +181,8 @@ export async function sanction(
     kind === 'ban'
       ? { status: 'banned' as const, suspendedUntil: undefined, tokensValidAfter: now }
       : { status: 'suspended' as const, suspendedUntil: now + (opts.durationHours ?? 24) * 3600_000, tokensValidAfter: now };
-  const updated = await deps.updateUser(targetUserId, changes);
+  // a suspension never overwrites a ban, also when both land at once (conditional write)
+  const updated = await deps.updateUser(targetUserId, changes, kind === 'suspend' ? { unlessStatus: 'banned' } : {});
   await deps.cutSessions(targetUserId, kind === 'ban' ? 'banned' : 'suspended', now);
   await deps.appendAudit({
     at: new Date(now).toISOString(),
@@ -216,6 +217,13 @@ export async function reviewReport(deps: ModerationDeps, actor: { userId: string
   return claimed;
 }
 
+/** May this moderator see this report in the queue? (Not their own case, and staff only for admins.) */
+export function visibleInQueue(actor: { userId: string; role: Role }, target: Pick<UserRecord, 'userId' | 'role'> | undefined): boolean {
+  if (!target) return true;
+  if (actor.userId === target.userId) return false;
+  return target.role === 'user' || actor.role === 'admin';
+}
+
 export async function resolveReport(
   deps: ModerationDeps,
   actor: { userId: string; role: Role },
@@ -241,7 +249,13 @@ export async function resolveReport(
   });
   if (!resolved) throw new Conflict('This report was resolved meanwhile', 'report_resolved');
   if (sanctioning) {
-    await sanction(deps, actor, report.targetUserId, input.decision as 'suspend' | 'ban', { durationHours: input.durationHours, note: input.note, reportId });
+    try {
+      await sanction(deps, actor, report.targetUserId, input.decision as 'suspend' | 'ban', { durationHours: input.durationHours, note: input.note, reportId });
+    } catch (error) {
+      // the decision was not carried out: give the report back to the queue as it was
+      await deps.updateReport(resolved, [resolved.status], { ...report, status: report.status });
+      throw error;
+    }
   }
   if (target.restrictedAt) await deps.updateUser(report.targetUserId, { restrictedAt: undefined }); // reviewed
   await deps.appendAudit({

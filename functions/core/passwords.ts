@@ -48,7 +48,13 @@ let common: Promise<Set<string>> | undefined;
  * list is loaded on first use: routes that never check a new password do not pay for it at cold start.
  */
 export async function isCommonPassword(password: string): Promise<boolean> {
-  common ??= import('@zxcvbn-ts/language-common').then((m) => new Set(m.dictionary['passwords-common']));
+  common ??= import('@zxcvbn-ts/language-common').then(
+    (m) => new Set(m.dictionary['passwords-common']),
+    (error: unknown) => {
+      common = undefined; // try again next time instead of failing until the container restarts
+      throw error;
+    },
+  );
   const set = await common;
   return set.has(password) || set.has(password.toLowerCase());
 }

@@ -4,7 +4,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { BadRequest, PayloadTooLarge, Unauthorized, errorBody, type DomainError } from '#core/errors.ts';
+import { BadRequest, DomainError, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
 import { liveSession } from '#core/authn.ts';
 import { authDeps } from '#adapters/identity.ts';
 import { counters } from '#adapters/ephemeral.ts';
@@ -114,7 +114,8 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
           if (!caller?.sessionId) throw new Unauthorized('This connection has no session; reconnect with a fresh ticket', 'not_signed_in');
           await liveSession(authDeps, caller.userId, caller.sessionId);
         } catch (error) {
-          await reply(errorFrame((error as DomainError).code ?? 'token_revoked', (error as Error).message)).catch(() => undefined);
+          if (!(error instanceof DomainError)) throw error; // a failing database is not an ended session
+          await reply(errorFrame(error.code, error.message)).catch(() => undefined);
           await endConnection(endpoint, ctx.connectionId);
           status = 401;
           return { statusCode: 200 };
