@@ -163,6 +163,9 @@ export const otpRequestBody = z.discriminatedUnion('channel', [
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(4096).optional() }).optional();
 export const passwordBody = z.strictObject({ currentPassword: anyPassword.optional(), newPassword, code: codeSchema.optional() });
 export const updateMeBody = z.strictObject({ displayName });
+export const resetPasswordBody = z
+  .strictObject({ email: emailSchema.optional(), phone: phoneSchema.optional(), code: codeSchema, newPassword })
+  .superRefine(oneIdentifier);
 
 export const userSchema = z.object({
   userId: z.string(),
@@ -497,6 +500,21 @@ export const routes = {
     throttle: authThrottle,
     summary: 'Ends every session of the account',
     input: {},
+    output: {},
+  }),
+  resetPassword: http({
+    id: 'ResetPassword',
+    method: 'POST',
+    path: '/api/auth/password/reset',
+    handler: 'functions/http/auth/reset-password.ts',
+    access: 'public',
+    tables: { users: 'readwrite', sessions: 'readwrite', ephemeral: 'readwrite', connections: 'readwrite' },
+    secrets: ['auth'],
+    manageConnections: true,
+    memoryMb: hashingMemory,
+    throttle: { rate: 5, burst: 10 },
+    summary: 'Forgotten password: a "reset" code plus a new password; every session of the account ends',
+    input: { body: resetPasswordBody },
     output: {},
   }),
   changePassword: http({

@@ -232,6 +232,30 @@ describe('passwords', () => {
     assert.equal((await logIn(rt, email, ' Spaces Count Too ')).status, 200);
   });
 
+  test('a forgotten password is reset with a reset code; every session ends; unknown accounts fail like a wrong code', async () => {
+    const a = await signUp(rt);
+    const other = await logIn(rt, a.email, a.password);
+    const sent = outbox(rt).length;
+    assert.equal((await requestCode(rt, a.email, 'reset')).status, 202);
+    const code = lastCode(rt, a.email, 'reset');
+    assert.equal(outbox(rt).length, sent + 1);
+    const common = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'password123' } });
+    assert.equal(common.status, 400, 'a common password is refused before the code is used');
+    const res = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'remembered-at-last-5' } });
+    assert.equal(res.status, 204, res.text);
+    assert.equal((await me(rt, a.accessToken)).status, 401);
+    assert.equal((await refreshWith(rt, other.json.refreshToken)).status, 401);
+    assert.equal((await logIn(rt, a.email, a.password)).status, 401);
+    assert.equal((await logIn(rt, a.email, 'remembered-at-last-5')).status, 200);
+    assert.equal((await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'second-try-123456' } })).status, 401, 'single use');
+    const ghost = uniqueEmail('ghost');
+    const ghostAsk = await requestCode(rt, ghost, 'reset');
+    assert.equal(ghostAsk.status, 202);
+    const ghostReset = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: ghost, code: '123456', newPassword: 'whatever-it-is-1' } });
+    assert.equal(ghostReset.status, 401);
+    assert.equal(ghostReset.json.error.code, 'invalid_code');
+  });
+
   test('changing the password revokes every other session at once, keeps this one', async () => {
     const a = await signUp(rt);
     const other = await logIn(rt, a.email, a.password);

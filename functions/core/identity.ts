@@ -97,7 +97,8 @@ export async function requestOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Id
   const user = userId ? await deps.users.get(userId) : undefined;
   // register: only for free identifiers. login and password: only for accounts without a password
   // (a password account signs in with its password; a code is a second step, never a substitute).
-  const deliver = purpose === 'register' ? !userId : Boolean(user && !user.passwordHash);
+  // reset: only for accounts with a password (the forgotten-password flow).
+  const deliver = purpose === 'register' ? !userId : purpose === 'reset' ? Boolean(user?.passwordHash) : Boolean(user && !user.passwordHash);
   return issueChallenge(deps, purpose, id, deliver, now);
 }
 
@@ -318,6 +319,30 @@ export async function changePassword(deps: IdentityDeps, auth: AuthContext, inpu
   await deps.endConnections(user.userId, { exceptSession: auth.sessionId });
   deps.event('password_changed', { userId: user.userId });
   return publicUser(updated);
+}
+
+export interface ResetPasswordInput {
+  identifier: Identifier;
+  code: string;
+  newPassword: string;
+}
+
+/**
+ * Forgotten password: a `reset` code proves the email or phone; the new password replaces the old
+ * and every session of the account ends (tokens and sockets). Unknown accounts fail like a wrong code.
+ */
+export async function resetPassword(deps: IdentityDeps, input: ResetPasswordInput, ip: string): Promise<void> {
+  const now = deps.now();
+  await enforce(deps.counters, deps.config.rateLimits, 'passwordAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`), now);
+  await assertPasswordAcceptable(input.newPassword, 'newPassword');
+  await verifyOtp(deps, 'reset', input.identifier, input.code, ip);
+  const userId = await deps.users.findIdByIdentifier(kindOf(input.identifier.channel), input.identifier.destination);
+  const user = userId ? await deps.users.get(userId) : undefined;
+  if (!user?.passwordHash) throw new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
+  await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password), tokensValidAfter: now });
+  await deps.sessions.revokeAllForUser(user.userId, 'password_reset', now);
+  await deps.endConnections(user.userId);
+  deps.event('password_reset', { userId: user.userId });
 }
 
 export function accountIdentifier(user: UserRecord): Identifier {

@@ -4,7 +4,8 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export const otpPurposes = ['register', 'login', 'password'] as const;
+/** register: new account; login: passwordless sign-in; password: set a first password; reset: forgotten password. */
+export const otpPurposes = ['register', 'login', 'password', 'reset'] as const;
 export type OtpPurpose = (typeof otpPurposes)[number];
 export type OtpChannel = 'email' | 'sms';
 
