@@ -8,7 +8,6 @@ import type { Route } from '../lib/routes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
 export async function loadHandler(route: Route): Promise<AnyHandler> {

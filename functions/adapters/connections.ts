@@ -97,16 +97,17 @@ export async function closeUserConnections(userId: string, filter: { onlySession
   const rows = (await connectionRowsOf(userId)).filter(
     (r) => (filter.onlySession === undefined || r.sessionId === filter.onlySession) && (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
   );
-  // The row goes first (no more pushes even if closing fails); one failed close does not stop the rest.
-  const results = await Promise.allSettled(
-    rows.map(async (r) => {
-      await deleteConnection(r.connectionId);
-      await closeConnection(endpoint, r.connectionId);
-    }),
-  );
+  // one failed close does not stop the rest
+  const results = await Promise.allSettled(rows.map((r) => endConnection(endpoint, r.connectionId)));
   const failed = results.filter((r) => r.status === 'rejected');
   if (failed.length) throw (failed[0] as PromiseRejectedResult).reason;
   return rows.length;
+}
+
+/** Ends one connection: the row goes first (no more pushes even if closing fails), then the socket. */
+export async function endConnection(endpoint: string, connectionId: string): Promise<void> {
+  await deleteConnection(connectionId);
+  await closeConnection(endpoint, connectionId);
 }
 
 export async function connectionRowsOf(userId: string): Promise<ConnectionRow[]> {

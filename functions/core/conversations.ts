@@ -53,10 +53,10 @@ const unknownUser = () => new NotFound('No such user', 'user_not_found');
  * opening a conversation reveals nothing to its target (not presence, not key changes) and a
  * blocked opener cannot tell. A user under auto-restriction cannot start new conversations.
  */
-export async function openConversation(deps: MessagingDeps, callerId: string, otherId: string) {
+export async function openConversation(deps: MessagingDeps, callerId: string, otherId: string, opts: { refuseIfCallerBlocks?: boolean } = {}) {
   assertNotSelf(callerId, otherId);
   const conversationId = directConversationId(callerId, otherId);
-  const [caller, other, existing, [, blockedByOther]] = await Promise.all([
+  const [caller, other, existing, [callerBlocks, blockedByOther]] = await Promise.all([
     deps.getUser(callerId),
     deps.getUser(otherId),
     deps.getMember(conversationId, callerId),
@@ -65,14 +65,15 @@ export async function openConversation(deps: MessagingDeps, callerId: string, ot
   if (!other) throw unknownUser();
   if (!caller) throw new Unauthorized('This account no longer exists', 'token_revoked');
   assertActive(caller, deps.now());
-  if (existing) return { conversationId, created: false, createdAt: existing.createdAt, blockedByOther };
-  if (caller?.restrictedAt) {
+  if (opts.refuseIfCallerBlocks && callerBlocks) throw new Forbidden('You block this user; unblock them to send', 'user_blocked');
+  if (existing) return { conversationId, created: false, createdAt: existing.createdAt, blockedByOther, peer: other };
+  if (caller.restrictedAt) {
     throw new Forbidden('Your account cannot start new conversations until a moderator has reviewed reports about it', 'account_restricted');
   }
   // counted here, where a conversation is really created, whichever route (HTTP or a first message) does it
   await deps.limitNewConversation(callerId);
   const result = await deps.ensureConversation(conversationId, callerId, otherId, new Date(deps.now()), [callerId]);
-  return { conversationId, created: result.created, createdAt: result.createdAt, blockedByOther };
+  return { conversationId, created: result.created, createdAt: result.createdAt, blockedByOther, peer: other };
 }
 
 /** Members only: others get the same 404 as for a conversation that does not exist. */
@@ -96,10 +97,7 @@ export interface SendInput {
  */
 export async function sendMessage(deps: MessagingDeps, senderId: string, to: string, input: SendInput, senderConnectionId?: string) {
   assertCiphertext(input.ciphertext, input.nonce);
-  assertNotSelf(senderId, to);
-  const [senderBlocks] = await deps.blockPair(senderId, to);
-  if (senderBlocks) throw new Forbidden('You block this user; unblock them to send', 'user_blocked');
-  const { conversationId, blockedByOther } = await openConversation(deps, senderId, to);
+  const { conversationId, blockedByOther } = await openConversation(deps, senderId, to, { refuseIfCallerBlocks: true });
   // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
   // ack and devices see an ordinary send.
   const stored = await deps.storeMessage({

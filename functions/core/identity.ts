@@ -2,10 +2,8 @@
 // detection, logout, password change, account deletion, and the per-request token check.
 // Pure domain logic over the ports in identity-ports.ts; handlers wire in the adapters.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Config } from './config.ts';
 import { BadRequest, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
-import type { ChallengeKey, ChallengesPort, CounterPort, NotifierPort, Role, SessionsPort, UserRecord, UsersPort } from './identity-ports.ts';
-import type { AuthKeys } from './keys.ts';
+import type { ChallengeKey, ChallengesPort, CounterPort, NotifierPort, Role, UserRecord } from './identity-ports.ts';
 import { assertActive, type AuthContext, type AuthDeps } from './authn.ts';
 
 export type { AuthContext } from './authn.ts';

@@ -10,7 +10,7 @@ import { authDeps } from '#adapters/identity.ts';
 import { counters } from '#adapters/ephemeral.ts';
 import { enforce } from '#core/rate-limit.ts';
 import { config } from '#core/config.ts';
-import { callbackUrl, closeConnection, connectionUser, deleteConnection, postFrame } from '#adapters/connections.ts';
+import { callbackUrl, connectionUser, endConnection, postFrame } from '#adapters/connections.ts';
 import type { WsRoute } from '#lib/routes.ts';
 import { mapError, validate } from './common.ts';
 import { logger } from './logger.ts';
@@ -86,12 +86,6 @@ async function callerOf(event: WsEvent): Promise<{ userId: string; sessionId?: s
   return connectionUser(event.requestContext.connectionId);
 }
 
-/** Ends a connection whose session is over: the socket closes, the row goes. */
-async function endConnection(endpoint: string, connectionId: string): Promise<void> {
-  await closeConnection(endpoint, connectionId).catch(() => undefined);
-  await deleteConnection(connectionId).catch(() => undefined);
-}
-
 export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>) => Promise<void>) {
   return middy<WsEvent, WsResult>().handler(async (event, context) => {
     const started = performance.now();
@@ -116,7 +110,7 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
         } catch (error) {
           if (!(error instanceof DomainError)) throw error; // a failing database is not an ended session
           await reply(errorFrame(error.code, error.message)).catch(() => undefined);
-          await endConnection(endpoint, ctx.connectionId);
+          await endConnection(endpoint, ctx.connectionId).catch(() => undefined);
           status = 401;
           return { statusCode: 200 };
         }

@@ -1,18 +1,16 @@
 // POST /api/conversations { userId }: the direct conversation with that user (201 when new, 200 after).
 import { openConversation } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
-import { users } from '#adapters/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { routes } from '#lib/routes.ts';
 
 export const handler = httpHandler(routes.createConversation, async ({ auth, body }) => {
   const conversation = await openConversation(messagingDeps, auth.userId, body.userId);
-  const peer = await users.get(body.userId);
   return {
     statusCode: conversation.created ? 201 : 200,
     body: {
       conversationId: conversation.conversationId,
-      peer: { userId: body.userId, ...(peer ? { displayName: peer.displayName } : {}) },
+      peer: { userId: body.userId, displayName: conversation.peer.displayName },
       createdAt: conversation.createdAt,
       unreadCount: 0,
     },
