@@ -3,10 +3,14 @@
 // `npm run docs` rewrites them; a test fails when the committed files are stale.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { errorSchema, httpRoutes, serverPushFrames, stageThrottle, wsRoutes, type HttpRoute } from './routes.ts';
+import { toJSONSchema } from 'zod/mini';
+import type { Schema } from '../contract/route.ts';
+import { errorBody } from '../contract/common.ts';
+import { pushFrames as serverPushFrames } from '../contract/realtime/frames.ts';
+import { httpRoutes, stageThrottle, wsRoutes, type HttpRoute } from './routes.ts';
 
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+/** Request shapes as clients send them, response shapes as the server sends them. */
+const schema = (s: Schema, io: 'input' | 'output' = 'input') => toJSONSchema(s, { io, unrepresentable: 'any' });
 
 function parameters(route: HttpRoute) {
   const out: unknown[] = [];
@@ -28,9 +32,9 @@ export function openApiDocument() {
   for (const r of httpRoutes) {
     const responses: Record<string, unknown> = {};
     for (const [status, s] of Object.entries(r.output)) {
-      responses[status] = { description: `HTTP ${status}`, content: { 'application/json': { schema: schema(s) } } };
+      responses[status] = s ? { description: `HTTP ${status}`, content: { 'application/json': { schema: schema(s, 'output') } } } : { description: 'No content' };
     }
-    responses['4XX'] = { description: 'Client error', content: { 'application/json': { schema: schema(errorSchema) } } };
+    responses['4XX'] = { description: 'Client error', content: { 'application/json': { schema: schema(errorBody, 'output') } } };
     responses['429'] = { description: 'Throttled (gateway or per-client limit); see Retry-After' };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = {
       operationId: r.id,
@@ -45,7 +49,7 @@ export function openApiDocument() {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'NexChat HTTP API', version: '0.1.0', description: 'Generated from lib/routes.ts by `npm run docs`.' },
+    info: { title: 'NexChat HTTP API', version: '0.1.0', description: 'Generated from contract/ and lib/routes.ts by `npm run docs`.' },
     'x-nexchat-stage-throttle': stageThrottle,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     security: [{ bearer: [] }],
@@ -60,7 +64,7 @@ export function asyncApiDocument() {
     const name = r.routeKey.replace('$', '');
     const messages: Record<string, unknown> = {};
     if (r.input && r.routeKey !== '$connect') messages.request = { payload: schema(r.input) };
-    for (const [type, s] of Object.entries(r.output)) messages[type] = { payload: schema(s) };
+    for (const [type, s] of Object.entries(r.output)) messages[type] = { payload: schema(s, 'output') };
     channels[name] = { address: r.routeKey, description: r.summary, messages };
     if (messages.request) operations[`${name}Receive`] = { action: 'receive', channel: { $ref: `#/channels/${name}` }, summary: r.summary };
     const replies = Object.keys(r.output);
@@ -75,7 +79,7 @@ export function asyncApiDocument() {
   channels.push = {
     address: null,
     description: 'Frames the server pushes to a user\'s connections because of someone else\'s action (messages, receipts, typing, presence, key changes)',
-    messages: Object.fromEntries(Object.entries(serverPushFrames).map(([type, s]) => [type, { payload: schema(s) }])),
+    messages: Object.fromEntries(Object.entries(serverPushFrames).map(([type, s]) => [type, { payload: schema(s, 'output') }])),
   };
   operations.pushSend = {
     action: 'send',
@@ -84,7 +88,7 @@ export function asyncApiDocument() {
   };
   return {
     asyncapi: '3.0.0',
-    info: { title: 'NexChat WebSocket API', version: '0.1.0', description: 'Generated from lib/routes.ts by `npm run docs`. Frames route by their `action` field; unknown actions go to $default.' },
+    info: { title: 'NexChat WebSocket API', version: '0.1.0', description: 'Generated from contract/ and lib/routes.ts by `npm run docs`. Frames route by their `action` field; unknown actions go to $default.' },
     channels,
     operations,
   };
@@ -94,7 +98,7 @@ export function asyncApiDocument() {
 export function renderedDocs(): Record<string, string> {
   return {
     'openapi.json': `${JSON.stringify(openApiDocument(), null, 2)}\n`,
-    'asyncapi.yaml': `# Generated from lib/routes.ts by \`npm run docs\` (JSON is valid YAML). Do not edit.\n${JSON.stringify(asyncApiDocument(), null, 2)}\n`,
+    'asyncapi.yaml': `# Generated from contract/ and lib/routes.ts by \`npm run docs\` (JSON is valid YAML). Do not edit.\n${JSON.stringify(asyncApiDocument(), null, 2)}\n`,
   };
 }
 

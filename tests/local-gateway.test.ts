@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiGatewayManagementApiClient, GetConnectionCommand, GoneException, PostToConnectionCommand, DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { healthSchema } from '../lib/routes.ts';
+import { healthReport as healthSchema } from '../contract/system/get-health.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { eventually, openSocket, request, startTestRuntime } from './support/runtime.ts';
 import { connectAs, signUp, type Account } from './support/identity.ts';

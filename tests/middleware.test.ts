@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { z } from 'zod';
-import type { HttpRoute } from '../lib/routes.ts';
+import * as z from 'zod/mini';
+import { httpContract } from '../contract/route.ts';
 import { captureOutput } from './support/capture.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
@@ -12,27 +12,23 @@ process.env.MAX_BODY_BYTES = '1024';
 const { httpHandler } = await import('../functions/middleware/http-handler.ts');
 const { NotFound, RateLimited } = await import('../functions/core/errors.ts');
 
-const echoRoute = {
-  kind: 'http',
+const echoRoute = httpContract({
   id: 'Echo',
   method: 'POST',
   path: '/test/{itemId}',
-  handler: 'tests/none.ts',
   access: 'public',
-  tables: {},
-  throttle: { rate: 1, burst: 1 },
   summary: 'test route',
   input: {
-    body: z.strictObject({ name: z.string().min(2).max(10), password: z.string().optional() }),
-    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(10).optional() }),
+    body: z.strictObject({ name: z.string().check(z.minLength(2), z.maxLength(10)), password: z.optional(z.string()) }),
+    query: z.strictObject({ limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10))) }),
     path: z.strictObject({ itemId: z.uuid() }),
   },
-  output: { 200: z.object({ name: z.string(), itemId: z.string(), limit: z.number().optional() }) },
-} as const satisfies HttpRoute;
+  output: { 200: z.object({ name: z.string(), itemId: z.string(), limit: z.optional(z.number()) }) },
+});
 
 const calls: unknown[] = [];
 let behaviour: 'echo' | 'notFound' | 'crash' | 'limited' = 'echo';
-const echo = httpHandler(echoRoute, async ({ body, path, query }) => {
+const echo = httpHandler(echoRoute).handle(async ({ body, path, query }) => {
   calls.push(body);
   if (behaviour === 'notFound') throw new NotFound('No such item', 'item_not_found');
   if (behaviour === 'crash') throw new Error('db password=hunter2 at /srv/secret/path.ts:12');
@@ -40,8 +36,8 @@ const echo = httpHandler(echoRoute, async ({ body, path, query }) => {
   return { body: { name: body.name, itemId: path.itemId, limit: query.limit } };
 });
 
-const userRoute = { ...echoRoute, id: 'Private', access: 'user' } as const satisfies HttpRoute;
-const privateHandler = httpHandler(userRoute, async () => ({ body: { name: 'x', itemId: 'y' } }));
+const userRoute = httpContract({ ...echoRoute, id: 'Private', access: 'user' });
+const privateHandler = httpHandler(userRoute).handle(async () => ({ body: { name: 'x', itemId: 'y' } }));
 
 const itemId = '4b0a0c5e-7f39-4b7e-9a53-0c1f6f0d7c11';
 const context = { awsRequestId: 'req', functionName: 'test', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
@@ -72,7 +68,7 @@ function event(over: Partial<APIGatewayProxyEventV2> & { body?: string } = {}): 
   };
 }
 
-async function call(handler: typeof echo, e: APIGatewayProxyEventV2) {
+async function call(handler: (e: APIGatewayProxyEventV2, c: Context) => Promise<any>, e: APIGatewayProxyEventV2) {
   const res = await handler(e, context);
   return { ...res, json: res.body ? JSON.parse(res.body) : undefined };
 }

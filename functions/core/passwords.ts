@@ -1,7 +1,8 @@
 // Password hashing: scrypt (N=2^17, r=8, p=1 by default) with a unique 32-byte salt, verified in
 // constant time. The most common passwords are refused. Passwords are compared exactly as given
 // (no trimming or case folding), and only their length is validated.
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { commonPasswordSet } from './common-passwords.data.ts';
 
 export interface PasswordParams {
   log2N: number;
@@ -41,20 +42,46 @@ export async function burnPasswordCheck(password: string, params: PasswordParams
   return false;
 }
 
-let common: Promise<Set<string>> | undefined;
+let common: Uint32Array | undefined;
+
+/** The filter's hash of a lower-cased password: the first 48 bits of its SHA-256, as an exact integer. */
+export function commonPasswordDigest(key: string): number {
+  return createHash('sha256').update(key).digest().readUIntBE(0, 6);
+}
+
+/** Rice-decodes the set once: each gap is a unary quotient (1s ended by a 0) and a riceBits-bit remainder. */
+function decodeCommonPasswords(): Uint32Array {
+  const { count, riceBits, data } = commonPasswordSet;
+  const bytes = Buffer.from(data, 'base64');
+  const hashes = new Uint32Array(count);
+  let bit = 0;
+  const next = (): number => ((bytes[bit >> 3] ?? 0) >> (7 - (bit++ & 7))) & 1;
+  let value = 0;
+  for (let i = 0; i < count; i++) {
+    while (next()) value += 2 ** riceBits;
+    for (let j = riceBits - 1; j >= 0; j--) value += next() * 2 ** j;
+    hashes[i] = value;
+  }
+  return hashes;
+}
 
 /**
- * True for passwords found in a list of ~49k most common ones (zxcvbn-ts common dictionary). The
- * list is loaded on first use: routes that never check a new password do not pay for it at cold start.
+ * True for passwords found, in any letter case, in the zxcvbn-ts list of the most common ones, and for
+ * about 0.3% of other passwords: the list ships as a Golomb-coded set (common-passwords.data.ts) that
+ * keeps the Lambda bundle small, decoded on first use. The set holds only the entries of `minLength`
+ * (8) or more characters, as the schema refuses shorter passwords first; shorter ones answer false.
  */
-export async function isCommonPassword(password: string): Promise<boolean> {
-  common ??= import('@zxcvbn-ts/language-common').then(
-    (m) => new Set(m.dictionary['passwords-common']),
-    (error: unknown) => {
-      common = undefined; // try again next time instead of failing until the container restarts
-      throw error;
-    },
-  );
-  const set = await common;
-  return set.has(password) || set.has(password.toLowerCase());
+export function isCommonPassword(password: string): boolean {
+  const key = password.toLowerCase();
+  if (key.length < commonPasswordSet.minLength) return false;
+  common ??= decodeCommonPasswords();
+  const target = commonPasswordDigest(key) % commonPasswordSet.range;
+  let low = 0;
+  let high = common.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (common[mid]! < target) low = mid + 1;
+    else high = mid;
+  }
+  return common[low] === target;
 }

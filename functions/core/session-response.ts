@@ -6,7 +6,7 @@ import type { TokenResponse } from './identity.ts';
 export const REFRESH_COOKIE = '__Secure-nexchat-refresh';
 const attributes = 'Path=/api/auth; HttpOnly; Secure; SameSite=Strict';
 
-export function tokenResult(tokens: TokenResponse, statusCode: number, now = Date.now()) {
+export function tokenResult<S extends 200 | 201>(tokens: TokenResponse, statusCode: S, now = Date.now()) {
   const { refreshExpiresAt, ...body } = tokens;
   const maxAge = Math.max(0, refreshExpiresAt - Math.floor(now / 1000));
   return { statusCode, body, cookies: [`${REFRESH_COOKIE}=${tokens.refreshToken}; Max-Age=${maxAge}; ${attributes}`] };

@@ -1,10 +1,16 @@
-// Pieces shared by the HTTP and WebSocket middleware stacks: zod issue formatting and the
-// mapping of any thrown value to a status, code and message that leak nothing internal.
-import type { z } from 'zod';
+// Pieces shared by the HTTP and WebSocket middleware stacks: zod validation with field-level
+// issues, the outgoing check of responses and frames against their schemas, and the mapping of any
+// thrown value to a status, code and message that leak nothing internal.
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+import type { Schema } from '#contract/route.ts';
 import { DomainError, ValidationFailed, type FieldIssue } from '#core/errors.ts';
 import { logger } from './logger.ts';
 
-export function fieldIssues(prefix: string, error: z.ZodError): FieldIssue[] {
+// zod/mini ships no messages by default; English only (the other 60+ locales never enter a bundle).
+z.config(en());
+
+export function fieldIssues(prefix: string, error: z.core.$ZodError): FieldIssue[] {
   return error.issues.map((i) => {
     const keys = i.code === 'unrecognized_keys' ? i.keys : [];
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
@@ -17,9 +23,24 @@ export function fieldIssues(prefix: string, error: z.ZodError): FieldIssue[] {
 }
 
 /** Parses `value` with `schema`, throwing ValidationFailed with field-level details. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
-  const result = schema.safeParse(value);
+export function validate<S extends Schema>(schema: S, value: unknown, prefix: string): z.output<S> {
+  const result = z.safeParse(schema, value);
   if (!result.success) throw new ValidationFailed(`Invalid ${prefix || 'input'}`, fieldIssues(prefix, result.error));
+  return result.data;
+}
+
+/** A response or frame that does not match its own schema: a server bug, never sent as is. */
+export class OutputMismatch extends Error {}
+
+/**
+ * Everything a route sends leaves through its output schema: unknown keys are stripped, so an
+ * internal field can never leak; a value that does not match at all is a 500, logged with the issues.
+ */
+export function shapeOutput<S extends Schema>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = z.safeParse(schema, value);
+  if (!result.success) {
+    throw new OutputMismatch(`${where} does not match its contract: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.code}`).join('; ')}`);
+  }
   return result.data;
 }
 

@@ -1,45 +1,37 @@
 // httpHandler(): the Middy stack every HTTP route runs in. It gives a route security headers,
 // body parsing (415/413/400), strict zod validation of body, query and path, the access check,
-// one JSON error shape, and one structured log line per request.
+// one JSON error shape, one structured log line per request, and sends every response through its
+// contract's schema for that status code (unknown keys stripped), in every environment.
 import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
+import * as z from 'zod/mini';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import type { HttpContract, HttpResponse, Parsed } from '#contract/route.ts';
+import { empty } from '#contract/common.ts';
 import { config } from '#core/config.ts';
 import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType, errorBody } from '#core/errors.ts';
 import { authenticate, type AuthContext } from '#core/authn.ts';
 import { authDeps } from '#adapters/identity.ts';
 import { counters } from '#adapters/ephemeral.ts';
 import { enforce } from '#core/rate-limit.ts';
-import type { HttpRoute } from '#lib/routes.ts';
-import { mapError, validate } from './common.ts';
+import { mapError, shapeOutput, validate } from './common.ts';
 import { logger } from './logger.ts';
 
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
-
-export interface HttpRequest<R extends HttpRoute> {
-  readonly body: Out<NonNullable<R['input']['body']>>;
-  readonly query: Out<NonNullable<R['input']['query']>>;
-  readonly path: Out<NonNullable<R['input']['path']>>;
+export interface HttpRequest<C extends HttpContract> {
+  readonly body: Parsed<C['input']['body']>;
+  readonly query: Parsed<C['input']['query']>;
+  readonly path: Parsed<C['input']['path']>;
   readonly event: APIGatewayProxyEventV2;
   readonly context: Context;
   /** From the gateway's request context: a client cannot forge it with a header. */
   readonly sourceIp: string;
-  /** The verified caller on `user` and `admin` routes. */
-  readonly auth: R['access'] extends 'public' ? undefined : AuthContext;
-}
-
-export interface HttpResult {
-  readonly statusCode?: number;
-  readonly body?: unknown;
-  readonly headers?: Record<string, string>;
-  readonly cookies?: string[];
+  /** The verified caller on signed-in routes. */
+  readonly auth: C['access'] extends 'public' ? undefined : AuthContext;
 }
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
-const emptyObject = z.strictObject({});
 const JSON_TYPE = 'application/json; charset=utf-8';
 const jsonContentType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -64,8 +56,8 @@ function addApiHeaders(response: Result | null | undefined): void {
   };
 }
 
-function errorResponse(request: middy.Request<Event, Result>, route: HttpRoute): Result {
-  const mapped = mapError(request.error, { route: route.id, requestId: request.event.requestContext?.requestId });
+function errorResponse(request: middy.Request<Event, Result>, contract: HttpContract): Result {
+  const mapped = mapError(request.error, { route: contract.id, requestId: request.event.requestContext?.requestId });
   return {
     statusCode: mapped.status,
     headers: { 'Content-Type': JSON_TYPE, ...mapped.headers },
@@ -73,14 +65,15 @@ function errorResponse(request: middy.Request<Event, Result>, route: HttpRoute):
   };
 }
 
-function readBody(event: Event, route: HttpRoute): unknown {
+function readBody(event: Event, contract: HttpContract): unknown {
   const raw = event.body ?? '';
   const size = event.isBase64Encoded ? Buffer.from(raw, 'base64').byteLength : Buffer.byteLength(raw);
-  if (!route.input.body) {
+  const schema = contract.input.body;
+  if (!schema) {
     if (size > 0) throw new BadRequest('This route takes no request body', 'unexpected_body');
     return undefined;
   }
-  if (size === 0 && route.input.body.safeParse(undefined).success) return undefined;
+  if (size === 0 && z.safeParse(schema, undefined).success) return undefined;
   if (size > config.limits.maxBodyBytes) throw new PayloadTooLarge(config.limits.maxBodyBytes);
   const contentType = event.headers?.['content-type'] ?? '';
   if (!jsonContentType.test(contentType)) throw new UnsupportedMediaType();
@@ -93,26 +86,31 @@ function readBody(event: Event, route: HttpRoute): unknown {
   }
 }
 
-function toResult(result: HttpResult): Result {
+/** The handler's answer, through the contract: the status must be one the route declares, the body its schema's shape. */
+function toResult(contract: HttpContract, result: HttpResponse<HttpContract>): Result {
   const statusCode = result.statusCode ?? 200;
+  if (!(statusCode in contract.output)) throw new Error(`${contract.id} answered ${statusCode}, which its contract does not declare`);
+  const schema = contract.output[statusCode];
   const out: Result = { statusCode, headers: { ...result.headers } };
-  if (result.body !== undefined && statusCode !== 204) {
+  if (schema) {
     out.headers = { 'Content-Type': JSON_TYPE, ...out.headers };
-    out.body = JSON.stringify(result.body);
+    out.body = JSON.stringify(shapeOutput(schema, result.body, `response ${statusCode} of ${contract.id}`));
+  } else if (result.body !== undefined) {
+    throw new Error(`${contract.id} answered ${statusCode} with a body its contract does not declare`);
   }
   if (result.cookies?.length) out.cookies = result.cookies;
   return out;
 }
 
-/** In local runs (laptop, tests) every response is checked against the manifest's output schema. */
-function assertOutput(route: HttpRoute, response: Result): void {
-  const schema = route.output[response.statusCode ?? 200];
-  if (!schema || response.body === undefined) return;
-  const parsed = schema.safeParse(JSON.parse(response.body));
-  if (!parsed.success) throw new Error(`response of ${route.id} (${response.statusCode}) does not match its manifest schema`);
+/**
+ * `httpHandler(contract).handle(impl)`: two steps, so TypeScript fixes the contract first and then
+ * checks each return statement of `impl` against the responses that contract declares.
+ */
+export function httpHandler<const C extends HttpContract>(contract: C) {
+  return { handle: (impl: (req: HttpRequest<C>) => Promise<HttpResponse<C>>) => buildHttpHandler(contract, impl) };
 }
 
-export function httpHandler<R extends HttpRoute>(route: R, impl: (req: HttpRequest<R>) => Promise<HttpResult>) {
+function buildHttpHandler<C extends HttpContract>(contract: C, impl: (req: HttpRequest<C>) => Promise<HttpResponse<C>>) {
   let started = 0;
   const requestLog: middy.MiddlewareObj<Event, Result> = {
     before: async () => {
@@ -123,9 +121,9 @@ export function httpHandler<R extends HttpRoute>(route: R, impl: (req: HttpReque
   };
   const logRequest = (request: middy.Request<Event, Result>) =>
     logger.info('request', {
-      route: route.id,
-      method: route.method,
-      path: route.path,
+      route: contract.id,
+      method: contract.method,
+      path: contract.path,
       status: request.response?.statusCode,
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
       requestId: request.event.requestContext?.requestId,
@@ -135,27 +133,25 @@ export function httpHandler<R extends HttpRoute>(route: R, impl: (req: HttpReque
     .use(requestLog)
     .use(securityHeaders())
     .use(apiHeaders)
-    .use({ onError: async (request) => void (request.response = errorResponse(request, route)) })
+    .use({ onError: async (request) => void (request.response = errorResponse(request, contract)) })
     .handler(async (event, context) => {
       let auth: AuthContext | undefined;
-      if (route.access !== 'public') {
+      if (contract.access !== 'public') {
         auth = await authenticate(authDeps, event.headers?.authorization);
-        if (route.access === 'admin' && auth.role !== 'admin') throw new Forbidden('Administrators only', 'admin_only');
-        if (route.access === 'moderator' && auth.role !== 'moderator' && auth.role !== 'admin') throw new Forbidden('Moderators only', 'moderator_only');
-        if (route.userLimit) await enforce(counters, config.rateLimits, route.userLimit, auth.userId, Date.now());
+        if (contract.access === 'admin' && auth.role !== 'admin') throw new Forbidden('Administrators only', 'admin_only');
+        if (contract.access === 'moderator' && auth.role !== 'moderator' && auth.role !== 'admin') throw new Forbidden('Moderators only', 'moderator_only');
+        if (contract.userLimit) await enforce(counters, config.rateLimits, contract.userLimit, auth.userId, Date.now());
       }
-      const body = readBody(event, route);
+      const body = readBody(event, contract);
       const req = {
-        body: route.input.body && body !== undefined ? validate(route.input.body, body, 'body') : undefined,
-        query: validate(route.input.query ?? emptyObject, event.queryStringParameters ?? {}, 'query'),
-        path: validate(route.input.path ?? emptyObject, event.pathParameters ?? {}, 'path'),
+        body: contract.input.body && body !== undefined ? validate(contract.input.body, body, 'body') : undefined,
+        query: validate(contract.input.query ?? empty, event.queryStringParameters ?? {}, 'query'),
+        path: validate(contract.input.path ?? empty, event.pathParameters ?? {}, 'path'),
         event,
         context,
         sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
         auth,
-      } as HttpRequest<R>;
-      const response = toResult(await impl(req));
-      if (config.local) assertOutput(route, response);
-      return response;
+      } as HttpRequest<C>;
+      return toResult(contract, (await impl(req)) as HttpResponse<HttpContract>);
     });
 }

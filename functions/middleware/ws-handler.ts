@@ -3,7 +3,9 @@
 // JSON frame and report every failure to the caller as an error frame; all log one JSON line.
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import type { Parsed, WsContract, WsFrame } from '#contract/route.ts';
+import { empty } from '#contract/common.ts';
+import { errorFrame as errorFrameSchema } from '#contract/realtime/frames.ts';
 import { BadRequest, DomainError, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
 import { liveSession } from '#core/authn.ts';
 import { authDeps } from '#adapters/identity.ts';
@@ -11,8 +13,7 @@ import { counters } from '#adapters/ephemeral.ts';
 import { enforce } from '#core/rate-limit.ts';
 import { config } from '#core/config.ts';
 import { callbackUrl, connectionUser, endConnection, postFrame } from '#adapters/connections.ts';
-import type { WsRoute } from '#lib/routes.ts';
-import { mapError, validate } from './common.ts';
+import { mapError, shapeOutput, validate } from './common.ts';
 import { logger } from './logger.ts';
 
 /** The fields of API Gateway's WebSocket proxy event that our handlers read. */
@@ -43,29 +44,25 @@ export interface WsResult {
   body?: string;
 }
 
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
-
-export interface WsRequest<R extends WsRoute> {
+export interface WsRequest<C extends WsContract> {
   /** $connect: the validated query string; message routes: the validated frame. */
-  readonly input: Out<NonNullable<R['input']>>;
+  readonly input: Parsed<C['input']>;
   readonly event: WsEvent;
   readonly context: Context;
   readonly connectionId: string;
   /** The signed-in user on `user` routes (from the authorizer context, else the connection row). */
-  readonly userId: R['access'] extends 'public' ? undefined : string;
+  readonly userId: C['access'] extends 'public' ? undefined : string;
   /** The session whose ticket opened the connection. */
   readonly sessionId: string | undefined;
   readonly sourceIp: string;
   /** The @connections endpoint of this API stage. */
   readonly endpoint: string;
-  /** Sends a frame to the calling connection. */
-  reply(frame: { type: string; [k: string]: unknown }): Promise<void>;
+  /** Sends a frame to the calling connection, through the route's schema for that frame type. */
+  reply(frame: WsFrame<C>): Promise<void>;
 }
 
-const emptyObject = z.strictObject({});
-
 export function errorFrame(code: string, message: string, details?: unknown) {
-  return { type: 'error', ...errorBody(code, message, details).error };
+  return shapeOutput(errorFrameSchema, { type: 'error', ...errorBody(code, message, details).error }, 'error frame');
 }
 
 function parseFrame(event: WsEvent): unknown {
@@ -86,13 +83,24 @@ async function callerOf(event: WsEvent): Promise<{ userId: string; sessionId?: s
   return connectionUser(event.requestContext.connectionId);
 }
 
-export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>) => Promise<void>) {
+/** `wsHandler(contract).handle(impl)`: the contract is fixed first, then `impl`'s replies are checked against it. */
+export function wsHandler<const C extends WsContract>(contract: C) {
+  return { handle: (impl: (req: WsRequest<C>) => Promise<void>) => buildWsHandler(contract, impl) };
+}
+
+function buildWsHandler<C extends WsContract>(route: C, impl: (req: WsRequest<C>) => Promise<void>) {
   return middy<WsEvent, WsResult>().handler(async (event, context) => {
     const started = performance.now();
     const ctx = event.requestContext;
     const endpoint = callbackUrl(ctx);
-    const reply = async (frame: unknown) => {
+    const send = async (frame: unknown) => {
       await postFrame(endpoint, ctx.connectionId, frame);
+    };
+    const reply = async (frame: WsFrame<C>) => {
+      const type = (frame as { type: string }).type;
+      const schema = route.output[type];
+      if (!schema) throw new Error(`${route.id} replied with a "${type}" frame, which its contract does not declare`);
+      await send(shapeOutput(schema, frame, `${type} frame of ${route.id}`));
     };
     let status = 200;
     try {
@@ -109,7 +117,7 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
           await liveSession(authDeps, caller.userId, caller.sessionId);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error; // a failing database is not an ended session
-          await reply(errorFrame(error.code, error.message)).catch(() => undefined);
+          await send(errorFrame(error.code, error.message)).catch(() => undefined);
           await endConnection(endpoint, ctx.connectionId).catch(() => undefined);
           status = 401;
           return { statusCode: 200 };
@@ -118,18 +126,18 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
       }
       const input =
         ctx.eventType === 'CONNECT'
-          ? validate(route.input ?? emptyObject, event.queryStringParameters ?? {}, 'query')
+          ? validate(route.input ?? empty, event.queryStringParameters ?? {}, 'query')
           : ctx.eventType === 'MESSAGE'
             ? route.input
               ? validate(route.input, parseFrame(event), 'frame')
               : parseFrame(event)
             : undefined;
       await impl({
-        input: input as Out<NonNullable<R['input']>>,
+        input: input as Parsed<C['input']>,
         event,
         context,
         connectionId: ctx.connectionId,
-        userId: userId as WsRequest<R>['userId'],
+        userId: userId as WsRequest<C>['userId'],
         sessionId: caller?.sessionId,
         sourceIp: ctx.identity?.sourceIp ?? 'unknown',
         endpoint,
@@ -140,7 +148,7 @@ export function wsHandler<R extends WsRoute>(route: R, impl: (req: WsRequest<R>)
       const mapped = mapError(error, { route: route.id, requestId: ctx.requestId });
       status = mapped.status;
       if (ctx.eventType === 'MESSAGE') {
-        await reply(errorFrame(mapped.code, mapped.message, mapped.details)).catch(() => undefined);
+        await send(errorFrame(mapped.code, mapped.message, mapped.details)).catch(() => undefined);
         return { statusCode: 200 };
       }
       return { statusCode: mapped.status, body: JSON.stringify(errorBody(mapped.code, mapped.message, mapped.details)) };

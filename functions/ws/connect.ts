@@ -7,9 +7,9 @@ import { connectionsOf, deleteConnection, saveConnection } from '#adapters/conne
 import { authDeps } from '#adapters/identity.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { wsConnect as contract } from '#contract/realtime/connect.ts';
 
-export const handler = wsHandler(routes.wsConnect, async ({ connectionId, event, userId, sessionId }) => {
+export const handler = wsHandler(contract).handle(async ({ connectionId, event, userId, sessionId }) => {
   if (!sessionId) throw new Unauthorized('Connect with a ticket from POST /api/ws/ticket', 'not_signed_in');
   await saveConnection({ connectionId, userId, sessionId, connectedAt: new Date(event.requestContext.connectedAt).toISOString() });
   // A logout between the authorizer's check and this row would otherwise leave a live row for a

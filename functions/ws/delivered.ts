@@ -2,8 +2,8 @@
 import { receipt } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { delivered as contract } from '#contract/realtime/delivered.ts';
 
-export const handler = wsHandler(routes.delivered, async ({ input, userId }) => {
+export const handler = wsHandler(contract).handle(async ({ input, userId }) => {
   await receipt(messagingDeps, 'delivered', userId, input.conversationId, input.upToMessageId);
 });

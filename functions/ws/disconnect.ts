@@ -5,9 +5,9 @@ import { connectionsOf, deleteConnection } from '#adapters/connections.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { users } from '#adapters/users.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { wsDisconnect as contract } from '#contract/realtime/disconnect.ts';
 
-export const handler = wsHandler(routes.wsDisconnect, async ({ connectionId, userId }) => {
+export const handler = wsHandler(contract).handle(async ({ connectionId, userId }) => {
   await deleteConnection(connectionId);
   if (!userId || (await connectionsOf(userId)).length > 0) return;
   const lastSeen = new Date().toISOString();

@@ -2,8 +2,8 @@
 import { receipt } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { markRead as contract } from '#contract/realtime/mark-read.ts';
 
-export const handler = wsHandler(routes.markRead, async ({ input, userId }) => {
+export const handler = wsHandler(contract).handle(async ({ input, userId }) => {
   await receipt(messagingDeps, 'read', userId, input.conversationId, input.upToMessageId);
 });

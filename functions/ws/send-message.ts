@@ -2,9 +2,9 @@
 import { sendMessage } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { sendMessage as contract } from '#contract/realtime/send-message.ts';
 
-export const handler = wsHandler(routes.sendMessage, async ({ input, userId, connectionId, reply }) => {
+export const handler = wsHandler(contract).handle(async ({ input, userId, connectionId, reply }) => {
   const { action: _action, to, ...message } = input;
   const { ack } = await sendMessage(messagingDeps, userId, to, message, connectionId);
   await reply({ type: 'ack', ...ack });

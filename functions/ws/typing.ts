@@ -2,8 +2,8 @@
 import { typing } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { typing as contract } from '#contract/realtime/typing.ts';
 
-export const handler = wsHandler(routes.typing, async ({ input, userId }) => {
+export const handler = wsHandler(contract).handle(async ({ input, userId }) => {
   await typing(messagingDeps, userId, input.to);
 });

@@ -4,9 +4,9 @@ import { reportQueue } from '#adapters/moderation.ts';
 import { rolesOf } from '#adapters/users.ts';
 import { visibleInQueue } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { adminListReports as contract } from '#contract/admin/list-reports.ts';
 
-export const handler = httpHandler(routes.adminListReports, async ({ auth, query }) => {
+export const handler = httpHandler(contract).handle(async ({ auth, query }) => {
   const status = query.status ?? 'open';
   const cursor = decodeCursor(query.cursor, cursors.queue(status));
   const page = await reportQueue(status, query.reason, query.limit ?? 50, cursor);

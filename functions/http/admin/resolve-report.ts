@@ -2,8 +2,8 @@
 import { resolveReport } from '#core/moderation.ts';
 import { moderationDeps } from '#adapters/moderation-deps.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { adminResolveReport as contract } from '#contract/admin/resolve-report.ts';
 
-export const handler = httpHandler(routes.adminResolveReport, async ({ auth, path, body }) => ({
+export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => ({
   body: { report: await resolveReport(moderationDeps, auth, path.reportId, body) },
 }));

@@ -2,8 +2,8 @@
 import { restore } from '#core/moderation.ts';
 import { moderationDeps } from '#adapters/moderation-deps.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { adminRestoreUser as contract } from '#contract/admin/restore-user.ts';
 
-export const handler = httpHandler(routes.adminRestoreUser, async ({ auth, path, body }) => ({
+export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => ({
   body: await restore(moderationDeps, auth, path.userId, body.note),
 }));

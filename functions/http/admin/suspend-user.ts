@@ -2,8 +2,8 @@
 import { sanction } from '#core/moderation.ts';
 import { moderationDeps } from '#adapters/moderation-deps.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { adminSuspendUser as contract } from '#contract/admin/suspend-user.ts';
 
-export const handler = httpHandler(routes.adminSuspendUser, async ({ auth, path, body }) => ({
+export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => ({
   body: await sanction(moderationDeps, auth, path.userId, 'suspend', body),
 }));

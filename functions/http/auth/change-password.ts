@@ -2,8 +2,8 @@
 import { changePassword } from '#core/identity.ts';
 import { identityDeps } from '#adapters/identity.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { changePassword as contract } from '#contract/auth/change-password.ts';
 
-export const handler = httpHandler(routes.changePassword, async ({ auth, body, sourceIp }) => ({
+export const handler = httpHandler(contract).handle(async ({ auth, body, sourceIp }) => ({
   body: { user: await changePassword(identityDeps, auth, body, sourceIp) },
 }));

@@ -3,9 +3,9 @@ import { logoutAll } from '#core/identity.ts';
 import { clearRefreshCookie } from '#core/session-response.ts';
 import { identityDeps } from '#adapters/identity.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { logoutAll as contract } from '#contract/auth/logout-all.ts';
 
-export const handler = httpHandler(routes.logoutAll, async ({ auth }) => {
+export const handler = httpHandler(contract).handle(async ({ auth }) => {
   await logoutAll(identityDeps, auth);
   return { statusCode: 204, cookies: [clearRefreshCookie] };
 });

@@ -3,9 +3,9 @@ import { logout } from '#core/identity.ts';
 import { clearRefreshCookie } from '#core/session-response.ts';
 import { identityDeps } from '#adapters/identity.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { logout as contract } from '#contract/auth/logout.ts';
 
-export const handler = httpHandler(routes.logout, async ({ auth }) => {
+export const handler = httpHandler(contract).handle(async ({ auth }) => {
   await logout(identityDeps, auth);
   return { statusCode: 204, cookies: [clearRefreshCookie] };
 });

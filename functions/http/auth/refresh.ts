@@ -4,9 +4,9 @@ import { refresh } from '#core/identity.ts';
 import { readCookie, REFRESH_COOKIE, tokenResult } from '#core/session-response.ts';
 import { identityDeps } from '#adapters/identity.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { refresh as contract } from '#contract/auth/refresh.ts';
 
-export const handler = httpHandler(routes.refresh, async ({ body, event, sourceIp }) => {
+export const handler = httpHandler(contract).handle(async ({ body, event, sourceIp }) => {
   const token = body?.refreshToken ?? readCookie(event.cookies, REFRESH_COOKIE);
   if (!token) throw new Unauthorized('Send { "refreshToken" } or the refresh cookie', 'missing_refresh_token');
   return tokenResult(await refresh(identityDeps, token, sourceIp), 200);

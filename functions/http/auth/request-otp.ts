@@ -2,9 +2,9 @@
 import { requestOtp } from '#core/identity.ts';
 import { identityDeps } from '#adapters/identity.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { requestOtp as contract } from '#contract/auth/request-otp.ts';
 
-export const handler = httpHandler(routes.requestOtp, async ({ body, sourceIp }) => ({
+export const handler = httpHandler(contract).handle(async ({ body, sourceIp }) => ({
   statusCode: 202,
   body: await requestOtp(identityDeps, body.purpose, { channel: body.channel, destination: body.destination }, sourceIp),
 }));

@@ -2,9 +2,9 @@
 import { openConversation } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { createConversation as contract } from '#contract/conversations/create-conversation.ts';
 
-export const handler = httpHandler(routes.createConversation, async ({ auth, body }) => {
+export const handler = httpHandler(contract).handle(async ({ auth, body }) => {
   const conversation = await openConversation(messagingDeps, auth.userId, body.userId);
   return {
     statusCode: conversation.created ? 201 : 200,

@@ -3,9 +3,9 @@ import { cursors, decodeCursor, encodeCursor } from '#adapters/cursor.ts';
 import { countUnread, listInbox } from '#adapters/messages.ts';
 import { displayNames } from '#adapters/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { listConversations as contract } from '#contract/conversations/list-conversations.ts';
 
-export const handler = httpHandler(routes.listConversations, async ({ auth, query }) => {
+export const handler = httpHandler(contract).handle(async ({ auth, query }) => {
   const page = await listInbox(auth.userId, query.limit ?? 20, decodeCursor(query.cursor, cursors.inbox(auth.userId)));
   const names = await displayNames(page.members.map((m) => m.peerId));
   const conversations = await Promise.all(

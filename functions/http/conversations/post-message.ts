@@ -3,9 +3,9 @@
 import { sendToConversation } from '#core/conversations.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { postMessage as contract } from '#contract/conversations/post-message.ts';
 
-export const handler = httpHandler(routes.postMessage, async ({ auth, path, body }) => {
+export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => {
   const { ack, duplicate } = await sendToConversation(messagingDeps, auth.userId, path.conversationId, body);
   return { statusCode: duplicate ? 200 : 201, body: ack };
 });

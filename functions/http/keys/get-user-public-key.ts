@@ -3,9 +3,9 @@
 import { NotFound } from '#core/errors.ts';
 import { getCurrentKey } from '#adapters/keys-store.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { getUserPublicKey as contract } from '#contract/keys/get-user-public-key.ts';
 
-export const handler = httpHandler(routes.getUserPublicKey, async ({ path }) => {
+export const handler = httpHandler(contract).handle(async ({ path }) => {
   const key = await getCurrentKey(path.userId);
   if (!key) throw new NotFound('This user has no published keys', 'key_not_found');
   return { body: key };

@@ -6,9 +6,9 @@ import { keyStore } from '#adapters/keys-store.ts';
 import { messagingDeps } from '#adapters/messaging.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { logger } from '#middleware/logger.ts';
-import { routes } from '#lib/routes.ts';
+import { putPublicKey as contract } from '#contract/keys/put-public-key.ts';
 
-export const handler = httpHandler(routes.putPublicKey, async ({ auth, body }) => {
+export const handler = httpHandler(contract).handle(async ({ auth, body }) => {
   const result = await publishKey(keyStore, auth.userId, body);
   if (result.changed) {
     // The key is stored; a failed notification must not turn that into an error the client retries.
@@ -19,7 +19,7 @@ export const handler = httpHandler(routes.putPublicKey, async ({ auth, body }) =
       if (partners.length) await messagingDeps.push(partners, keyChangedFrame(result.key, result.identityChanged));
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
-      logger.warn('keyChanged fan-out failed', { route: routes.putPublicKey.id, errorName: e.name, errorMessage: e.message });
+      logger.warn('keyChanged fan-out failed', { route: contract.id, errorName: e.name, errorMessage: e.message });
     }
   }
   return { body: result.key };

@@ -2,8 +2,8 @@
 import { blockUser } from '#core/moderation.ts';
 import { moderationDeps } from '#adapters/moderation-deps.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { blockUser as contract } from '#contract/moderation/block-user.ts';
 
-export const handler = httpHandler(routes.blockUser, async ({ auth, path }) => ({
+export const handler = httpHandler(contract).handle(async ({ auth, path }) => ({
   body: { userId: path.userId, ...(await blockUser(moderationDeps, auth.userId, path.userId)) },
 }));

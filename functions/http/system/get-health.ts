@@ -3,9 +3,9 @@ import { config } from '#core/config.ts';
 import { checkHealth } from '#core/health.ts';
 import { probeDynamo } from '#adapters/health-probe.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { getHealth as contract } from '#contract/system/get-health.ts';
 
-export const handler = httpHandler(routes.getHealth, async () => {
+export const handler = httpHandler(contract).handle(async () => {
   const report = await checkHealth(config.stage, probeDynamo, config.limits.healthTimeoutMs);
   return { statusCode: report.status === 'ok' ? 200 : 503, body: report };
 });

@@ -4,9 +4,9 @@ import { clearRefreshCookie } from '#core/session-response.ts';
 import { identityDeps } from '#adapters/identity.ts';
 import { deleteAllKeys } from '#adapters/keys-store.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { deleteMe as contract } from '#contract/users/delete-me.ts';
 
-export const handler = httpHandler(routes.deleteMe, async ({ auth }) => {
+export const handler = httpHandler(contract).handle(async ({ auth }) => {
   await deleteAccount(identityDeps, auth, { deleteKeys: deleteAllKeys });
   return { statusCode: 204, cookies: [clearRefreshCookie] };
 });

@@ -2,11 +2,11 @@
 import { emailSchema, phoneSchema } from '#core/otp.ts';
 import { searchByName, users } from '#adapters/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { searchUsers as contract } from '#contract/users/search-users.ts';
 
 const PAGE = 20;
 
-export const handler = httpHandler(routes.searchUsers, async ({ query }) => {
+export const handler = httpHandler(contract).handle(async ({ query }) => {
   const email = emailSchema.safeParse(query.q);
   const phone = phoneSchema.safeParse(query.q);
   if (email.success || phone.success) {

@@ -2,8 +2,8 @@
 import { publicUser } from '#core/identity.ts';
 import { users } from '#adapters/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { routes } from '#lib/routes.ts';
+import { updateMe as contract } from '#contract/users/update-me.ts';
 
-export const handler = httpHandler(routes.updateMe, async ({ auth, body }) => ({
+export const handler = httpHandler(contract).handle(async ({ auth, body }) => ({
   body: { user: publicUser(await users.update(auth.userId, { displayName: body.displayName })) },
 }));

@@ -1,0 +1,56 @@
+// Identity shapes shared by the auth and users routes: identifiers, one-time codes, passwords, the
+// public view of a user and the token answer.
+import * as z from 'zod/mini';
+import { roles } from '../common.ts';
+
+/** register: new account; login: passwordless sign-in; password: set a first password; reset: forgotten password. */
+export const otpPurposes = ['register', 'login', 'password', 'reset'] as const;
+export type OtpPurpose = (typeof otpPurposes)[number];
+export const otpChannels = ['email', 'sms'] as const;
+export type OtpChannel = (typeof otpChannels)[number];
+
+export const email = z.pipe(
+  z.email({ message: 'Invalid email address' }).check(z.maxLength(254)),
+  z.transform((v: string) => v.trim().toLowerCase()),
+);
+/** E.164: a plus, then up to 15 digits, no leading zero. */
+export const phone = z.string().check(z.regex(/^\+[1-9]\d{6,14}$/, { message: 'Phone numbers are E.164, e.g. +14155550123' }));
+export const code = z.string().check(z.regex(/^\d{6}$/, { message: 'A code is 6 digits' }));
+
+export const displayName = z
+  .string()
+  .check(z.trim(), z.minLength(2, { message: 'At least 2 characters' }), z.maxLength(64, { message: 'At most 64 characters' }));
+/** Compared exactly as given: no trimming, no normalisation; only the length is checked here. */
+export const newPassword = z.string().check(z.minLength(8, { message: 'At least 8 characters' }), z.maxLength(128, { message: 'At most 128 characters' }));
+export const anyPassword = z.string().check(z.minLength(1), z.maxLength(128));
+
+/** Bodies that name an account by email or phone take exactly one of them. */
+export const oneIdentifier = z.superRefine((v: { email?: string | undefined; phone?: string | undefined }, ctx) => {
+  if ((v.email === undefined) === (v.phone === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['email'], message: 'Give exactly one of email or phone', input: v });
+  }
+});
+
+export const publicUser = z.object({
+  userId: z.string(),
+  displayName: z.string(),
+  email: z.optional(z.string()),
+  phone: z.optional(z.string()),
+  role: z.enum(roles),
+  hasPassword: z.boolean(),
+  createdAt: z.string(),
+});
+export type PublicUser = z.infer<typeof publicUser>;
+
+export const tokens = z.object({ user: publicUser, accessToken: z.string(), refreshToken: z.string(), expiresIn: z.int().check(z.positive()) });
+export type Tokens = z.infer<typeof tokens>;
+
+export const otpAccepted = z.object({
+  expiresAt: z.iso.datetime(),
+  expiresIn: z.int(),
+  resendAfter: z.iso.datetime(),
+  resendIn: z.int(),
+});
+export type OtpAccepted = z.infer<typeof otpAccepted>;
+
+export const me = z.object({ user: publicUser });

@@ -1,0 +1,38 @@
+// Frames the server sends on a WebSocket. Replies to the caller are named by each route's contract;
+// `pushFrames` are the ones that arrive without being asked on that connection (another user's
+// action, an HTTP route, a moderator). Every frame leaves through its schema.
+import * as z from 'zod/mini';
+import { message } from '../conversations/schemas.ts';
+
+export const errorFrame = z.object({ type: z.literal('error'), code: z.string(), message: z.string(), details: z.optional(z.unknown()) });
+export const messageFrame = z.extend(message, { type: z.literal('message'), seq: z.int() });
+export const typingFrame = z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() });
+export const readFrame = z.object({ type: z.literal('read'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() });
+export const deliveredFrame = z.object({ type: z.literal('delivered'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() });
+export const presenceFrame = z.object({
+  type: z.literal('presence'),
+  userId: z.string(),
+  status: z.enum(['online', 'offline']),
+  lastSeen: z.optional(z.string()),
+});
+export const keyChangedFrame = z.object({
+  type: z.literal('keyChanged'),
+  userId: z.string(),
+  version: z.int(),
+  fingerprint: z.string(),
+  identityChanged: z.boolean(),
+  changedAt: z.string(),
+});
+
+export const pushFrames = {
+  message: messageFrame,
+  typing: typingFrame,
+  read: readFrame,
+  delivered: deliveredFrame,
+  presence: presenceFrame,
+  keyChanged: keyChangedFrame,
+} as const;
+
+export type PushFrameType = keyof typeof pushFrames;
+/** Any frame the server pushes, as core code builds it. */
+export type PushFrame = { [K in PushFrameType]: z.input<(typeof pushFrames)[K]> }[PushFrameType];
