@@ -264,13 +264,14 @@ async function main(): Promise<void> {
   const startedAt = performance.now();
   const rt = await startTestRuntime();
   // Handler modules (and so these) read their configuration at import: only after the runtime set it.
-  const { doc, dynamo, tableName } = await import('../functions/adapters/dynamo.ts');
-  const { callbackUrl, managementClient } = await import('../functions/adapters/connections.ts');
+  const { config, db } = await import('../functions/wiring/platform.ts');
+  const { managementClient } = await import('../functions/adapters/connections.ts');
+  const { client: dynamo, doc, table: tableName } = db();
   // item sizes for transactional write units, read through a client of our own (not metered)
   const sizeClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: process.env.AWS_REGION, endpoint: rt.dynamoEndpoint }));
   const sizeOf = async (TableName: string, Key: Record<string, unknown>) => itemBytes((await sizeClient.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item ?? {});
   const dynamoMeter = new SdkMeter('dynamodb', sizeOf).attach(dynamo);
-  const postMeter = new SdkMeter('connections').attach(managementClient(callbackUrl({})));
+  const postMeter = new SdkMeter('connections').attach(managementClient(config().wsCallbackUrl!, config().region));
   const pairs: Pair[] = [];
   const fresh: Pair[] = [];
 

@@ -52,21 +52,20 @@ if (values.aws) {
   Object.assign(process.env, { ...runtime.tables, DYNAMODB_ENDPOINT: runtime.dynamoEndpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
 }
 
-// Adapters read their configuration at import, so they load after the environment is set.
-const { emailSchema } = await import('../functions/core/otp.ts');
-const { users } = await import('../functions/adapters/users.ts');
-const { appendAudit } = await import('../functions/adapters/moderation.ts');
+// The composition root parses the configuration at first use, so it runs after the environment is set.
+const { email: emailSchema } = await import('../contract/auth/schemas.ts');
+const { users } = await import('../functions/wiring/auth.ts');
+const { moderationStore } = await import('../functions/wiring/stores.ts');
 
 let userId = values['user-id'];
-if (values.email) userId = await users.findIdByIdentifier('email', emailSchema.parse(values.email));
-if (values.phone) userId = await users.findIdByIdentifier('phone', values.phone);
-const user = userId ? await users.get(userId) : undefined;
+if (values.email) userId = await users().findIdByIdentifier('email', emailSchema.parse(values.email));
+if (values.phone) userId = await users().findIdByIdentifier('phone', values.phone);
+const user = userId ? await users().get(userId) : undefined;
 if (!user) fail('no such account', 1);
 
-await users.update(user.userId, { role });
+await users().update(user.userId, { role });
 const actor = `cli:${userInfo().username}`;
-await appendAudit({
-  at: new Date().toISOString(),
+await moderationStore().appendAudit({
   actorId: actor,
   action: 'grant_role',
   targetUserId: user.userId,

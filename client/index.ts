@@ -61,6 +61,7 @@ export class NexChatClient {
   }
 
   /** A JSON API call. Signed-in calls refresh once on 401 and retry; auth routes never do. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped until the SDK is generated from the contract (issue 14)
   async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     const tokenUsed = this.tokens?.accessToken;
     try {

@@ -28,10 +28,12 @@ export type AccountStatus = (typeof accountStatuses)[number];
 
 /** Standard base64 of at most `maxChars` characters. */
 export const base64 = (maxChars: number) =>
-  z.string().check(
-    z.maxLength(maxChars, { message: `At most ${maxChars} base64 characters` }),
-    z.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'Must be standard base64' }),
-  );
+  z
+    .string()
+    .check(
+      z.maxLength(maxChars, { message: `At most ${maxChars} base64 characters` }),
+      z.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'Must be standard base64' }),
+    );
 
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()) }),

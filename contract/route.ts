@@ -56,8 +56,10 @@ export interface HttpContract<I extends HttpInputs = HttpInputs, O extends HttpO
   readonly output: O;
 }
 
-export interface WsContract<I extends Schema | undefined = Schema | undefined, O extends Readonly<Record<string, Schema>> = Readonly<Record<string, Schema>>>
-  extends ContractCommon {
+export interface WsContract<
+  I extends Schema | undefined = Schema | undefined,
+  O extends Readonly<Record<string, Schema>> = Readonly<Record<string, Schema>>,
+> extends ContractCommon {
   readonly kind: 'ws';
   /** $connect, $disconnect, $default, or the value of a frame's `action` field. */
   readonly routeKey: string;
@@ -81,9 +83,7 @@ export function wsContract<const C extends Omit<WsContract, 'kind'>>(c: C): C & 
 export type Parsed<S> = S extends Schema ? z.output<S> : undefined;
 
 /** What a handler may return for one status code: the body is checked against that status's schema. */
-type HttpResponseFor<S, Status> = (S extends Schema
-  ? { readonly body: z.input<S> }
-  : { readonly body?: undefined }) &
+type HttpResponseFor<S, Status> = (S extends Schema ? { readonly body: z.input<S> } : { readonly body?: undefined }) &
   (Status extends 200 ? { readonly statusCode?: 200 } : { readonly statusCode: Status }) & {
     readonly headers?: Record<string, string>;
     readonly cookies?: string[];

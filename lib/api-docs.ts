@@ -32,7 +32,9 @@ export function openApiDocument() {
   for (const r of httpRoutes) {
     const responses: Record<string, unknown> = {};
     for (const [status, s] of Object.entries(r.output)) {
-      responses[status] = s ? { description: `HTTP ${status}`, content: { 'application/json': { schema: schema(s, 'output') } } } : { description: 'No content' };
+      responses[status] = s
+        ? { description: `HTTP ${status}`, content: { 'application/json': { schema: schema(s, 'output') } } }
+        : { description: 'No content' };
     }
     responses['4XX'] = { description: 'Client error', content: { 'application/json': { schema: schema(errorBody, 'output') } } };
     responses['429'] = { description: 'Throttled (gateway or per-client limit); see Retry-After' };
@@ -78,7 +80,7 @@ export function asyncApiDocument() {
   }
   channels.push = {
     address: null,
-    description: 'Frames the server pushes to a user\'s connections because of someone else\'s action (messages, receipts, typing, presence, key changes)',
+    description: "Frames the server pushes to a user's connections because of someone else's action (messages, receipts, typing, presence, key changes)",
     messages: Object.fromEntries(Object.entries(serverPushFrames).map(([type, s]) => [type, { payload: schema(s, 'output') }])),
   };
   operations.pushSend = {
@@ -88,7 +90,11 @@ export function asyncApiDocument() {
   };
   return {
     asyncapi: '3.0.0',
-    info: { title: 'NexChat WebSocket API', version: '0.1.0', description: 'Generated from contract/ and lib/routes.ts by `npm run docs`. Frames route by their `action` field; unknown actions go to $default.' },
+    info: {
+      title: 'NexChat WebSocket API',
+      version: '0.1.0',
+      description: 'Generated from contract/ and lib/routes.ts by `npm run docs`. Frames route by their `action` field; unknown actions go to $default.',
+    },
     channels,
     operations,
   };

@@ -26,9 +26,9 @@ import { typing } from '../contract/realtime/typing.ts';
 import { markRead } from '../contract/realtime/mark-read.ts';
 import { delivered } from '../contract/realtime/delivered.ts';
 import { wsDefault } from '../contract/realtime/default.ts';
-import { putPublicKey } from '../contract/keys/put-public-key.ts';
-import { getOwnPublicKey } from '../contract/keys/get-own-public-key.ts';
-import { getUserPublicKey } from '../contract/keys/get-user-public-key.ts';
+import { putPublicKey } from '../contract/public-keys/put-public-key.ts';
+import { getOwnPublicKey } from '../contract/public-keys/get-own-public-key.ts';
+import { getUserPublicKey } from '../contract/public-keys/get-user-public-key.ts';
 import { createConversation } from '../contract/conversations/create-conversation.ts';
 import { listConversations } from '../contract/conversations/list-conversations.ts';
 import { listMessages } from '../contract/conversations/list-messages.ts';
@@ -94,7 +94,12 @@ export type Route = HttpRoute | WsRoute;
  */
 function http<const C extends HttpContract>(contract: C, d: Deployment): HttpRoute<C> {
   if (contract.access === 'public') return { ...contract, ...d };
-  const tables = { ...d.tables, users: d.tables.users ?? 'read', sessions: d.tables.sessions ?? 'read', ...(contract.userLimit ? { ephemeral: 'readwrite' as const } : {}) };
+  const tables = {
+    ...d.tables,
+    users: d.tables.users ?? 'read',
+    sessions: d.tables.sessions ?? 'read',
+    ...(contract.userLimit ? { ephemeral: 'readwrite' as const } : {}),
+  };
   const secrets = [...new Set([...(d.secrets ?? []), 'auth' as const])];
   return { ...contract, ...d, tables, secrets };
 }
@@ -123,7 +128,12 @@ export const routes = {
   getHealth: http(getHealth, { handler: 'functions/http/system/get-health.ts', tables: { ephemeral: 'read' }, throttle: { rate: 20, burst: 40 } }),
   wsConnect: ws(wsConnect, {
     handler: 'functions/ws/connect.ts',
-    authorizer: { id: 'WsTicketAuthorizer', handler: 'functions/ws/authorize.ts', queryParameter: 'ticket', tables: { ephemeral: 'readwrite', users: 'read', sessions: 'read' } },
+    authorizer: {
+      id: 'WsTicketAuthorizer',
+      handler: 'functions/ws/authorize.ts',
+      queryParameter: 'ticket',
+      tables: { ephemeral: 'readwrite', users: 'read', sessions: 'read' },
+    },
     tables: { connections: 'readwrite', messages: 'read', users: 'read', sessions: 'read', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
@@ -223,15 +233,27 @@ export const routes = {
     manageConnections: true,
     throttle: authThrottle,
   }),
-  createWsTicket: http(createWsTicket, { handler: 'functions/http/realtime/create-ticket.ts', tables: { ephemeral: 'readwrite' }, throttle: { rate: 20, burst: 40 } }),
+  createWsTicket: http(createWsTicket, {
+    handler: 'functions/http/realtime/create-ticket.ts',
+    tables: { ephemeral: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+  }),
   putPublicKey: http(putPublicKey, {
-    handler: 'functions/http/keys/put-public-key.ts',
+    handler: 'functions/http/public-keys/put-public-key.ts',
     tables: { keys: 'readwrite', messages: 'read', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 5, burst: 10 },
   }),
-  getOwnPublicKey: http(getOwnPublicKey, { handler: 'functions/http/keys/get-own-public-key.ts', tables: { keys: 'read' }, throttle: { rate: 50, burst: 100 } }),
-  getUserPublicKey: http(getUserPublicKey, { handler: 'functions/http/keys/get-user-public-key.ts', tables: { keys: 'read' }, throttle: { rate: 50, burst: 100 } }),
+  getOwnPublicKey: http(getOwnPublicKey, {
+    handler: 'functions/http/public-keys/get-own-public-key.ts',
+    tables: { keys: 'read' },
+    throttle: { rate: 50, burst: 100 },
+  }),
+  getUserPublicKey: http(getUserPublicKey, {
+    handler: 'functions/http/public-keys/get-user-public-key.ts',
+    tables: { keys: 'read' },
+    throttle: { rate: 50, burst: 100 },
+  }),
   searchUsers: http(searchUsers, { handler: 'functions/http/users/search-users.ts', tables: { users: 'read' }, throttle: { rate: 20, burst: 40 } }),
   createConversation: http(createConversation, {
     handler: 'functions/http/conversations/create-conversation.ts',
@@ -243,25 +265,57 @@ export const routes = {
     tables: { users: 'read', messages: 'read' },
     throttle: { rate: 50, burst: 100 },
   }),
-  listMessages: http(listMessages, { handler: 'functions/http/conversations/list-messages.ts', tables: { messages: 'read' }, throttle: { rate: 50, burst: 100 } }),
+  listMessages: http(listMessages, {
+    handler: 'functions/http/conversations/list-messages.ts',
+    tables: { messages: 'read' },
+    throttle: { rate: 50, burst: 100 },
+  }),
   postMessage: http(postMessage, {
     handler: 'functions/http/conversations/post-message.ts',
     tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
     throttle: { rate: 50, burst: 100 },
   }),
-  syncMessages: http(syncMessages, { handler: 'functions/http/conversations/sync-messages.ts', tables: { messages: 'read' }, throttle: { rate: 50, burst: 100 } }),
-  blockUser: http(blockUser, { handler: 'functions/http/moderation/block-user.ts', tables: { users: 'read', moderation: 'readwrite' }, throttle: { rate: 20, burst: 40 } }),
-  unblockUser: http(unblockUser, { handler: 'functions/http/moderation/unblock-user.ts', tables: { moderation: 'readwrite' }, throttle: { rate: 20, burst: 40 } }),
-  listBlocked: http(listBlocked, { handler: 'functions/http/moderation/list-blocked.ts', tables: { users: 'read', moderation: 'read' }, throttle: { rate: 20, burst: 40 } }),
+  syncMessages: http(syncMessages, {
+    handler: 'functions/http/conversations/sync-messages.ts',
+    tables: { messages: 'read' },
+    throttle: { rate: 50, burst: 100 },
+  }),
+  blockUser: http(blockUser, {
+    handler: 'functions/http/moderation/block-user.ts',
+    tables: { users: 'read', moderation: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  unblockUser: http(unblockUser, {
+    handler: 'functions/http/moderation/unblock-user.ts',
+    tables: { moderation: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  listBlocked: http(listBlocked, {
+    handler: 'functions/http/moderation/list-blocked.ts',
+    tables: { users: 'read', moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+  }),
   createReport: http(createReport, {
     handler: 'functions/http/moderation/create-report.ts',
     tables: { users: 'readwrite', messages: 'read', moderation: 'readwrite', ephemeral: 'readwrite' },
     throttle: { rate: 10, burst: 20 },
   }),
-  listMyReports: http(listMyReports, { handler: 'functions/http/moderation/list-my-reports.ts', tables: { moderation: 'read' }, throttle: { rate: 20, burst: 40 } }),
-  adminListReports: http(adminListReports, { handler: 'functions/http/admin/list-reports.ts', tables: { moderation: 'read', users: 'read' }, throttle: { rate: 20, burst: 40 } }),
-  adminGetReport: http(adminGetReport, { handler: 'functions/http/admin/get-report.ts', tables: { moderation: 'readwrite' }, throttle: { rate: 20, burst: 40 } }),
+  listMyReports: http(listMyReports, {
+    handler: 'functions/http/moderation/list-my-reports.ts',
+    tables: { moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  adminListReports: http(adminListReports, {
+    handler: 'functions/http/admin/list-reports.ts',
+    tables: { moderation: 'read', users: 'read' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  adminGetReport: http(adminGetReport, {
+    handler: 'functions/http/admin/get-report.ts',
+    tables: { moderation: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+  }),
   adminResolveReport: http(adminResolveReport, {
     handler: 'functions/http/admin/resolve-report.ts',
     tables: sanctionTables,
@@ -274,7 +328,12 @@ export const routes = {
     manageConnections: true,
     throttle: { rate: 10, burst: 20 },
   }),
-  adminBanUser: http(adminBanUser, { handler: 'functions/http/admin/ban-user.ts', tables: sanctionTables, manageConnections: true, throttle: { rate: 10, burst: 20 } }),
+  adminBanUser: http(adminBanUser, {
+    handler: 'functions/http/admin/ban-user.ts',
+    tables: sanctionTables,
+    manageConnections: true,
+    throttle: { rate: 10, burst: 20 },
+  }),
   adminRestoreUser: http(adminRestoreUser, { handler: 'functions/http/admin/restore-user.ts', tables: sanctionTables, throttle: { rate: 10, burst: 20 } }),
   adminAudit: http(adminAudit, { handler: 'functions/http/admin/list-audit.ts', tables: { moderation: 'read' }, throttle: { rate: 10, burst: 20 } }),
 } as const satisfies Record<string, Route>;

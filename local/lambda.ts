@@ -8,6 +8,8 @@ import type { Route } from '../lib/routes.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..');
 
+/** Any route's handler: the gateway builds the event shape the route's kind expects. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- HTTP, WebSocket and authorizer handlers take different AWS event types
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
 export async function loadHandler(route: Route): Promise<AnyHandler> {
@@ -36,17 +38,37 @@ export function lambdaContext(route: Route): Context {
   };
 }
 
+/**
+ * The laptop's clock: real time plus an offset that tests move forward (token expiry, suspensions,
+ * throttle refills), instead of editing items or sleeping. Handlers and gateways all read it.
+ */
+export class LocalClock {
+  private offsetMs = 0;
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  /** Moves time forward (never back: expiry checks assume a monotonic clock). */
+  advance(ms: number): void {
+    if (ms < 0) throw new Error('the clock only moves forward');
+    this.offsetMs += ms;
+  }
+}
+
 /** A token bucket per key, like API Gateway's rate/burst throttle. */
 export class Throttler {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** Multiplies every rate and burst; tests that are not about throttling raise it. */
   private readonly scale: number;
+  private readonly clock: { now(): number };
 
-  constructor(scale = 1) {
+  constructor(scale = 1, clock: { now(): number } = { now: () => performance.now() }) {
     this.scale = scale;
+    this.clock = clock;
   }
 
-  take(key: string, baseRate: number, baseBurst: number, now = performance.now()): boolean {
+  take(key: string, baseRate: number, baseBurst: number, now = this.clock.now()): boolean {
     const rate = baseRate * this.scale;
     const burst = baseBurst * this.scale;
     const b = this.buckets.get(key) ?? { tokens: burst, at: now };

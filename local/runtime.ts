@@ -3,9 +3,10 @@
 import { createServer, type Server } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
+import { createTables, deleteTables, forwardDynamo, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { attachHttpGateway } from './http-gateway.ts';
-import { projectRoot } from './lambda.ts';
+import { LocalClock, projectRoot } from './lambda.ts';
+import type { Db } from '../functions/adapters/dynamodb/db.ts';
 import { ensureDevSecrets } from './secrets.ts';
 import { parseOrigins } from '../lib/cors.ts';
 import { attachWsGateway, type WsGateway } from './ws-gateway.ts';
@@ -19,6 +20,16 @@ export interface RuntimeOptions {
   inMemory?: boolean;
   dataDir?: string;
   stage?: string;
+  /**
+   * Use this running DynamoDB (e.g. the one DynamoDB Local of a test run) instead of starting one;
+   * stop() leaves it running. The handlers reach it through `runtime.dynamo`, a forwarder in this
+   * process whose stop() cuts only this runtime off.
+   */
+  dynamoEndpoint?: string;
+  /** The stage part of the table names (default: stage), so runtimes sharing one DynamoDB get their own tables. */
+  tableStage?: string;
+  /** With dynamoEndpoint: delete this runtime's tables on stop() (throwaway tables in a shared DynamoDB). */
+  dropTablesOnStop?: boolean;
   /** Extra environment for the handlers (limits, OTP rules...), applied before they load. */
   env?: Record<string, string>;
   /** Multiplies the manifest's gateway throttles (tests not about throttling raise it). */
@@ -32,11 +43,20 @@ export interface RuntimeOptions {
 export interface Runtime {
   httpUrl: string;
   wsUrl: string;
+  /**
+   * The database's own address, for other processes (npm run admin): not the in-process forwarder,
+   * which stalls while this process blocks (a test's spawnSync of the admin CLI).
+   */
   dynamoEndpoint: string;
   dataDir: string;
   /** The dev outbox: one JSON line per OTP message. */
   outboxFile: string;
+  /** This runtime's DynamoDB: the JVM it started, or its forwarder to `dynamoEndpoint`. */
   dynamo: DynamoLocal;
+  /** The handlers' own DynamoDB client and table names (tests inspect what was stored through it). */
+  db: Db;
+  /** The clock handlers and gateways run on: tests move it forward instead of editing items or sleeping. */
+  clock: LocalClock;
   ws: WsGateway;
   stop(): Promise<void>;
 }
@@ -70,23 +90,32 @@ let started = false;
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   assertNotInLambda();
-  // Handler modules read their configuration once, at import, as in Lambda: a second runtime in the
+  // The composition root parses the configuration once, at first use, as in Lambda: a second runtime in the
   // same process would silently run with the first one's tables and settings.
   if (started) throw new Error('startRuntime() runs once per process');
   started = true;
   const host = options.host ?? '127.0.0.1';
   const stage = options.stage ?? 'local';
   const dataDir = options.dataDir ?? process.env.NEXCHAT_DATA_DIR ?? join(projectRoot, '.nexchat');
-  const dynamo: DynamoLocal = await startDynamoLocal(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
+  const tableStage = options.tableStage ?? stage;
+  const dynamo: DynamoLocal = options.dynamoEndpoint
+    ? await forwardDynamo(options.dynamoEndpoint)
+    : await startDynamoLocal(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
+  const dynamoEndpoint = options.dynamoEndpoint ?? dynamo.endpoint;
+  const release = async () => {
+    await dynamo.stop();
+    // Through the real endpoint: a test may have cut the forwarder off already.
+    if (options.dynamoEndpoint && options.dropTablesOnStop) await deleteTables(dynamoEndpoint, tableStage).catch(() => {});
+  };
   const httpServer = createServer();
   const wsServer = createServer();
   try {
-    const tableEnv = await createTables(dynamo.endpoint, stage);
+    const tableEnv = await createTables(dynamoEndpoint, tableStage);
     const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
     const wsPort = await listen(wsServer, options.wsPort ?? 3001, host);
     const shown = host === '0.0.0.0' ? 'localhost' : host;
     const outboxFile = join(dataDir, 'outbox.jsonl');
-    // Handler modules read their configuration at import, so the environment is set before loading them.
+    // The composition root parses the environment at first use, so it is set before any handler runs.
     Object.assign(process.env, {
       NEXCHAT_LOCAL: 'true',
       NEXCHAT_STAGE: stage,
@@ -104,33 +133,39 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1, corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS) });
-    const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1 });
+    // The composition root parses this environment at first use and runs on this clock.
+    const clock = new LocalClock();
+    const platform = await import('../functions/wiring/platform.ts');
+    platform.useClock(clock);
+    await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1, corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS), clock });
+    const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1, clock });
     // Tells local tools (npm run admin) where this runtime's database and tables are.
     const runtimeFile = join(dataDir, 'runtime.json');
-    writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, stage, dynamoEndpoint: dynamo.endpoint, tables: tableEnv }, null, 2)}\n`);
+    writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, stage, dynamoEndpoint, tables: tableEnv }, null, 2)}\n`);
     let stopped: Promise<void> | undefined;
     return {
       httpUrl: `http://${shown}:${httpPort}`,
       wsUrl: `ws://${shown}:${wsPort}`,
-      dynamoEndpoint: dynamo.endpoint,
+      dynamoEndpoint,
       dataDir,
       outboxFile,
       dynamo,
+      db: platform.db(),
+      clock,
       ws,
       stop() {
         stopped ??= (async () => {
           rmSync(runtimeFile, { force: true });
           await ws.closeAll();
           await Promise.all([close(httpServer), close(wsServer)]);
-          await dynamo.stop();
+          await release();
         })();
         return stopped;
       },
     };
   } catch (error) {
     await Promise.allSettled([close(httpServer), close(wsServer)]);
-    await dynamo.stop();
+    await release();
     throw error;
   }
 }

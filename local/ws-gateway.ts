@@ -41,7 +41,7 @@ function gatewayError(message: string, connectionId: string, requestId: string):
 }
 
 /** Attaches the WebSocket gateway and the @connections API to an HTTP server. */
-export async function attachWsGateway(server: Server, options: { domainName: string; stage?: string; throttleScale?: number }): Promise<WsGateway> {
+export async function attachWsGateway(server: Server, options: { domainName: string; stage?: string; throttleScale?: number; clock?: { now(): number } }): Promise<WsGateway> {
   const targets = new Map<string, Target>();
   for (const route of wsRoutes) targets.set(route.routeKey, { route, handler: await loadHandler(route) });
   for (const key of ['$connect', '$disconnect', '$default']) if (!targets.has(key)) throw new Error(`manifest lacks ${key}`);
@@ -51,7 +51,7 @@ export async function attachWsGateway(server: Server, options: { domainName: str
     : undefined;
   const connections = new Map<string, Live>();
   const disconnects = new Set<Promise<void>>();
-  const throttler = new Throttler(options.throttleScale);
+  const throttler = new Throttler(options.throttleScale, options.clock);
   const stage = options.stage ?? 'local';
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MESSAGE_LIMIT });
 

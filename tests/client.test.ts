@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, base64url } from 'jose';
 import type { Runtime } from '../local/runtime.ts';
-import { deriveKeys } from '../functions/core/keys.ts';
+import { deriveKeys } from '../functions/core/signing-keys.ts';
 import { NexChatClient, SessionExpired, generateDeviceKeys, open, publicKeyUpload, seal, verifyPublishedKey, type Tokens } from '../client/index.ts';
 import { startTestRuntime } from './support/runtime.ts';
 import { lastCode, uniqueEmail } from './support/identity.ts';

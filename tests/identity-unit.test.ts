@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../functions/core/config.ts';
 import { generateCode } from '../functions/core/otp.ts';
 import { hashPassword, isCommonPassword, verifyPassword } from '../functions/core/passwords.ts';
-import { awsNotifier } from '../functions/adapters/notifier.ts';
+import { awsNotifier } from '../functions/adapters/aws/otp-notifier.ts';
 import { routes } from '../lib/routes.ts';
 
 describe('password hashing', () => {
@@ -64,8 +64,9 @@ describe('AWS notifier (SES and SNS mocked at the SDK boundary)', () => {
     const sns = mockClient(SNSClient);
     ses.on(SendEmailCommand).resolves({ MessageId: 'm1' });
     sns.on(PublishCommand).resolves({ MessageId: 'm2' });
-    const notifier = awsNotifier(new SESClient({ region: 'us-east-1' }), new SNSClient({ region: 'us-east-1' }), 'no-reply@nexchat.example');
-    const expiresAt = Date.now() + 300_000;
+    const now = 1_800_000_000_000;
+    const notifier = awsNotifier({ ses: new SESClient({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }) }, 'no-reply@nexchat.example', () => now);
+    const expiresAt = now + 300_000;
     await notifier.sendOtp({ channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt });
     await notifier.sendOtp({ channel: 'sms', destination: '+14155550123', purpose: 'register', code: '990001', expiresAt });
     const email = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;

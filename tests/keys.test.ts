@@ -6,16 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
-import { decide, fingerprint, fingerprintPattern } from '../functions/core/key-directory.ts';
+import { decide, fingerprint, fingerprintPattern } from '../functions/core/public-keys.ts';
 import { openSocket, request, startTestRuntime, type TestSocket } from './support/runtime.ts';
 import { bearer, signUp, type Account } from './support/identity.ts';
 
 let rt: Runtime;
-let doc: typeof import('../functions/adapters/dynamo.ts').doc;
+let doc: Runtime['db']['doc'];
 
 before(async () => {
   rt = await startTestRuntime();
-  ({ doc } = await import('../functions/adapters/dynamo.ts'));
+  doc = rt.db.doc;
 });
 after(async () => rt?.stop());
 

@@ -56,7 +56,7 @@ describe('route manifest', () => {
 describe('server-push frames', () => {
   test('the frames handlers build match the documented schemas', async () => {
     const { pushFrames: serverPushFrames } = await import('../contract/realtime/frames.ts');
-    const { keyChangedFrame } = await import('../functions/core/key-directory.ts');
+    const { keyChangedFrame } = await import('../functions/core/public-keys.ts');
     const key = { userId: 'u', identityKey: 'i', publicKey: 'p', signature: 's', version: 2, fingerprint: '12345 67890 12345 67890 12345 67890', updatedAt: new Date().toISOString() };
     assert.ok(serverPushFrames.keyChanged.safeParse(keyChangedFrame(key as never, true)).success);
     assert.ok(!serverPushFrames.keyChanged.safeParse({ type: 'keyChanged' }).success, 'the schema is not vacuous');

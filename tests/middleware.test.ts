@@ -10,6 +10,7 @@ import { captureOutput } from './support/capture.ts';
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 process.env.MAX_BODY_BYTES = '1024';
 const { httpHandler } = await import('../functions/middleware/http-handler.ts');
+const { httpGate } = await import('../functions/wiring/auth.ts');
 const { NotFound, RateLimited } = await import('../functions/core/errors.ts');
 
 const echoRoute = httpContract({
@@ -37,7 +38,7 @@ const echo = httpHandler(echoRoute).handle(async ({ body, path, query }) => {
 });
 
 const userRoute = httpContract({ ...echoRoute, id: 'Private', access: 'user' });
-const privateHandler = httpHandler(userRoute).handle(async () => ({ body: { name: 'x', itemId: 'y' } }));
+const privateHandler = httpHandler(userRoute, httpGate).handle(async () => ({ body: { name: 'x', itemId: 'y' } }));
 
 const itemId = '4b0a0c5e-7f39-4b7e-9a53-0c1f6f0d7c11';
 const context = { awsRequestId: 'req', functionName: 'test', getRemainingTimeInMillis: () => 1000 } as unknown as Context;

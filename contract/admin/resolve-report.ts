@@ -4,14 +4,14 @@ import { reportId } from '../common.ts';
 import { httpContract } from '../route.ts';
 import { decisions, hours, note, report } from './schemas.ts';
 
-export const resolution = z
-  .strictObject({ decision: z.enum(decisions), durationHours: z.optional(hours), note })
-  .check(
-    z.superRefine((v, ctx) => {
-      if (v.decision === 'suspend' && v.durationHours === undefined) ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'A suspension needs durationHours', input: v });
-      if (v.decision !== 'suspend' && v.durationHours !== undefined) ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'Only a suspension takes durationHours', input: v });
-    }),
-  );
+export const resolution = z.strictObject({ decision: z.enum(decisions), durationHours: z.optional(hours), note }).check(
+  z.superRefine((v, ctx) => {
+    if (v.decision === 'suspend' && v.durationHours === undefined)
+      ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'A suspension needs durationHours', input: v });
+    if (v.decision !== 'suspend' && v.durationHours !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'Only a suspension takes durationHours', input: v });
+  }),
+);
 export type Resolution = z.infer<typeof resolution>;
 
 export const adminResolveReport = httpContract({

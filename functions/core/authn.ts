@@ -1,17 +1,17 @@
 // The per-request token check shared by every signed-in route, kept apart from the identity flows
 // so routes that only authenticate do not bundle password hashing or OTP code.
+import type { Role } from '#contract/common.ts';
 import type { Config } from './config.ts';
 import { DomainError, Forbidden, Unauthorized } from './errors.ts';
-import type { Role, SessionsPort, UserRecord, UsersPort } from './identity-ports.ts';
-import type { AuthKeys } from './keys.ts';
+import type { Clock, SessionsPort, SigningKeysPort, UserRecord, UsersPort } from './ports.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 export interface AuthDeps {
   config: Config;
-  keys: () => Promise<AuthKeys>;
+  clock: Clock;
+  signingKeys: SigningKeysPort;
   users: UsersPort;
   sessions: SessionsPort;
-  now: () => number;
 }
 
 export interface AuthContext {
@@ -39,8 +39,8 @@ export function assertActive(user: UserRecord, now: number): void {
 export async function authenticate(deps: AuthDeps, authorization: string | undefined): Promise<AuthContext> {
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(authorization?.trim() ?? '');
   if (!match) throw new Unauthorized('Send an access token as "Authorization: Bearer <token>"', 'missing_token');
-  const keys = await deps.keys();
-  const claims = await verifyAccessToken(match[1]!, keys, deps.config.tokens);
+  const keys = await deps.signingKeys.current();
+  const claims = await verifyAccessToken(match[1]!, keys, deps.config.tokens, deps.clock.now());
   return liveSession(deps, claims.sub, claims.sid, claims.iat);
 }
 
@@ -48,14 +48,19 @@ export async function authenticate(deps: AuthDeps, authorization: string | undef
  * The session (refresh family) behind a token or a WebSocket connection is still alive: the user
  * exists and is active, the family is not revoked, and neither is older than tokens-valid-after.
  */
-export async function liveSession(deps: Omit<AuthDeps, 'keys'>, userId: string, sessionId: string, issuedAtSeconds?: number): Promise<AuthContext> {
+export async function liveSession(
+  deps: Pick<AuthDeps, 'users' | 'sessions' | 'clock'>,
+  userId: string,
+  sessionId: string,
+  issuedAtSeconds?: number,
+): Promise<AuthContext> {
   const [user, family] = await Promise.all([deps.users.get(userId), deps.sessions.get(sessionId)]);
   const revoked = new Unauthorized('This session has ended; refresh or sign in again', 'token_revoked');
   if (!user) throw revoked;
   if (issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
-  const now = deps.now();
-  if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter || family.expiresAt * 1000 <= now) throw revoked;
+  const now = deps.clock.now();
+  if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter || family.expiresAt * 1000 <= now)
+    throw revoked;
   assertActive(user, now);
   return { userId: user.userId, sessionId: family.familyId, role: user.role, user };
 }
-

@@ -1,56 +1,81 @@
-// The one typed configuration module: every limit and knob, parsed from the environment once at
-// module load. Defaults are the production values; a stage or the laptop overrides them by env.
-import { z } from 'zod';
+// The one typed configuration module: every limit and knob. `loadConfig(env)` parses the
+// environment once (the composition root calls it at first use); tests build a Config directly
+// with `loadConfig({...})` and hand it to use cases, no new process needed. Defaults are the
+// production values; a stage or the laptop overrides them by env.
+import * as z from 'zod/mini';
+import type { RateLimitName } from '#contract/route.ts';
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+export type { RateLimitName };
+
+const bool = z.pipe(
+  z.enum(['true', 'false', '1', '0']),
+  z.transform((v: 'true' | 'false' | '1' | '0') => v === 'true' || v === '1'),
+);
+const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) => z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
+const optionalString = z.optional(z.string());
 
 const envSchema = z.object({
-  NEXCHAT_STAGE: z.string().min(1).default('dev'),
+  NEXCHAT_STAGE: z._default(z.string().check(z.minLength(1)), 'dev'),
   /** Set by the laptop runtime only. Lambda refuses to start with it (see assertNotLocalInLambda). */
-  NEXCHAT_LOCAL: bool.default(false),
-  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
-  AWS_REGION: z.string().default('us-east-1'),
-  DYNAMODB_ENDPOINT: z.url().optional(),
+  NEXCHAT_LOCAL: z._default(bool, false),
+  AWS_LAMBDA_FUNCTION_NAME: optionalString,
+  AWS_REGION: z._default(z.string(), 'us-east-1'),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
   /** Base URL of the WebSocket @connections management API (the stage's callback URL in AWS). */
-  WS_CALLBACK_URL: z.url().optional(),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
-  WS_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(128 * 1024),
-  HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  WS_CALLBACK_URL: z.optional(z.url()),
+  MAX_BODY_BYTES: z._default(int(1), 256 * 1024),
+  WS_MAX_FRAME_BYTES: z._default(int(1), 128 * 1024),
+  HEALTH_TIMEOUT_MS: z._default(int(1), 2000),
 
   // ---- identity ----
   /** Secrets Manager secret holding { kid, master } (AWS). */
-  AUTH_SECRET_ARN: z.string().optional(),
+  AUTH_SECRET_ARN: optionalString,
   /** Dev secrets file written by the laptop runtime; refused inside Lambda. */
-  NEXCHAT_DEV_SECRETS_FILE: z.string().optional(),
+  NEXCHAT_DEV_SECRETS_FILE: optionalString,
   /** Dev outbox for OTP messages (laptop); refused inside Lambda. */
-  NEXCHAT_OUTBOX_FILE: z.string().optional(),
-  JWT_ISSUER: z.string().optional(),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(15 * 60),
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(3600).default(30 * 24 * 3600),
+  NEXCHAT_OUTBOX_FILE: optionalString,
+  JWT_ISSUER: optionalString,
+  ACCESS_TOKEN_TTL_SECONDS: z._default(int(60, 3600), 15 * 60),
+  REFRESH_TOKEN_TTL_SECONDS: z._default(int(3600), 30 * 24 * 3600),
   /** scrypt cost; tests lower it, deployments keep 2^17 (see tests/identity-unit.test.ts). */
-  PASSWORD_SCRYPT_LOG2N: z.coerce.number().int().min(10).max(20).default(17),
+  PASSWORD_SCRYPT_LOG2N: z._default(int(10, 20), 17),
   /** Which flows need an OTP code: comma list of register, login; or "none". */
-  OTP_REQUIRED_FOR: z
-    .string()
-    .default('register')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none'))
-    .pipe(z.array(z.enum(['register', 'login']))),
-  OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-  OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
-  OTP_RESEND_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-  SES_FROM_ADDRESS: z.string().default('no-reply@nexchat.invalid'),
-  WS_TICKET_TTL_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
-  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  OTP_REQUIRED_FOR: z.pipe(
+    z.pipe(
+      z._default(z.string(), 'register'),
+      z.transform((v: string) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s && s !== 'none'),
+      ),
+    ),
+    z.array(z.enum(['register', 'login'])),
+  ),
+  OTP_TTL_SECONDS: z._default(int(30, 3600), 300),
+  OTP_MAX_ATTEMPTS: z._default(int(1, 20), 5),
+  OTP_RESEND_SECONDS: z._default(int(0, 3600), 60),
+  SES_FROM_ADDRESS: z._default(z.string(), 'no-reply@nexchat.invalid'),
+  WS_TICKET_TTL_SECONDS: z._default(int(5, 300), 30),
+  MESSAGE_RETENTION_DAYS: z._default(int(1, 3650), 365),
   /** Distinct reporters within AUTO_RESTRICT_WINDOW_HOURS that restrict a user from new conversations. */
-  AUTO_RESTRICT_REPORTERS: z.coerce.number().int().min(1).max(1000).default(3),
-  AUTO_RESTRICT_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  AUTO_RESTRICT_REPORTERS: z._default(int(1, 1000), 3),
+  AUTO_RESTRICT_WINDOW_HOURS: z._default(int(1, 24 * 30), 24),
   /** JSON object overriding entries of the rate-limit table, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
-  RATE_LIMITS: z.string().optional(),
+  RATE_LIMITS: optionalString,
+  NEXCHAT_OUTBOX_ECHO: z._default(bool, false),
+
+  // ---- physical table names (set by the stack for granted tables only, or by the laptop runtime) ----
+  USERS_TABLE: optionalString,
+  KEYS_TABLE: optionalString,
+  SESSIONS_TABLE: optionalString,
+  EPHEMERAL_TABLE: optionalString,
+  CONNECTIONS_TABLE: optionalString,
+  MESSAGES_TABLE: optionalString,
+  MODERATION_TABLE: optionalString,
 });
 
-const ratePolicy = z.strictObject({ limit: z.number().int().positive(), windowSeconds: z.number().int().positive() });
+const ratePolicy = z.strictObject({ limit: z.int().check(z.positive()), windowSeconds: z.int().check(z.positive()) });
 export type RatePolicy = z.infer<typeof ratePolicy>;
 
 /**
@@ -87,19 +112,18 @@ export const defaultRateLimits = {
   conversationUser: { limit: 60, windowSeconds: 3600 },
   /** public-key uploads per user */
   keysUser: { limit: 20, windowSeconds: 3600 },
-} satisfies Record<string, RatePolicy>;
-export type RateLimitName = keyof typeof defaultRateLimits;
+} satisfies Record<RateLimitName, RatePolicy>;
 
 function rateLimits(json: string | undefined): Record<RateLimitName, RatePolicy> {
   if (!json) return { ...defaultRateLimits };
   const names = Object.keys(defaultRateLimits) as [RateLimitName, ...RateLimitName[]];
-  const overrides = z.partialRecord(z.enum(names), ratePolicy).parse(JSON.parse(json));
+  const overrides = z.partialRecord(z.enum(names), ratePolicy).parse(JSON.parse(json)) as Partial<Record<RateLimitName, RatePolicy>>;
   return { ...defaultRateLimits, ...overrides };
 }
 
 export type Config = ReturnType<typeof loadConfig>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+export function loadConfig(env: Record<string, string | undefined>) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
@@ -120,6 +144,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     secrets: { arn: e.AUTH_SECRET_ARN, devFile: e.NEXCHAT_DEV_SECRETS_FILE },
     outboxFile: e.NEXCHAT_OUTBOX_FILE,
+    outboxEcho: e.NEXCHAT_OUTBOX_ECHO,
+    /** Physical table names by table id; a table this function has no grant on is absent. */
+    tables: {
+      users: e.USERS_TABLE,
+      keys: e.KEYS_TABLE,
+      sessions: e.SESSIONS_TABLE,
+      ephemeral: e.EPHEMERAL_TABLE,
+      connections: e.CONNECTIONS_TABLE,
+      messages: e.MESSAGES_TABLE,
+      moderation: e.MODERATION_TABLE,
+    },
     tokens: {
       issuer: e.JWT_ISSUER ?? `https://nexchat/${e.NEXCHAT_STAGE}`,
       accessAudience: 'nexchat-api',
@@ -159,5 +194,3 @@ export function assertNotLocalInLambda(c: {
   if (c.local) throw new Error('NEXCHAT_LOCAL is set inside Lambda: refusing local-only settings');
   if (c.dynamodbEndpoint) throw new Error('DYNAMODB_ENDPOINT is set inside Lambda: refusing a local endpoint');
 }
-
-export const config = loadConfig();

@@ -81,10 +81,16 @@ export class RateLimited extends DomainError {
   readonly retryAfterSeconds: number;
   constructor(what: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
     const retry = Math.max(1, Math.ceil(retryAfterSeconds));
-    super(429, 'rate_limited', `Too many requests for ${what}; retry in ${retry} s`, { limited: what, retryAfterSeconds: retry }, {
-      ...headers,
-      'Retry-After': String(retry),
-    });
+    super(
+      429,
+      'rate_limited',
+      `Too many requests for ${what}; retry in ${retry} s`,
+      { limited: what, retryAfterSeconds: retry },
+      {
+        ...headers,
+        'Retry-After': String(retry),
+      },
+    );
     this.retryAfterSeconds = retry;
   }
 }

@@ -1,12 +1,12 @@
 // Health: reports whether the data store answers, and how fast. Pure logic over an injected probe.
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  stage: string;
-  time: string;
-  dynamodb: { reachable: boolean; latencyMs: number };
-}
+import type { HealthReport } from '#contract/system/get-health.ts';
+import type { Config } from './config.ts';
+import type { Clock, HealthPort } from './ports.ts';
 
-export async function checkHealth(stage: string, probe: () => Promise<void>, timeoutMs: number): Promise<HealthReport> {
+export async function checkHealth(deps: { health: HealthPort; config: Config; clock: Clock }): Promise<HealthReport> {
+  const { stage } = deps.config;
+  const timeoutMs = deps.config.limits.healthTimeoutMs;
+  const probe = () => deps.health.probe();
   const started = performance.now();
   let reachable = true;
   let timer: NodeJS.Timeout | undefined;
@@ -23,5 +23,5 @@ export async function checkHealth(stage: string, probe: () => Promise<void>, tim
     clearTimeout(timer);
   }
   const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-  return { status: reachable ? 'ok' : 'degraded', stage, time: new Date().toISOString(), dynamodb: { reachable, latencyMs } };
+  return { status: reachable ? 'ok' : 'degraded', stage, time: new Date(deps.clock.now()).toISOString(), dynamodb: { reachable, latencyMs } };
 }

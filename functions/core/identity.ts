@@ -1,29 +1,34 @@
 // Identity flows: OTP request/verify, registration, login, refresh-token rotation with reuse
-// detection, logout, password change, account deletion, and the per-request token check.
-// Pure domain logic over the ports in identity-ports.ts; handlers wire in the adapters.
+// detection, logout, password change, reset and account deletion. Pure domain logic over ports
+// (core/ports.ts); the per-request token check lives in authn.ts, the wiring in functions/wiring/.
 import { createHash, randomUUID } from 'node:crypto';
+import type { OtpAccepted, PublicUser, Tokens } from '#contract/auth/schemas.ts';
 import { BadRequest, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
-import type { ChallengeKey, ChallengesPort, CounterPort, NotifierPort, Role, UserRecord } from './identity-ports.ts';
+import type { ChallengeKey, ChallengesPort, ConnectionsPort, LimitsPort, NotifierPort, PublicKeysPort, SecurityEventsPort, UserRecord } from './ports.ts';
 import { assertActive, type AuthContext, type AuthDeps } from './authn.ts';
-
-export type { AuthContext } from './authn.ts';
 import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
 import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
 import { enforce } from './rate-limit.ts';
+import { publicUser } from './users.ts';
 import { issueAccessToken, issueRefreshToken, tokenDigest, verifyRefreshToken } from './tokens.ts';
 
-export interface SecurityEvent {
-  (name: string, data: Record<string, unknown>): void;
-}
+export type { AuthContext } from './authn.ts';
+export { publicUser } from './users.ts';
 
 export interface IdentityDeps extends AuthDeps {
   challenges: ChallengesPort;
-  counters: CounterPort;
-  notifier: () => NotifierPort;
-  /** Security events (reuse detected, ...) for the audit trail; never given secrets. */
-  event: SecurityEvent;
-  /** Closes the user's WebSocket connections: all, one session's, or all but one session's. */
-  endConnections(userId: string, filter?: { onlySession?: string; exceptSession?: string }): Promise<unknown>;
+  limits: LimitsPort;
+  events: SecurityEventsPort;
+}
+
+/** Flows that send a code. */
+export interface DeliveryDeps extends IdentityDeps {
+  notifier: NotifierPort;
+}
+
+/** Flows that end sessions also close their sockets. */
+export interface SocketDeps extends IdentityDeps {
+  connections: Pick<ConnectionsPort, 'endForUser'>;
 }
 
 export interface Identifier {
@@ -31,36 +36,14 @@ export interface Identifier {
   destination: string;
 }
 
-export interface PublicUser {
-  userId: string;
-  displayName: string;
-  email?: string;
-  phone?: string;
-  role: Role;
-  hasPassword: boolean;
-  createdAt: string;
+/** The account a body names by exactly one of email or phone (the contract checks there is one). */
+export function identifierOf(body: { email?: string | undefined; phone?: string | undefined }): Identifier {
+  return body.email !== undefined ? { channel: 'email', destination: body.email } : { channel: 'sms', destination: body.phone! };
 }
 
-export interface TokenResponse {
-  user: PublicUser;
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-  /** Absolute end of the refresh token (epoch seconds), for the cookie's Max-Age. */
-  refreshExpiresAt: number;
-}
-
-
-export function publicUser(u: UserRecord): PublicUser {
-  return {
-    userId: u.userId,
-    displayName: u.displayName,
-    ...(u.email ? { email: u.email } : {}),
-    ...(u.phone ? { phone: u.phone } : {}),
-    role: u.role,
-    hasPassword: Boolean(u.passwordHash),
-    createdAt: u.createdAt,
-  };
+export interface TokenResponse extends Tokens {
+  /** Seconds until the refresh token's absolute end, for the cookie's Max-Age. */
+  refreshMaxAgeSeconds: number;
 }
 
 const kindOf = (channel: OtpChannel) => (channel === 'email' ? 'email' : 'phone');
@@ -68,29 +51,23 @@ const kindOf = (channel: OtpChannel) => (channel === 'email' ? 'email' : 'phone'
 const hashed = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 32);
 
 async function challengeKey(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier): Promise<ChallengeKey> {
-  const keys = await deps.keys();
+  const keys = await deps.signingKeys.current();
   return { purpose, channel: id.channel, destinationKey: destinationKey(keys.current.otpPepper, id.channel, id.destination) };
 }
 
 // ---- OTP ------------------------------------------------------------------------------------
 
-export interface OtpRequestResult {
-  expiresAt: string;
-  expiresIn: number;
-  resendAfter: string;
-  resendIn: number;
-}
+export type OtpRequestResult = OtpAccepted;
 
 /**
  * Creates a challenge and delivers the code when it can be used: `register` only for identifiers
  * without an account, `login` / `password` only for existing ones. The answer is identical either
  * way, so it reveals nothing about which accounts exist.
  */
-export async function requestOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier, ip: string): Promise<OtpRequestResult> {
-  const { config: c } = deps;
-  const now = deps.now();
-  await enforce(deps.counters, c.rateLimits, 'otpRequestIp', hashed(ip), now);
-  await enforce(deps.counters, c.rateLimits, 'otpRequestDestination', hashed(`${id.channel}:${id.destination}`), now);
+export async function requestOtp(deps: DeliveryDeps, purpose: OtpPurpose, id: Identifier, ip: string): Promise<OtpRequestResult> {
+  const now = deps.clock.now();
+  await enforce(deps, 'otpRequestIp', hashed(ip));
+  await enforce(deps, 'otpRequestDestination', hashed(`${id.channel}:${id.destination}`));
   const userId = await deps.users.findIdByIdentifier(kindOf(id.channel), id.destination);
   const user = userId ? await deps.users.get(userId) : undefined;
   // register: only for free identifiers. login and password: only for accounts without a password
@@ -100,22 +77,22 @@ export async function requestOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Id
   return issueChallenge(deps, purpose, id, deliver, now);
 }
 
-async function issueChallenge(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier, deliver: boolean, now: number): Promise<OtpRequestResult> {
+async function issueChallenge(deps: DeliveryDeps, purpose: OtpPurpose, id: Identifier, deliver: boolean, now: number): Promise<OtpRequestResult> {
   const { otp } = deps.config;
-  const keys = await deps.keys();
+  const keys = await deps.signingKeys.current();
   const code = generateCode();
   const expiresAt = now + otp.ttlSeconds * 1000;
   const resendAt = now + otp.resendSeconds * 1000;
   const key = await challengeKey(deps, purpose, id);
-  const put = await deps.challenges.put(key, codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code), expiresAt, resendAt, now);
+  const put = await deps.challenges.put(key, codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code), expiresAt, resendAt);
   if (!put.ok) throw new RateLimited('new codes for this destination (wait for the resend delay)', (put.resendAt - now) / 1000);
   if (deliver) {
     // A failed delivery must not answer differently from "no account" (enumeration); it is logged
     // (without the code) and the user simply asks again after the resend delay.
     try {
-      await deps.notifier().sendOtp({ channel: id.channel, destination: id.destination, purpose, code, expiresAt });
+      await deps.notifier.sendOtp({ channel: id.channel, destination: id.destination, purpose, code, expiresAt });
     } catch (error) {
-      deps.event('otp_delivery_failed', { channel: id.channel, purpose, errorName: (error as Error)?.name });
+      deps.events.record('otp_delivery_failed', { channel: id.channel, purpose, errorName: (error as Error)?.name });
     }
   }
   return {
@@ -132,29 +109,34 @@ async function issueChallenge(deps: IdentityDeps, purpose: OtpPurpose, id: Ident
  * that wins the conditional `usedAt` write succeeds. After maxAttempts the right code fails too.
  */
 export async function verifyOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Identifier, code: string, ip: string): Promise<void> {
-  const now = deps.now();
-  await enforce(deps.counters, deps.config.rateLimits, 'otpVerifyIp', hashed(ip), now);
-  const keys = await deps.keys();
+  await enforce(deps, 'otpVerifyIp', hashed(ip));
+  const keys = await deps.signingKeys.current();
   const key = await challengeKey(deps, purpose, id);
-  const challenge = await deps.challenges.attempt(key, deps.config.otp.maxAttempts, now);
+  const challenge = await deps.challenges.attempt(key, deps.config.otp.maxAttempts);
   const invalid = new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
   if (!challenge) throw invalid;
   const expected = codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code);
   if (!digestsEqual(challenge.digest, expected)) throw invalid;
-  if (!(await deps.challenges.markUsed(key, now))) throw invalid;
+  if (!(await deps.challenges.markUsed(key))) throw invalid;
 }
 
 // ---- sessions -------------------------------------------------------------------------------
 
 async function startSession(deps: IdentityDeps, user: UserRecord): Promise<TokenResponse> {
-  const now = deps.now();
-  const keys = await deps.keys();
+  const now = deps.clock.now();
+  const keys = await deps.signingKeys.current();
   const familyId = randomUUID();
   const expiresAt = Math.floor(now / 1000) + deps.config.tokens.refreshTtlSeconds;
   const refreshToken = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, expiresAt }, now);
   await deps.sessions.create({ familyId, userId: user.userId, currentDigest: tokenDigest(refreshToken), generation: 1, createdAt: now, expiresAt });
   const access = await issueAccessToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, role: user.role }, now);
-  return { user: publicUser(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn, refreshExpiresAt: expiresAt };
+  return {
+    user: publicUser(user),
+    accessToken: access.token,
+    refreshToken,
+    expiresIn: access.expiresIn,
+    refreshMaxAgeSeconds: Math.max(0, expiresAt - Math.floor(now / 1000)),
+  };
 }
 
 // ---- registration and login -------------------------------------------------------------------
@@ -168,17 +150,22 @@ export interface RegisterInput {
 
 async function assertPasswordAcceptable(password: string, field = 'password'): Promise<void> {
   if (await isCommonPassword(password)) {
-    throw new ValidationFailed('Choose a less common password', [{ path: `body.${field}`, message: 'This password is among the most common ones', code: 'password_too_common' }]);
+    throw new ValidationFailed('Choose a less common password', [
+      { path: `body.${field}`, message: 'This password is among the most common ones', code: 'password_too_common' },
+    ]);
   }
 }
 
 export async function register(deps: IdentityDeps, input: RegisterInput, ip: string): Promise<TokenResponse> {
   const { config: c } = deps;
-  const now = deps.now();
-  await enforce(deps.counters, c.rateLimits, 'registerIp', hashed(ip), now);
+  const now = deps.clock.now();
+  await enforce(deps, 'registerIp', hashed(ip));
   if (input.password !== undefined) await assertPasswordAcceptable(input.password);
   if (c.otp.requiredFor.register) {
-    if (!input.code) throw new ValidationFailed('A verification code is required', [{ path: 'body.code', message: 'Request a code with purpose "register" first', code: 'required' }]);
+    if (!input.code)
+      throw new ValidationFailed('A verification code is required', [
+        { path: 'body.code', message: 'Request a code with purpose "register" first', code: 'required' },
+      ]);
     await verifyOtp(deps, 'register', input.identifier, input.code, ip);
   }
   const at = new Date(now).toISOString();
@@ -194,7 +181,7 @@ export async function register(deps: IdentityDeps, input: RegisterInput, ip: str
     updatedAt: at,
   };
   await deps.users.create(user);
-  deps.event('user_registered', { userId: user.userId, channel: input.identifier.channel });
+  deps.events.record('user_registered', { userId: user.userId, channel: input.identifier.channel });
   return startSession(deps, user);
 }
 
@@ -213,11 +200,11 @@ const invalidCredentials = () => new Unauthorized('Wrong identifier or password'
  * or passwordless login by a `login` OTP. Unknown accounts cost the same scrypt work and give the
  * same answer as a wrong password.
  */
-export async function login(deps: IdentityDeps, input: LoginInput, ip: string): Promise<LoginResult> {
+export async function login(deps: DeliveryDeps, input: LoginInput, ip: string): Promise<LoginResult> {
   const { config: c } = deps;
-  const now = deps.now();
-  await enforce(deps.counters, c.rateLimits, 'loginIp', hashed(ip), now);
-  await enforce(deps.counters, c.rateLimits, 'loginAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`), now);
+  const now = deps.clock.now();
+  await enforce(deps, 'loginIp', hashed(ip));
+  await enforce(deps, 'loginAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`));
   const userId = await deps.users.findIdByIdentifier(kindOf(input.identifier.channel), input.identifier.destination);
   const user = userId ? await deps.users.get(userId) : undefined;
 
@@ -237,7 +224,7 @@ export async function login(deps: IdentityDeps, input: LoginInput, ip: string): 
     // accounts, and in OTP-at-login mode the code goes together with the password. Answered like a
     // wrong code, without touching the challenge (so nobody can burn the owner's second step).
     if (user?.passwordHash) {
-      await enforce(deps.counters, c.rateLimits, 'otpVerifyIp', hashed(ip), now);
+      await enforce(deps, 'otpVerifyIp', hashed(ip));
       throw new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
     }
     await verifyOtp(deps, 'login', input.identifier, input.code, ip);
@@ -253,39 +240,44 @@ export async function login(deps: IdentityDeps, input: LoginInput, ip: string): 
  * Rotation on every use (RFC 9700): the presented token must be the family's current one. A valid
  * but superseded token means it was copied: the whole family is revoked and the event recorded.
  */
-export async function refresh(deps: IdentityDeps, refreshToken: string, ip: string): Promise<TokenResponse> {
-  const now = deps.now();
-  await enforce(deps.counters, deps.config.rateLimits, 'refreshIp', hashed(ip), now);
-  const keys = await deps.keys();
-  const claims = await verifyRefreshToken(refreshToken, keys, deps.config.tokens);
+export async function refresh(deps: SocketDeps, refreshToken: string, ip: string): Promise<TokenResponse> {
+  const now = deps.clock.now();
+  await enforce(deps, 'refreshIp', hashed(ip));
+  const keys = await deps.signingKeys.current();
+  const claims = await verifyRefreshToken(refreshToken, keys, deps.config.tokens, now);
   const dead = new Unauthorized('Refresh token is invalid, revoked or expired; sign in again', 'invalid_refresh_token');
   const [family, user] = await Promise.all([deps.sessions.get(claims.sid), deps.users.get(claims.sub)]);
   if (!family || family.userId !== claims.sub || family.revokedAt !== undefined || family.expiresAt * 1000 <= now) throw dead;
   if (!user || family.createdAt < user.tokensValidAfter) throw dead;
   assertActive(user, now);
   const next = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, expiresAt: family.expiresAt }, now);
-  if (!(await deps.sessions.rotate(family.familyId, tokenDigest(refreshToken), tokenDigest(next), now))) {
-    await deps.sessions.revoke(family.familyId, 'reuse_detected', now);
-    await deps.endConnections(user.userId, { onlySession: family.familyId });
-    deps.event('refresh_token_reuse', { userId: user.userId, familyId: family.familyId, generation: family.generation });
+  if (!(await deps.sessions.rotate(family.familyId, tokenDigest(refreshToken), tokenDigest(next)))) {
+    await deps.sessions.revoke(family.familyId, 'reuse_detected');
+    await deps.connections.endForUser(user.userId, { onlySession: family.familyId });
+    deps.events.record('refresh_token_reuse', { userId: user.userId, familyId: family.familyId, generation: family.generation });
     throw new Unauthorized('This refresh token was already used; every session of this sign-in is revoked', 'refresh_token_reused');
   }
   const access = await issueAccessToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, role: user.role }, now);
-  return { user: publicUser(user), accessToken: access.token, refreshToken: next, expiresIn: access.expiresIn, refreshExpiresAt: family.expiresAt };
+  return {
+    user: publicUser(user),
+    accessToken: access.token,
+    refreshToken: next,
+    expiresIn: access.expiresIn,
+    refreshMaxAgeSeconds: Math.max(0, family.expiresAt - Math.floor(now / 1000)),
+  };
 }
 
 // ---- signed-in account actions -----------------------------------------------------------------
 
-export async function logout(deps: IdentityDeps, auth: AuthContext): Promise<void> {
-  await deps.sessions.revoke(auth.sessionId, 'logout', deps.now());
-  await deps.endConnections(auth.userId, { onlySession: auth.sessionId });
+export async function logout(deps: SocketDeps, auth: AuthContext): Promise<void> {
+  await deps.sessions.revoke(auth.sessionId, 'logout');
+  await deps.connections.endForUser(auth.userId, { onlySession: auth.sessionId });
 }
 
-export async function logoutAll(deps: IdentityDeps, auth: AuthContext): Promise<void> {
-  const now = deps.now();
-  await deps.users.update(auth.userId, { tokensValidAfter: now });
-  await deps.sessions.revokeAllForUser(auth.userId, 'logout_all', now);
-  await deps.endConnections(auth.userId);
+export async function logoutAll(deps: SocketDeps, auth: AuthContext): Promise<void> {
+  await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now() });
+  await deps.sessions.revokeAllForUser(auth.userId, 'logout_all');
+  await deps.connections.endForUser(auth.userId);
 }
 
 export interface ChangePasswordInput {
@@ -298,9 +290,8 @@ export interface ChangePasswordInput {
  * Accounts with a password prove it; accounts without one prove their email/phone with a
  * `password` OTP. Every other session is revoked; the calling session stays signed in.
  */
-export async function changePassword(deps: IdentityDeps, auth: AuthContext, input: ChangePasswordInput, ip: string): Promise<PublicUser> {
-  const now = deps.now();
-  await enforce(deps.counters, deps.config.rateLimits, 'passwordAccount', auth.userId, now);
+export async function changePassword(deps: SocketDeps, auth: AuthContext, input: ChangePasswordInput, ip: string): Promise<PublicUser> {
+  await enforce(deps, 'passwordAccount', auth.userId);
   const user = auth.user;
   if (user.passwordHash) {
     if (input.currentPassword === undefined || !(await verifyPassword(input.currentPassword, user.passwordHash))) {
@@ -308,14 +299,17 @@ export async function changePassword(deps: IdentityDeps, auth: AuthContext, inpu
     }
   } else {
     const id = accountIdentifier(user);
-    if (!input.code) throw new ValidationFailed('A verification code is required', [{ path: 'body.code', message: 'Request a code with purpose "password" first', code: 'required' }]);
+    if (!input.code)
+      throw new ValidationFailed('A verification code is required', [
+        { path: 'body.code', message: 'Request a code with purpose "password" first', code: 'required' },
+      ]);
     await verifyOtp(deps, 'password', id, input.code, ip);
   }
   await assertPasswordAcceptable(input.newPassword, 'newPassword');
   const updated = await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password) });
-  await deps.sessions.revokeAllForUser(user.userId, 'password_changed', now, auth.sessionId);
-  await deps.endConnections(user.userId, { exceptSession: auth.sessionId });
-  deps.event('password_changed', { userId: user.userId });
+  await deps.sessions.revokeAllForUser(user.userId, 'password_changed', auth.sessionId);
+  await deps.connections.endForUser(user.userId, { exceptSession: auth.sessionId });
+  deps.events.record('password_changed', { userId: user.userId });
   return publicUser(updated);
 }
 
@@ -329,35 +323,35 @@ export interface ResetPasswordInput {
  * Forgotten password: a `reset` code proves the email or phone; the new password replaces the old
  * and every session of the account ends (tokens and sockets). Unknown accounts fail like a wrong code.
  */
-export async function resetPassword(deps: IdentityDeps, input: ResetPasswordInput, ip: string): Promise<void> {
-  const now = deps.now();
-  await enforce(deps.counters, deps.config.rateLimits, 'passwordAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`), now);
+export async function resetPassword(deps: SocketDeps, input: ResetPasswordInput, ip: string): Promise<void> {
+  const now = deps.clock.now();
+  await enforce(deps, 'passwordAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`));
   await assertPasswordAcceptable(input.newPassword, 'newPassword');
   await verifyOtp(deps, 'reset', input.identifier, input.code, ip);
   const userId = await deps.users.findIdByIdentifier(kindOf(input.identifier.channel), input.identifier.destination);
   const user = userId ? await deps.users.get(userId) : undefined;
   if (!user?.passwordHash) throw new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
   await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password), tokensValidAfter: now });
-  await deps.sessions.revokeAllForUser(user.userId, 'password_reset', now);
-  await deps.endConnections(user.userId);
-  deps.event('password_reset', { userId: user.userId });
+  await deps.sessions.revokeAllForUser(user.userId, 'password_reset');
+  await deps.connections.endForUser(user.userId);
+  deps.events.record('password_reset', { userId: user.userId });
 }
 
 export function accountIdentifier(user: UserRecord): Identifier {
   return user.email ? { channel: 'email', destination: user.email } : { channel: 'sms', destination: user.phone! };
 }
 
-export interface AccountCleanup {
-  deleteKeys(userId: string): Promise<void>;
+/** Account deletion also removes the user's public keys. */
+export interface DeletionDeps extends SocketDeps {
+  publicKeys: Pick<PublicKeysPort, 'deleteAll'>;
 }
 
-/** Deletion: tokens die first (valid-after + families), then keys, then profile and claims. */
-export async function deleteAccount(deps: IdentityDeps, auth: AuthContext, cleanup: AccountCleanup): Promise<void> {
-  const now = deps.now();
-  await deps.users.update(auth.userId, { tokensValidAfter: now + 1 });
-  await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted', now);
-  await deps.endConnections(auth.userId);
-  await cleanup.deleteKeys(auth.userId);
+/** Deletion: tokens die first (valid-after + families), then sockets, keys, profile and claims. */
+export async function deleteAccount(deps: DeletionDeps, auth: AuthContext): Promise<void> {
+  await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now() + 1 });
+  await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted');
+  await deps.connections.endForUser(auth.userId);
+  await deps.publicKeys.deleteAll(auth.userId);
   await deps.users.delete(auth.user);
-  deps.event('account_deleted', { userId: auth.userId });
+  deps.events.record('account_deleted', { userId: auth.userId });
 }

@@ -1,65 +1,47 @@
 // Block & report without reading messages: users block and report (revealing plaintext only if they
 // choose), moderators decide, sanctions take effect at once, and every moderator action is audited.
 import { createHash, randomBytes } from 'node:crypto';
+import type { Role } from '#contract/common.ts';
+import type { ReportInput } from '#contract/moderation/create-report.ts';
+import type { MyReport, ReportReason, ReportStatus } from '#contract/moderation/schemas.ts';
+import type { AuditEntry, Decision, Report, Sanction } from '#contract/admin/schemas.ts';
 import type { Config } from './config.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from './errors.ts';
-import type { CounterPort, Role, UserRecord } from './identity-ports.ts';
-import { directConversationId } from './messaging.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, ModerationPort, ReportRecord, SessionsPort, UserRecord, UsersPort } from './ports.ts';
+import { directConversationId } from './message-rules.ts';
 import { enforce } from './rate-limit.ts';
 
-export type ReportReason = 'spam' | 'harassment' | 'hate' | 'violence' | 'sexual_content' | 'child_safety' | 'impersonation' | 'scam' | 'other';
-export type ReportStatus = 'open' | 'reviewing' | 'actioned' | 'dismissed';
-export type Decision = 'dismiss' | 'warn' | 'suspend' | 'ban';
+export type { Decision, ReportReason, ReportStatus, ReportRecord, AuditEntry };
 
-export interface ReportRecord {
-  reportId: string;
-  reporterId: string;
-  targetUserId: string;
-  reason: ReportReason;
-  details?: string;
-  messageIds?: string[];
-  evidence?: { messageId: string; plaintext: string }[];
-  status: ReportStatus;
-  createdAt: string;
-  updatedAt: string;
-  decision?: Decision;
-  moderatorId?: string;
-  moderatorNote?: string;
-  /** Same reporter, target and messages: at most one open report (released when resolved). */
-  dedupeKey?: string;
-}
-
-export interface AuditEntry {
-  auditId: string;
-  at: string;
-  actorId: string;
-  action: string;
-  targetUserId?: string;
-  reportId?: string;
-  note?: string;
-  details?: Record<string, unknown>;
-}
-
+/** Blocks, reports and the queue. */
 export interface ModerationDeps {
   config: Config;
-  now(): number;
-  getUser(userId: string): Promise<UserRecord | undefined>;
-  updateUser(userId: string, changes: Partial<Pick<UserRecord, 'status' | 'suspendedUntil' | 'tokensValidAfter' | 'restrictedAt'>>, opts?: { unlessStatus?: 'banned' }): Promise<UserRecord>;
-  messageInConversation(conversationId: string, messageId: string, viewerId: string): Promise<boolean>;
-  block(blocker: string, blocked: string, now: Date): Promise<{ blockedAt: string }>;
-  /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
-  putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }>;
-  getReport(reportId: string): Promise<ReportRecord | undefined>;
-  updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }): Promise<ReportRecord | undefined>;
-  distinctReporters(targetUserId: string, sinceIso: string): Promise<number>;
-  appendAudit(entry: Omit<AuditEntry, 'auditId'>): Promise<AuditEntry>;
-  counters: CounterPort;
-  /** Ends every session and socket of the user at once. */
-  cutSessions(userId: string, reason: string, now: number): Promise<void>;
+  clock: Clock;
+  users: Pick<UsersPort, 'get' | 'update' | 'displayNames' | 'rolesOf'>;
+  moderation: ModerationPort;
+  conversations: Pick<ConversationsPort, 'getMessage'>;
+  limits: LimitsPort;
+}
+
+/** Sanctions also end the target's sessions and sockets at once. */
+export interface SanctionDeps extends ModerationDeps {
+  sessions: Pick<SessionsPort, 'revokeAllForUser'>;
+  connections: Pick<ConnectionsPort, 'endForUser'>;
+}
+
+async function cutSessions(deps: SanctionDeps, userId: string, reason: string): Promise<void> {
+  await deps.sessions.revokeAllForUser(userId, reason);
+  await deps.connections.endForUser(userId);
+}
+
+/** Is the message in this conversation and visible to the viewer? */
+async function messageInConversation(deps: ModerationDeps, conversationId: string, messageId: string, viewerId: string): Promise<boolean> {
+  const m = await deps.conversations.getMessage(conversationId, messageId);
+  return Boolean(m && m.hiddenFrom !== viewerId);
 }
 
 /** What a reporter sees of their own report: never the decision's note or the moderator. */
-export function reporterView(r: ReportRecord) {
+export function reporterView(r: ReportRecord): MyReport {
   return { reportId: r.reportId, targetUserId: r.targetUserId, reason: r.reason, status: r.status, createdAt: r.createdAt, updatedAt: r.updatedAt };
 }
 
@@ -69,32 +51,48 @@ export function dedupeKeyOf(reporterId: string, targetUserId: string, messageIds
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
-export async function blockUser(deps: Pick<ModerationDeps, 'getUser' | 'block' | 'now'>, blocker: string, blocked: string) {
+export async function blockUser(deps: Pick<ModerationDeps, 'users' | 'moderation'>, blocker: string, blocked: string) {
   if (blocker === blocked) throw new BadRequest('You cannot block yourself', 'cannot_block_self');
-  if (!(await deps.getUser(blocked))) throw new NotFound('No such user', 'user_not_found');
-  return deps.block(blocker, blocked, new Date(deps.now()));
+  if (!(await deps.users.get(blocked))) throw new NotFound('No such user', 'user_not_found');
+  return deps.moderation.block(blocker, blocked);
 }
 
-export interface ReportInput {
-  targetUserId: string;
-  reason: ReportReason;
-  details?: string | undefined;
-  messageIds?: string[] | undefined;
-  evidence?: { messageId: string; plaintext: string }[] | undefined;
-  block?: boolean | undefined;
+/** Unblocking is idempotent and restores future delivery only. */
+export async function unblockUser(deps: Pick<ModerationDeps, 'moderation'>, blocker: string, blocked: string): Promise<void> {
+  await deps.moderation.unblock(blocker, blocked);
+}
+
+/** The users the caller blocks, newest first, with their display names. */
+export async function listBlocked(deps: ModerationDeps, blocker: string, limit: number, cursor: string | undefined) {
+  const page = await deps.moderation.listBlocked(blocker, limit, cursor);
+  const names = await deps.users.displayNames(page.items.map((i) => i.userId));
+  return {
+    blocked: page.items.map((i) => ({ ...i, ...(names.has(i.userId) ? { displayName: names.get(i.userId)! } : {}) })),
+    ...(page.cursor ? { cursor: page.cursor } : {}),
+  };
+}
+
+/** The caller's own reports and their status; never the moderator's notes. */
+export async function listMyReports(deps: ModerationDeps, reporterId: string, limit: number, cursor: string | undefined) {
+  const page = await deps.moderation.reportsOf(reporterId, 'filed', limit, cursor);
+  return { reports: page.items.map(reporterView), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
 export async function createReport(deps: ModerationDeps, reporterId: string, input: ReportInput): Promise<{ report: ReportRecord; created: boolean }> {
-  const now = deps.now();
+  const now = deps.clock.now();
   if (input.targetUserId === reporterId) throw new BadRequest('You cannot report yourself', 'cannot_report_self');
-  await enforce(deps.counters, deps.config.rateLimits, 'reportReporter', reporterId, now);
-  if (!(await deps.getUser(input.targetUserId))) throw new NotFound('No such user', 'user_not_found');
+  await enforce(deps, 'reportReporter', reporterId);
+  if (!(await deps.users.get(input.targetUserId))) throw new NotFound('No such user', 'user_not_found');
   const messageIds = [...new Set(input.messageIds ?? [])];
   const conversationId = directConversationId(reporterId, input.targetUserId);
-  const checks = await Promise.all(messageIds.map((id) => deps.messageInConversation(conversationId, id, reporterId)));
+  const checks = await Promise.all(messageIds.map((id) => messageInConversation(deps, conversationId, id, reporterId)));
   const foreign = messageIds.filter((_, i) => !checks[i]);
   if (foreign.length) {
-    throw new BadRequest('Only messages of your conversation with this user can be reported', 'foreign_message', foreign.map((id) => ({ path: 'body.messageIds', message: `not in your conversation: ${id}` })));
+    throw new BadRequest(
+      'Only messages of your conversation with this user can be reported',
+      'foreign_message',
+      foreign.map((id) => ({ path: 'body.messageIds', message: `not in your conversation: ${id}` })),
+    );
   }
   const strayEvidence = (input.evidence ?? []).filter((e) => !messageIds.includes(e.messageId));
   if (strayEvidence.length) throw new BadRequest('Evidence must belong to the reported messages', 'evidence_without_message');
@@ -113,9 +111,9 @@ export async function createReport(deps: ModerationDeps, reporterId: string, inp
     createdAt: at,
     updatedAt: at,
   };
-  const put = await deps.putReport(report);
-  if (input.block) await deps.block(reporterId, input.targetUserId, new Date(now));
-  if (!put.created) return { report: (await deps.getReport(put.existingId)) ?? report, created: false };
+  const put = await deps.moderation.putReport(report);
+  if (input.block) await deps.moderation.block(reporterId, input.targetUserId);
+  if (!put.created) return { report: (await deps.moderation.getReport(put.existingId)) ?? report, created: false };
   await autoRestrict(deps, input.targetUserId, now);
   return { report, created: true };
 }
@@ -124,13 +122,13 @@ export async function createReport(deps: ModerationDeps, reporterId: string, inp
 async function autoRestrict(deps: ModerationDeps, targetUserId: string, now: number): Promise<void> {
   const { autoRestrictReporters, autoRestrictWindowHours } = deps.config.moderation;
   const since = new Date(now - autoRestrictWindowHours * 3600_000).toISOString();
-  const reporters = await deps.distinctReporters(targetUserId, since);
+  const reporters = await deps.moderation.distinctReporters(targetUserId, since);
   if (reporters < autoRestrictReporters) return;
-  const target = await deps.getUser(targetUserId);
+  const target = await deps.users.get(targetUserId);
   // staff are reviewed by admins, not restricted by a handful of throwaway accounts
   if (!target || target.restrictedAt || target.role !== 'user') return;
-  await deps.updateUser(targetUserId, { restrictedAt: new Date(now).toISOString() });
-  await deps.appendAudit({ at: new Date(now).toISOString(), actorId: 'system', action: 'auto_restrict', targetUserId, details: { reporters, windowHours: autoRestrictWindowHours } });
+  await deps.users.update(targetUserId, { restrictedAt: new Date(now).toISOString() });
+  await deps.moderation.appendAudit({ actorId: 'system', action: 'auto_restrict', targetUserId, details: { reporters, windowHours: autoRestrictWindowHours } });
 }
 
 /**
@@ -144,7 +142,7 @@ function assertMayHandle(actor: { userId: string; role: Role }, target: UserReco
 }
 
 async function loadTarget(deps: ModerationDeps, targetUserId: string): Promise<UserRecord> {
-  const target = await deps.getUser(targetUserId);
+  const target = await deps.users.get(targetUserId);
   if (!target) throw new NotFound('No such user', 'user_not_found');
   return target;
 }
@@ -155,11 +153,7 @@ async function sanctionTarget(deps: ModerationDeps, actor: { userId: string; rol
   return target;
 }
 
-export interface SanctionView {
-  userId: string;
-  status: 'active' | 'suspended' | 'banned';
-  suspendedUntil?: string;
-}
+export type SanctionView = Sanction;
 
 const sanctionView = (u: UserRecord): SanctionView => ({
   userId: u.userId,
@@ -168,7 +162,7 @@ const sanctionView = (u: UserRecord): SanctionView => ({
 });
 
 export async function sanction(
-  deps: ModerationDeps,
+  deps: SanctionDeps,
   actor: { userId: string; role: Role },
   targetUserId: string,
   kind: 'suspend' | 'ban',
@@ -176,16 +170,15 @@ export async function sanction(
 ): Promise<SanctionView> {
   const target = await sanctionTarget(deps, actor, targetUserId);
   if (kind === 'suspend' && target.status === 'banned') throw new Conflict('This account is banned; restore it before suspending it', 'already_banned');
-  const now = deps.now();
+  const now = deps.clock.now();
   const changes =
     kind === 'ban'
       ? { status: 'banned' as const, suspendedUntil: undefined, tokensValidAfter: now }
       : { status: 'suspended' as const, suspendedUntil: now + (opts.durationHours ?? 24) * 3600_000, tokensValidAfter: now };
   // a suspension never overwrites a ban, also when both land at once (conditional write)
-  const updated = await deps.updateUser(targetUserId, changes, kind === 'suspend' ? { unlessStatus: 'banned' } : {});
-  await deps.cutSessions(targetUserId, kind === 'ban' ? 'banned' : 'suspended', now);
-  await deps.appendAudit({
-    at: new Date(now).toISOString(),
+  const updated = await deps.users.update(targetUserId, changes, kind === 'suspend' ? { unlessStatus: 'banned' } : {});
+  await cutSessions(deps, targetUserId, kind === 'ban' ? 'banned' : 'suspended');
+  await deps.moderation.appendAudit({
     actorId: actor.userId,
     action: kind,
     targetUserId,
@@ -198,22 +191,21 @@ export async function sanction(
 
 export async function restore(deps: ModerationDeps, actor: { userId: string; role: Role }, targetUserId: string, note: string): Promise<SanctionView> {
   await sanctionTarget(deps, actor, targetUserId);
-  const now = deps.now();
-  const updated = await deps.updateUser(targetUserId, { status: 'active', suspendedUntil: undefined, restrictedAt: undefined });
-  await deps.appendAudit({ at: new Date(now).toISOString(), actorId: actor.userId, action: 'restore', targetUserId, note });
+  const updated = await deps.users.update(targetUserId, { status: 'active', suspendedUntil: undefined, restrictedAt: undefined });
+  await deps.moderation.appendAudit({ actorId: actor.userId, action: 'restore', targetUserId, note });
   return sanctionView(updated);
 }
 
 /** Opening a report claims it for review (open → reviewing), recorded in the audit log once. */
 export async function reviewReport(deps: ModerationDeps, actor: { userId: string; role: Role }, reportId: string): Promise<ReportRecord> {
-  const report = await deps.getReport(reportId);
+  const report = await deps.moderation.getReport(reportId);
   if (!report) throw new NotFound('No such report', 'report_not_found');
   assertMayHandle(actor, await loadTarget(deps, report.targetUserId), false);
   if (report.status !== 'open') return report;
-  const now = new Date(deps.now()).toISOString();
-  const claimed = await deps.updateReport(report, ['open'], { status: 'reviewing', updatedAt: now, moderatorId: actor.userId });
-  if (!claimed) return (await deps.getReport(reportId)) ?? report;
-  await deps.appendAudit({ at: now, actorId: actor.userId, action: 'review_report', reportId, targetUserId: report.targetUserId });
+  const now = new Date(deps.clock.now()).toISOString();
+  const claimed = await deps.moderation.updateReport(report, ['open'], { status: 'reviewing', updatedAt: now, moderatorId: actor.userId });
+  if (!claimed) return (await deps.moderation.getReport(reportId)) ?? report;
+  await deps.moderation.appendAudit({ actorId: actor.userId, action: 'review_report', reportId, targetUserId: report.targetUserId });
   return claimed;
 }
 
@@ -225,22 +217,23 @@ export function visibleInQueue(actor: { userId: string; role: Role }, target: Pi
 }
 
 export async function resolveReport(
-  deps: ModerationDeps,
+  deps: SanctionDeps,
   actor: { userId: string; role: Role },
   reportId: string,
   input: { decision: Decision; durationHours?: number | undefined; note: string },
 ): Promise<ReportRecord> {
-  const report = await deps.getReport(reportId);
+  const report = await deps.moderation.getReport(reportId);
   if (!report) throw new NotFound('No such report', 'report_not_found');
   if (report.status === 'actioned' || report.status === 'dismissed') throw new Conflict('This report is already resolved', 'report_resolved');
   const sanctioning = input.decision === 'suspend' || input.decision === 'ban';
   const target = await loadTarget(deps, report.targetUserId);
   assertMayHandle(actor, target, sanctioning);
-  if (input.decision === 'suspend' && target.status === 'banned') throw new Conflict('This account is banned; restore it before suspending it', 'already_banned');
+  if (input.decision === 'suspend' && target.status === 'banned')
+    throw new Conflict('This account is banned; restore it before suspending it', 'already_banned');
   // Claim the decision first (conditional on the report still being unresolved), then act: of two
   // moderators deciding at once, exactly one decision is recorded and carried out.
-  const now = new Date(deps.now()).toISOString();
-  const resolved = await deps.updateReport(report, ['open', 'reviewing'], {
+  const now = new Date(deps.clock.now()).toISOString();
+  const resolved = await deps.moderation.updateReport(report, ['open', 'reviewing'], {
     status: input.decision === 'dismiss' ? 'dismissed' : 'actioned',
     decision: input.decision,
     moderatorId: actor.userId,
@@ -253,13 +246,12 @@ export async function resolveReport(
       await sanction(deps, actor, report.targetUserId, input.decision as 'suspend' | 'ban', { durationHours: input.durationHours, note: input.note, reportId });
     } catch (error) {
       // the decision was not carried out: give the report back to the queue as it was
-      await deps.updateReport(resolved, [resolved.status], { ...report, status: report.status });
+      await deps.moderation.updateReport(resolved, [resolved.status], { ...report, status: report.status });
       throw error;
     }
   }
-  if (target.restrictedAt) await deps.updateUser(report.targetUserId, { restrictedAt: undefined }); // reviewed
-  await deps.appendAudit({
-    at: now,
+  if (target.restrictedAt) await deps.users.update(report.targetUserId, { restrictedAt: undefined }); // reviewed
+  await deps.moderation.appendAudit({
     actorId: actor.userId,
     action: `resolve_${input.decision}`,
     reportId,
@@ -267,4 +259,36 @@ export async function resolveReport(
     note: input.note,
   });
   return resolved;
+}
+
+/** The queue of one status (default open), oldest first: never reports about the viewer, staff only for admins. */
+export async function reportQueue(
+  deps: ModerationDeps,
+  actor: { userId: string; role: Role },
+  query: { status?: ReportStatus | undefined; reason?: ReportReason | undefined; limit?: number | undefined; cursor?: string | undefined },
+) {
+  const page = await deps.moderation.reportQueue(query.status ?? 'open', query.reason, query.limit ?? 50, query.cursor);
+  const roles = await deps.users.rolesOf(page.items.map((r) => r.targetUserId));
+  const reports = page.items.filter((r) => {
+    const role = roles.get(r.targetUserId);
+    return visibleInQueue(actor, role ? { userId: r.targetUserId, role } : undefined);
+  });
+  return { reports, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** One report (an open one moves to reviewing) with the target's report history. */
+export async function reportDetails(
+  deps: ModerationDeps,
+  actor: { userId: string; role: Role },
+  reportId: string,
+): Promise<{ report: Report; targetHistory: Report[] }> {
+  const report = await reviewReport(deps, actor, reportId);
+  const history = await deps.moderation.reportsOf(report.targetUserId, 'about', 50);
+  return { report, targetHistory: history.items.filter((r) => r.reportId !== report.reportId) };
+}
+
+/** The append-only audit log, newest first. */
+export async function auditLog(deps: Pick<ModerationDeps, 'moderation'>, limit: number, cursor: string | undefined) {
+  const page = await deps.moderation.listAudit(limit, cursor);
+  return { entries: page.items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }

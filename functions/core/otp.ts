@@ -2,20 +2,9 @@
 // channel and destination. The state machine (expiry, attempts, single use) lives in the challenge
 // store; this module holds the pure parts.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import type { OtpChannel, OtpPurpose } from '#contract/auth/schemas.ts';
 
-/** register: new account; login: passwordless sign-in; password: set a first password; reset: forgotten password. */
-export const otpPurposes = ['register', 'login', 'password', 'reset'] as const;
-export type OtpPurpose = (typeof otpPurposes)[number];
-export type OtpChannel = 'email' | 'sms';
-
-export const emailSchema = z
-  .email({ message: 'Invalid email address' })
-  .max(254)
-  .transform((v) => v.trim().toLowerCase());
-/** E.164: a plus, then up to 15 digits, no leading zero. */
-export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, { message: 'Phone numbers are E.164, e.g. +14155550123' });
-export const codeSchema = z.string().regex(/^\d{6}$/, { message: 'A code is 6 digits' });
+export type { OtpChannel, OtpPurpose };
 
 export function generateCode(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0');
@@ -34,4 +23,10 @@ export function digestsEqual(a: string, b: string): boolean {
 /** Stable, non-reversible key for a destination in rate-limit and challenge keys. */
 export function destinationKey(pepper: Uint8Array, channel: OtpChannel, destination: string): string {
   return createHmac('sha256', pepper).update(`dest\u0000${channel}\u0000${destination}`).digest('base64url').slice(0, 32);
+}
+
+/** The text of a code message (email body or SMS). */
+export function otpText(m: { code: string; expiresAt: number }, now: number): string {
+  const minutes = Math.max(1, Math.round((m.expiresAt - now) / 60_000));
+  return `Your NexChat code is ${m.code}. It expires in ${minutes} minutes. Never share it with anyone.`;
 }

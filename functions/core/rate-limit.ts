@@ -1,8 +1,8 @@
 // Per-client rate limiting over an atomic counter. A refusal is a RateLimited error carrying
 // Retry-After and the IETF RateLimit-Policy / RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
-import type { RateLimitName, RatePolicy } from './config.ts';
+import type { Config, RateLimitName } from './config.ts';
 import { RateLimited } from './errors.ts';
-import type { CounterPort } from './identity-ports.ts';
+import type { Clock, LimitsPort } from './ports.ts';
 
 const describe: Record<RateLimitName, string> = {
   loginIp: 'login attempts from this address',
@@ -21,9 +21,17 @@ const describe: Record<RateLimitName, string> = {
   keysUser: 'key uploads by this account',
 };
 
-export async function enforce(counter: CounterPort, limits: Record<RateLimitName, RatePolicy>, name: RateLimitName, key: string, now: number): Promise<void> {
-  const policy = limits[name];
-  const result = await counter.hit(name, key, policy, now);
+export interface LimitDeps {
+  limits: LimitsPort;
+  config: Pick<Config, 'rateLimits'>;
+  clock: Clock;
+}
+
+/** Counts one hit of `name` for `key`; past the policy's limit, a 429 that says when to retry. */
+export async function enforce(deps: LimitDeps, name: RateLimitName, key: string): Promise<void> {
+  const policy = deps.config.rateLimits[name];
+  const result = await deps.limits.hit(name, key, policy);
+  const now = deps.clock.now();
   if (result.allowed) return;
   const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
   throw new RateLimited(describe[name], retryAfter, {

@@ -6,9 +6,8 @@ import type { TokenResponse } from './identity.ts';
 export const REFRESH_COOKIE = '__Secure-nexchat-refresh';
 const attributes = 'Path=/api/auth; HttpOnly; Secure; SameSite=Strict';
 
-export function tokenResult<S extends 200 | 201>(tokens: TokenResponse, statusCode: S, now = Date.now()) {
-  const { refreshExpiresAt, ...body } = tokens;
-  const maxAge = Math.max(0, refreshExpiresAt - Math.floor(now / 1000));
+export function tokenResult<S extends 200 | 201>(tokens: TokenResponse, statusCode: S) {
+  const { refreshMaxAgeSeconds: maxAge, ...body } = tokens;
   return { statusCode, body, cookies: [`${REFRESH_COOKIE}=${tokens.refreshToken}; Max-Age=${maxAge}; ${attributes}`] };
 }
 

@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { Unauthorized } from './errors.ts';
-import type { AuthKeys, KeySet } from './keys.ts';
+import type { AuthKeys, KeySet } from './signing-keys.ts';
 
 export const ACCESS_TYP = 'at+jwt'; // RFC 9068
 export const REFRESH_TYP = 'rt+jwt';
@@ -34,7 +34,7 @@ export interface RefreshClaims {
   jti: string;
 }
 
-export async function issueAccessToken(keys: AuthKeys, s: TokenSettings, c: { sub: string; sid: string; role: string }, now = Date.now()) {
+export async function issueAccessToken(keys: AuthKeys, s: TokenSettings, c: { sub: string; sid: string; role: string }, now: number) {
   const iat = Math.floor(now / 1000);
   const token = await new SignJWT({ sid: c.sid, role: c.role })
     .setProtectedHeader({ alg: ALG, typ: ACCESS_TYP, kid: keys.current.kid })
@@ -49,7 +49,7 @@ export async function issueAccessToken(keys: AuthKeys, s: TokenSettings, c: { su
 }
 
 /** Refresh tokens expire with their family (absolute lifetime, not sliding). */
-export async function issueRefreshToken(keys: AuthKeys, s: TokenSettings, c: { sub: string; sid: string; expiresAt: number }, now = Date.now()) {
+export async function issueRefreshToken(keys: AuthKeys, s: TokenSettings, c: { sub: string; sid: string; expiresAt: number }, now: number) {
   return new SignJWT({ sid: c.sid })
     .setProtectedHeader({ alg: ALG, typ: REFRESH_TYP, kid: keys.current.kid })
     .setIssuer(s.issuer)
@@ -61,7 +61,7 @@ export async function issueRefreshToken(keys: AuthKeys, s: TokenSettings, c: { s
     .sign(keys.current.refreshKey);
 }
 
-async function verify(token: string, keys: AuthKeys, pick: (k: KeySet) => Uint8Array, typ: string, issuer: string, audience: string) {
+async function verify(token: string, keys: AuthKeys, pick: (k: KeySet) => Uint8Array, typ: string, issuer: string, audience: string, now: number) {
   const key = (header: JWTHeaderParameters) => {
     const set = header.kid ? keys.byKid.get(header.kid) : undefined;
     if (!set) throw new Error('unknown kid');
@@ -73,6 +73,7 @@ async function verify(token: string, keys: AuthKeys, pick: (k: KeySet) => Uint8A
     audience,
     typ,
     requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid'],
+    currentDate: new Date(now),
   });
   return payload;
 }
@@ -83,18 +84,18 @@ function str(payload: JWTPayload, name: string): string {
   return v;
 }
 
-export async function verifyAccessToken(token: string, keys: AuthKeys, s: TokenSettings): Promise<AccessClaims> {
+export async function verifyAccessToken(token: string, keys: AuthKeys, s: TokenSettings, now: number): Promise<AccessClaims> {
   try {
-    const p = await verify(token, keys, (k) => k.accessKey, ACCESS_TYP, s.issuer, s.accessAudience);
+    const p = await verify(token, keys, (k) => k.accessKey, ACCESS_TYP, s.issuer, s.accessAudience, now);
     return { sub: str(p, 'sub'), sid: str(p, 'sid'), role: str(p, 'role'), jti: str(p, 'jti'), iat: p.iat!, exp: p.exp! };
   } catch {
     throw new Unauthorized('Access token is invalid or expired', 'invalid_token');
   }
 }
 
-export async function verifyRefreshToken(token: string, keys: AuthKeys, s: TokenSettings): Promise<RefreshClaims> {
+export async function verifyRefreshToken(token: string, keys: AuthKeys, s: TokenSettings, now: number): Promise<RefreshClaims> {
   try {
-    const p = await verify(token, keys, (k) => k.refreshKey, REFRESH_TYP, s.issuer, s.refreshAudience);
+    const p = await verify(token, keys, (k) => k.refreshKey, REFRESH_TYP, s.issuer, s.refreshAudience, now);
     return { sub: str(p, 'sub'), sid: str(p, 'sid'), jti: str(p, 'jti'), iat: p.iat!, exp: p.exp! };
   } catch {
     throw new Unauthorized('Refresh token is invalid or expired', 'invalid_refresh_token');

@@ -1,6 +1,6 @@
 // Pieces shared by the HTTP and WebSocket middleware stacks: zod validation with field-level
-// issues, the outgoing check of responses and frames against their schemas, and the mapping of any
-// thrown value to a status, code and message that leak nothing internal.
+// issues, and the mapping of any thrown value to a status, code and message that leak nothing
+// internal. (Outgoing values go through contract/shape.ts.)
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import type { Schema } from '#contract/route.ts';
@@ -29,21 +29,6 @@ export function validate<S extends Schema>(schema: S, value: unknown, prefix: st
   return result.data;
 }
 
-/** A response or frame that does not match its own schema: a server bug, never sent as is. */
-export class OutputMismatch extends Error {}
-
-/**
- * Everything a route sends leaves through its output schema: unknown keys are stripped, so an
- * internal field can never leak; a value that does not match at all is a 500, logged with the issues.
- */
-export function shapeOutput<S extends Schema>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = z.safeParse(schema, value);
-  if (!result.success) {
-    throw new OutputMismatch(`${where} does not match its contract: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.code}`).join('; ')}`);
-  }
-  return result.data;
-}
-
 export interface MappedError {
   status: number;
   code: string;
@@ -62,3 +47,5 @@ export function mapError(error: unknown, where: Record<string, unknown>): Mapped
   logger.error('unhandled error', { ...where, errorName: e.name, errorMessage: e.message, stack: e.stack });
   return { status: 500, code: 'internal', message: 'Internal error', headers: {} };
 }
+
+export { shapeOutput } from '#contract/shape.ts';

@@ -6,14 +6,11 @@ import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import * as z from 'zod/mini';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { HttpContract, HttpResponse, Parsed } from '#contract/route.ts';
+import type { HttpContract, HttpResponse, Parsed, RateLimitName } from '#contract/route.ts';
 import { empty } from '#contract/common.ts';
-import { config } from '#core/config.ts';
 import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType, errorBody } from '#core/errors.ts';
-import { authenticate, type AuthContext } from '#core/authn.ts';
-import { authDeps } from '#adapters/identity.ts';
-import { counters } from '#adapters/ephemeral.ts';
-import { enforce } from '#core/rate-limit.ts';
+import type { AuthContext } from '#core/authn.ts';
+import { config } from '#wiring/platform.ts';
 import { mapError, shapeOutput, validate } from './common.ts';
 import { logger } from './logger.ts';
 
@@ -27,6 +24,12 @@ export interface HttpRequest<C extends HttpContract> {
   readonly sourceIp: string;
   /** The verified caller on signed-in routes. */
   readonly auth: C['access'] extends 'public' ? undefined : AuthContext;
+}
+
+/** What a signed-in route checks before its handler runs (built by functions/wiring/auth.ts). */
+export interface HttpGate {
+  authenticate(authorization: string | undefined): Promise<AuthContext>;
+  limit(name: RateLimitName, key: string): Promise<void>;
 }
 
 type Event = APIGatewayProxyEventV2;
@@ -74,7 +77,8 @@ function readBody(event: Event, contract: HttpContract): unknown {
     return undefined;
   }
   if (size === 0 && z.safeParse(schema, undefined).success) return undefined;
-  if (size > config.limits.maxBodyBytes) throw new PayloadTooLarge(config.limits.maxBodyBytes);
+  const { maxBodyBytes } = config().limits;
+  if (size > maxBodyBytes) throw new PayloadTooLarge(maxBodyBytes);
   const contentType = event.headers?.['content-type'] ?? '';
   if (!jsonContentType.test(contentType)) throw new UnsupportedMediaType();
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
@@ -106,11 +110,12 @@ function toResult(contract: HttpContract, result: HttpResponse<HttpContract>): R
  * `httpHandler(contract).handle(impl)`: two steps, so TypeScript fixes the contract first and then
  * checks each return statement of `impl` against the responses that contract declares.
  */
-export function httpHandler<const C extends HttpContract>(contract: C) {
-  return { handle: (impl: (req: HttpRequest<C>) => Promise<HttpResponse<C>>) => buildHttpHandler(contract, impl) };
+export function httpHandler<const C extends HttpContract>(contract: C, ...gate: C['access'] extends 'public' ? [] : [gate: () => HttpGate]) {
+  return { handle: (impl: (req: HttpRequest<C>) => Promise<HttpResponse<C>>) => buildHttpHandler(contract, gate[0], impl) };
 }
 
-function buildHttpHandler<C extends HttpContract>(contract: C, impl: (req: HttpRequest<C>) => Promise<HttpResponse<C>>) {
+function buildHttpHandler<C extends HttpContract>(contract: C, gate: (() => HttpGate) | undefined, impl: (req: HttpRequest<C>) => Promise<HttpResponse<C>>) {
+  if (contract.access !== 'public' && !gate) throw new Error(`${contract.id} is signed-in but has no gate`);
   let started = 0;
   const requestLog: middy.MiddlewareObj<Event, Result> = {
     before: async () => {
@@ -137,10 +142,11 @@ function buildHttpHandler<C extends HttpContract>(contract: C, impl: (req: HttpR
     .handler(async (event, context) => {
       let auth: AuthContext | undefined;
       if (contract.access !== 'public') {
-        auth = await authenticate(authDeps, event.headers?.authorization);
+        const g = gate!();
+        auth = await g.authenticate(event.headers?.authorization);
         if (contract.access === 'admin' && auth.role !== 'admin') throw new Forbidden('Administrators only', 'admin_only');
         if (contract.access === 'moderator' && auth.role !== 'moderator' && auth.role !== 'admin') throw new Forbidden('Moderators only', 'moderator_only');
-        if (contract.userLimit) await enforce(counters, config.rateLimits, contract.userLimit, auth.userId, Date.now());
+        if (contract.userLimit) await g.limit(contract.userLimit, auth.userId);
       }
       const body = readBody(event, contract);
       const req = {

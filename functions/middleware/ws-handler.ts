@@ -3,18 +3,22 @@
 // JSON frame and report every failure to the caller as an error frame; all log one JSON line.
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Parsed, WsContract, WsFrame } from '#contract/route.ts';
+import type { Parsed, RateLimitName, WsContract, WsFrame } from '#contract/route.ts';
 import { empty } from '#contract/common.ts';
 import { errorFrame as errorFrameSchema } from '#contract/realtime/frames.ts';
 import { BadRequest, DomainError, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
-import { liveSession } from '#core/authn.ts';
-import { authDeps } from '#adapters/identity.ts';
-import { counters } from '#adapters/ephemeral.ts';
-import { enforce } from '#core/rate-limit.ts';
-import { config } from '#core/config.ts';
-import { callbackUrl, connectionUser, endConnection, postFrame } from '#adapters/connections.ts';
+import type { AuthContext } from '#core/authn.ts';
+import type { ConnectionsPort } from '#core/ports.ts';
+import { config } from '#wiring/platform.ts';
+import { connections } from '#wiring/realtime.ts';
 import { mapError, shapeOutput, validate } from './common.ts';
 import { logger } from './logger.ts';
+
+/** What a signed-in WebSocket route checks on every frame (built by functions/wiring/auth.ts). */
+export interface SocketGate {
+  liveSession(userId: string, sessionId: string): Promise<AuthContext>;
+  limit(name: RateLimitName, key: string): Promise<void>;
+}
 
 /** The fields of API Gateway's WebSocket proxy event that our handlers read. */
 export interface WsEvent {
@@ -68,7 +72,8 @@ export function errorFrame(code: string, message: string, details?: unknown) {
 function parseFrame(event: WsEvent): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > config.limits.wsMaxFrameBytes) throw new PayloadTooLarge(config.limits.wsMaxFrameBytes);
+  const { wsMaxFrameBytes } = config().limits;
+  if (Buffer.byteLength(text) > wsMaxFrameBytes) throw new PayloadTooLarge(wsMaxFrameBytes);
   try {
     return JSON.parse(text);
   } catch {
@@ -76,25 +81,32 @@ function parseFrame(event: WsEvent): unknown {
   }
 }
 
-async function callerOf(event: WsEvent): Promise<{ userId: string; sessionId?: string } | undefined> {
+async function callerOf(event: WsEvent, sockets: ConnectionsPort): Promise<{ userId: string; sessionId?: string } | undefined> {
   const auth = event.requestContext.authorizer;
   if (auth?.userId) return { userId: auth.userId, ...(auth.sessionId ? { sessionId: auth.sessionId } : {}) };
   if (event.requestContext.eventType === 'CONNECT') return undefined;
-  return connectionUser(event.requestContext.connectionId);
+  return sockets.ownerOf(event.requestContext.connectionId);
+}
+
+/** The stage's @connections URL as the event names it (used when WS_CALLBACK_URL is not set). */
+function callbackUrl(requestContext: { domainName?: string; stage?: string }): string {
+  return `https://${requestContext.domainName}/${requestContext.stage}`;
 }
 
 /** `wsHandler(contract).handle(impl)`: the contract is fixed first, then `impl`'s replies are checked against it. */
-export function wsHandler<const C extends WsContract>(contract: C) {
-  return { handle: (impl: (req: WsRequest<C>) => Promise<void>) => buildWsHandler(contract, impl) };
+export function wsHandler<const C extends WsContract>(contract: C, ...gate: C['access'] extends 'public' ? [] : [gate: () => SocketGate]) {
+  return { handle: (impl: (req: WsRequest<C>) => Promise<void>) => buildWsHandler(contract, gate[0], impl) };
 }
 
-function buildWsHandler<C extends WsContract>(route: C, impl: (req: WsRequest<C>) => Promise<void>) {
+function buildWsHandler<C extends WsContract>(route: C, gate: (() => SocketGate) | undefined, impl: (req: WsRequest<C>) => Promise<void>) {
+  if (route.access !== 'public' && !gate) throw new Error(`${route.id} is signed-in but has no gate`);
   return middy<WsEvent, WsResult>().handler(async (event, context) => {
     const started = performance.now();
     const ctx = event.requestContext;
-    const endpoint = callbackUrl(ctx);
+    const endpoint = config().wsCallbackUrl ?? callbackUrl(ctx);
+    const sockets = connections(endpoint);
     const send = async (frame: unknown) => {
-      await postFrame(endpoint, ctx.connectionId, frame);
+      await sockets.send(ctx.connectionId, frame);
     };
     const reply = async (frame: WsFrame<C>) => {
       const type = (frame as { type: string }).type;
@@ -104,7 +116,7 @@ function buildWsHandler<C extends WsContract>(route: C, impl: (req: WsRequest<C>
     };
     let status = 200;
     try {
-      const caller = route.access === 'public' ? undefined : await callerOf(event);
+      const caller = route.access === 'public' ? undefined : await callerOf(event, sockets);
       const userId = caller?.userId;
       if (route.access !== 'public' && !userId && ctx.eventType !== 'DISCONNECT') {
         throw new Unauthorized('This connection has no signed-in user; reconnect with a fresh ticket', 'not_signed_in');
@@ -114,15 +126,15 @@ function buildWsHandler<C extends WsContract>(route: C, impl: (req: WsRequest<C>
       if (route.access !== 'public' && ctx.eventType === 'MESSAGE') {
         try {
           if (!caller?.sessionId) throw new Unauthorized('This connection has no session; reconnect with a fresh ticket', 'not_signed_in');
-          await liveSession(authDeps, caller.userId, caller.sessionId);
+          await gate!().liveSession(caller.userId, caller.sessionId);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error; // a failing database is not an ended session
           await send(errorFrame(error.code, error.message)).catch(() => undefined);
-          await endConnection(endpoint, ctx.connectionId).catch(() => undefined);
+          await sockets.end(ctx.connectionId).catch(() => undefined);
           status = 401;
           return { statusCode: 200 };
         }
-        if (route.userLimit) await enforce(counters, config.rateLimits, route.userLimit, caller.userId, Date.now());
+        if (route.userLimit) await gate!().limit(route.userLimit, caller.userId);
       }
       const input =
         ctx.eventType === 'CONNECT'

@@ -1,16 +1,11 @@
 // $disconnect: forgets the connection (awaited, so fan-out never finds it again); when it was the
 // user's last one, records lastSeen and tells partners they went offline.
-import { announcePresence } from '#core/conversations.ts';
-import { connectionsOf, deleteConnection } from '#adapters/connections.ts';
-import { messagingDeps } from '#adapters/messaging.ts';
-import { users } from '#adapters/users.ts';
-import { wsHandler } from '#middleware/ws-handler.ts';
 import { wsDisconnect as contract } from '#contract/realtime/disconnect.ts';
+import { disconnect } from '#core/realtime.ts';
+import { wsHandler } from '#middleware/ws-handler.ts';
+import { socketGate } from '#wiring/auth.ts';
+import { presence } from '#wiring/realtime.ts';
 
-export const handler = wsHandler(contract).handle(async ({ connectionId, userId }) => {
-  await deleteConnection(connectionId);
-  if (!userId || (await connectionsOf(userId)).length > 0) return;
-  const lastSeen = new Date().toISOString();
-  await users.update(userId, { lastSeenAt: lastSeen }).catch(() => undefined); // the account may be gone
-  await announcePresence(messagingDeps, userId, 'offline', lastSeen);
+export const handler = wsHandler(contract, socketGate).handle(async ({ connectionId, userId, endpoint }) => {
+  await disconnect(presence(endpoint), connectionId, userId);
 });

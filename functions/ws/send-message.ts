@@ -1,11 +1,12 @@
 // sendMessage: store (idempotent on clientMessageId), push to both sides' devices, ack the sender.
-import { sendMessage } from '#core/conversations.ts';
-import { messagingDeps } from '#adapters/messaging.ts';
-import { wsHandler } from '#middleware/ws-handler.ts';
 import { sendMessage as contract } from '#contract/realtime/send-message.ts';
+import { sendMessage } from '#core/conversations.ts';
+import { wsHandler } from '#middleware/ws-handler.ts';
+import { socketGate } from '#wiring/auth.ts';
+import { conversations } from '#wiring/conversations.ts';
 
-export const handler = wsHandler(contract).handle(async ({ input, userId, connectionId, reply }) => {
+export const handler = wsHandler(contract, socketGate).handle(async ({ input, userId, connectionId, endpoint, reply }) => {
   const { action: _action, to, ...message } = input;
-  const { ack } = await sendMessage(messagingDeps, userId, to, message, connectionId);
+  const { ack } = await sendMessage(conversations(endpoint), userId, to, message, connectionId);
   await reply({ type: 'ack', ...ack });
 });

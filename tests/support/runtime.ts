@@ -1,10 +1,13 @@
-// Test support: one laptop runtime per test file (DynamoDB Local in memory on a free port, gateways on
-// free ports), plus small HTTP and WebSocket clients that say what a real app would see.
+// Test support: one laptop runtime per test file (its own tables in the run's shared DynamoDB Local, or
+// its own DynamoDB Local when run alone; gateways on free ports), plus small HTTP and WebSocket clients
+// that say what a real app would see.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startRuntime, type Runtime } from '../../local/runtime.ts';
+import { SHARED_DYNAMODB_ENV } from './global-setup.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
@@ -20,7 +23,10 @@ export const testEnv = {
 };
 
 export async function startTestRuntime(env: Record<string, string> = {}, options: { throttleScale?: number; corsOrigins?: string[] } = {}): Promise<Runtime> {
+  // Set by tests/support/global-setup.ts under `npm test`; absent when a file runs alone.
+  const shared = process.env[SHARED_DYNAMODB_ENV];
   return startRuntime({
+    ...(shared ? { dynamoEndpoint: shared, tableStage: `test-${randomBytes(4).toString('hex')}`, dropTablesOnStop: true } : {}),
     throttleScale: options.throttleScale ?? 100,
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     env: { ...testEnv, ...env },

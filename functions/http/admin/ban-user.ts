@@ -1,9 +1,10 @@
 // POST /api/admin/users/{userId}/ban: at once; sessions revoked and sockets closed.
-import { sanction } from '#core/moderation.ts';
-import { moderationDeps } from '#adapters/moderation-deps.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { adminBanUser as contract } from '#contract/admin/ban-user.ts';
+import { sanction } from '#core/moderation.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { sanctions } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => ({
-  body: await sanction(moderationDeps, auth, path.userId, 'ban', body),
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => ({
+  body: await sanction(sanctions(), auth, path.userId, 'ban', body),
 }));

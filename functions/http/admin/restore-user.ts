@@ -1,9 +1,10 @@
 // POST /api/admin/users/{userId}/restore: lifts a suspension, ban or auto-restriction.
-import { restore } from '#core/moderation.ts';
-import { moderationDeps } from '#adapters/moderation-deps.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { adminRestoreUser as contract } from '#contract/admin/restore-user.ts';
+import { restore } from '#core/moderation.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { moderation } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => ({
-  body: await restore(moderationDeps, auth, path.userId, body.note),
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => ({
+  body: await restore(moderation(), auth, path.userId, body.note),
 }));

@@ -1,11 +1,12 @@
 // POST /api/conversations { userId }: the direct conversation with that user (201 when new, 200 after).
-import { openConversation } from '#core/conversations.ts';
-import { messagingDeps } from '#adapters/messaging.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { createConversation as contract } from '#contract/conversations/create-conversation.ts';
+import { openConversation } from '#core/conversations.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { conversations } from '#wiring/conversations.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, body }) => {
-  const conversation = await openConversation(messagingDeps, auth.userId, body.userId);
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, body }) => {
+  const conversation = await openConversation(conversations(), auth.userId, body.userId);
   return {
     statusCode: conversation.created ? 201 : 200,
     body: {

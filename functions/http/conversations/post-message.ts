@@ -1,11 +1,12 @@
 // POST /api/conversations/{conversationId}/messages: sendMessage for clients without a socket.
 // 201 for a new message, 200 with the same ack for a retry of the same clientMessageId.
-import { sendToConversation } from '#core/conversations.ts';
-import { messagingDeps } from '#adapters/messaging.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { postMessage as contract } from '#contract/conversations/post-message.ts';
+import { sendToConversation } from '#core/conversations.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { conversations } from '#wiring/conversations.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, path, body }) => {
-  const { ack, duplicate } = await sendToConversation(messagingDeps, auth.userId, path.conversationId, body);
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => {
+  const { ack, duplicate } = await sendToConversation(conversations(), auth.userId, path.conversationId, body);
   return { statusCode: duplicate ? 200 : 201, body: ack };
 });

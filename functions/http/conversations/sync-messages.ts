@@ -1,9 +1,11 @@
 // GET /api/messages/sync?after=&limit=: everything sent or received after the cursor, in order.
 // Streams are gapless per user, so a client that keeps the last cursor sees each message once.
-import { syncStream } from '#adapters/messages.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { syncMessages as contract } from '#contract/conversations/sync-messages.ts';
+import { sync } from '#core/conversations.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { conversationReads } from '#wiring/conversations.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, query }) => ({
-  body: await syncStream(auth.userId, query.after ?? 0, query.limit ?? 100),
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, query }) => ({
+  body: await sync(conversationReads(), auth.userId, query.after, query.limit),
 }));

@@ -1,10 +1,11 @@
 // POST /api/reports: 201 for a new report, 200 with the same report when filed again.
-import { createReport, reporterView } from '#core/moderation.ts';
-import { moderationDeps } from '#adapters/moderation-deps.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { createReport as contract } from '#contract/moderation/create-report.ts';
+import { createReport, reporterView } from '#core/moderation.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { moderation } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, body }) => {
-  const { report, created } = await createReport(moderationDeps, auth.userId, body);
-  return { statusCode: created ? 201 : 200, body: reporterView(report) };
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, body }) => {
+  const { report, created } = await createReport(moderation(), auth.userId, body);
+  return created ? { statusCode: 201, body: reporterView(report) } : { body: reporterView(report) };
 });

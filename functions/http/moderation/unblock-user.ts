@@ -1,9 +1,11 @@
 // DELETE /api/users/{userId}/block: idempotent; restores future delivery only.
-import { unblock } from '#adapters/moderation.ts';
-import { httpHandler } from '#middleware/http-handler.ts';
 import { unblockUser as contract } from '#contract/moderation/unblock-user.ts';
+import { unblockUser } from '#core/moderation.ts';
+import { httpHandler } from '#middleware/http-handler.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { moderation } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract).handle(async ({ auth, path }) => {
-  await unblock(auth.userId, path.userId);
+export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path }) => {
+  await unblockUser(moderation(), auth.userId, path.userId);
   return { statusCode: 204 };
 });

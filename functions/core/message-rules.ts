@@ -1,7 +1,9 @@
 // Messaging rules the server can enforce without reading anything: who may talk to whom, which
 // conversation a pair shares, and the shape of what is stored (sizes of ciphertext and nonce).
 import { createHash } from 'node:crypto';
+import type { Message } from '#contract/conversations/schemas.ts';
 import { BadRequest, DomainError, Unprocessable } from './errors.ts';
+import type { MessageRecord } from './ports.ts';
 
 /** tweetnacl box: 24-byte nonce, 16-byte authenticator; the server never opens it. */
 export const NONCE_BYTES = 24;
@@ -19,7 +21,9 @@ export function assertCiphertext(ciphertext: string, nonce: string): void {
   if (nonceBytes !== NONCE_BYTES) throw new Unprocessable(`nonce must be ${NONCE_BYTES} bytes, got ${nonceBytes}`, 'bad_nonce');
   const bytes = Buffer.from(ciphertext, 'base64').byteLength;
   if (bytes > MAX_CIPHERTEXT_BYTES) {
-    throw new DomainError(413, 'ciphertext_too_large', `ciphertext is ${bytes} bytes; the limit is ${MAX_CIPHERTEXT_BYTES} (64 KiB)`, { limitBytes: MAX_CIPHERTEXT_BYTES });
+    throw new DomainError(413, 'ciphertext_too_large', `ciphertext is ${bytes} bytes; the limit is ${MAX_CIPHERTEXT_BYTES} (64 KiB)`, {
+      limitBytes: MAX_CIPHERTEXT_BYTES,
+    });
   }
   if (bytes < BOX_OVERHEAD_BYTES) throw new Unprocessable(`ciphertext must be at least ${BOX_OVERHEAD_BYTES} bytes (a sealed box)`, 'bad_ciphertext');
 }
@@ -28,47 +32,8 @@ export function assertNotSelf(senderId: string, to: string): void {
   if (senderId === to) throw new BadRequest('You cannot start a conversation with yourself', 'cannot_message_self');
 }
 
-export interface MessageRecord {
-  conversationId: string;
-  messageId: string;
-  clientMessageId: string;
-  senderId: string;
-  recipientId: string;
-  ciphertext: string;
-  nonce: string;
-  senderKeyVersion: number;
-  recipientKeyVersion: number;
-  sentAt: string;
-  /** Set when the recipient blocks the sender: stored for the sender only, never shown to them. */
-  hiddenFrom?: string;
-}
-
-/** What the store needs to write one message (the sender is the caller, never client input). */
-export interface SendRequest {
-  conversationId: string;
-  senderId: string;
-  recipientId: string;
-  clientMessageId: string;
-  ciphertext: string;
-  nonce: string;
-  senderKeyVersion: number;
-  recipientKeyVersion: number;
-  retentionSeconds: number;
-  /** The recipient blocks the sender: store for the sender's side only. */
-  hiddenFrom?: string | undefined;
-}
-
-export interface StoredSend {
-  message: MessageRecord;
-  /** Position of the message in the sender's and the recipient's sync streams. */
-  senderSeq: number;
-  recipientSeq: number;
-  /** True when this clientMessageId was stored before: nothing new was written. */
-  duplicate: boolean;
-}
-
 /** The message as its viewers get it (the hiding marker is bookkeeping, not content). */
-export function publicMessage(m: MessageRecord): Omit<MessageRecord, 'hiddenFrom'> {
+export function publicMessage(m: MessageRecord): Message {
   const { hiddenFrom: _h, ...rest } = m;
   return rest;
 }

@@ -1,5 +1,6 @@
-// Key material derived from one master secret: separate keys for access tokens, refresh tokens and
-// the OTP pepper (HKDF-SHA256), so one secret value rotates them all and no key serves two purposes.
+// Signing secrets (not users' public keys, see public-keys.ts): key material derived from one
+// master secret, separate keys for access tokens, refresh tokens and the OTP pepper (HKDF-SHA256),
+// so one secret value rotates them all and no key serves two purposes.
 import { hkdfSync } from 'node:crypto';
 
 export interface SecretValue {

@@ -1,35 +1,21 @@
-// The key directory's rules: a published key set is checked (sizes, the identity key's signature over
-// the box key), versioned (a new key set bumps the version, the same one is a no-op) and fingerprinted.
+// The public-key directory (users' PUBLIC keys; signing secrets are signing-keys.ts): a published
+// key set is checked (sizes, the identity key's signature over the box key), versioned (a new key
+// set bumps the version, the same one is a no-op), fingerprinted, and announced to partners.
 // The server only verifies and stores public keys; it never generates or sees a private key.
 import { createHash } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { Conflict, Unprocessable, ValidationFailed, type FieldIssue } from './errors.ts';
+import type { KeyUpload } from '#contract/public-keys/put-public-key.ts';
+import type { PushFrame } from '#contract/realtime/frames.ts';
+import { Conflict, NotFound, Unprocessable, ValidationFailed, type FieldIssue } from './errors.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, KeyRecord, ModerationPort, PublicKeysPort, SecurityEventsPort } from './ports.ts';
+import { reachablePartners } from './conversations.ts';
 
 /** Ed25519 public key, X25519 public key, Ed25519 detached signature. */
 export const IDENTITY_KEY_BYTES = 32;
 export const BOX_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 
-/** What a client publishes, every field standard base64. */
-export interface KeyInput {
-  identityKey: string;
-  publicKey: string;
-  signature: string;
-}
-
-/** The current key set of a user, as stored and as answered (publicKeySchema). */
-export interface KeyRecord {
-  userId: string;
-  identityKey: string;
-  publicKey: string;
-  signature: string;
-  version: number;
-  fingerprint: string;
-  /** When this version was published. */
-  updatedAt: string;
-  /** When the identity key last changed; absent while the first identity key is still in use. */
-  identityChangedAt?: string;
-}
+export type KeyInput = KeyUpload;
 
 export interface DecodedKeys {
   identityKey: Uint8Array;
@@ -98,9 +84,7 @@ export function fingerprint(userId: string, identityKey: Uint8Array): string {
 
 export const fingerprintPattern = /^\d{5}( \d{5}){5}$/;
 
-export type KeyDecision =
-  | { changed: false; key: KeyRecord }
-  | { changed: true; key: KeyRecord; previousVersion: number | undefined; identityChanged: boolean };
+export type KeyDecision = { changed: false; key: KeyRecord } | { changed: true; key: KeyRecord; previousVersion: number | undefined; identityChanged: boolean };
 
 /**
  * What publishing `input` does given the current key set: the same identity and box key is a no-op
@@ -125,31 +109,59 @@ export function decide(userId: string, current: KeyRecord | undefined, input: Ke
   return { changed: true, key, previousVersion: current?.version, identityChanged };
 }
 
-/** Storage for the directory: the write succeeds only if the current version is still `previousVersion`. */
-export interface KeyStorePort {
-  getCurrentKey(userId: string): Promise<KeyRecord | undefined>;
-  /** false when another write claimed the version first (nothing was written). */
-  putKey(key: KeyRecord, previousVersion: number | undefined, identityChanged: boolean): Promise<boolean>;
-}
-
 export const PUBLISH_ATTEMPTS = 5;
 
 /**
  * Verifies and publishes a key set. Concurrent publishers each get a distinct, consecutive version:
  * the loser of a race re-reads and decides again (its keys may even have become the current ones).
  */
-export async function publishKey(store: KeyStorePort, userId: string, input: KeyInput, now: () => Date = () => new Date()): Promise<KeyDecision> {
+export async function publishKey(deps: { publicKeys: PublicKeysPort; clock: Clock }, userId: string, input: KeyInput): Promise<KeyDecision> {
   verifyKeys(decodeKeys(input));
   for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
-    const decision = decide(userId, await store.getCurrentKey(userId), input, now());
+    const decision = decide(userId, await deps.publicKeys.getCurrent(userId), input, new Date(deps.clock.now()));
     if (!decision.changed) return decision;
-    if (await store.putKey(decision.key, decision.previousVersion, decision.identityChanged)) return decision;
+    if (await deps.publicKeys.put(decision.key, decision.previousVersion, decision.identityChanged)) return decision;
     await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
   }
   throw new Conflict('The keys changed concurrently too often; retry', 'key_conflict');
 }
 
 /** The keyChanged WebSocket frame partners receive, so their apps can warn. */
-export function keyChangedFrame(key: KeyRecord, identityChanged: boolean) {
-  return { type: 'keyChanged' as const, userId: key.userId, version: key.version, fingerprint: key.fingerprint, identityChanged, changedAt: key.updatedAt };
+export function keyChangedFrame(key: KeyRecord, identityChanged: boolean): PushFrame {
+  return { type: 'keyChanged', userId: key.userId, version: key.version, fingerprint: key.fingerprint, identityChanged, changedAt: key.updatedAt };
+}
+
+export interface PublishDeps {
+  publicKeys: PublicKeysPort;
+  clock: Clock;
+  conversations: Pick<ConversationsPort, 'partnersOf'>;
+  blocks: Pick<ModerationPort, 'blockRelations'>;
+  connections: Pick<ConnectionsPort, 'push'>;
+  events: SecurityEventsPort;
+}
+
+/**
+ * Publishes and, on a new version, tells every online conversation partner (never across a block:
+ * a blocked user learns nothing about the blocker's keys). The key is stored either way: a failed
+ * notification is recorded, not returned as an error the client would retry; apps also compare
+ * versions when they next fetch a key, so a missed event is caught up.
+ */
+export async function publishAndAnnounce(deps: PublishDeps, userId: string, input: KeyInput): Promise<KeyRecord> {
+  const result = await publishKey(deps, userId, input);
+  if (result.changed) {
+    try {
+      const partners = await reachablePartners(deps, userId);
+      if (partners.length) await deps.connections.push(partners, keyChangedFrame(result.key, result.identityChanged));
+    } catch (error) {
+      deps.events.record('key_change_fanout_failed', { userId, errorName: (error as Error)?.name });
+    }
+  }
+  return result.key;
+}
+
+/** The current key set of a user, or a 404 that says whose keys are missing. */
+export async function currentKeys(deps: { publicKeys: PublicKeysPort }, userId: string, own: boolean): Promise<KeyRecord> {
+  const key = await deps.publicKeys.getCurrent(userId);
+  if (!key) throw own ? new NotFound('You have not published keys yet', 'key_not_found') : new NotFound('This user has no published keys', 'key_not_found');
+  return key;
 }

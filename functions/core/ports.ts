@@ -1,0 +1,290 @@
+// The ports: what use cases need from the world, one interface per aggregate, plus the Clock.
+// Adapters implement them over DynamoDB, the @connections API, Secrets Manager, SES/SNS or the dev
+// outbox; tests implement them in memory (tests/support/fakes.ts). Use cases receive them in one
+// deps object built by the area's composition root (functions/wiring/), never create them.
+import type { AccountStatus, Role } from '#contract/common.ts';
+import type { OtpChannel, OtpPurpose } from '#contract/auth/schemas.ts';
+import type { AuditEntry, Report } from '#contract/admin/schemas.ts';
+import type { ReportStatus } from '#contract/moderation/schemas.ts';
+import type { PublicKeySet } from '#contract/public-keys/schemas.ts';
+import type { Message } from '#contract/conversations/schemas.ts';
+import type { PushFrame } from '#contract/realtime/frames.ts';
+import type { RatePolicy } from './config.ts';
+import type { AuthKeys } from './signing-keys.ts';
+
+/** Time, injected: use cases and adapters never call Date.now() themselves, so tests move it. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+/** A page of results and the opaque cursor of the next one (absent on the last page). */
+export interface Page<T> {
+  items: T[];
+  cursor?: string | undefined;
+}
+
+// ---- users ---------------------------------------------------------------------------------------
+
+export interface UserRecord {
+  userId: string;
+  displayName: string;
+  email?: string;
+  phone?: string;
+  passwordHash?: string;
+  role: Role;
+  status: AccountStatus;
+  suspendedUntil?: number;
+  /** Epoch ms: tokens and session families older than this are dead (logout-all, bans, deletion). */
+  tokensValidAfter: number;
+  /** When the user's last WebSocket connection closed. */
+  lastSeenAt?: string;
+  /** Set by auto-restriction (many distinct reporters): no new conversations until a moderator reviews. */
+  restrictedAt?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type UserChanges = Partial<
+  Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt'>
+>;
+
+export interface UsersPort {
+  create(user: UserRecord): Promise<void>;
+  get(userId: string): Promise<UserRecord | undefined>;
+  findIdByIdentifier(kind: 'email' | 'phone', value: string): Promise<string | undefined>;
+  /** `unlessStatus`: refuse (409 already_<status>) when the account has that status at write time. */
+  update(userId: string, changes: UserChanges, opts?: { unlessStatus?: AccountStatus }): Promise<UserRecord>;
+  delete(user: UserRecord): Promise<void>;
+  /** Public fields of users whose display name starts with `prefix` (at least two characters). */
+  searchByName(prefix: string, limit: number): Promise<{ userId: string; displayName: string }[]>;
+  /** Display names of several users at once (missing users are simply absent). */
+  displayNames(userIds: readonly string[]): Promise<Map<string, string>>;
+  /** Roles of several users at once (missing users are simply absent). */
+  rolesOf(userIds: readonly string[]): Promise<Map<string, Role>>;
+}
+
+// ---- sessions (refresh-token families) -----------------------------------------------------------
+
+export interface FamilyRecord {
+  familyId: string;
+  userId: string;
+  currentDigest: string;
+  generation: number;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch seconds: the absolute end of the family (and DynamoDB TTL). */
+  expiresAt: number;
+  revokedAt?: number;
+  revokeReason?: string;
+}
+
+export interface SessionsPort {
+  create(family: FamilyRecord): Promise<void>;
+  get(familyId: string): Promise<FamilyRecord | undefined>;
+  /** Atomically swaps the current token digest; false when `presented` is not current (reuse or race). */
+  rotate(familyId: string, presented: string, next: string): Promise<boolean>;
+  revoke(familyId: string, reason: string): Promise<void>;
+  revokeAllForUser(userId: string, reason: string, exceptFamilyId?: string): Promise<number>;
+}
+
+// ---- short-lived things: OTP challenges, rate-limit counters, WebSocket tickets --------------------
+
+export interface ChallengeRecord {
+  digest: string;
+  attempts: number;
+  expiresAt: number;
+  resendAt: number;
+  usedAt?: number;
+}
+
+export interface ChallengeKey {
+  purpose: OtpPurpose;
+  channel: OtpChannel;
+  destinationKey: string;
+}
+
+export interface ChallengesPort {
+  /** Replaces any previous challenge unless its resend cooldown is still running (returns its end, epoch ms). */
+  put(key: ChallengeKey, digest: string, expiresAt: number, resendAt: number): Promise<{ ok: true } | { ok: false; resendAt: number }>;
+  /** Counts one attempt; undefined when the challenge is missing, used, expired or out of attempts. */
+  attempt(key: ChallengeKey, maxAttempts: number): Promise<ChallengeRecord | undefined>;
+  /** Single use: true for exactly one caller. */
+  markUsed(key: ChallengeKey): Promise<boolean>;
+}
+
+export interface LimitsPort {
+  /** Counts one hit in the current window unless the limit is reached; exact under concurrency. */
+  hit(name: string, key: string, policy: RatePolicy): Promise<{ allowed: boolean; count: number; resetAt: number }>;
+}
+
+export interface TicketsPort {
+  /** A fresh single-use ticket for this user and session. */
+  create(userId: string, sessionId: string, ttlSeconds: number): Promise<string>;
+  /** The ticket's user and session, or undefined when it is unknown, used or expired. */
+  consume(ticket: string): Promise<{ userId: string; sessionId: string } | undefined>;
+}
+
+// ---- secrets, delivery, events -------------------------------------------------------------------------
+
+/** The token-signing and OTP-pepper keys, derived from the auth secret (cached by the adapter). */
+export interface SigningKeysPort {
+  current(): Promise<AuthKeys>;
+}
+
+export interface OtpMessage {
+  channel: OtpChannel;
+  destination: string;
+  purpose: OtpPurpose;
+  code: string;
+  expiresAt: number;
+}
+
+export interface NotifierPort {
+  sendOtp(message: OtpMessage): Promise<void>;
+}
+
+/** Security events (reuse detected, password changed, ...) for the audit trail; never given secrets. */
+export interface SecurityEventsPort {
+  record(name: string, data: Record<string, unknown>): void;
+}
+
+// ---- public keys -------------------------------------------------------------------------------------
+
+export type KeyRecord = PublicKeySet;
+
+export interface PublicKeysPort {
+  /** Strongly consistent: after a keyChanged event a client must not fetch the previous keys. */
+  getCurrent(userId: string): Promise<KeyRecord | undefined>;
+  /** Writes `key` as current and into history; false when the current version is no longer `previousVersion`. */
+  put(key: KeyRecord, previousVersion: number | undefined, identityChanged: boolean): Promise<boolean>;
+  deleteAll(userId: string): Promise<void>;
+}
+
+// ---- conversations and messages ------------------------------------------------------------------------
+
+export interface MessageRecord extends Message {
+  /** Set when the recipient blocks the sender: stored for the sender only, never shown to them. */
+  hiddenFrom?: string;
+}
+
+export interface MemberView {
+  conversationId: string;
+  userId: string;
+  peerId: string;
+  createdAt: string;
+  lastMessageId?: string;
+  lastMessageAt?: string;
+  lastSenderId?: string;
+  readUpTo?: string;
+  deliveredUpTo?: string;
+}
+
+/** What the store needs to write one message (the sender is the caller, never client input). */
+export interface SendRequest {
+  conversationId: string;
+  senderId: string;
+  recipientId: string;
+  clientMessageId: string;
+  ciphertext: string;
+  nonce: string;
+  senderKeyVersion: number;
+  recipientKeyVersion: number;
+  retentionSeconds: number;
+  /** The recipient blocks the sender: store for the sender's side only. */
+  hiddenFrom?: string | undefined;
+}
+
+export interface StoredSend {
+  message: MessageRecord;
+  /** Position of the message in the sender's and the recipient's sync streams. */
+  senderSeq: number;
+  recipientSeq: number;
+  /** True when this clientMessageId was stored before: nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface ConversationsPort {
+  /** Creates the conversation once, and the member items of `members` (an opener's side only, see core). */
+  ensureConversation(conversationId: string, a: string, b: string, members?: readonly string[]): Promise<{ created: boolean; createdAt: string }>;
+  getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
+  getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined>;
+  storeMessage(req: SendRequest): Promise<StoredSend>;
+  /** Moves a read or delivered position forward only; false when it would not move. */
+  advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
+  /** Everyone the user has taken part in a conversation with. */
+  partnersOf(userId: string): Promise<string[]>;
+  /** History as the viewer sees it, newest first; `before` is exclusive. */
+  history(conversationId: string, viewerId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; before?: string }>;
+  /** The user's sync stream after a sequence number, in order. */
+  syncStream(userId: string, after: number, limit: number): Promise<{ messages: (Message & { seq: number })[]; cursor: number; hasMore: boolean }>;
+  /** A page of the user's inbox, latest activity first (the cursor is checked against the user's own partition). */
+  inbox(userId: string, limit: number, cursor?: string): Promise<Page<MemberView>>;
+  /** Messages from the peer after the read position, counted up to `cap`. */
+  countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap?: number): Promise<number>;
+}
+
+// ---- realtime connections --------------------------------------------------------------------------
+
+export interface ConnectionRow {
+  connectionId: string;
+  connectedAt: string;
+  userId?: string;
+  /** The session (refresh family) whose ticket opened the connection. */
+  sessionId?: string;
+}
+
+export interface ConnectionsPort {
+  save(row: ConnectionRow): Promise<void>;
+  remove(connectionId: string): Promise<void>;
+  /** The signed-in user of a connection as written at $connect (undefined when unknown or expired). */
+  ownerOf(connectionId: string): Promise<{ userId: string; sessionId?: string } | undefined>;
+  /** Ids of the user's open connections (a Query on the byUser index, never a Scan). */
+  openConnections(userId: string): Promise<string[]>;
+  /** Sends one frame to one connection; false when it is gone. */
+  send(connectionId: string, frame: unknown): Promise<boolean>;
+  /** Pushes a frame to every open connection of the users, except one; gone ones are forgotten (awaited). */
+  push(userIds: readonly string[], frame: PushFrame, exceptConnectionId?: string): Promise<{ delivered: number; gone: number }>;
+  /** Ends one connection: its row first (no more pushes), then the socket. */
+  end(connectionId: string): Promise<void>;
+  /** Ends a user's sockets: all, only one session's, or all but one session's. */
+  endForUser(userId: string, filter?: { onlySession?: string; exceptSession?: string }): Promise<number>;
+}
+
+// ---- moderation -------------------------------------------------------------------------------------
+
+export interface ReportRecord extends Report {
+  /** Same reporter, target and messages: at most one open report (released when resolved). */
+  dedupeKey?: string;
+}
+
+export type { AuditEntry };
+
+export interface ModerationPort {
+  block(blocker: string, blocked: string): Promise<{ blockedAt: string }>;
+  unblock(blocker: string, blocked: string): Promise<void>;
+  /** [does a block b, does b block a] */
+  blockPair(a: string, b: string): Promise<[boolean, boolean]>;
+  /** Everyone the user blocks or is blocked by. */
+  blockRelations(userId: string): Promise<Set<string>>;
+  listBlocked(blocker: string, limit: number, cursor?: string): Promise<Page<{ userId: string; blockedAt: string }>>;
+  /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
+  putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }>;
+  getReport(reportId: string): Promise<ReportRecord | undefined>;
+  updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }): Promise<ReportRecord | undefined>;
+  distinctReporters(targetUserId: string, sinceIso: string): Promise<number>;
+  /** A user's reports, newest first: those they filed (`filed`) or those about them (`about`). */
+  reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string): Promise<Page<ReportRecord>>;
+  /** The queue of one status, oldest first, optionally of one reason. */
+  reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursor?: string): Promise<Page<ReportRecord>>;
+  /** Append-only: the entry's id and time are assigned at write time. */
+  appendAudit(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry>;
+  listAudit(limit: number, cursor?: string): Promise<Page<AuditEntry>>;
+}
+
+// ---- system -----------------------------------------------------------------------------------------
+
+export interface HealthPort {
+  /** Resolves when the data store answers. */
+  probe(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+// Composition root of WebSocket connections: the connections table and the @connections API of
+// this stage (WS_CALLBACK_URL; a WebSocket route may fall back to the URL its event names).
+import { connectionsAdapter } from '#adapters/connections.ts';
+import { ticketsTable } from '#adapters/dynamodb/ephemeral-table.ts';
+import type { ConnectionsPort, TicketsPort } from '#core/ports.ts';
+import type { AuthorizerDeps, PresenceDeps } from '#core/realtime.ts';
+import { sessions, users } from './auth.ts';
+import { blocks, conversationStore } from './stores.ts';
+import { clock, config, db } from './platform.ts';
+
+const byEndpoint = new Map<string, ConnectionsPort>();
+let ticketsPort: TicketsPort | undefined;
+
+export function connections(eventEndpoint?: string): ConnectionsPort {
+  const endpoint = config().wsCallbackUrl ?? eventEndpoint;
+  if (!endpoint) throw new Error('WS_CALLBACK_URL is not set: this function has no @connections endpoint');
+  let port = byEndpoint.get(endpoint);
+  if (!port) byEndpoint.set(endpoint, (port = connectionsAdapter(db(), clock(), endpoint, config().region)));
+  return port;
+}
+
+export function tickets(): TicketsPort {
+  return (ticketsPort ??= ticketsTable(db(), clock()));
+}
+
+export function authorizer(): AuthorizerDeps {
+  return { tickets: tickets(), users: users(), sessions: sessions(), clock: clock() };
+}
+
+export function presence(eventEndpoint?: string): PresenceDeps {
+  return {
+    users: users(),
+    sessions: sessions(),
+    clock: clock(),
+    conversations: conversationStore(),
+    blocks: blocks(),
+    connections: connections(eventEndpoint),
+  };
+}
