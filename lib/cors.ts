@@ -11,7 +11,10 @@ export const corsPolicy = {
 
 /** "https://app.example.com,https://admin.example.com" → exact origins (no wildcards with credentials). */
 export function parseOrigins(value: string | undefined): string[] {
-  const origins = (value ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const o of origins) {
     if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o)) throw new Error(`CORS origin must be scheme://host[:port] without a path: ${o}`);
   }

@@ -129,7 +129,8 @@ export class NexChatStack extends Stack {
     });
     Validations.of(auth.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Keys are rotated by the application (kid-based: a new key signs, old keys verify until their tokens expire); a Secrets Manager rotation Lambda would invalidate every live token at once.',
+      reason:
+        'Keys are rotated by the application (kid-based: a new key signs, old keys verify until their tokens expire); a Secrets Manager rotation Lambda would invalidate every live token at once.',
     });
     this.secrets = { auth };
 
@@ -273,7 +274,8 @@ export class NexChatStack extends Stack {
     const policyArn = this.resolve(logsPolicy.managedPolicyArn);
     Validations.of(role.node.defaultChild!).acknowledge({
       id: `AwsSolutions-IAM4[Policy::${flattenCfnReference(policyArn)}]`,
-      reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the API Gateway account role; API Gateway creates its log groups itself, so it cannot be scoped to ours.',
+      reason:
+        'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the API Gateway account role; API Gateway creates its log groups itself, so it cannot be scoped to ours.',
     });
     const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
     account.applyRemovalPolicy(RemovalPolicy.RETAIN);
@@ -316,9 +318,7 @@ function pascalCase(s: string): string {
 }
 
 function applyRouteThrottles(stage: CfnStage, settings: [routeKey: string, throttle: Throttle][], routes: CfnRoute[]): void {
-  stage.routeSettings = Object.fromEntries(
-    settings.map(([key, t]) => [key, { ThrottlingRateLimit: t.rate, ThrottlingBurstLimit: t.burst }]),
-  );
+  stage.routeSettings = Object.fromEntries(settings.map(([key, t]) => [key, { ThrottlingRateLimit: t.rate, ThrottlingBurstLimit: t.burst }]));
   for (const route of routes) stage.node.addDependency(route);
 }
 
@@ -331,7 +331,9 @@ function checkAuthorizer(route: ManifestWsRoute): void {
     throw new Error(`route ${route.id}: API Gateway runs WebSocket authorizers on $connect only, not on ${route.routeKey}`);
   }
   if (route.authorizer && !/^[A-Za-z0-9._-]+$/.test(route.authorizer.queryParameter)) {
-    throw new Error(`route ${route.id}: authorizer query parameter ${JSON.stringify(route.authorizer.queryParameter)} is not a valid API Gateway identity source name`);
+    throw new Error(
+      `route ${route.id}: authorizer query parameter ${JSON.stringify(route.authorizer.queryParameter)} is not a valid API Gateway identity source name`,
+    );
   }
   if (!route.authorizer && route.routeKey === '$connect' && route.access !== 'public') {
     throw new Error(`route ${route.id}: a $connect with access "${route.access}" needs an authorizer to name the connection's user`);

@@ -2,81 +2,79 @@
 // environment once (the composition root calls it at first use); tests build a Config directly
 // with `loadConfig({...})` and hand it to use cases, no new process needed. Defaults are the
 // production values; a stage or the laptop overrides them by env.
-import * as z from 'zod/mini';
 import type { RateLimitName } from '#contract/route.ts';
 
 export type { RateLimitName };
 
-const bool = z.pipe(
-  z.enum(['true', 'false', '1', '0']),
-  z.transform((v: 'true' | 'false' | '1' | '0') => v === 'true' || v === '1'),
-);
-const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) => z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
-const optionalString = z.optional(z.string());
+export interface RatePolicy {
+  limit: number;
+  windowSeconds: number;
+}
 
-const envSchema = z.object({
-  NEXCHAT_STAGE: z._default(z.string().check(z.minLength(1)), 'dev'),
-  /** Set by the laptop runtime only. Lambda refuses to start with it (see assertNotLocalInLambda). */
-  NEXCHAT_LOCAL: z._default(bool, false),
-  AWS_LAMBDA_FUNCTION_NAME: optionalString,
-  AWS_REGION: z._default(z.string(), 'us-east-1'),
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
-  /** Base URL of the WebSocket @connections management API (the stage's callback URL in AWS). */
-  WS_CALLBACK_URL: z.optional(z.url()),
-  MAX_BODY_BYTES: z._default(int(1), 256 * 1024),
-  WS_MAX_FRAME_BYTES: z._default(int(1), 128 * 1024),
-  HEALTH_TIMEOUT_MS: z._default(int(1), 2000),
+type Env = Record<string, string | undefined>;
 
-  // ---- identity ----
-  /** Secrets Manager secret holding { kid, master } (AWS). */
-  AUTH_SECRET_ARN: optionalString,
-  /** Dev secrets file written by the laptop runtime; refused inside Lambda. */
-  NEXCHAT_DEV_SECRETS_FILE: optionalString,
-  /** Dev outbox for OTP messages (laptop); refused inside Lambda. */
-  NEXCHAT_OUTBOX_FILE: optionalString,
-  JWT_ISSUER: optionalString,
-  ACCESS_TOKEN_TTL_SECONDS: z._default(int(60, 3600), 15 * 60),
-  REFRESH_TOKEN_TTL_SECONDS: z._default(int(3600), 30 * 24 * 3600),
-  /** scrypt cost; tests lower it, deployments keep 2^17 (see tests/identity-unit.test.ts). */
-  PASSWORD_SCRYPT_LOG2N: z._default(int(10, 20), 17),
-  /** Which flows need an OTP code: comma list of register, login; or "none". */
-  OTP_REQUIRED_FOR: z.pipe(
-    z.pipe(
-      z._default(z.string(), 'register'),
-      z.transform((v: string) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s && s !== 'none'),
-      ),
-    ),
-    z.array(z.enum(['register', 'login'])),
-  ),
-  OTP_TTL_SECONDS: z._default(int(30, 3600), 300),
-  OTP_MAX_ATTEMPTS: z._default(int(1, 20), 5),
-  OTP_RESEND_SECONDS: z._default(int(0, 3600), 60),
-  SES_FROM_ADDRESS: z._default(z.string(), 'no-reply@nexchat.invalid'),
-  WS_TICKET_TTL_SECONDS: z._default(int(5, 300), 30),
-  MESSAGE_RETENTION_DAYS: z._default(int(1, 3650), 365),
-  /** Distinct reporters within AUTO_RESTRICT_WINDOW_HOURS that restrict a user from new conversations. */
-  AUTO_RESTRICT_REPORTERS: z._default(int(1, 1000), 3),
-  AUTO_RESTRICT_WINDOW_HOURS: z._default(int(1, 24 * 30), 24),
-  /** JSON object overriding entries of the rate-limit table, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
-  RATE_LIMITS: optionalString,
-  NEXCHAT_OUTBOX_ECHO: z._default(bool, false),
+/**
+ * A small typed reader of environment variables. Every Lambda parses its configuration at cold
+ * start, so this is plain code rather than a schema library (it keeps ~10 KB of validator out of
+ * every bundle). Every problem is collected, and the error names each variable that is wrong.
+ */
+class EnvReader {
+  readonly problems: string[] = [];
+  private readonly env: Env;
 
-  // ---- physical table names (set by the stack for granted tables only, or by the laptop runtime) ----
-  USERS_TABLE: optionalString,
-  KEYS_TABLE: optionalString,
-  SESSIONS_TABLE: optionalString,
-  EPHEMERAL_TABLE: optionalString,
-  CONNECTIONS_TABLE: optionalString,
-  MESSAGES_TABLE: optionalString,
-  MODERATION_TABLE: optionalString,
-});
+  constructor(env: Env) {
+    this.env = env;
+  }
 
-const ratePolicy = z.strictObject({ limit: z.int().check(z.positive()), windowSeconds: z.int().check(z.positive()) });
-export type RatePolicy = z.infer<typeof ratePolicy>;
+  str(name: string, fallback: string): string {
+    const v = this.env[name];
+    if (v === undefined || v === '') return fallback;
+    return v;
+  }
+
+  optional(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  url(name: string): string | undefined {
+    const v = this.optional(name);
+    if (v !== undefined && !URL.canParse(v)) this.problems.push(`${name} (not a URL)`);
+    return v;
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.optional(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} (an integer from ${min} to ${max})`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.optional(name);
+    if (v === undefined) return fallback;
+    if (!['true', 'false', '1', '0'].includes(v)) {
+      this.problems.push(`${name} (true or false)`);
+      return fallback;
+    }
+    return v === 'true' || v === '1';
+  }
+
+  /** A comma list of allowed words; "none" means empty. */
+  list<T extends string>(name: string, fallback: string, allowed: readonly T[]): T[] {
+    const items = this.str(name, fallback)
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x && x !== 'none');
+    const bad = items.filter((x) => !allowed.includes(x as T));
+    if (bad.length) this.problems.push(`${name} (comma list of ${allowed.join(', ')}, or none)`);
+    return items.filter((x): x is T => allowed.includes(x as T));
+  }
+}
 
 /**
  * Per-client limits, counted in DynamoDB with atomic conditional updates (fixed windows).
@@ -114,22 +112,89 @@ export const defaultRateLimits = {
   keysUser: { limit: 20, windowSeconds: 3600 },
 } satisfies Record<RateLimitName, RatePolicy>;
 
-function rateLimits(json: string | undefined): Record<RateLimitName, RatePolicy> {
-  if (!json) return { ...defaultRateLimits };
-  const names = Object.keys(defaultRateLimits) as [RateLimitName, ...RateLimitName[]];
-  const overrides = z.partialRecord(z.enum(names), ratePolicy).parse(JSON.parse(json)) as Partial<Record<RateLimitName, RatePolicy>>;
-  return { ...defaultRateLimits, ...overrides };
+/** Overrides of the rate-limit table from JSON, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
+function rateLimits(json: string | undefined, problems: string[]): Record<RateLimitName, RatePolicy> {
+  const limits: Record<RateLimitName, RatePolicy> = { ...defaultRateLimits };
+  if (!json) return limits;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    problems.push('RATE_LIMITS (not JSON)');
+    return limits;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push('RATE_LIMITS (a JSON object)');
+    return limits;
+  }
+  const positiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  for (const [name, policy] of Object.entries(parsed)) {
+    const p = policy as Partial<RatePolicy> | null;
+    const known = Object.hasOwn(defaultRateLimits, name);
+    const valid =
+      typeof p === 'object' &&
+      p !== null &&
+      Object.keys(p).every((k) => k === 'limit' || k === 'windowSeconds') &&
+      positiveInt(p.limit) &&
+      positiveInt(p.windowSeconds);
+    if (!known || !valid) problems.push(`RATE_LIMITS.${name}`);
+    else limits[name as RateLimitName] = { limit: p.limit!, windowSeconds: p.windowSeconds! };
+  }
+  return limits;
 }
 
 export type Config = ReturnType<typeof loadConfig>;
 
-export function loadConfig(env: Record<string, string | undefined>) {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
-    throw new Error(`invalid configuration in environment: ${fields}`);
-  }
-  const e = parsed.data;
+export function loadConfig(env: Env) {
+  const r = new EnvReader(env);
+  const stage = r.str('NEXCHAT_STAGE', 'dev');
+  const otpRequiredFor = r.list('OTP_REQUIRED_FOR', 'register', ['register', 'login'] as const);
+  const e = {
+    NEXCHAT_STAGE: stage,
+    /** Set by the laptop runtime only. Lambda refuses to start with it (see assertNotLocalInLambda). */
+    NEXCHAT_LOCAL: r.bool('NEXCHAT_LOCAL', false),
+    AWS_LAMBDA_FUNCTION_NAME: r.optional('AWS_LAMBDA_FUNCTION_NAME'),
+    AWS_REGION: r.str('AWS_REGION', 'us-east-1'),
+    DYNAMODB_ENDPOINT: r.url('DYNAMODB_ENDPOINT'),
+    /** Base URL of the WebSocket @connections management API (the stage's callback URL in AWS). */
+    WS_CALLBACK_URL: r.url('WS_CALLBACK_URL'),
+    MAX_BODY_BYTES: r.int('MAX_BODY_BYTES', 256 * 1024, 1),
+    WS_MAX_FRAME_BYTES: r.int('WS_MAX_FRAME_BYTES', 128 * 1024, 1),
+    HEALTH_TIMEOUT_MS: r.int('HEALTH_TIMEOUT_MS', 2000, 1),
+    /** Secrets Manager secret holding { kid, master } (AWS). */
+    AUTH_SECRET_ARN: r.optional('AUTH_SECRET_ARN'),
+    /** Dev secrets file written by the laptop runtime; refused inside Lambda. */
+    NEXCHAT_DEV_SECRETS_FILE: r.optional('NEXCHAT_DEV_SECRETS_FILE'),
+    /** Dev outbox for OTP messages (laptop); refused inside Lambda. */
+    NEXCHAT_OUTBOX_FILE: r.optional('NEXCHAT_OUTBOX_FILE'),
+    NEXCHAT_OUTBOX_ECHO: r.bool('NEXCHAT_OUTBOX_ECHO', false),
+    JWT_ISSUER: r.optional('JWT_ISSUER'),
+    ACCESS_TOKEN_TTL_SECONDS: r.int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 3600),
+    REFRESH_TOKEN_TTL_SECONDS: r.int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 3600),
+    /** scrypt cost; tests lower it, deployments keep 2^17 (see tests/identity-unit.test.ts). */
+    PASSWORD_SCRYPT_LOG2N: r.int('PASSWORD_SCRYPT_LOG2N', 17, 10, 20),
+    /** Which flows need an OTP code: comma list of register, login; or "none". */
+    OTP_REQUIRED_FOR: otpRequiredFor,
+    OTP_TTL_SECONDS: r.int('OTP_TTL_SECONDS', 300, 30, 3600),
+    OTP_MAX_ATTEMPTS: r.int('OTP_MAX_ATTEMPTS', 5, 1, 20),
+    OTP_RESEND_SECONDS: r.int('OTP_RESEND_SECONDS', 60, 0, 3600),
+    SES_FROM_ADDRESS: r.str('SES_FROM_ADDRESS', 'no-reply@nexchat.invalid'),
+    WS_TICKET_TTL_SECONDS: r.int('WS_TICKET_TTL_SECONDS', 30, 5, 300),
+    MESSAGE_RETENTION_DAYS: r.int('MESSAGE_RETENTION_DAYS', 365, 1, 3650),
+    /** Distinct reporters within AUTO_RESTRICT_WINDOW_HOURS that restrict a user from new conversations. */
+    AUTO_RESTRICT_REPORTERS: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),
+    AUTO_RESTRICT_WINDOW_HOURS: r.int('AUTO_RESTRICT_WINDOW_HOURS', 24, 1, 24 * 30),
+    RATE_LIMITS: rateLimits(r.optional('RATE_LIMITS'), r.problems),
+    // physical table names (set by the stack for granted tables only, or by the laptop runtime)
+    USERS_TABLE: r.optional('USERS_TABLE'),
+    KEYS_TABLE: r.optional('KEYS_TABLE'),
+    SESSIONS_TABLE: r.optional('SESSIONS_TABLE'),
+    EPHEMERAL_TABLE: r.optional('EPHEMERAL_TABLE'),
+    CONNECTIONS_TABLE: r.optional('CONNECTIONS_TABLE'),
+    MESSAGES_TABLE: r.optional('MESSAGES_TABLE'),
+    MODERATION_TABLE: r.optional('MODERATION_TABLE'),
+  };
+  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
   const config = {
     stage: e.NEXCHAT_STAGE,
     local: e.NEXCHAT_LOCAL,
@@ -171,7 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       resendSeconds: e.OTP_RESEND_SECONDS,
       sesFromAddress: e.SES_FROM_ADDRESS,
     },
-    rateLimits: rateLimits(e.RATE_LIMITS),
+    rateLimits: e.RATE_LIMITS,
     realtime: { ticketTtlSeconds: e.WS_TICKET_TTL_SECONDS },
     moderation: { autoRestrictReporters: e.AUTO_RESTRICT_REPORTERS, autoRestrictWindowHours: e.AUTO_RESTRICT_WINDOW_HOURS },
     messages: { retentionSeconds: e.MESSAGE_RETENTION_DAYS * 24 * 3600, historyPageMax: 100 },

@@ -9,7 +9,7 @@ import { Forbidden, NotFound, Unauthorized } from './errors.ts';
 import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage } from './message-rules.ts';
 import { assertActive } from './authn.ts';
 import { enforce } from './rate-limit.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, ModerationPort, UsersPort } from './ports.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, BlocksPort, UsersPort } from './ports.ts';
 
 /** What reading conversations needs. */
 export interface ConversationReadDeps {
@@ -19,18 +19,22 @@ export interface ConversationReadDeps {
   conversations: ConversationsPort;
 }
 
-/** What writing and delivering needs on top: blocks, sockets and the per-user limits. */
-export interface ConversationDeps extends ConversationReadDeps {
-  blocks: Pick<ModerationPort, 'blockPair' | 'blockRelations'>;
-  connections: Pick<ConnectionsPort, 'push'>;
+/** Opening a conversation also checks blocks and the per-user limit of new conversations. */
+export interface OpeningDeps extends ConversationReadDeps {
+  blocks: Pick<BlocksPort, 'blockPair' | 'blockRelations'>;
   limits: LimitsPort;
+}
+
+/** Sending and receipts also reach the sockets of both sides. */
+export interface ConversationDeps extends OpeningDeps {
+  connections: Pick<ConnectionsPort, 'push'>;
 }
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
 
 /** Partners who may hear about the user (key changes, presence): no one across a block. */
 export async function reachablePartners(
-  deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<ModerationPort, 'blockRelations'> },
+  deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<BlocksPort, 'blockRelations'> },
   userId: string,
 ): Promise<string[]> {
   const [all, blocked] = await Promise.all([deps.conversations.partnersOf(userId), deps.blocks.blockRelations(userId)]);
@@ -44,7 +48,7 @@ const unknownUser = () => new NotFound('No such user', 'user_not_found');
  * opening a conversation reveals nothing to its target (not presence, not key changes) and a
  * blocked opener cannot tell. A user under auto-restriction cannot start new conversations.
  */
-export async function openConversation(deps: ConversationDeps, callerId: string, otherId: string, opts: { refuseIfCallerBlocks?: boolean } = {}) {
+export async function openConversation(deps: OpeningDeps, callerId: string, otherId: string, opts: { refuseIfCallerBlocks?: boolean } = {}) {
   assertNotSelf(callerId, otherId);
   const conversationId = directConversationId(callerId, otherId);
   const [caller, other, existing, [callerBlocks, blockedByOther]] = await Promise.all([
@@ -140,7 +144,7 @@ export async function receipt(
 
 /** Tells conversation partners, except anyone on either side of a block with the user. */
 export async function announcePresence(
-  deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<ModerationPort, 'blockRelations'>; connections: Pick<ConnectionsPort, 'push'> },
+  deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<BlocksPort, 'blockRelations'>; connections: Pick<ConnectionsPort, 'push'> },
   userId: string,
   status: 'online' | 'offline',
   lastSeen?: string,

@@ -15,7 +15,8 @@ export class DomainError extends Error {
 
   constructor(status: number, code: string, message: string, details?: unknown, headers: Record<string, string> = {}) {
     super(message);
-    this.name = new.target.name;
+    // stable after minification (bundles do not keep class names); the code says which error it is
+    this.name = 'DomainError';
     this.status = status;
     this.code = code;
     this.details = details;

@@ -7,20 +7,42 @@ import type { MyReport, ReportReason, ReportStatus } from '#contract/moderation/
 import type { AuditEntry, Decision, Report, Sanction } from '#contract/admin/schemas.ts';
 import type { Config } from './config.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from './errors.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, ModerationPort, ReportRecord, SessionsPort, UserRecord, UsersPort } from './ports.ts';
+import type {
+  BlocksPort,
+  Clock,
+  ConnectionsPort,
+  ConversationsPort,
+  LimitsPort,
+  ModerationPort,
+  ReportRecord,
+  SessionsPort,
+  UserRecord,
+  UsersPort,
+} from './ports.ts';
 import { directConversationId } from './message-rules.ts';
 import { enforce } from './rate-limit.ts';
 
 export type { Decision, ReportReason, ReportStatus, ReportRecord, AuditEntry };
 
-/** Blocks, reports and the queue. */
+/** Reports, the queue, reviews and the audit log. */
 export interface ModerationDeps {
   config: Config;
   clock: Clock;
   users: Pick<UsersPort, 'get' | 'update' | 'displayNames' | 'rolesOf'>;
   moderation: ModerationPort;
+}
+
+/** Filing a report also checks the cited messages, may block, and counts against a limit. */
+export interface ReportingDeps extends ModerationDeps {
+  blocks: Pick<BlocksPort, 'block'>;
   conversations: Pick<ConversationsPort, 'getMessage'>;
   limits: LimitsPort;
+}
+
+/** Blocking and the list of blocked users. */
+export interface BlockingDeps {
+  users: Pick<UsersPort, 'get' | 'displayNames'>;
+  blocks: BlocksPort;
 }
 
 /** Sanctions also end the target's sessions and sockets at once. */
@@ -35,7 +57,7 @@ async function cutSessions(deps: SanctionDeps, userId: string, reason: string): 
 }
 
 /** Is the message in this conversation and visible to the viewer? */
-async function messageInConversation(deps: ModerationDeps, conversationId: string, messageId: string, viewerId: string): Promise<boolean> {
+async function messageInConversation(deps: ReportingDeps, conversationId: string, messageId: string, viewerId: string): Promise<boolean> {
   const m = await deps.conversations.getMessage(conversationId, messageId);
   return Boolean(m && m.hiddenFrom !== viewerId);
 }
@@ -51,20 +73,20 @@ export function dedupeKeyOf(reporterId: string, targetUserId: string, messageIds
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
-export async function blockUser(deps: Pick<ModerationDeps, 'users' | 'moderation'>, blocker: string, blocked: string) {
+export async function blockUser(deps: BlockingDeps, blocker: string, blocked: string) {
   if (blocker === blocked) throw new BadRequest('You cannot block yourself', 'cannot_block_self');
   if (!(await deps.users.get(blocked))) throw new NotFound('No such user', 'user_not_found');
-  return deps.moderation.block(blocker, blocked);
+  return deps.blocks.block(blocker, blocked);
 }
 
 /** Unblocking is idempotent and restores future delivery only. */
-export async function unblockUser(deps: Pick<ModerationDeps, 'moderation'>, blocker: string, blocked: string): Promise<void> {
-  await deps.moderation.unblock(blocker, blocked);
+export async function unblockUser(deps: Pick<BlockingDeps, 'blocks'>, blocker: string, blocked: string): Promise<void> {
+  await deps.blocks.unblock(blocker, blocked);
 }
 
 /** The users the caller blocks, newest first, with their display names. */
-export async function listBlocked(deps: ModerationDeps, blocker: string, limit: number, cursor: string | undefined) {
-  const page = await deps.moderation.listBlocked(blocker, limit, cursor);
+export async function listBlocked(deps: BlockingDeps, blocker: string, limit: number, cursor: string | undefined) {
+  const page = await deps.blocks.listBlocked(blocker, limit, cursor);
   const names = await deps.users.displayNames(page.items.map((i) => i.userId));
   return {
     blocked: page.items.map((i) => ({ ...i, ...(names.has(i.userId) ? { displayName: names.get(i.userId)! } : {}) })),
@@ -78,7 +100,7 @@ export async function listMyReports(deps: ModerationDeps, reporterId: string, li
   return { reports: page.items.map(reporterView), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
-export async function createReport(deps: ModerationDeps, reporterId: string, input: ReportInput): Promise<{ report: ReportRecord; created: boolean }> {
+export async function createReport(deps: ReportingDeps, reporterId: string, input: ReportInput): Promise<{ report: ReportRecord; created: boolean }> {
   const now = deps.clock.now();
   if (input.targetUserId === reporterId) throw new BadRequest('You cannot report yourself', 'cannot_report_self');
   await enforce(deps, 'reportReporter', reporterId);
@@ -112,7 +134,7 @@ export async function createReport(deps: ModerationDeps, reporterId: string, inp
     updatedAt: at,
   };
   const put = await deps.moderation.putReport(report);
-  if (input.block) await deps.moderation.block(reporterId, input.targetUserId);
+  if (input.block) await deps.blocks.block(reporterId, input.targetUserId);
   if (!put.created) return { report: (await deps.moderation.getReport(put.existingId)) ?? report, created: false };
   await autoRestrict(deps, input.targetUserId, now);
   return { report, created: true };

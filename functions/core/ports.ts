@@ -260,7 +260,9 @@ export interface ReportRecord extends Report {
 
 export type { AuditEntry };
 
-export interface ModerationPort {
+/** Who blocks whom: checked on every delivery path. */
+export interface BlocksPort {
+  /** Idempotent: blocking again returns the first block's time. */
   block(blocker: string, blocked: string): Promise<{ blockedAt: string }>;
   unblock(blocker: string, blocked: string): Promise<void>;
   /** [does a block b, does b block a] */
@@ -268,6 +270,10 @@ export interface ModerationPort {
   /** Everyone the user blocks or is blocked by. */
   blockRelations(userId: string): Promise<Set<string>>;
   listBlocked(blocker: string, limit: number, cursor?: string): Promise<Page<{ userId: string; blockedAt: string }>>;
+}
+
+/** Reports, the moderation queue and the append-only audit log. */
+export interface ModerationPort {
   /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
   putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }>;
   getReport(reportId: string): Promise<ReportRecord | undefined>;

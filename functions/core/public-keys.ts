@@ -2,12 +2,11 @@
 // key set is checked (sizes, the identity key's signature over the box key), versioned (a new key
 // set bumps the version, the same one is a no-op), fingerprinted, and announced to partners.
 // The server only verifies and stores public keys; it never generates or sees a private key.
-import { createHash } from 'node:crypto';
-import nacl from 'tweetnacl';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { KeyUpload } from '#contract/public-keys/put-public-key.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
-import { Conflict, NotFound, Unprocessable, ValidationFailed, type FieldIssue } from './errors.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, KeyRecord, ModerationPort, PublicKeysPort, SecurityEventsPort } from './ports.ts';
+import { Conflict, Unprocessable, ValidationFailed, type FieldIssue } from './errors.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, KeyRecord, BlocksPort, PublicKeysPort, SecurityEventsPort } from './ports.ts';
 import { reachablePartners } from './conversations.ts';
 
 /** Ed25519 public key, X25519 public key, Ed25519 detached signature. */
@@ -53,9 +52,23 @@ export function decodeKeys(input: KeyInput): DecodedKeys {
   return out as DecodedKeys;
 }
 
+/**
+ * Ed25519 verification by Node's own crypto (OpenSSL), the same check clients make with tweetnacl's
+ * sign.detached.verify, without bundling a signature library. A key that is not a valid point is
+ * simply a signature that does not verify.
+ */
+function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
+
 /** The identity key (Ed25519) must have signed the box key (X25519): that binds the two. */
 export function verifyKeys(keys: DecodedKeys): void {
-  if (!nacl.sign.detached.verify(keys.publicKey, keys.signature, keys.identityKey)) {
+  if (!ed25519Verify(keys.identityKey, keys.publicKey, keys.signature)) {
     throw new Unprocessable('The signature does not verify: the identity key must sign the box key', 'bad_signature');
   }
 }
@@ -135,7 +148,7 @@ export interface PublishDeps {
   publicKeys: PublicKeysPort;
   clock: Clock;
   conversations: Pick<ConversationsPort, 'partnersOf'>;
-  blocks: Pick<ModerationPort, 'blockRelations'>;
+  blocks: Pick<BlocksPort, 'blockRelations'>;
   connections: Pick<ConnectionsPort, 'push'>;
   events: SecurityEventsPort;
 }
@@ -157,11 +170,4 @@ export async function publishAndAnnounce(deps: PublishDeps, userId: string, inpu
     }
   }
   return result.key;
-}
-
-/** The current key set of a user, or a 404 that says whose keys are missing. */
-export async function currentKeys(deps: { publicKeys: PublicKeysPort }, userId: string, own: boolean): Promise<KeyRecord> {
-  const key = await deps.publicKeys.getCurrent(userId);
-  if (!key) throw own ? new NotFound('You have not published keys yet', 'key_not_found') : new NotFound('This user has no published keys', 'key_not_found');
-  return key;
 }

@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import { announcePresence } from './conversations.ts';
 import { Unauthorized } from './errors.ts';
 import { liveSession, type AuthContext } from './authn.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, ModerationPort, SessionsPort, TicketsPort, UsersPort } from './ports.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, BlocksPort, SessionsPort, TicketsPort, UsersPort } from './ports.ts';
 
 export async function createTicket(deps: { tickets: TicketsPort; config: Config }, auth: AuthContext): Promise<{ ticket: string; expiresIn: number }> {
   const ttl = deps.config.realtime.ticketTtlSeconds;
@@ -29,7 +29,7 @@ export interface PresenceDeps {
   sessions: SessionsPort;
   clock: Clock;
   conversations: Pick<ConversationsPort, 'partnersOf'>;
-  blocks: Pick<ModerationPort, 'blockRelations'>;
+  blocks: Pick<BlocksPort, 'blockRelations'>;
   connections: ConnectionsPort;
 }
 

@@ -1,7 +1,8 @@
 // Composition root of the signed-in checks every route shares: the user and session tables, the
-// signing keys (Secrets Manager in AWS, the dev secrets file on the laptop), the per-user limits,
+// signing keys (Secrets Manager through the Lambda extension in AWS, the dev secrets file on the
+// laptop), the per-user limits,
 // security events, and the gates the middleware runs before a handler.
-import { secretsManagerSigningKeys } from '#adapters/aws/signing-secret.ts';
+import { extensionSigningKeys } from '#adapters/aws/signing-secret.ts';
 import { limitsTable } from '#adapters/dynamodb/ephemeral-table.ts';
 import { sessionsTable } from '#adapters/dynamodb/sessions-table.ts';
 import { usersTable } from '#adapters/dynamodb/users-table.ts';
@@ -38,10 +39,10 @@ export function signingKeys(): SigningKeysPort {
   return {
     current() {
       if (!keysPort) {
-        const { secrets, region } = config();
+        const { secrets } = config();
         const now = () => clock().now();
         if (secrets.devFile) keysPort = devFileSigningKeys(secrets.devFile, now);
-        else if (secrets.arn) keysPort = secretsManagerSigningKeys(secrets.arn, region, now);
+        else if (secrets.arn) keysPort = extensionSigningKeys(secrets.arn, now);
         else return Promise.reject(new Error('AUTH_SECRET_ARN is not set: this function has no grant on the auth secret'));
       }
       return keysPort.current();

@@ -1,12 +1,22 @@
-// Composition root of blocks, reports and moderator work; sanctions also end sessions and sockets.
-import type { ModerationDeps, SanctionDeps } from '#core/moderation.ts';
+// Composition roots of blocks, reports and moderator work, one per shape so a route bundles only
+// what it uses: blocking (blocks table), reporting (reports, cited messages, blocks, a limit), the
+// queue and reviews (reports), and sanctions (which also end sessions and sockets).
+import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
 import { limits, sessions, users } from './auth.ts';
 import { clock, config } from './platform.ts';
 import { connections } from './realtime.ts';
-import { conversationStore, moderationStore } from './stores.ts';
+import { blocks, conversationStore, moderationStore } from './stores.ts';
+
+export function blocking(): BlockingDeps {
+  return { users: users(), blocks: blocks() };
+}
 
 export function moderation(): ModerationDeps {
-  return { config: config(), clock: clock(), users: users(), moderation: moderationStore(), conversations: conversationStore(), limits: limits() };
+  return { config: config(), clock: clock(), users: users(), moderation: moderationStore() };
+}
+
+export function reporting(): ReportingDeps {
+  return { ...moderation(), blocks: blocks(), conversations: conversationStore(), limits: limits() };
 }
 
 export function sanctions(): SanctionDeps {

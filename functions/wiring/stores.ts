@@ -1,25 +1,29 @@
 // The tables several areas share, created once: conversations (messages table), moderation
-// (blocks, reports, audit) and public keys.
+// (reports and audit), blocks and public keys.
 import { messagesTable } from '#adapters/dynamodb/messages-table.ts';
-import { moderationTable } from '#adapters/dynamodb/moderation-table.ts';
+import { blocksTable } from '#adapters/dynamodb/blocks-table.ts';
+import { reportsTable } from '#adapters/dynamodb/reports-table.ts';
 import { publicKeysTable } from '#adapters/dynamodb/public-keys-table.ts';
-import type { ConversationsPort, ModerationPort, PublicKeysPort } from '#core/ports.ts';
+import type { BlocksPort, ConversationsPort, ModerationPort, PublicKeysPort } from '#core/ports.ts';
 import { clock, db } from './platform.ts';
 
 let conversationsPort: ConversationsPort | undefined;
 let moderationPort: ModerationPort | undefined;
+let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
 
 export function conversationStore(): ConversationsPort {
   return (conversationsPort ??= messagesTable(db(), clock()));
 }
 
+/** Reports, the queue and the audit log. */
 export function moderationStore(): ModerationPort {
-  return (moderationPort ??= moderationTable(db(), clock()));
+  return (moderationPort ??= reportsTable(db(), clock()));
 }
 
-/** Block checks are part of the moderation store. */
-export const blocks = moderationStore;
+export function blocks(): BlocksPort {
+  return (blocksPort ??= blocksTable(db(), clock()));
+}
 
 export function publicKeyStore(): PublicKeysPort {
   return (publicKeysPort ??= publicKeysTable(db()));

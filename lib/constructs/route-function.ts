@@ -6,7 +6,7 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -50,12 +50,7 @@ export const DYNAMO_READ_ACTIONS = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
 ] as const;
-export const DYNAMO_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-] as const;
+export const DYNAMO_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
 export const dynamoActions: Readonly<Record<Grant, readonly string[]>> = {
   read: DYNAMO_READ_ACTIONS,
   readwrite: [...DYNAMO_READ_ACTIONS, ...DYNAMO_WRITE_ACTIONS],
@@ -184,6 +179,9 @@ export class RouteFunction extends Construct {
       role: this.role,
       description: spec.description.slice(0, 256),
       bundling: lambdaBundling,
+      // Functions that read a secret get the AWS Parameters and Secrets Extension: the code reads the
+      // secret from the extension's localhost cache and bundles no Secrets Manager client.
+      ...(spec.secrets?.length ? { paramsAndSecrets: secretsExtension() } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         NEXCHAT_STAGE: props.stage,
@@ -205,6 +203,15 @@ export class RouteFunction extends Construct {
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     });
   }
+}
+
+/** The secrets extension layer, caching for as long as our own key cache (5 minutes). */
+function secretsExtension(): ParamsAndSecretsLayerVersion {
+  return ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+    cacheSize: 10,
+    secretsManagerTtl: Duration.minutes(5),
+    logLevel: ParamsAndSecretsLogLevel.WARN,
+  });
 }
 
 /** "GET /api/health" or "ws $connect": how a route is named in descriptions and reports. */
@@ -260,7 +267,7 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, spec: FunctionS
     fn.addEnvironment(WS_CALLBACK_URL_ENV, stage.callbackUrl);
     Validations.of(rolePolicy(role)).acknowledge({
       id: wildcardFinding(role, connectionsArn),
-      reason: 'Connection ids are only known at run time; the grant is limited to this API stage\'s @connections (POST/GET/DELETE).',
+      reason: "Connection ids are only known at run time; the grant is limited to this API stage's @connections (POST/GET/DELETE).",
     });
   }
 

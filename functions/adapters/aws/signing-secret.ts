@@ -1,15 +1,24 @@
-// The auth secret from Secrets Manager (AUTH_SECRET_ARN): the master from which token-signing keys
-// and the OTP pepper are derived. Fetched once per container, refreshed every 5 minutes so a
-// rotation reaches warm functions. Only routes granted the secret bundle this module.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// The auth secret in AWS, read through the AWS Parameters and Secrets Lambda Extension: a layer on
+// every function granted the secret (lib/constructs/route-function.ts) that serves Secrets Manager
+// on localhost with its own cache. Routes bundle no Secrets Manager client (~14 KB and its cold
+// start); the request is authenticated with the function's own session token, and the read is
+// still authorized by the function role's grant on this one secret. Our derived keys are cached
+// for 5 minutes on top (signing-keys-cache.ts), so a rotation reaches warm functions.
 import type { SigningKeysPort } from '#core/ports.ts';
 import { cachedSigningKeys, parseSecret } from '../signing-keys-cache.ts';
 
-export function secretsManagerSigningKeys(arn: string, region: string, now: () => number): SigningKeysPort {
-  let client: SecretsManagerClient | undefined;
+/** The extension's default port (PARAMETERS_SECRETS_EXTENSION_HTTP_PORT). */
+export const EXTENSION_PORT = 2773;
+
+export function extensionSigningKeys(arn: string, now: () => number, port = EXTENSION_PORT): SigningKeysPort {
   return cachedSigningKeys(async () => {
-    client ??= new SecretsManagerClient({ region });
-    const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-    return parseSecret(out.SecretString ?? '{}');
+    const res = await fetch(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`, {
+      // the extension accepts only callers that hold this execution environment's session token
+      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!res.ok) throw new Error(`the secrets extension answered ${res.status}`);
+    const body = (await res.json()) as { SecretString?: string };
+    return parseSecret(body.SecretString ?? '{}');
   }, now);
 }

@@ -3,10 +3,10 @@ import { createConversation as contract } from '#contract/conversations/create-c
 import { openConversation } from '#core/conversations.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { httpGate } from '#wiring/auth.ts';
-import { conversations } from '#wiring/conversations.ts';
+import { conversationOpening } from '#wiring/conversations.ts';
 
 export const handler = httpHandler(contract, httpGate).handle(async ({ auth, body }) => {
-  const conversation = await openConversation(conversations(), auth.userId, body.userId);
+  const conversation = await openConversation(conversationOpening(), auth.userId, body.userId);
   return {
     statusCode: conversation.created ? 201 : 200,
     body: {

@@ -3,8 +3,8 @@ import { blockUser as contract } from '#contract/moderation/block-user.ts';
 import { blockUser } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { httpGate } from '#wiring/auth.ts';
-import { moderation } from '#wiring/moderation.ts';
+import { blocking } from '#wiring/moderation.ts';
 
 export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path }) => ({
-  body: { userId: path.userId, ...(await blockUser(moderation(), auth.userId, path.userId)) },
+  body: { userId: path.userId, ...(await blockUser(blocking(), auth.userId, path.userId)) },
 }));

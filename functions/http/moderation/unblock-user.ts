@@ -3,9 +3,9 @@ import { unblockUser as contract } from '#contract/moderation/unblock-user.ts';
 import { unblockUser } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { httpGate } from '#wiring/auth.ts';
-import { moderation } from '#wiring/moderation.ts';
+import { blocking } from '#wiring/moderation.ts';
 
 export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path }) => {
-  await unblockUser(moderation(), auth.userId, path.userId);
+  await unblockUser(blocking(), auth.userId, path.userId);
   return { statusCode: 204 };
 });

@@ -1,6 +1,6 @@
 // GET /api/users/public-key: the caller's current key set, version and fingerprint.
 import { getOwnPublicKey as contract } from '#contract/public-keys/get-own-public-key.ts';
-import { currentKeys } from '#core/public-keys.ts';
+import { currentKeys } from '#core/key-lookup.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { httpGate } from '#wiring/auth.ts';
 import { keyReads } from '#wiring/public-keys.ts';

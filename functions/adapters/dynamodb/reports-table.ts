@@ -1,6 +1,4 @@
-// Moderation table. Blocks: USER#<blocker> / BLOCK#<blocked> plus the mirror USER#<blocked> /
-// BLOCKEDBY#<blocker>, written together, so one Query gives everyone a user must not hear from or
-// reach. Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
+// Moderation table, reports and audit (blocks are blocks-table.ts). Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
 // first) with pointers under the reporter (MYREPORT#) and the target (REPORTED#), and one
 // REPORTER#<id> item per distinct reporter for auto-restriction. Audit: AUDIT / <ulid>, append-only.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -13,98 +11,15 @@ import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
 import { stripKeys, type Db } from './db.ts';
 
 const newUlid = monotonicFactory();
-const blockKey = (blocker: string, blocked: string) => ({ pk: `USER#${blocker}`, sk: `BLOCK#${blocked}` });
 const reportKey = (id: string) => ({ pk: `REPORT#${id}`, sk: 'REPORT' });
 
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item);
 const statusIndex = (status: ReportStatus, createdAt: string, id: string) => ({ gsi1pk: `REPORTS#${status}`, gsi1sk: `${createdAt}#${id}` });
 const dedupeKeyItem = (key: string) => ({ pk: `REPORTKEY#${key}`, sk: 'ACTIVE' });
 
-export function moderationTable(db: Db, clock: Clock): ModerationPort {
+export function reportsTable(db: Db, clock: Clock): ModerationPort {
   const { doc } = db;
   const table = () => db.table('moderation');
-
-  // ---- blocks -----------------------------------------------------------------------------------
-
-  async function block(blocker: string, blocked: string): Promise<{ blockedAt: string }> {
-    const blockedAt = new Date(clock.now()).toISOString();
-    try {
-      await doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: table(),
-                Item: { ...blockKey(blocker, blocked), blockerId: blocker, blockedId: blocked, blockedAt },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            { Put: { TableName: table(), Item: { pk: `USER#${blocked}`, sk: `BLOCKEDBY#${blocker}`, blockerId: blocker, blockedId: blocked, blockedAt } } },
-          ],
-        }),
-      );
-      return { blockedAt };
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException) || error.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
-      const existing = await doc.send(new GetCommand({ TableName: table(), Key: blockKey(blocker, blocked), ConsistentRead: true }));
-      return { blockedAt: (existing.Item?.blockedAt as string) ?? blockedAt };
-    }
-  }
-
-  async function unblock(blocker: string, blocked: string): Promise<void> {
-    await doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Delete: { TableName: table(), Key: blockKey(blocker, blocked) } },
-          { Delete: { TableName: table(), Key: { pk: `USER#${blocked}`, sk: `BLOCKEDBY#${blocker}` } } },
-        ],
-      }),
-    );
-  }
-
-  /** [does a block b, does b block a] in one read. */
-  async function blockPair(a: string, b: string): Promise<[boolean, boolean]> {
-    if (a === b) return [false, false];
-    const out = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: [blockKey(a, b), blockKey(b, a)], ConsistentRead: true } } }));
-    const items = out.Responses?.[table()] ?? [];
-    return [items.some((i) => i.sk === `BLOCK#${b}`), items.some((i) => i.sk === `BLOCK#${a}`)];
-  }
-
-  /** Everyone the user blocks or is blocked by: events between them are never delivered. */
-  async function blockRelations(userId: string): Promise<Set<string>> {
-    const ids = new Set<string>();
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName: table(),
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-          ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':b': 'BLOCK' },
-          ExclusiveStartKey,
-        }),
-      );
-      for (const i of page.Items ?? []) ids.add(i.sk.startsWith('BLOCKEDBY#') ? (i.blockerId as string) : (i.blockedId as string));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return ids;
-  }
-
-  async function listBlocked(blocker: string, limit: number, cursorText?: string) {
-    const cursor = decodeCursor(cursorText, cursors.blocked(blocker));
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-        ExpressionAttributeValues: { ':pk': `USER#${blocker}`, ':b': 'BLOCK#' },
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-      }),
-    );
-    return {
-      items: (out.Items ?? []).map((i) => ({ userId: i.blockedId as string, blockedAt: i.blockedAt as string })),
-      cursor: encodeCursor(out.LastEvaluatedKey),
-    };
-  }
 
   // ---- reports ----------------------------------------------------------------------------------
 
@@ -316,11 +231,6 @@ export function moderationTable(db: Db, clock: Clock): ModerationPort {
   }
 
   return {
-    block,
-    unblock,
-    blockPair,
-    blockRelations,
-    listBlocked,
     putReport,
     getReport,
     updateReport,

@@ -1,0 +1,919 @@
+// In-memory fakes of every port in functions/core/ports.ts, for unit tests of the core use cases
+// (tests/unit/). Each mirrors the contract its real adapter implements (functions/adapters/): the
+// same conditional writes, single use, attempt counting, expiry checked against the clock, and
+// records handed out as copies, so a use case cannot pass here and fail against DynamoDB.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
+import type { Role } from '#contract/common.ts';
+import { pushFrames } from '#contract/realtime/frames.ts';
+import { shapeOutput } from '#contract/shape.ts';
+import type { ReportStatus } from '#contract/moderation/schemas.ts';
+import type { AuthContext, AuthDeps } from '#core/authn.ts';
+import { loadConfig, type Config } from '#core/config.ts';
+import type { ConversationDeps, ConversationReadDeps, OpeningDeps } from '#core/conversations.ts';
+import { BadRequest, Conflict, NotFound } from '#core/errors.ts';
+import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core/identity.ts';
+import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
+import { hashPassword } from '#core/passwords.ts';
+import type {
+  AuditEntry,
+  BlocksPort,
+  ChallengeKey,
+  ChallengeRecord,
+  ChallengesPort,
+  Clock,
+  ConnectionRow,
+  ConnectionsPort,
+  ConversationsPort,
+  FamilyRecord,
+  HealthPort,
+  KeyRecord,
+  LimitsPort,
+  MemberView,
+  MessageRecord,
+  ModerationPort,
+  NotifierPort,
+  OtpMessage,
+  Page,
+  PublicKeysPort,
+  ReportRecord,
+  SecurityEventsPort,
+  SendRequest,
+  SessionsPort,
+  SigningKeysPort,
+  StoredSend,
+  TicketsPort,
+  UserChanges,
+  UserRecord,
+  UsersPort,
+} from '#core/ports.ts';
+import type { PublishDeps } from '#core/public-keys.ts';
+import type { AuthorizerDeps, PresenceDeps } from '#core/realtime.ts';
+import { deriveKeys, type AuthKeys } from '#core/signing-keys.ts';
+import { issueAccessToken } from '#core/tokens.ts';
+
+const copy = <T>(value: T): T => structuredClone(value);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Opaque page cursors that, like the real ones, are only valid for the partition they came from. */
+function encodeCursor(owner: string, after: string): string {
+  return Buffer.from(JSON.stringify({ owner, after })).toString('base64url');
+}
+function decodeCursor(cursor: string | undefined, owner: string): string | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { owner?: unknown; after?: unknown };
+    if (parsed.owner === owner && typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // answered below, like any other foreign cursor
+  }
+  throw new BadRequest('Invalid cursor', 'invalid_cursor');
+}
+
+/**
+ * One page of `sorted` (already in page order) after the cursor. `limit` counts evaluated items
+ * before `keep` filters them, as a DynamoDB Query's Limit does before its FilterExpression.
+ */
+function page<T>(sorted: T[], keyOf: (t: T) => string, owner: string, limit: number, cursor: string | undefined, keep: (t: T) => boolean = () => true): Page<T> {
+  const after = decodeCursor(cursor, owner);
+  const start = after === undefined ? 0 : sorted.findIndex((t) => keyOf(t) === after) + 1;
+  const evaluated = sorted.slice(start, start + limit);
+  const more = start + limit < sorted.length;
+  return { items: evaluated.filter(keep), cursor: more && evaluated.length ? encodeCursor(owner, keyOf(evaluated.at(-1)!)) : undefined };
+}
+
+// ---- clock ---------------------------------------------------------------------------------------
+
+/** A clock that moves only when told: expiry is tested by `advance`, never by sleeping. */
+export class ManualClock implements Clock {
+  #now: number;
+  constructor(start: number) {
+    this.#now = start;
+  }
+  now(): number {
+    return this.#now;
+  }
+  advance(ms: number): number {
+    this.#now += ms;
+    return this.#now;
+  }
+}
+
+// ---- users ----------------------------------------------------------------------------------------
+
+export class FakeUsers implements UsersPort {
+  readonly records = new Map<string, UserRecord>();
+  readonly claims = new Map<string, string>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  static #claimKeys(u: Pick<UserRecord, 'email' | 'phone'>): string[] {
+    return [...(u.email ? [`email#${u.email}`] : []), ...(u.phone ? [`phone#${u.phone}`] : [])];
+  }
+
+  /** Profile and uniqueness claims in one transaction: all or nothing. */
+  async create(user: UserRecord): Promise<void> {
+    const claims = FakeUsers.#claimKeys(user);
+    if (this.records.has(user.userId) || claims.some((c) => this.claims.has(c))) {
+      throw new Conflict('An account with this email or phone already exists', 'identifier_taken');
+    }
+    this.records.set(user.userId, copy(user));
+    for (const c of claims) this.claims.set(c, user.userId);
+  }
+
+  async get(userId: string): Promise<UserRecord | undefined> {
+    const u = this.records.get(userId);
+    return u && copy(u);
+  }
+
+  async findIdByIdentifier(kind: 'email' | 'phone', value: string): Promise<string | undefined> {
+    return this.claims.get(`${kind}#${value}`);
+  }
+
+  /** Conditional on the user existing (and, with `unlessStatus`, not having that status); undefined removes a field. */
+  async update(userId: string, changes: UserChanges, opts: { unlessStatus?: UserRecord['status'] } = {}): Promise<UserRecord> {
+    const current = this.records.get(userId);
+    if (!current) throw new NotFound('User not found', 'user_not_found');
+    if (opts.unlessStatus && current.status === opts.unlessStatus) throw new Conflict(`The account is ${opts.unlessStatus}`, `already_${opts.unlessStatus}`);
+    const next: Record<string, unknown> = { ...current };
+    for (const [k, v] of Object.entries({ ...changes, updatedAt: iso(this.#clock.now()) })) {
+      if (v === undefined) delete next[k];
+      else next[k] = v;
+    }
+    this.records.set(userId, next as unknown as UserRecord);
+    return copy(next as unknown as UserRecord);
+  }
+
+  async delete(user: UserRecord): Promise<void> {
+    this.records.delete(user.userId);
+    for (const c of FakeUsers.#claimKeys(user)) this.claims.delete(c);
+  }
+
+  /** The real index partitions by the first two lower-cased characters and sorts by name, then id. */
+  async searchByName(prefix: string, limit: number): Promise<{ userId: string; displayName: string }[]> {
+    const lower = prefix.toLowerCase();
+    const partition = [...lower].slice(0, 2).join('');
+    return [...this.records.values()]
+      .map((u) => ({ u, key: `${u.displayName.toLowerCase()}#${u.userId}` }))
+      .filter(({ key }) => [...key].slice(0, 2).join('') === partition && key.startsWith(lower))
+      .sort((a, b) => (a.key < b.key ? -1 : 1))
+      .slice(0, limit)
+      .map(({ u }) => ({ userId: u.userId, displayName: u.displayName }));
+  }
+
+  async displayNames(userIds: readonly string[]): Promise<Map<string, string>> {
+    return new Map(userIds.flatMap((id) => (this.records.has(id) ? [[id, this.records.get(id)!.displayName] as const] : [])));
+  }
+
+  async rolesOf(userIds: readonly string[]): Promise<Map<string, Role>> {
+    return new Map(userIds.flatMap((id) => (this.records.has(id) ? [[id, this.records.get(id)!.role] as const] : [])));
+  }
+}
+
+// ---- sessions -------------------------------------------------------------------------------------
+
+export class FakeSessions implements SessionsPort {
+  readonly families = new Map<string, FamilyRecord>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async create(family: FamilyRecord): Promise<void> {
+    if (this.families.has(family.familyId)) throw new Error('ConditionalCheckFailed: family exists');
+    this.families.set(family.familyId, copy(family));
+  }
+
+  async get(familyId: string): Promise<FamilyRecord | undefined> {
+    const f = this.families.get(familyId);
+    return f && copy(f);
+  }
+
+  /** Swaps the digest only if `presented` is current, the family is not revoked and not past its end. */
+  async rotate(familyId: string, presented: string, next: string): Promise<boolean> {
+    const f = this.families.get(familyId);
+    if (!f || f.currentDigest !== presented || f.revokedAt !== undefined || f.expiresAt <= Math.floor(this.#clock.now() / 1000)) return false;
+    f.currentDigest = next;
+    f.generation += 1;
+    return true;
+  }
+
+  /** First revocation wins: an already revoked family keeps its time and reason. */
+  async revoke(familyId: string, reason: string): Promise<void> {
+    const f = this.families.get(familyId);
+    if (!f || f.revokedAt !== undefined) return;
+    f.revokedAt = this.#clock.now();
+    f.revokeReason = reason;
+  }
+
+  async revokeAllForUser(userId: string, reason: string, exceptFamilyId?: string): Promise<number> {
+    const ids = [...this.families.values()].filter((f) => f.userId === userId && f.revokedAt === undefined && f.familyId !== exceptFamilyId).map((f) => f.familyId);
+    for (const id of ids) await this.revoke(id, reason);
+    return ids.length;
+  }
+
+  /** Test helper: the user's families. */
+  of(userId: string): FamilyRecord[] {
+    return [...this.families.values()].filter((f) => f.userId === userId).map(copy);
+  }
+}
+
+// ---- ephemeral: challenges, limits, tickets -----------------------------------------------------------
+
+interface StoredChallenge {
+  digest: string;
+  attempts: number;
+  codeExpiresAt: number;
+  resendAt: number;
+  usedAt?: number;
+}
+
+export class FakeChallenges implements ChallengesPort {
+  readonly items = new Map<string, StoredChallenge>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+  static #key = (k: ChallengeKey) => `${k.purpose}#${k.channel}#${k.destinationKey}`;
+
+  async put(key: ChallengeKey, digest: string, expiresAt: number, resendAt: number) {
+    const now = this.#clock.now();
+    const old = this.items.get(FakeChallenges.#key(key));
+    if (old && old.resendAt > now) return { ok: false as const, resendAt: old.resendAt };
+    this.items.set(FakeChallenges.#key(key), { digest, attempts: 0, codeExpiresAt: expiresAt, resendAt });
+    return { ok: true as const };
+  }
+
+  /** One conditional update: exists, attempts left, not used, not expired; then counts the attempt. */
+  async attempt(key: ChallengeKey, maxAttempts: number): Promise<ChallengeRecord | undefined> {
+    const c = this.items.get(FakeChallenges.#key(key));
+    if (!c || c.attempts >= maxAttempts || c.usedAt !== undefined || c.codeExpiresAt <= this.#clock.now()) return undefined;
+    c.attempts += 1;
+    return { digest: c.digest, attempts: c.attempts, expiresAt: c.codeExpiresAt, resendAt: c.resendAt };
+  }
+
+  async markUsed(key: ChallengeKey): Promise<boolean> {
+    const c = this.items.get(FakeChallenges.#key(key));
+    if (!c || c.usedAt !== undefined) return false;
+    c.usedAt = this.#clock.now();
+    return true;
+  }
+}
+
+/** Fixed windows, counted only while under the limit (exact: each hit is one atomic step here). */
+export class FakeLimits implements LimitsPort {
+  readonly hits = new Map<string, number>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async hit(name: string, key: string, policy: { limit: number; windowSeconds: number }) {
+    const windowMs = policy.windowSeconds * 1000;
+    const start = Math.floor(this.#clock.now() / windowMs) * windowMs;
+    const resetAt = start + windowMs;
+    const id = `${name}#${key}#${start}`;
+    const count = this.hits.get(id) ?? 0;
+    if (count >= policy.limit) return { allowed: false, count: policy.limit, resetAt };
+    this.hits.set(id, count + 1);
+    return { allowed: true, count: count + 1, resetAt };
+  }
+}
+
+export class FakeTickets implements TicketsPort {
+  readonly items = new Map<string, { userId: string; sessionId: string; ticketExpiresAt: number }>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+  static #key = (ticket: string) => createHash('sha256').update(ticket).digest('base64url');
+
+  async create(userId: string, sessionId: string, ttlSeconds: number): Promise<string> {
+    const ticket = randomBytes(32).toString('base64url');
+    this.items.set(FakeTickets.#key(ticket), { userId, sessionId, ticketExpiresAt: this.#clock.now() + ttlSeconds * 1000 });
+    return ticket;
+  }
+
+  /** One conditional delete: works once, and only while fresh. */
+  async consume(ticket: string) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(ticket)) return undefined;
+    const key = FakeTickets.#key(ticket);
+    const t = this.items.get(key);
+    if (!t || t.ticketExpiresAt <= this.#clock.now()) return undefined;
+    this.items.delete(key);
+    return { userId: t.userId, sessionId: t.sessionId };
+  }
+}
+
+// ---- secrets, delivery, events ------------------------------------------------------------------------
+
+export const TEST_SECRET = { kid: 'test-1', master: 'unit-test-master-secret-0123456789abcdef' };
+
+export class FakeNotifier implements NotifierPort {
+  readonly sent: OtpMessage[] = [];
+  /** Set to make deliveries fail (SES/SNS down). */
+  failWith: Error | undefined;
+
+  async sendOtp(message: OtpMessage): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.sent.push({ ...message });
+  }
+
+  /** The code last sent to a destination (what the user reads in their inbox). */
+  codeFor(destination: string): string {
+    const m = this.sent.findLast((s) => s.destination === destination);
+    if (!m) throw new Error(`no code was sent to ${destination}`);
+    return m.code;
+  }
+}
+
+export class FakeEvents implements SecurityEventsPort {
+  readonly recorded: { name: string; data: Record<string, unknown> }[] = [];
+  record(name: string, data: Record<string, unknown>): void {
+    this.recorded.push({ name, data: copy(data) });
+  }
+  named(name: string) {
+    return this.recorded.filter((e) => e.name === name);
+  }
+}
+
+// ---- public keys ------------------------------------------------------------------------------------
+
+export class FakePublicKeys implements PublicKeysPort {
+  readonly current = new Map<string, KeyRecord>();
+  readonly history = new Map<string, (KeyRecord & { identityChanged: boolean })[]>();
+
+  async getCurrent(userId: string): Promise<KeyRecord | undefined> {
+    const k = this.current.get(userId);
+    return k && copy(k);
+  }
+
+  /** Conditional on the current version still being `previousVersion` (absent for the first); history is never overwritten. */
+  async put(key: KeyRecord, previousVersion: number | undefined, identityChanged: boolean): Promise<boolean> {
+    const now = this.current.get(key.userId);
+    if (previousVersion === undefined ? now !== undefined : now?.version !== previousVersion) return false;
+    const history = this.history.get(key.userId) ?? [];
+    if (history.some((h) => h.version === key.version)) return false;
+    this.current.set(key.userId, copy(key));
+    this.history.set(key.userId, [...history, { ...copy(key), identityChanged }]);
+    return true;
+  }
+
+  async deleteAll(userId: string): Promise<void> {
+    this.current.delete(userId);
+    this.history.delete(userId);
+  }
+}
+
+// ---- conversations and messages ----------------------------------------------------------------------
+
+interface MemberItem extends MemberView {
+  /** Set when the user took part (opened or sent): only then is the peer a partner (partnersOf). */
+  engagedAt?: string;
+  /** The inbox sort key: last activity, then conversation. */
+  activity: string;
+}
+
+interface StreamEntry {
+  seq: number;
+  conversationId: string;
+  messageId: string;
+  expiresAt: number;
+}
+
+export class FakeConversations implements ConversationsPort {
+  readonly metas = new Map<string, { members: string[]; createdAt: string }>();
+  readonly members = new Map<string, MemberItem>();
+  /** conversationId → messageId → record and its expiry (epoch seconds). */
+  readonly messages = new Map<string, Map<string, { record: MessageRecord; expiresAt: number }>>();
+  readonly clientIds = new Map<string, string>();
+  readonly streams = new Map<string, StreamEntry[]>();
+  readonly counters = new Map<string, number>();
+  readonly #clock: Clock;
+  readonly #ulid = monotonicFactory();
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+  static #member = (c: string, u: string) => `${c}|${u}`;
+
+  #view(m: MemberItem): MemberView {
+    const { engagedAt: _e, activity: _a, ...view } = m;
+    return copy(view);
+  }
+
+  #live(conversationId: string): { record: MessageRecord; expiresAt: number }[] {
+    const now = this.#clock.now();
+    return [...(this.messages.get(conversationId)?.values() ?? [])].filter((m) => m.expiresAt * 1000 > now);
+  }
+
+  async ensureConversation(conversationId: string, a: string, b: string, members: readonly string[] = [a, b]) {
+    let createdAt = iso(this.#clock.now());
+    const meta = this.metas.get(conversationId);
+    const created = !meta;
+    if (meta) createdAt = meta.createdAt;
+    else this.metas.set(conversationId, { members: [a, b].sort(), createdAt });
+    for (const u of members) {
+      const key = FakeConversations.#member(conversationId, u);
+      if (this.members.has(key)) continue;
+      this.members.set(key, { conversationId, userId: u, peerId: u === a ? b : a, createdAt, engagedAt: createdAt, activity: `${createdAt}#${conversationId}` });
+    }
+    return { created, createdAt };
+  }
+
+  async getMember(conversationId: string, userId: string): Promise<MemberView | undefined> {
+    const m = this.members.get(FakeConversations.#member(conversationId, userId));
+    return m && this.#view(m);
+  }
+
+  async getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined> {
+    const m = this.messages.get(conversationId)?.get(messageId);
+    return m && m.expiresAt * 1000 > this.#clock.now() ? copy(m.record) : undefined;
+  }
+
+  #appendStream(userId: string, entry: Omit<StreamEntry, 'seq'>): number {
+    const seq = (this.counters.get(userId) ?? 0) + 1;
+    this.counters.set(userId, seq);
+    this.streams.set(userId, [...(this.streams.get(userId) ?? []), { ...entry, seq }]);
+    return seq;
+  }
+
+  #touchInbox(req: SendRequest, message: MessageRecord, userId: string, peerId: string): void {
+    const key = FakeConversations.#member(req.conversationId, userId);
+    const old = this.members.get(key);
+    this.members.set(key, {
+      ...old,
+      conversationId: req.conversationId,
+      userId,
+      peerId,
+      createdAt: old?.createdAt ?? message.sentAt,
+      lastMessageId: message.messageId,
+      lastMessageAt: message.sentAt,
+      lastSenderId: req.senderId,
+      activity: `${message.sentAt}#${req.conversationId}`,
+      ...(userId === req.senderId ? { engagedAt: old?.engagedAt ?? message.sentAt } : {}),
+    });
+  }
+
+  /** Once per (conversation, sender, clientMessageId); both streams gapless; hidden sends touch the sender's side only. */
+  async storeMessage(req: SendRequest): Promise<StoredSend> {
+    const cmid = `${req.conversationId}|${req.senderId}|${req.clientMessageId}`;
+    const firstId = this.clientIds.get(cmid);
+    if (firstId) {
+      const existing = await this.getMessage(req.conversationId, firstId);
+      if (existing) return { message: existing, senderSeq: 0, recipientSeq: 0, duplicate: true };
+    }
+    const now = this.#clock.now();
+    const message: MessageRecord = {
+      conversationId: req.conversationId,
+      messageId: this.#ulid(now),
+      clientMessageId: req.clientMessageId,
+      senderId: req.senderId,
+      recipientId: req.recipientId,
+      ciphertext: req.ciphertext,
+      nonce: req.nonce,
+      senderKeyVersion: req.senderKeyVersion,
+      recipientKeyVersion: req.recipientKeyVersion,
+      sentAt: iso(now),
+      ...(req.hiddenFrom ? { hiddenFrom: req.hiddenFrom } : {}),
+    };
+    const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
+    const conv = this.messages.get(req.conversationId) ?? new Map();
+    conv.set(message.messageId, { record: copy(message), expiresAt });
+    this.messages.set(req.conversationId, conv);
+    this.clientIds.set(cmid, message.messageId);
+    const entry = { conversationId: req.conversationId, messageId: message.messageId, expiresAt };
+    const senderSeq = this.#appendStream(req.senderId, entry);
+    this.#touchInbox(req, message, req.senderId, req.recipientId);
+    let recipientSeq = 0;
+    if (!req.hiddenFrom) {
+      recipientSeq = this.#appendStream(req.recipientId, entry);
+      this.#touchInbox(req, message, req.recipientId, req.senderId);
+    }
+    return { message: copy(message), senderSeq, recipientSeq, duplicate: false };
+  }
+
+  /** Conditional: the member exists and the position is unset or lower. */
+  async advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean> {
+    const m = this.members.get(FakeConversations.#member(conversationId, userId));
+    if (!m) return false;
+    const at = m[field];
+    if (at !== undefined && !(at < messageId)) return false;
+    m[field] = messageId;
+    return true;
+  }
+
+  async partnersOf(userId: string): Promise<string[]> {
+    return [...this.members.values()].filter((m) => m.userId === userId && m.engagedAt !== undefined).map((m) => m.peerId);
+  }
+
+  /** Newest first, `before` exclusive; the limit counts messages before hidden ones are filtered out. */
+  async history(conversationId: string, viewerId: string, before: string | undefined, limit: number) {
+    const candidates = this.#live(conversationId)
+      .map((m) => m.record)
+      .filter((m) => before === undefined || m.messageId < before)
+      .sort((x, y) => (x.messageId < y.messageId ? 1 : -1));
+    const evaluated = candidates.slice(0, limit);
+    const messages = evaluated.filter((m) => m.hiddenFrom !== viewerId).map(({ hiddenFrom: _h, ...rest }) => copy(rest));
+    return candidates.length > limit ? { messages, before: evaluated.at(-1)!.messageId } : { messages };
+  }
+
+  async syncStream(userId: string, after: number, limit: number) {
+    const now = this.#clock.now();
+    const entries = (this.streams.get(userId) ?? []).filter((e) => e.seq > after);
+    const taken = entries.slice(0, limit);
+    const messages: (Omit<MessageRecord, 'hiddenFrom'> & { seq: number })[] = [];
+    let cursor = after;
+    for (const e of taken) {
+      const m = this.messages.get(e.conversationId)?.get(e.messageId);
+      if (m && m.expiresAt * 1000 > now) {
+        const { hiddenFrom: _h, ...rest } = copy(m.record);
+        messages.push({ ...rest, seq: e.seq });
+      }
+      cursor = e.seq;
+    }
+    return { messages, cursor, hasMore: entries.length > limit };
+  }
+
+  async inbox(userId: string, limit: number, cursor?: string): Promise<Page<MemberView>> {
+    const sorted = [...this.members.values()].filter((m) => m.userId === userId).sort((a, b) => (a.activity < b.activity ? 1 : -1));
+    const p = page(sorted, (m) => m.activity, `inbox#${userId}`, limit, cursor);
+    return { items: p.items.map((m) => this.#view(m)), cursor: p.cursor };
+  }
+
+  /** Counted over at most `cap` messages after the read position, as the real Query's Limit does. */
+  async countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap = 100): Promise<number> {
+    return this.#live(conversationId)
+      .map((m) => m.record)
+      .filter((m) => readUpTo === undefined || m.messageId > readUpTo)
+      .sort((x, y) => (x.messageId < y.messageId ? -1 : 1))
+      .slice(0, cap)
+      .filter((m) => m.senderId !== userId && m.hiddenFrom !== userId).length;
+  }
+}
+
+// ---- realtime connections ------------------------------------------------------------------------
+
+/** As the real adapter: API Gateway closes sockets after 2 h; rows live a little longer. */
+export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+export class FakeConnections implements ConnectionsPort {
+  readonly rows = new Map<string, ConnectionRow & { expiresAt: number }>();
+  /** Sockets the client dropped without a $disconnect: @connections answers 410 Gone. */
+  readonly gone = new Set<string>();
+  /** Frames delivered to sockets, in order. */
+  readonly delivered: { connectionId: string; userId: string | undefined; frame: unknown }[] = [];
+  /** Sockets the server closed (logout, sanctions, ...). */
+  readonly closed: { connectionId: string; userId: string | undefined; sessionId: string | undefined }[] = [];
+  readonly #clock: Clock;
+  #next = 0;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Test helper: a signed-in socket of this user and session (what $connect would have saved). */
+  open(userId: string, sessionId: string): string {
+    const connectionId = `conn-${++this.#next}`;
+    this.rows.set(connectionId, { connectionId, userId, sessionId, connectedAt: iso(this.#clock.now()), expiresAt: this.#expiry() });
+    return connectionId;
+  }
+
+  #expiry(): number {
+    return Math.floor(this.#clock.now() / 1000) + CONNECTION_TTL_SECONDS;
+  }
+
+  #rowsOf(userId: string) {
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
+    return [...this.rows.values()].filter((r) => r.userId === userId && !(r.expiresAt < nowSeconds));
+  }
+
+  /** Frames that reached this user's sockets (test helper). */
+  framesFor(userId: string): unknown[] {
+    return this.delivered.filter((d) => d.userId === userId).map((d) => d.frame);
+  }
+
+  /** Frames that reached one socket (test helper). */
+  framesOn(connectionId: string): unknown[] {
+    return this.delivered.filter((d) => d.connectionId === connectionId).map((d) => d.frame);
+  }
+
+  /** Test helper: is this socket still open and registered for pushes? */
+  isOpen(connectionId: string): boolean {
+    return this.rows.has(connectionId) && !this.gone.has(connectionId) && !this.closed.some((c) => c.connectionId === connectionId);
+  }
+
+  async save(row: ConnectionRow): Promise<void> {
+    this.rows.set(row.connectionId, { ...copy(row), expiresAt: this.#expiry() });
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    this.rows.delete(connectionId);
+  }
+
+  async ownerOf(connectionId: string) {
+    const r = this.rows.get(connectionId);
+    if (!r?.userId || r.expiresAt * 1000 < this.#clock.now()) return undefined;
+    return { userId: r.userId, ...(r.sessionId ? { sessionId: r.sessionId } : {}) };
+  }
+
+  async openConnections(userId: string): Promise<string[]> {
+    return this.#rowsOf(userId).map((r) => r.connectionId);
+  }
+
+  async send(connectionId: string, frame: unknown): Promise<boolean> {
+    if (this.gone.has(connectionId) || this.closed.some((c) => c.connectionId === connectionId)) return false;
+    this.delivered.push({ connectionId, userId: this.rows.get(connectionId)?.userId, frame: copy(frame) });
+    return true;
+  }
+
+  /** Frames leave through their contract schema, as in the real adapter; a gone socket's row is deleted. */
+  async push(userIds: readonly string[], frame: Parameters<ConnectionsPort['push']>[1], exceptConnectionId?: string) {
+    const shaped = shapeOutput(pushFrames[frame.type], frame, `${frame.type} frame`);
+    const targets = [...new Set(userIds)].flatMap((u) => this.#rowsOf(u)).filter((r) => r.connectionId !== exceptConnectionId);
+    let delivered = 0;
+    let gone = 0;
+    for (const r of targets) {
+      if (await this.send(r.connectionId, shaped)) delivered++;
+      else {
+        await this.remove(r.connectionId);
+        gone++;
+      }
+    }
+    return { delivered, gone };
+  }
+
+  async end(connectionId: string): Promise<void> {
+    const row = this.rows.get(connectionId);
+    await this.remove(connectionId);
+    this.closed.push({ connectionId, userId: row?.userId, sessionId: row?.sessionId });
+  }
+
+  async endForUser(userId: string, filter: { onlySession?: string; exceptSession?: string } = {}): Promise<number> {
+    const rows = this.#rowsOf(userId).filter(
+      (r) => (filter.onlySession === undefined || r.sessionId === filter.onlySession) && (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
+    );
+    for (const r of rows) await this.end(r.connectionId);
+    return rows.length;
+  }
+}
+
+// ---- moderation: blocks, reports, audit ----------------------------------------------------------------
+
+/** Each block is written with its mirror (blocked-by), so both sides' relations are one lookup. */
+export class FakeBlocks implements BlocksPort {
+  readonly blocks = new Map<string, { blocker: string; blocked: string; blockedAt: string }>();
+  readonly blockedBy = new Map<string, { blocker: string; blocked: string; blockedAt: string }>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async block(blocker: string, blocked: string) {
+    const existing = this.blocks.get(`${blocker}|${blocked}`);
+    if (existing) return { blockedAt: existing.blockedAt };
+    const item = { blocker, blocked, blockedAt: iso(this.#clock.now()) };
+    this.blocks.set(`${blocker}|${blocked}`, item);
+    this.blockedBy.set(`${blocked}|${blocker}`, item);
+    return { blockedAt: item.blockedAt };
+  }
+
+  async unblock(blocker: string, blocked: string): Promise<void> {
+    this.blocks.delete(`${blocker}|${blocked}`);
+    this.blockedBy.delete(`${blocked}|${blocker}`);
+  }
+
+  async blockPair(a: string, b: string): Promise<[boolean, boolean]> {
+    if (a === b) return [false, false];
+    return [this.blocks.has(`${a}|${b}`), this.blocks.has(`${b}|${a}`)];
+  }
+
+  async blockRelations(userId: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const b of this.blocks.values()) if (b.blocker === userId) ids.add(b.blocked);
+    for (const b of this.blockedBy.values()) if (b.blocked === userId) ids.add(b.blocker);
+    return ids;
+  }
+
+  /** Ordered as the real sort key (BLOCK#<blocked id>). */
+  async listBlocked(blocker: string, limit: number, cursor?: string) {
+    const sorted = [...this.blocks.values()].filter((b) => b.blocker === blocker).sort((x, y) => (x.blocked < y.blocked ? -1 : 1));
+    const p = page(sorted, (b) => b.blocked, `blocked#${blocker}`, limit, cursor);
+    return { items: p.items.map((b) => ({ userId: b.blocked, blockedAt: b.blockedAt })), cursor: p.cursor };
+  }
+}
+
+export class FakeModeration implements ModerationPort {
+  readonly reports = new Map<string, ReportRecord>();
+  /** Dedupe key → the unresolved report holding it. */
+  readonly activeKeys = new Map<string, string>();
+  /** Target → reporter → last time they reported the target. */
+  readonly reporters = new Map<string, Map<string, string>>();
+  readonly audit: AuditEntry[] = [];
+  readonly #clock: Clock;
+  readonly #ulid = monotonicFactory();
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async putReport(report: ReportRecord & { dedupeKey: string }) {
+    const existingId = this.activeKeys.get(report.dedupeKey);
+    if (existingId) return { created: false as const, existingId };
+    if (this.reports.has(report.reportId)) throw new Error('ConditionalCheckFailed: report id exists');
+    this.activeKeys.set(report.dedupeKey, report.reportId);
+    this.reports.set(report.reportId, copy(report));
+    const of = this.reporters.get(report.targetUserId) ?? new Map<string, string>();
+    of.set(report.reporterId, report.createdAt);
+    this.reporters.set(report.targetUserId, of);
+    return { created: true as const };
+  }
+
+  async getReport(reportId: string): Promise<ReportRecord | undefined> {
+    const r = this.reports.get(reportId);
+    return r && copy(r);
+  }
+
+  /**
+   * Writes `{ ...report, ...changes }` if the stored status is one of `from`; resolving also
+   * releases the dedupe key, and fails (as the real transaction does) if another report holds it.
+   */
+  async updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }) {
+    const stored = this.reports.get(report.reportId);
+    if (!stored || !from.includes(stored.status)) return undefined;
+    const next: Record<string, unknown> = { ...report, ...changes };
+    for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
+    const resolving = next.status === 'actioned' || next.status === 'dismissed';
+    if (resolving && report.dedupeKey) {
+      const holder = this.activeKeys.get(report.dedupeKey);
+      if (holder !== undefined && holder !== report.reportId) return undefined;
+      this.activeKeys.delete(report.dedupeKey);
+    }
+    this.reports.set(report.reportId, copy(next) as unknown as ReportRecord);
+    return copy(next) as unknown as ReportRecord;
+  }
+
+  async distinctReporters(targetUserId: string, sinceIso: string): Promise<number> {
+    return [...(this.reporters.get(targetUserId)?.values() ?? [])].filter((at) => at >= sinceIso).length;
+  }
+
+  async reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string) {
+    const key = (r: ReportRecord) => `${r.createdAt}#${r.reportId}`;
+    const mine = [...this.reports.values()].filter((r) => (which === 'filed' ? r.reporterId : r.targetUserId) === userId).sort((a, b) => (key(a) < key(b) ? 1 : -1));
+    const p = page(mine, key, `${which}#${userId}`, limit, cursor);
+    return { items: p.items.map(copy), cursor: p.cursor };
+  }
+
+  async reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursor?: string) {
+    const key = (r: ReportRecord) => `${r.createdAt}#${r.reportId}`;
+    const queue = [...this.reports.values()].filter((r) => r.status === status).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    const p = page(queue, key, `queue#${status}`, limit, cursor, (r) => reason === undefined || r.reason === reason);
+    return { items: p.items.map(copy), cursor: p.cursor };
+  }
+
+  /** Append-only; id and time are assigned here, at write time. */
+  async appendAudit(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry> {
+    const now = this.#clock.now();
+    const full = { ...copy(entry), auditId: this.#ulid(now), at: iso(now) };
+    this.audit.push(full);
+    return copy(full);
+  }
+
+  async listAudit(limit: number, cursor?: string) {
+    const sorted = [...this.audit].sort((a, b) => (a.auditId < b.auditId ? 1 : -1));
+    const p = page(sorted, (e) => e.auditId, 'audit', limit, cursor);
+    return { items: p.items.map(copy), cursor: p.cursor };
+  }
+}
+
+// ---- system -----------------------------------------------------------------------------------------
+
+export class FakeHealth implements HealthPort {
+  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  async probe(): Promise<void> {
+    if (this.mode === 'fail') throw new Error('ResourceNotFoundException');
+    if (this.mode === 'hang') await new Promise(() => undefined);
+  }
+}
+
+// ---- the world -----------------------------------------------------------------------------------------
+
+/** 2030-01-01T00:00:00.000Z: a whole second and a whole rate-limit window. */
+export const START = Date.UTC(2030, 0, 1);
+
+export interface FakeWorldOptions {
+  /** Environment overrides for `loadConfig` (scrypt is always cheap unless given here). */
+  env?: Record<string, string>;
+  /** Start time of the manual clock, epoch ms. */
+  now?: number;
+}
+
+export function fakeWorld(options: FakeWorldOptions = {}) {
+  const clock = new ManualClock(options.now ?? START);
+  const config: Config = loadConfig({ PASSWORD_SCRYPT_LOG2N: '10', ...options.env });
+  const keys: AuthKeys = deriveKeys(TEST_SECRET);
+  const signingKeys: SigningKeysPort = { current: async () => keys };
+  return {
+    clock,
+    config,
+    keys,
+    signingKeys,
+    users: new FakeUsers(clock),
+    sessions: new FakeSessions(clock),
+    challenges: new FakeChallenges(clock),
+    limits: new FakeLimits(clock),
+    tickets: new FakeTickets(clock),
+    notifier: new FakeNotifier(),
+    events: new FakeEvents(),
+    publicKeys: new FakePublicKeys(),
+    conversations: new FakeConversations(clock),
+    connections: new FakeConnections(clock),
+    blocks: new FakeBlocks(clock),
+    moderation: new FakeModeration(clock),
+    health: new FakeHealth(),
+  };
+}
+
+export type World = ReturnType<typeof fakeWorld>;
+
+// ---- deps objects, as the composition roots (functions/wiring/) assemble them ---------------------------
+
+export const authDeps = (w: World): AuthDeps => ({ config: w.config, clock: w.clock, signingKeys: w.signingKeys, users: w.users, sessions: w.sessions });
+export const identityDeps = (w: World): IdentityDeps => ({ ...authDeps(w), challenges: w.challenges, limits: w.limits, events: w.events });
+export const deliveryDeps = (w: World): DeliveryDeps => ({ ...identityDeps(w), notifier: w.notifier });
+export const socketDeps = (w: World): SocketDeps => ({ ...identityDeps(w), connections: w.connections });
+export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys });
+export const conversationReadDeps = (w: World): ConversationReadDeps => ({ config: w.config, clock: w.clock, users: w.users, conversations: w.conversations });
+export const openingDeps = (w: World): OpeningDeps => ({ ...conversationReadDeps(w), blocks: w.blocks, limits: w.limits });
+export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections });
+export const moderationDeps = (w: World): ModerationDeps => ({ config: w.config, clock: w.clock, users: w.users, moderation: w.moderation });
+export const reportingDeps = (w: World): ReportingDeps => ({ ...moderationDeps(w), blocks: w.blocks, conversations: w.conversations, limits: w.limits });
+export const blockingDeps = (w: World): BlockingDeps => ({ users: w.users, blocks: w.blocks });
+export const sanctionDeps = (w: World): SanctionDeps => ({ ...moderationDeps(w), sessions: w.sessions, connections: w.connections });
+export const publishDeps = (w: World): PublishDeps => ({
+  publicKeys: w.publicKeys,
+  clock: w.clock,
+  conversations: w.conversations,
+  blocks: w.blocks,
+  connections: w.connections,
+  events: w.events,
+});
+export const presenceDeps = (w: World): PresenceDeps => ({
+  users: w.users,
+  sessions: w.sessions,
+  clock: w.clock,
+  conversations: w.conversations,
+  blocks: w.blocks,
+  connections: w.connections,
+});
+export const authorizerDeps = (w: World): AuthorizerDeps => ({ tickets: w.tickets, users: w.users, sessions: w.sessions, clock: w.clock });
+export const ticketDeps = (w: World) => ({ tickets: w.tickets, config: w.config });
+export const healthDeps = (w: World) => ({ health: w.health, config: w.config, clock: w.clock });
+
+// ---- seeding ------------------------------------------------------------------------------------------
+
+let seeded = 0;
+
+/** Stores a user directly (no registration flow); a password is hashed with the world's cheap scrypt. */
+export async function addUser(
+  w: World,
+  fields: Partial<Omit<UserRecord, 'passwordHash'>> & { password?: string } = {},
+): Promise<UserRecord> {
+  const n = ++seeded;
+  const at = iso(w.clock.now());
+  const { password, ...rest } = fields;
+  const user: UserRecord = {
+    userId: randomUUID(),
+    displayName: `User ${n}`,
+    email: `user${n}@example.test`,
+    role: 'user',
+    status: 'active',
+    tokensValidAfter: 0,
+    createdAt: at,
+    updatedAt: at,
+    ...rest,
+    ...(password !== undefined ? { passwordHash: await hashPassword(password, w.config.password) } : {}),
+  };
+  await w.users.create(user);
+  return user;
+}
+
+/**
+ * A signed-in session without the login flow: a live refresh family and an access token of it,
+ * as startSession would create them (for use cases that take an AuthContext).
+ */
+export async function signIn(w: World, userId: string): Promise<AuthContext & { accessToken: string }> {
+  const user = await w.users.get(userId);
+  if (!user) throw new Error(`no user ${userId}`);
+  const now = w.clock.now();
+  const familyId = randomUUID();
+  await w.sessions.create({
+    familyId,
+    userId,
+    currentDigest: randomBytes(16).toString('base64url'),
+    generation: 1,
+    createdAt: now,
+    expiresAt: Math.floor(now / 1000) + w.config.tokens.refreshTtlSeconds,
+  });
+  const access = await issueAccessToken(w.keys, w.config.tokens, { sub: userId, sid: familyId, role: user.role }, now);
+  return { userId, sessionId: familyId, role: user.role, user, accessToken: access.token };
+}
