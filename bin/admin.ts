@@ -49,7 +49,13 @@ if (values.aws) {
   const file = join(dataDir, 'runtime.json');
   if (!existsSync(file)) fail(`no running local stack found (${file} is missing): start it with npm start`, 1);
   const runtime = JSON.parse(readFileSync(file, 'utf8')) as { dynamoEndpoint: string; tables: Record<string, string> };
-  Object.assign(process.env, { ...runtime.tables, DYNAMODB_ENDPOINT: runtime.dynamoEndpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  Object.assign(process.env, {
+    ...runtime.tables,
+    DYNAMODB_ENDPOINT: runtime.dynamoEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
 }
 
 // The composition root parses the configuration at first use, so it runs after the environment is set.

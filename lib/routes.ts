@@ -71,6 +71,8 @@ export interface Deployment {
   readonly notify?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+  /** Data files the code reads at run time, shipped next to the bundle (project-relative paths). */
+  readonly files?: readonly string[];
 }
 
 export type HttpRoute<C extends HttpContract = HttpContract> = C & Deployment;
@@ -121,6 +123,8 @@ export const stageThrottle: Throttle = { rate: 200, burst: 400 };
 const authThrottle = { rate: 10, burst: 20 } as const;
 /** scrypt N=2^17 wants 128 MiB; more memory also buys the CPU that keeps a hash near 100 ms. */
 const hashingMemory = 1024;
+/** Routes that check new passwords read the common-password set (functions/core/passwords.ts) on first use. */
+const passwordFiles = ['functions/core/common-passwords.gcs'];
 /** Moderator actions on accounts cut live sessions: tokens, families and sockets. */
 const sanctionTables = { users: 'readwrite', sessions: 'readwrite', connections: 'readwrite', moderation: 'readwrite' } as const;
 
@@ -181,6 +185,7 @@ export const routes = {
     tables: { users: 'readwrite', sessions: 'readwrite', ephemeral: 'readwrite' },
     secrets: ['auth'],
     memoryMb: hashingMemory,
+    files: passwordFiles,
     throttle: { rate: 5, burst: 10 },
   }),
   login: http(login, {
@@ -216,6 +221,7 @@ export const routes = {
     secrets: ['auth'],
     manageConnections: true,
     memoryMb: hashingMemory,
+    files: passwordFiles,
     throttle: { rate: 5, burst: 10 },
   }),
   changePassword: http(changePassword, {
@@ -223,6 +229,7 @@ export const routes = {
     tables: { users: 'readwrite', sessions: 'readwrite', ephemeral: 'readwrite', connections: 'readwrite' },
     manageConnections: true,
     memoryMb: hashingMemory,
+    files: passwordFiles,
     throttle: authThrottle,
   }),
   getMe: http(getMe, { handler: 'functions/http/users/get-me.ts', tables: {}, throttle: { rate: 50, burst: 100 } }),

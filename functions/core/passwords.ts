@@ -2,6 +2,7 @@
 // constant time. The most common passwords are refused. Passwords are compared exactly as given
 // (no trimming or case folding), and only their length is validated.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { commonPasswordSet } from './common-passwords.data.ts';
 
 export interface PasswordParams {
@@ -51,8 +52,10 @@ export function commonPasswordDigest(key: string): number {
 
 /** Rice-decodes the set once: each gap is a unary quotient (1s ended by a 0) and a riceBits-bit remainder. */
 function decodeCommonPasswords(): Uint32Array {
-  const { count, riceBits, data } = commonPasswordSet;
-  const bytes = Buffer.from(data, 'base64');
+  const { count, riceBits, file, sha256 } = commonPasswordSet;
+  // next to this module in the source tree, next to index.mjs in a Lambda bundle (see lib/routes.ts `files`)
+  const bytes = readFileSync(new URL(`./${file}`, import.meta.url));
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256) throw new Error(`${file} does not match common-passwords.data.ts`);
   const hashes = new Uint32Array(count);
   let bit = 0;
   const next = (): number => ((bytes[bit >> 3] ?? 0) >> (7 - (bit++ & 7))) & 1;
@@ -67,8 +70,8 @@ function decodeCommonPasswords(): Uint32Array {
 
 /**
  * True for passwords found, in any letter case, in the zxcvbn-ts list of the most common ones, and for
- * about 0.3% of other passwords: the list ships as a Golomb-coded set (common-passwords.data.ts) that
- * keeps the Lambda bundle small, decoded on first use. The set holds only the entries of `minLength`
+ * about 0.3% of other passwords: the list ships as a 22 KB Golomb-coded set (common-passwords.gcs,
+ * described in common-passwords.data.ts), read and decoded on first use, never at cold start. The set holds only the entries of `minLength`
  * (8) or more characters, as the schema refuses shorter passwords first; shorter ones answer false.
  */
 export function isCommonPassword(password: string): boolean {

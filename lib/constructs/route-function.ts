@@ -109,6 +109,8 @@ export interface FunctionSpec {
   readonly notify?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+  /** Data files copied next to the bundle (project-relative paths), read by the code at run time. */
+  readonly files?: readonly string[];
 }
 
 /** The function that handles a manifest route. */
@@ -123,6 +125,7 @@ export function routeFunctionSpec(route: Route): FunctionSpec {
     ...(route.notify ? { notify: true } : {}),
     ...(route.memoryMb ? { memoryMb: route.memoryMb } : {}),
     ...(route.timeoutSeconds ? { timeoutSeconds: route.timeoutSeconds } : {}),
+    ...(route.files?.length ? { files: route.files } : {}),
   };
 }
 
@@ -178,7 +181,7 @@ export class RouteFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       description: spec.description.slice(0, 256),
-      bundling: lambdaBundling,
+      bundling: spec.files?.length ? { ...lambdaBundling, commandHooks: copyFiles(spec.files) } : lambdaBundling,
       // Functions that read a secret get the AWS Parameters and Secrets Extension: the code reads the
       // secret from the extension's localhost cache and bundles no Secrets Manager client.
       ...(spec.secrets?.length ? { paramsAndSecrets: secretsExtension() } : {}),
@@ -203,6 +206,15 @@ export class RouteFunction extends Construct {
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     });
   }
+}
+
+/** Local bundling runs these after esbuild: each data file lands next to index.mjs, flat. */
+function copyFiles(files: readonly string[]) {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) => files.map((f) => `cp "${join(inputDir, f)}" "${outputDir}/"`),
+  };
 }
 
 /** The secrets extension layer, caching for as long as our own key cache (5 minutes). */

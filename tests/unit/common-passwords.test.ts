@@ -1,5 +1,7 @@
 // The bundled common-password set against the list it was built from: no listed password gets
 // through in any case, few others are refused, and the committed data matches the generator.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dictionary } from '@zxcvbn-ts/language-common';
@@ -35,6 +37,12 @@ test('shorter passwords, the empty one included, answer without throwing', () =>
   assert.equal(isCommonPassword('violet-otter-sings-42'), false);
 });
 
-test('the committed data module is what the generator builds from the installed list', () => {
-  assert.deepEqual(buildCommonPasswordSet(dictionary['passwords-common']), commonPasswordSet, 'stale: run `node bin/build-password-filter.ts`');
+test('the committed data file and its description are what the generator builds from the installed list', () => {
+  const built = buildCommonPasswordSet(dictionary['passwords-common']);
+  const { data, ...params } = built;
+  const { file, sha256, ...described } = commonPasswordSet;
+  assert.deepEqual(params, described, 'stale: run `node bin/build-password-filter.ts`');
+  const bytes = readFileSync(new URL(`../../functions/core/${file}`, import.meta.url));
+  assert.ok(bytes.equals(Buffer.from(data, 'base64')), `${file} is stale: run \`node bin/build-password-filter.ts\``);
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), sha256);
 });
