@@ -23,6 +23,10 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, typ
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 // The function cdk-nag itself uses to name findings, so acknowledgements match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
@@ -32,12 +36,16 @@ import {
   authorizerFunctionSpec,
   describeRoute,
   routeFunctionSpec,
+  workerFunctionSpec,
   type DeploymentSettings,
   type FunctionSpec,
 } from './constructs/route-function.ts';
 import {
   allRoutes,
+  allWorkers,
   httpRouteKey,
+  queueSettings,
+  type QueueId,
   stageThrottle,
   type HttpRoute as ManifestHttpRoute,
   type Route,
@@ -108,8 +116,10 @@ export class NexChatStack extends Stack {
   readonly httpStage: HttpStage;
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
-  /** One per manifest route and one per route authorizer, keyed by route or authorizer id. */
+  /** One per manifest route, per route authorizer and per worker, keyed by their ids. */
   readonly functions: Readonly<Record<string, RouteFunction>>;
+  /** Queues between functions (OTP delivery), each with its dead-letter queue and depth alarm. */
+  readonly queues: Readonly<Record<QueueId, { readonly queue: Queue; readonly deadLetters: Queue; readonly alarm: Alarm }>>;
   /** API Gateway's account-level CloudWatch Logs setting, when this stack owns it. */
   readonly apiGatewayAccount?: CfnAccount;
 
@@ -187,9 +197,12 @@ export class NexChatStack extends Stack {
 
     // --- one function per manifest route and per route authorizer, one gateway route per route ---
     for (const route of wsRoutes) checkAuthorizer(route);
+    this.queues = { otp: this.createQueue('otp', allWorkers.find((w) => w.queue === 'otp')?.timeoutSeconds ?? 10) };
+    const workers = allWorkers;
     const specs: FunctionSpec[] = [
       ...routes.map(routeFunctionSpec),
       ...wsRoutes.flatMap((r) => (r.authorizer ? [authorizerFunctionSpec(r, r.authorizer)] : [])),
+      ...workers.map(workerFunctionSpec),
     ];
     const functions: Record<string, RouteFunction> = {};
     for (const spec of specs) {
@@ -199,11 +212,23 @@ export class NexChatStack extends Stack {
         stage: props.stage,
         tables: this.tables,
         secrets: this.secrets,
+        queues: { otp: this.queues.otp.queue },
         webSocketStage: this.webSocketStage,
         settings: props.settings,
       });
     }
     this.functions = functions;
+    // Workers consume their queue; a message reported as failed is retried, then dead-lettered.
+    for (const worker of workers) {
+      const source = new SqsEventSource(this.queues[worker.queue].queue, { batchSize: 10, reportBatchItemFailures: true });
+      functions[worker.id]!.function.addEventSource(source);
+      const mapping = functions[worker.id]!.function.node.findAll().find((c) => c instanceof CfnEventSourceMapping);
+      Validations.of(mapping!).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason:
+          "SQS event sources take no on-failure destination (streams and Kafka do): a message that fails every attempt goes to the queue's redrive dead-letter queue, which raises an alarm.",
+      });
+    }
 
     const httpCfnRoutes: CfnRoute[] = [];
     for (const route of httpRoutes) {
@@ -257,6 +282,40 @@ export class NexChatStack extends Stack {
     // Operator tooling (npm run admin -- grant ... --aws) names the tables it writes.
     new CfnOutput(this, 'UsersTableName', { value: this.tables.users.tableName, description: 'Users table (for npm run admin --aws)' });
     new CfnOutput(this, 'ModerationTableName', { value: this.tables.moderation.tableName, description: 'Moderation table (for npm run admin --aws)' });
+  }
+
+  /**
+   * A queue between functions: encrypted, TLS only, short retention; after maxReceiveCount failed
+   * attempts a message moves to the dead-letter queue (kept 14 days for inspection), and any
+   * message there sets off an alarm. Visibility is six times the consumer's timeout (AWS's advice).
+   */
+  private createQueue(id: QueueId, consumerTimeoutSeconds: number) {
+    const name = id.charAt(0).toUpperCase() + id.slice(1);
+    const deadLetters = new Queue(this, `${name}DeadLetterQueue`, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetters.node.defaultChild!).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: `This is the dead-letter queue of the ${id} queue: the end of the line, watched by an alarm.`,
+    });
+    const queue = new Queue(this, `${name}Queue`, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.minutes(queueSettings[id].retentionMinutes),
+      visibilityTimeout: Duration.seconds(6 * consumerTimeoutSeconds),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: queueSettings[id].maxReceiveCount },
+    });
+    const alarm = new Alarm(this, `${name}DeadLettersAlarm`, {
+      alarmDescription: `NexChat ${this.stage}: ${id} messages failed every attempt and wait in the dead-letter queue`,
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return { queue, deadLetters, alarm };
   }
 
   /**

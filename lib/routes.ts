@@ -50,6 +50,8 @@ import { adminAudit } from '../contract/admin/list-audit.ts';
 export type { Access, HttpMethod };
 export type Grant = 'read' | 'readwrite';
 export type SecretId = 'auth';
+/** Queues between functions: `otp` carries one-time codes from the routes that issue them to their sender. */
+export type QueueId = 'otp';
 
 export interface Throttle {
   /** Steady-state requests per second. */
@@ -69,6 +71,8 @@ export interface Deployment {
   readonly manageConnections?: boolean;
   /** Sends OTP messages: ses:SendEmail for email, sns:Publish for SMS. */
   readonly notify?: boolean;
+  /** Puts messages on these queues: sqs:SendMessage on them, and their URLs in the environment. */
+  readonly enqueue?: readonly QueueId[];
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
   /** Data files the code reads at run time, shipped next to the bundle (project-relative paths). */
@@ -177,7 +181,7 @@ export const routes = {
     handler: 'functions/http/auth/request-otp.ts',
     tables: { users: 'read', ephemeral: 'readwrite' },
     secrets: ['auth'],
-    notify: true,
+    enqueue: ['otp'],
     throttle: { rate: 5, burst: 10 },
   }),
   register: http(register, {
@@ -192,7 +196,7 @@ export const routes = {
     handler: 'functions/http/auth/login.ts',
     tables: { users: 'read', sessions: 'readwrite', ephemeral: 'readwrite' },
     secrets: ['auth'],
-    notify: true,
+    enqueue: ['otp'],
     memoryMb: hashingMemory,
     throttle: authThrottle,
   }),
@@ -346,6 +350,39 @@ export const routes = {
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof routes;
+
+/** A function behind a queue instead of the gateway (an SQS event source, partial batch failures). */
+export interface Worker {
+  readonly id: string;
+  readonly handler: string;
+  readonly summary: string;
+  /** The queue it consumes; a message it fails maxReceiveCount times moves to the queue's dead-letter queue. */
+  readonly queue: QueueId;
+  readonly tables: Readonly<Partial<Record<TableId, Grant>>>;
+  readonly notify?: boolean;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export const workers = {
+  otpDelivery: {
+    id: 'OtpDelivery',
+    handler: 'functions/queue/deliver-otp.ts',
+    summary: 'Delivers queued one-time codes by SES (email) or SNS (SMS); failed sends are retried, then dead-lettered',
+    queue: 'otp',
+    tables: {},
+    notify: true,
+    timeoutSeconds: 10,
+  },
+} as const satisfies Record<string, Worker>;
+
+export const allWorkers: readonly Worker[] = Object.values(workers);
+
+/** How a queue is consumed: attempts before dead-lettering, and how long a code stays useful. */
+export const queueSettings: Readonly<Record<QueueId, { readonly maxReceiveCount: number; readonly retentionMinutes: number }>> = {
+  // a code lives 5 minutes (OTP_TTL_SECONDS default): an hour of retention covers any override
+  otp: { maxReceiveCount: 3, retentionMinutes: 60 },
+};
 
 export const allRoutes: readonly Route[] = Object.values(routes);
 export const httpRoutes: readonly HttpRoute[] = allRoutes.filter((r): r is HttpRoute => r.kind === 'http');

@@ -207,9 +207,7 @@ export async function createTables(endpoint: string, stage: string): Promise<Rec
       try {
         await client.send(new CreateTableCommand(createTableInput(name, t)));
         if (t.ttlAttribute) {
-          await client.send(
-            new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }),
-          );
+          await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true } }));
         }
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;

@@ -55,7 +55,12 @@ export function toEventV2(req: IncomingMessage, url: URL, route: HttpRoute, path
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
@@ -126,7 +131,10 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly 
   return false;
 }
 
-export async function attachHttpGateway(server: Server, options: { throttleScale?: number; corsOrigins?: readonly string[]; clock?: { now(): number } } = {}): Promise<void> {
+export async function attachHttpGateway(
+  server: Server,
+  options: { throttleScale?: number; corsOrigins?: readonly string[]; clock?: { now(): number } } = {},
+): Promise<void> {
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
   const throttler = new Throttler(options.throttleScale, options.clock);

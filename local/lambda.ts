@@ -12,13 +12,13 @@ export const projectRoot = resolve(import.meta.dirname, '..');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- HTTP, WebSocket and authorizer handlers take different AWS event types
 export type AnyHandler = (event: any, context: Context) => Promise<any>;
 
-export async function loadHandler(route: Route): Promise<AnyHandler> {
+export async function loadHandler(route: Pick<Route, 'handler'>): Promise<AnyHandler> {
   const mod = (await import(pathToFileURL(resolve(projectRoot, route.handler)).href)) as { handler?: AnyHandler };
   if (typeof mod.handler !== 'function') throw new Error(`${route.handler} does not export a handler`);
   return mod.handler;
 }
 
-export function lambdaContext(route: Route): Context {
+export function lambdaContext(route: Pick<Route, 'id' | 'timeoutSeconds' | 'memoryMb'>): Context {
   const timeoutMs = (route.timeoutSeconds ?? 10) * 1000;
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();

@@ -5,7 +5,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTables, deleteTables, forwardDynamo, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { attachHttpGateway } from './http-gateway.ts';
-import { LocalClock, projectRoot } from './lambda.ts';
+import { LocalClock, loadHandler, projectRoot } from './lambda.ts';
+import { LocalQueue } from './queue.ts';
+import { queueSettings, workers } from '../lib/routes.ts';
 import type { Db } from '../functions/adapters/dynamodb/db.ts';
 import { ensureDevSecrets } from './secrets.ts';
 import { parseOrigins } from '../lib/cors.ts';
@@ -57,6 +59,8 @@ export interface Runtime {
   db: Db;
   /** The clock handlers and gateways run on: tests move it forward instead of editing items or sleeping. */
   clock: LocalClock;
+  /** In-process stand-ins for the SQS queues and their consumers (OTP delivery). */
+  queues: { otp: LocalQueue };
   ws: WsGateway;
   stop(): Promise<void>;
 }
@@ -137,7 +141,25 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const clock = new LocalClock();
     const platform = await import('../functions/wiring/platform.ts');
     platform.useClock(clock);
-    await attachHttpGateway(httpServer, { throttleScale: options.throttleScale ?? 1, corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS), clock });
+    // Codes go out through the OTP queue, as in AWS: the request enqueues, the worker delivers
+    // (retrying a failed send, then dead-lettering it to otp-dead-letters.jsonl).
+    const otpQueue = new LocalQueue({
+      name: `nexchat-${stage}-otp`,
+      handler: await loadHandler(workers.otpDelivery),
+      maxReceiveCount: queueSettings.otp.maxReceiveCount,
+      deadLetterFile: join(dataDir, 'otp-dead-letters.jsonl'),
+    });
+    const identityWiring = await import('../functions/wiring/identity.ts');
+    identityWiring.useLocalOtpQueue({
+      async sendOtp(m) {
+        otpQueue.send(JSON.stringify({ channel: m.channel, destination: m.destination, purpose: m.purpose, code: m.code, expiresAt: m.expiresAt }));
+      },
+    });
+    await attachHttpGateway(httpServer, {
+      throttleScale: options.throttleScale ?? 1,
+      corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS),
+      clock,
+    });
     const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1, clock });
     // Tells local tools (npm run admin) where this runtime's database and tables are.
     const runtimeFile = join(dataDir, 'runtime.json');
@@ -152,10 +174,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dynamo,
       db: platform.db(),
       clock,
+      queues: { otp: otpQueue },
       ws,
       stop() {
         stopped ??= (async () => {
           rmSync(runtimeFile, { force: true });
+          otpQueue.stop();
           await ws.closeAll();
           await Promise.all([close(httpServer), close(wsServer)]);
           await release();

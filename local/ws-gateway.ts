@@ -41,7 +41,10 @@ function gatewayError(message: string, connectionId: string, requestId: string):
 }
 
 /** Attaches the WebSocket gateway and the @connections API to an HTTP server. */
-export async function attachWsGateway(server: Server, options: { domainName: string; stage?: string; throttleScale?: number; clock?: { now(): number } }): Promise<WsGateway> {
+export async function attachWsGateway(
+  server: Server,
+  options: { domainName: string; stage?: string; throttleScale?: number; clock?: { now(): number } },
+): Promise<WsGateway> {
   const targets = new Map<string, Target>();
   for (const route of wsRoutes) targets.set(route.routeKey, { route, handler: await loadHandler(route) });
   for (const key of ['$connect', '$disconnect', '$default']) if (!targets.has(key)) throw new Error(`manifest lacks ${key}`);
@@ -55,7 +58,12 @@ export async function attachWsGateway(server: Server, options: { domainName: str
   const stage = options.stage ?? 'local';
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MESSAGE_LIMIT });
 
-  const baseContext = (routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', connectionId: string, live: Pick<Live, 'connectedAt' | 'sourceIp' | 'userAgent' | 'authorizer'>) => {
+  const baseContext = (
+    routeKey: string,
+    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
+    connectionId: string,
+    live: Pick<Live, 'connectedAt' | 'sourceIp' | 'userAgent' | 'authorizer'>,
+  ) => {
     const now = Date.now();
     return {
       ...(live.authorizer ? { authorizer: live.authorizer } : {}),
@@ -75,8 +83,10 @@ export async function attachWsGateway(server: Server, options: { domainName: str
     };
   };
 
-  const invoke = async (target: Target, event: { requestContext: { requestId: string }; [k: string]: unknown }): Promise<{ statusCode?: number; body?: string } | undefined> =>
-    target.handler(event, lambdaContext(target.route));
+  const invoke = async (
+    target: Target,
+    event: { requestContext: { requestId: string }; [k: string]: unknown },
+  ): Promise<{ statusCode?: number; body?: string } | undefined> => target.handler(event, lambdaContext(target.route));
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -86,12 +96,23 @@ export async function attachWsGateway(server: Server, options: { domainName: str
       sourceIp: clientIp(req.socket.remoteAddress),
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
-    const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 500: 'Internal Server Error' };
+    const reasons: Record<number, string> = {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      429: 'Too Many Requests',
+      500: 'Internal Server Error',
+    };
     const refuse = (status: number, body = '') => {
-      socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     };
     const connect = targets.get('$connect')!;
-    if (!throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) || !throttler.take('$connect', connect.route.throttle.rate, connect.route.throttle.burst)) {
+    if (
+      !throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) ||
+      !throttler.take('$connect', connect.route.throttle.rate, connect.route.throttle.burst)
+    ) {
       return refuse(429, JSON.stringify({ message: 'Too Many Requests' }));
     }
     const query: Record<string, string> = {};
@@ -166,7 +187,10 @@ export async function attachWsGateway(server: Server, options: { domainName: str
     }
     const target = targets.get(routeKey)!;
     const requestContext = baseContext(routeKey, 'MESSAGE', connectionId, live);
-    if (!throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) || !throttler.take(routeKey, target.route.throttle.rate, target.route.throttle.burst)) {
+    if (
+      !throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) ||
+      !throttler.take(routeKey, target.route.throttle.rate, target.route.throttle.burst)
+    ) {
       live.socket.send(gatewayError('Too Many Requests', connectionId, requestContext.requestId));
       return;
     }

@@ -32,7 +32,7 @@ async function signedUpClient(extra: Partial<ConstructorParameters<typeof NexCha
   const client = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, ...extra });
   const email = uniqueEmail('sdk');
   await client.requestOtp('email', email, 'register');
-  const user = await client.register({ email, displayName: 'SDK User', password: 'client-side-secret-1', code: lastCode(rt, email, 'register') });
+  const user = await client.register({ email, displayName: 'SDK User', password: 'client-side-secret-1', code: await lastCode(rt, email, 'register') });
   return { client, user, email };
 }
 
@@ -58,7 +58,13 @@ describe('transparent refresh', () => {
     const { client } = await signedUpClient({ onTokens: (t) => saved.push(t) });
     const tokens = saved.at(-1)!;
     const { calls, f } = countingFetch();
-    const stale = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, tokens: { ...tokens, accessToken: await expired(tokens.accessToken) }, fetch: f, onTokens: (t) => saved.push(t) });
+    const stale = new NexChatClient({
+      baseUrl: rt.httpUrl,
+      wsUrl: rt.wsUrl,
+      tokens: { ...tokens, accessToken: await expired(tokens.accessToken) },
+      fetch: f,
+      onTokens: (t) => saved.push(t),
+    });
     const results = await Promise.all(Array.from({ length: 16 }, () => stale.request('GET', '/api/users/me')));
     assert.ok(results.every((r) => r.user.displayName === 'SDK User'));
     assert.equal(calls.filter((c) => c === 'POST /api/auth/refresh').length, 1, 'exactly one refresh');
@@ -74,7 +80,13 @@ describe('transparent refresh', () => {
     await client.request('POST', '/api/auth/refresh', { refreshToken: tokens.refreshToken }); // rotates: the saved refresh token is now spent
     const { calls, f } = countingFetch();
     const events: (Tokens | null)[] = [];
-    const stale = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, tokens: { ...tokens, accessToken: await expired(tokens.accessToken) }, fetch: f, onTokens: (t) => events.push(t) });
+    const stale = new NexChatClient({
+      baseUrl: rt.httpUrl,
+      wsUrl: rt.wsUrl,
+      tokens: { ...tokens, accessToken: await expired(tokens.accessToken) },
+      fetch: f,
+      onTokens: (t) => events.push(t),
+    });
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => stale.request('GET', '/api/users/me')));
     assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof SessionExpired));
     assert.equal(calls.filter((c) => c === 'POST /api/auth/refresh').length, 1);
@@ -85,7 +97,10 @@ describe('transparent refresh', () => {
   test('auth routes never trigger a refresh; API errors carry status, code and Retry-After', async () => {
     const { f, calls } = countingFetch();
     const client = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, fetch: f });
-    await assert.rejects(client.login({ email: uniqueEmail('nobody'), password: 'whatever-123' }), (e: any) => e.status === 401 && e.code === 'invalid_credentials');
+    await assert.rejects(
+      client.login({ email: uniqueEmail('nobody'), password: 'whatever-123' }),
+      (e: any) => e.status === 401 && e.code === 'invalid_credentials',
+    );
     assert.deepEqual(calls, ['POST /api/auth/login']);
   });
 });
@@ -102,12 +117,23 @@ describe('an encrypted conversation between two SDK clients', () => {
     assert.equal(verifyPublishedKey({ ...bobEntry, publicKey: publicKeyUpload(aKeys).publicKey }), false);
 
     const bobSocket = await bob.client.connect();
-    const received = new Promise<any>((resolve) => bobSocket.addEventListener('message', (e) => {
-      const frame = JSON.parse(String(e.data));
-      if (frame.type === 'message') resolve(frame);
-    }));
+    const received = new Promise<any>((resolve) =>
+      bobSocket.addEventListener('message', (e) => {
+        const frame = JSON.parse(String(e.data));
+        if (frame.type === 'message') resolve(frame);
+      }),
+    );
     const aliceSocket = await alice.client.connect();
-    aliceSocket.send(JSON.stringify({ action: 'sendMessage', to: bob.user.userId, clientMessageId: randomUUID(), ...seal('hi Bob', bobEntry.publicKey, aKeys), senderKeyVersion: 1, recipientKeyVersion: bobEntry.version }));
+    aliceSocket.send(
+      JSON.stringify({
+        action: 'sendMessage',
+        to: bob.user.userId,
+        clientMessageId: randomUUID(),
+        ...seal('hi Bob', bobEntry.publicKey, aKeys),
+        senderKeyVersion: 1,
+        recipientKeyVersion: bobEntry.version,
+      }),
+    );
     const frame = await received;
     const aliceEntry = await bob.client.request('GET', `/api/users/${alice.user.userId}/public-key`);
     assert.equal(open(frame, aliceEntry.publicKey, bKeys), 'hi Bob');

@@ -39,7 +39,10 @@ describe('OTP codes', () => {
     const codes = Array.from({ length: 5000 }, generateCode);
     assert.ok(codes.every((c) => /^\d{6}$/.test(c)));
     assert.ok(new Set(codes).size > 4900, 'codes repeat far too often');
-    assert.ok(codes.some((c) => c.startsWith('0')), 'leading zeros are part of the space');
+    assert.ok(
+      codes.some((c) => c.startsWith('0')),
+      'leading zeros are part of the space',
+    );
   });
 
   test('OTP_REQUIRED_FOR configures registration and login; defaults: registration only', () => {
@@ -65,7 +68,11 @@ describe('AWS notifier (SES and SNS mocked at the SDK boundary)', () => {
     ses.on(SendEmailCommand).resolves({ MessageId: 'm1' });
     sns.on(PublishCommand).resolves({ MessageId: 'm2' });
     const now = 1_800_000_000_000;
-    const notifier = awsNotifier({ ses: new SESClient({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }) }, 'no-reply@nexchat.example', () => now);
+    const notifier = awsNotifier(
+      { ses: new SESClient({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }) },
+      'no-reply@nexchat.example',
+      () => now,
+    );
     const expiresAt = now + 300_000;
     await notifier.sendOtp({ channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt });
     await notifier.sendOtp({ channel: 'sms', destination: '+14155550123', purpose: 'register', code: '990001', expiresAt });

@@ -29,7 +29,7 @@ describe('the full flow', () => {
     assert.equal(otp.status, 202);
     assert.equal(otp.json.expiresIn, 300);
     assert.ok(Date.parse(otp.json.expiresAt) > Date.now());
-    const line = outbox(rt).findLast((l) => l.destination === email)!;
+    const line = (await outbox(rt)).findLast((l) => l.destination === email)!;
     assert.deepEqual([line.channel, line.purpose], ['email', 'register']);
     assert.match(line.code, /^\d{6}$/);
     assert.ok(!Number.isNaN(Date.parse(line.sentAt)));
@@ -83,13 +83,16 @@ describe('the full flow', () => {
     const results = await Promise.all(Array.from({ length: 16 }, () => refreshWith(rt, a.refreshToken)));
     const ok = results.filter((r) => r.status === 200);
     assert.ok(ok.length <= 1, `${ok.length} pairs issued`);
-    assert.ok(results.every((r) => r.status === 200 || r.status === 401), results.map((r) => r.status).join());
+    assert.ok(
+      results.every((r) => r.status === 200 || r.status === 401),
+      results.map((r) => r.status).join(),
+    );
     for (const r of ok) assert.equal((await refreshWith(rt, r.json.refreshToken)).status, 401, 'the race counted as reuse');
   });
 
   test('stored OTPs and refresh tokens are only hashes', async () => {
     const a = await signUp(rt);
-    const code = lastCode(rt, a.email, 'register');
+    const code = await lastCode(rt, a.email, 'register');
     const eph = JSON.stringify(await scanAll('EPHEMERAL_TABLE'));
     const sessions = JSON.stringify(await scanAll('SESSIONS_TABLE'));
     const users = JSON.stringify(await scanAll('USERS_TABLE'));
@@ -108,7 +111,7 @@ describe('OTP rules', () => {
   test('16 concurrent submissions of one valid code yield exactly one success', async () => {
     const a = await signUp(rt, { passwordless: true });
     assert.equal((await requestCode(rt, a.email, 'login')).status, 202);
-    const code = lastCode(rt, a.email, 'login');
+    const code = await lastCode(rt, a.email, 'login');
     const results = await Promise.all(Array.from({ length: 16 }, () => otpLogin(a.email, code)));
     assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join());
     assert.ok(results.every((r) => r.status === 200 || r.json.error.code === 'invalid_code'));
@@ -117,7 +120,7 @@ describe('OTP rules', () => {
   test('five wrong codes kill the challenge: the right code then fails', async () => {
     const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
-    const code = lastCode(rt, a.email, 'login');
+    const code = await lastCode(rt, a.email, 'login');
     const wrong = code === '000000' ? '111111' : '000000';
     for (let i = 0; i < 5; i++) assert.equal((await otpLogin(a.email, wrong)).status, 401);
     const res = await otpLogin(a.email, code);
@@ -128,7 +131,7 @@ describe('OTP rules', () => {
   test('four wrong codes still leave the right one working', async () => {
     const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
-    const code = lastCode(rt, a.email, 'login');
+    const code = await lastCode(rt, a.email, 'login');
     const wrong = code === '000000' ? '111111' : '000000';
     for (let i = 0; i < 4; i++) assert.equal((await otpLogin(a.email, wrong)).status, 401);
     assert.equal((await otpLogin(a.email, code)).status, 200);
@@ -137,7 +140,7 @@ describe('OTP rules', () => {
   test('an expired code fails, checked in code and not left to TTL', async () => {
     const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
-    const code = lastCode(rt, a.email, 'login');
+    const code = await lastCode(rt, a.email, 'login');
     // time passes beyond the code's 5 minutes; the TTL attribute has not removed it (best-effort)
     rt.clock.advance(301_000);
     const res = await otpLogin(a.email, code);
@@ -148,13 +151,13 @@ describe('OTP rules', () => {
   test('a code is bound to its purpose and destination', async () => {
     const email = uniqueEmail('bound');
     await requestCode(rt, email, 'register');
-    const code = lastCode(rt, email, 'register');
+    const code = await lastCode(rt, email, 'register');
     const other = uniqueEmail('other');
     const elsewhere = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email: other, displayName: 'Eve', code } });
     assert.equal(elsewhere.status, 401, 'another destination');
     const a = await signUp(rt, { passwordless: true });
     await requestCode(rt, a.email, 'login');
-    const loginCode = lastCode(rt, a.email, 'login');
+    const loginCode = await lastCode(rt, a.email, 'login');
     const asRegister = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email: a.email, displayName: 'Eve', code: loginCode } });
     assert.equal(asRegister.status, 401, 'another purpose');
     // the original code still works for its own purpose and destination
@@ -164,16 +167,23 @@ describe('OTP rules', () => {
 
   test('a code never replaces the password of a password account', async () => {
     const a = await signUp(rt);
-    const sent = outbox(rt).length;
+    const sent = (await outbox(rt)).length;
     assert.equal((await requestCode(rt, a.email, 'login')).status, 202, 'the same answer as for anyone');
-    assert.equal(outbox(rt).length, sent, 'but no login code goes to a password account');
+    assert.equal((await outbox(rt)).length, sent, 'but no login code goes to a password account');
     const items = (await scanAll('EPHEMERAL_TABLE')).filter((i) => String(i.pk).startsWith('OTP#login#email#'));
     assert.ok(items.length > 0);
     // even a valid login code (forced here by hand) does not open a password account
     const keys = deriveKeys(JSON.parse(readFileSync(process.env.NEXCHAT_DEV_SECRETS_FILE!, 'utf8')));
     const { codeDigest, destinationKey } = await import('../functions/core/otp.ts');
     const pk = `OTP#login#email#${destinationKey(keys.current.otpPepper, 'email', a.email)}`;
-    await doc.send(new UpdateCommand({ TableName: process.env.EPHEMERAL_TABLE, Key: { pk, sk: 'CHALLENGE' }, UpdateExpression: 'SET digest = :d', ExpressionAttributeValues: { ':d': codeDigest(keys.current.otpPepper, 'login', 'email', a.email, '424242') } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: process.env.EPHEMERAL_TABLE,
+        Key: { pk, sk: 'CHALLENGE' },
+        UpdateExpression: 'SET digest = :d',
+        ExpressionAttributeValues: { ':d': codeDigest(keys.current.otpPepper, 'login', 'email', a.email, '424242') },
+      }),
+    );
     const res = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: a.email, code: '424242' } });
     assert.equal(res.status, 401);
     assert.equal(res.json.error.code, 'invalid_code', 'answered like a wrong code');
@@ -185,20 +195,24 @@ describe('OTP rules', () => {
     assert.equal(res.status, 400);
     assert.equal(res.json.error.details[0].path, 'body.code');
     await requestCode(rt, email, 'register');
-    const reg = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'No Password', code: lastCode(rt, email, 'register') } });
+    const reg = await request(rt.httpUrl, 'POST', '/api/auth/register', {
+      body: { email, displayName: 'No Password', code: await lastCode(rt, email, 'register') },
+    });
     assert.equal(reg.status, 201);
     assert.equal(reg.json.user.hasPassword, false);
     assert.equal((await logIn(rt, email, 'anything-at-all')).status, 401, 'no password to log in with');
     await requestCode(rt, email, 'login');
-    assert.equal((await otpLogin(email, lastCode(rt, email, 'login'))).status, 200);
+    assert.equal((await otpLogin(email, await lastCode(rt, email, 'login'))).status, 200);
   });
 
   test('phone numbers work as identifiers over SMS', async () => {
     const phone = `+1415${String(Date.now()).slice(-7)}`;
     const otp = await requestCode(rt, phone, 'register', 'sms');
     assert.equal(otp.status, 202);
-    assert.equal(outbox(rt).findLast((l) => l.destination === phone)?.channel, 'sms');
-    const reg = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { phone, displayName: 'Phone User', code: lastCode(rt, phone, 'register') } });
+    assert.equal((await outbox(rt)).findLast((l) => l.destination === phone)?.channel, 'sms');
+    const reg = await request(rt.httpUrl, 'POST', '/api/auth/register', {
+      body: { phone, displayName: 'Phone User', code: await lastCode(rt, phone, 'register') },
+    });
     assert.equal(reg.status, 201, reg.text);
     assert.equal(reg.json.user.phone, phone);
     const bad = await requestCode(rt, '0151 1234567', 'register', 'sms');
@@ -212,7 +226,7 @@ describe('passwords', () => {
   test('common passwords and bad lengths are refused; passwords are compared exactly', async () => {
     const email = uniqueEmail('pw');
     await requestCode(rt, email, 'register');
-    const code = lastCode(rt, email, 'register');
+    const code = await lastCode(rt, email, 'register');
     for (const [password, path] of [
       ['password123', 'body.password'],
       ['short', 'body.password'],
@@ -232,10 +246,10 @@ describe('passwords', () => {
   test('a forgotten password is reset with a reset code; every session ends; unknown accounts fail like a wrong code', async () => {
     const a = await signUp(rt);
     const other = await logIn(rt, a.email, a.password);
-    const sent = outbox(rt).length;
+    const sent = (await outbox(rt)).length;
     assert.equal((await requestCode(rt, a.email, 'reset')).status, 202);
-    const code = lastCode(rt, a.email, 'reset');
-    assert.equal(outbox(rt).length, sent + 1);
+    const code = await lastCode(rt, a.email, 'reset');
+    assert.equal((await outbox(rt)).length, sent + 1);
     const common = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'password123' } });
     assert.equal(common.status, 400, 'a common password is refused before the code is used');
     const res = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'remembered-at-last-5' } });
@@ -244,11 +258,17 @@ describe('passwords', () => {
     assert.equal((await refreshWith(rt, other.json.refreshToken)).status, 401);
     assert.equal((await logIn(rt, a.email, a.password)).status, 401);
     assert.equal((await logIn(rt, a.email, 'remembered-at-last-5')).status, 200);
-    assert.equal((await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'second-try-123456' } })).status, 401, 'single use');
+    assert.equal(
+      (await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: a.email, code, newPassword: 'second-try-123456' } })).status,
+      401,
+      'single use',
+    );
     const ghost = uniqueEmail('ghost');
     const ghostAsk = await requestCode(rt, ghost, 'reset');
     assert.equal(ghostAsk.status, 202);
-    const ghostReset = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', { body: { email: ghost, code: '123456', newPassword: 'whatever-it-is-1' } });
+    const ghostReset = await request(rt.httpUrl, 'POST', '/api/auth/password/reset', {
+      body: { email: ghost, code: '123456', newPassword: 'whatever-it-is-1' },
+    });
     assert.equal(ghostReset.status, 401);
     assert.equal(ghostReset.json.error.code, 'invalid_code');
   });
@@ -256,9 +276,15 @@ describe('passwords', () => {
   test('changing the password revokes every other session at once, keeps this one', async () => {
     const a = await signUp(rt);
     const other = await logIn(rt, a.email, a.password);
-    const wrong = await request(rt.httpUrl, 'POST', '/api/auth/password', { headers: bearer(a.accessToken), body: { currentPassword: 'nope-nope-nope', newPassword: 'brand-new-secret-77' } });
+    const wrong = await request(rt.httpUrl, 'POST', '/api/auth/password', {
+      headers: bearer(a.accessToken),
+      body: { currentPassword: 'nope-nope-nope', newPassword: 'brand-new-secret-77' },
+    });
     assert.equal(wrong.status, 403);
-    const res = await request(rt.httpUrl, 'POST', '/api/auth/password', { headers: bearer(a.accessToken), body: { currentPassword: a.password, newPassword: 'brand-new-secret-77' } });
+    const res = await request(rt.httpUrl, 'POST', '/api/auth/password', {
+      headers: bearer(a.accessToken),
+      body: { currentPassword: a.password, newPassword: 'brand-new-secret-77' },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal((await me(rt, other.json.accessToken)).status, 401, 'other access token dead');
     assert.equal((await refreshWith(rt, other.json.refreshToken)).status, 401, 'other refresh token dead');
@@ -373,10 +399,7 @@ describe('no account enumeration', () => {
       const known = await requestCode(rt, a.email, purpose);
       const ghost = await requestCode(rt, unknown, purpose);
       assert.deepEqual(shape(known), shape(ghost), purpose);
-      assert.deepEqual(
-        [known.json.expiresIn, known.json.resendIn],
-        [ghost.json.expiresIn, ghost.json.resendIn],
-      );
+      assert.deepEqual([known.json.expiresIn, known.json.resendIn], [ghost.json.expiresIn, ghost.json.resendIn]);
     }
   });
 
@@ -399,10 +422,10 @@ describe('no account enumeration', () => {
 
   test('a register code is only delivered to unregistered destinations, a login code only to accounts', async () => {
     const a = await signUp(rt);
-    const before = outbox(rt).length;
+    const before = (await outbox(rt)).length;
     await requestCode(rt, a.email, 'register');
     await requestCode(rt, uniqueEmail('ghost'), 'login');
-    assert.equal(outbox(rt).length, before, 'nothing delivered');
+    assert.equal((await outbox(rt)).length, before, 'nothing delivered');
   });
 });
 
@@ -413,7 +436,7 @@ describe('logs', () => {
     let rotated;
     const text = await captureOutput(async () => {
       a = await signUp(rt, { password: 'log-canary-password-9' });
-      code = lastCode(rt, a.email, 'register');
+      code = await lastCode(rt, a.email, 'register');
       rotated = await refreshWith(rt, a.refreshToken);
       await refreshWith(rt, a.refreshToken); // reuse: logged as a security event
       await logIn(rt, a.email, 'log-canary-password-9');

@@ -23,13 +23,26 @@ import {
   DEFAULT_MEMORY_MB,
   DEFAULT_TIMEOUT_SECONDS,
   RouteFunction,
+  queueEnvVars,
   routeFunctionSpec,
   secretEnvVars,
+  workerFunctionSpec,
   WS_CALLBACK_URL_ENV,
   type FunctionSpec,
   type RouteResources,
 } from '../lib/constructs/route-function.ts';
-import { allRoutes, httpRouteKey, routes as manifest, stageThrottle, type HttpRoute, type Route, type Throttle, type WsRoute } from '../lib/routes.ts';
+import {
+  allRoutes,
+  allWorkers,
+  httpRouteKey,
+  queueSettings,
+  routes as manifest,
+  stageThrottle,
+  type HttpRoute,
+  type Route,
+  type Throttle,
+  type WsRoute,
+} from '../lib/routes.ts';
 import { tables, type TableId } from '../lib/tables.ts';
 
 // ---- template plumbing --------------------------------------------------------------------------
@@ -137,7 +150,10 @@ function dynamoTarget(resource: Json): { table: string; index?: string } | undef
 
 /** Whether an IAM action pattern (`*` and `?` wildcards, case-insensitive) covers `action`. */
 function actionCovers(pattern: string, action: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(action);
 }
 
@@ -162,7 +178,12 @@ function violationLines(report: Json, severities: readonly string[]): string[] {
   return asArray<Json>(report.pluginReports).flatMap((p) =>
     asArray<Json>(p.violations)
       .filter((v) => severities.includes(v.severity))
-      .map((v) => `${v.severity} ${v.ruleName} @ ${asArray<Json>(v.violatingConstructs).map((c) => c.constructPath).join(', ')}`),
+      .map(
+        (v) =>
+          `${v.severity} ${v.ruleName} @ ${asArray<Json>(v.violatingConstructs)
+            .map((c) => c.constructPath)
+            .join(', ')}`,
+      ),
   );
 }
 
@@ -285,14 +306,69 @@ const apps = () => [
   { name: 'options app', s: opts },
 ];
 
+// ---- queues ----------------------------------------------------------------------------------------
+
+describe('OTP queue', () => {
+  it('codes leave through an encrypted, TLS-only queue with a dead-letter queue after 3 attempts, and an alarm on it', () => {
+    const queueId = logicalId(main, main.stack.queues.otp.queue);
+    const dlqId = logicalId(main, main.stack.queues.otp.deadLetters);
+    const queue = res(main, queueId).Properties;
+    assert.equal(queue.SqsManagedSseEnabled, true);
+    assert.equal(queue.MessageRetentionPeriod, queueSettings.otp.retentionMinutes * 60);
+    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 });
+    assert.equal(res(main, dlqId).Properties.SqsManagedSseEnabled, true);
+    const tlsOnly = ofType(main, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+      asArray<Json>(p.Properties.PolicyDocument.Statement).some((st) => st.Effect === 'Deny' && JSON.stringify(st.Condition).includes('aws:SecureTransport')),
+    );
+    assert.equal(tlsOnly.length, 2, 'both queues refuse plain HTTP');
+    const alarm = res(main, logicalId(main, main.stack.queues.otp.alarm)).Properties;
+    assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
+    assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]);
+    assert.equal(alarm.Threshold, 1);
+  });
+
+  it('the worker consumes the queue with partial batch failures; only code-issuing routes may send to it', () => {
+    const worker = allWorkers.find((w) => w.id === 'OtpDelivery')!;
+    const queueId = logicalId(main, main.stack.queues.otp.queue);
+    const mappings = ofType(main, 'AWS::Lambda::EventSourceMapping');
+    assert.equal(mappings.length, 1);
+    const mapping = mappings[0]![1].Properties;
+    assert.equal(referencedId(mapping.FunctionName), functionId(main, worker));
+    assert.deepEqual(mapping.EventSourceArn, { 'Fn::GetAtt': [queueId, 'Arn'] });
+    assert.deepEqual(mapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    for (const route of allRoutes) {
+      const sends = allowing(roleStatements(main, route), 'sqs:SendMessage');
+      const expected = (route.enqueue ?? []).includes('otp');
+      assert.equal(sends.length > 0, expected, `${route.id}: sqs:SendMessage ${expected ? 'granted' : 'not granted'}`);
+      if (expected)
+        assert.ok(
+          sends.every((st) => asArray<Json>(st.Resource).every((r) => referencedId(r) === queueId)),
+          `${route.id}: on the OTP queue only`,
+        );
+      assert.equal(envOf(main, route)[queueEnvVars.otp] !== undefined, expected, `${route.id}: ${queueEnvVars.otp}`);
+    }
+    assert.deepEqual(
+      allRoutes
+        .filter((r) => r.enqueue?.includes('otp'))
+        .map((r) => r.id)
+        .sort(),
+      ['Login', 'RequestOtp'],
+      'the routes that issue codes',
+    );
+  });
+});
+
 // ---- functions and routes -------------------------------------------------------------------------
 
 describe('functions', () => {
-  it('one Lambda per route and per route authorizer, nothing else', () => {
+  it('one Lambda per route, per route authorizer and per queue worker, nothing else', () => {
     assert.ok(manifestAuthorizers.length > 0, 'the manifest has an authorizer (so the authorizer checks below can fail)');
-    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + manifestAuthorizers.length);
-    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + manifestAuthorizers.length);
-    assert.deepEqual(sorted(Object.keys(main.stack.functions)), sorted([...allRoutes.map((r) => r.id), ...manifestAuthorizers.map((a) => a.spec.id)]));
+    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + manifestAuthorizers.length + allWorkers.length);
+    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + manifestAuthorizers.length + allWorkers.length);
+    assert.deepEqual(
+      sorted(Object.keys(main.stack.functions)),
+      sorted([...allRoutes.map((r) => r.id), ...manifestAuthorizers.map((a) => a.spec.id), ...allWorkers.map((w) => w.id)]),
+    );
   });
 
   for (const route of [...allRoutes, syntheticNotifyRoute, ...manifestAuthorizers.map((a) => a.spec)]) {
@@ -406,7 +482,10 @@ describe('gateway routes', () => {
           assert.equal(p.AuthorizerId, undefined, `${route.id}: no authorizer`);
         }
       }
-      assert.ok(ws(s()).some((r) => r.routeKey !== '$connect'), 'there are WebSocket routes besides $connect');
+      assert.ok(
+        ws(s()).some((r) => r.routeKey !== '$connect'),
+        'there are WebSocket routes besides $connect',
+      );
     });
 
     it(`${name}: API Gateway may invoke each authorizer function, from its authorizer only; no route integrates it`, () => {
@@ -419,7 +498,9 @@ describe('gateway routes', () => {
         assert.equal(p.Principal, 'apigateway.amazonaws.com');
         const sourceArn = JSON.stringify(p.SourceArn);
         assert.ok(sourceArn.includes(`{"Ref":"${logicalId(s(), s().stack.webSocketApi)}"}`), 'from our WebSocket API');
-        const authorizerId = ofType(s(), 'AWS::ApiGatewayV2::Authorizer').find(([, a]) => JSON.stringify(a.Properties.AuthorizerUri).includes(`"${fnId}"`))?.[0];
+        const authorizerId = ofType(s(), 'AWS::ApiGatewayV2::Authorizer').find(([, a]) =>
+          JSON.stringify(a.Properties.AuthorizerUri).includes(`"${fnId}"`),
+        )?.[0];
         assert.ok(authorizerId && sourceArn.includes(`"/authorizers/",{"Ref":"${authorizerId}"}`), `from ${spec.id}'s authorizer: ${sourceArn}`);
         const integrations = ofType(s(), 'AWS::ApiGatewayV2::Integration').filter(([, i]) => referencedId(i.Properties.IntegrationUri) === fnId);
         assert.deepEqual(integrations, [], `${spec.id} is no route's integration`);
@@ -431,7 +512,10 @@ describe('gateway routes', () => {
     const connect = manifest.wsConnect;
     const others = allRoutes.filter((r) => r !== connect);
     const typing = { ...manifest.typing, authorizer: connect.authorizer } as WsRoute;
-    assert.throws(() => buildApp({}, [...others.filter((r) => r !== manifest.typing), connect, typing]), /WsTyping: API Gateway runs WebSocket authorizers on \$connect only/);
+    assert.throws(
+      () => buildApp({}, [...others.filter((r) => r !== manifest.typing), connect, typing]),
+      /WsTyping: API Gateway runs WebSocket authorizers on \$connect only/,
+    );
     const badName = { ...connect, authorizer: { ...connect.authorizer, queryParameter: 'ticket id' } } as WsRoute;
     assert.throws(() => buildApp({}, [...others, badName]), /not a valid API Gateway identity source name/);
     const { authorizer: _, ...unauthorized } = connect;
@@ -525,10 +609,7 @@ describe('tables', () => {
       assert.deepEqual(p.TimeToLiveSpecification, def.ttlAttribute ? { AttributeName: def.ttlAttribute, Enabled: true } : undefined);
       const expectedIndexes = def.indexes.map((i) => ({
         IndexName: i.name,
-        KeySchema: [
-          { AttributeName: i.partitionKey.name, KeyType: 'HASH' },
-          ...(i.sortKey ? [{ AttributeName: i.sortKey.name, KeyType: 'RANGE' }] : []),
-        ],
+        KeySchema: [{ AttributeName: i.partitionKey.name, KeyType: 'HASH' }, ...(i.sortKey ? [{ AttributeName: i.sortKey.name, KeyType: 'RANGE' }] : [])],
         Projection: { ProjectionType: 'ALL' },
       }));
       assert.deepEqual(p.GlobalSecondaryIndexes ?? [], expectedIndexes);
@@ -586,8 +667,19 @@ describe('least privilege', () => {
       assert.deepEqual(sorted(access.tables.get(id('users'))!.table), READ_ACTIONS, 'read only on users');
       assert.deepEqual(sorted(access.tables.get(id('sessions'))!.table), READ_ACTIONS, 'read only on sessions');
       const actions = new Set(statements.filter((st) => st.Effect === 'Allow').flatMap((st) => asArray<string>(st.Action)));
-      const allowed = new Set([...READWRITE_ACTIONS, 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
-      assert.deepEqual([...actions].filter((a) => !allowed.has(a)), [], 'no secrets, @connections or messaging');
+      const allowed = new Set([
+        ...READWRITE_ACTIONS,
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+      ]);
+      assert.deepEqual(
+        [...actions].filter((a) => !allowed.has(a)),
+        [],
+        'no secrets, @connections or messaging',
+      );
       const vars = envOf(main, spec);
       assert.equal(vars.EPHEMERAL_TABLE !== undefined, true);
       assert.equal(vars[WS_CALLBACK_URL_ENV], undefined);
@@ -602,7 +694,10 @@ describe('least privilege', () => {
         assert.ok(envOf(s, route)[WS_CALLBACK_URL_ENV], `${name} ${route.id}: WS_CALLBACK_URL`);
       }
     }
-    assert.ok(opts.routes.some((r) => r.kind === 'http' && r.manageConnections), 'an HTTP pusher is covered even if the manifest has none');
+    assert.ok(
+      opts.routes.some((r) => r.kind === 'http' && r.manageConnections),
+      'an HTTP pusher is covered even if the manifest has none',
+    );
   });
 
   for (const route of [...allRoutes, syntheticNotifyRoute, syntheticPushRoute, ...manifestAuthorizers.map((a) => a.spec)]) {
@@ -659,7 +754,10 @@ describe('least privilege', () => {
       if (route.secrets?.includes('auth')) {
         const secretId = logicalId(s(), s().stack.secrets.auth);
         assert.equal(referencedId(vars[secretEnvVars.auth]), secretId, 'AUTH_SECRET_ARN is the auth secret');
-        assert.ok(secretStatements.every((st) => asArray<Json>(st.Resource).every((r) => referencedId(r) === secretId)), 'read on that secret only');
+        assert.ok(
+          secretStatements.every((st) => asArray<Json>(st.Resource).every((r) => referencedId(r) === secretId)),
+          'read on that secret only',
+        );
       }
     });
 
@@ -701,11 +799,13 @@ describe('least privilege', () => {
     });
   }
 
-  it('the options app has a notify route even if the manifest has none, and only notify routes send', () => {
+  it('the options app has a notify route even if the manifest has none, and only notify functions send', () => {
     for (const { name, s } of apps()) {
-      const senders = s.routes.filter((r) => allowing(roleStatements(s, r), 'ses:SendEmail').length > 0).map((r) => r.id);
-      assert.deepEqual(sorted(senders), sorted(s.routes.filter((r) => r.notify).map((r) => r.id)), name);
-      const publishers = s.routes.filter((r) => allowing(roleStatements(s, r), 'sns:Publish').length > 0).map((r) => r.id);
+      const all: Granted[] = [...s.routes, ...allWorkers.map(workerFunctionSpec)];
+      const senders = all.filter((r) => allowing(roleStatements(s, r), 'ses:SendEmail').length > 0).map((r) => r.id);
+      assert.deepEqual(sorted(senders), sorted(all.filter((r) => r.notify).map((r) => r.id)), name);
+      assert.ok(senders.includes('OtpDelivery'), `${name}: the OTP worker sends`);
+      const publishers = all.filter((r) => allowing(roleStatements(s, r), 'sns:Publish').length > 0).map((r) => r.id);
       assert.deepEqual(sorted(publishers), sorted(senders), name);
     }
     assert.ok(opts.routes.some((r) => r.notify));
@@ -716,9 +816,11 @@ describe('least privilege', () => {
     const built = buildApp({ sesIdentityArn: arn }, [syntheticNotifyRoute]);
     const policies = Template.fromStack(built.stack).findResources('AWS::IAM::Policy');
     const ses = Object.values(policies).flatMap((p: Json) => allowing(p.Properties.PolicyDocument.Statement, 'ses:SendEmail'));
-    assert.equal(ses.length, 1);
-    assert.deepEqual(asArray(ses[0].Resource), [arn]);
-    assert.deepEqual(ses[0].Condition, { StringEquals: { 'ses:FromAddress': FROM } });
+    assert.equal(ses.length, 2, 'the synthetic route and the OTP worker');
+    for (const st of ses) {
+      assert.deepEqual(asArray(st.Resource), [arn]);
+      assert.deepEqual(st.Condition, { StringEquals: { 'ses:FromAddress': FROM } });
+    }
   });
 
   it('a notify route without sesFromAddress fails synth, naming the route and the context key', () => {
@@ -797,7 +899,10 @@ describe('deployment settings', () => {
   });
 
   it('CORS: the HTTP API answers preflights for the configured origins only, with credentials; none without the setting', () => {
-    const httpApi = (t: Synth) => Object.values(t.template.toJSON().Resources as Record<string, any>).find((r) => r.Type === 'AWS::ApiGatewayV2::Api' && r.Properties.ProtocolType === 'HTTP');
+    const httpApi = (t: Synth) =>
+      Object.values(t.template.toJSON().Resources as Record<string, any>).find(
+        (r) => r.Type === 'AWS::ApiGatewayV2::Api' && r.Properties.ProtocolType === 'HTTP',
+      );
     assert.equal(httpApi(main).Properties.CorsConfiguration, undefined);
     const cors = httpApi(opts).Properties.CorsConfiguration;
     assert.deepEqual(cors.AllowOrigins, ['https://app.example.com', 'http://localhost:5173']);
@@ -808,7 +913,11 @@ describe('deployment settings', () => {
 
   it('an invalid otpRequiredFor fails synth with a message naming the key and the allowed values', () => {
     for (const value of ['sometimes', '', 'register,register', 'none,login', 'Register', 'register;login', true, 3]) {
-      assert.throws(() => settingsFor({ otpRequiredFor: value }), /context "otpRequiredFor" must be one of "none", "register", "login", "register,login"/, String(value));
+      assert.throws(
+        () => settingsFor({ otpRequiredFor: value }),
+        /context "otpRequiredFor" must be one of "none", "register", "login", "register,login"/,
+        String(value),
+      );
     }
     assert.throws(() => buildApp({ otpRequiredFor: 'always' }), /context "otpRequiredFor"/, 'the real app refuses it too');
   });
@@ -829,7 +938,9 @@ describe('deployment settings', () => {
 describe('API Gateway account CloudWatch role (opt-in)', () => {
   it('absent by default', () => {
     main.template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    const apigwRoles = ofType(main, 'AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'));
+    const apigwRoles = ofType(main, 'AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'),
+    );
     assert.deepEqual(apigwRoles, []);
   });
 
@@ -908,9 +1019,9 @@ function rawNagFindings(build: () => NexChatApp): Finding[] {
   try {
     const { app } = build();
     return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
-      pack.validateScope(app).violations.flatMap((v) =>
-        v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '?', severity: v.severity ?? 'error' })),
-      ),
+      pack
+        .validateScope(app)
+        .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '?', severity: v.severity ?? 'error' }))),
     );
   } finally {
     Validations.prototype.acknowledge = acknowledge;
@@ -947,7 +1058,10 @@ describe('cdk-nag (AwsSolutions + Serverless)', () => {
     console.error = () => undefined; // the report is checked below, not printed
     let message = '';
     try {
-      assert.throws(() => app.synth(), (e: Error) => ((message = e.message), /Validation failed/.test(e.message)));
+      assert.throws(
+        () => app.synth(),
+        (e: Error) => ((message = e.message), /Validation failed/.test(e.message)),
+      );
     } finally {
       console.error = consoleError;
     }
@@ -963,8 +1077,16 @@ describe('cdk-nag (AwsSolutions + Serverless)', () => {
     const acks = acknowledgements(main.built.app);
     const connectPath = main.stack.webSocketApi.node.findAll().find((c) => CfnResource.isCfnResource(c) && (c as Json).routeKey === '$connect')?.node.path;
     assert.ok(connectPath, 'the $connect route resource');
-    assert.deepEqual(raw.filter((f) => f.rule === 'AwsSolutions-APIG4' && f.path === connectPath), [], 'not flagged');
-    assert.deepEqual(acks.filter((a) => a.construct.node.path === connectPath).map((a) => a.rule), [], 'nothing acknowledged on $connect');
+    assert.deepEqual(
+      raw.filter((f) => f.rule === 'AwsSolutions-APIG4' && f.path === connectPath),
+      [],
+      'not flagged',
+    );
+    assert.deepEqual(
+      acks.filter((a) => a.construct.node.path === connectPath).map((a) => a.rule),
+      [],
+      'nothing acknowledged on $connect',
+    );
     const apig4Acks = acks.filter((a) => a.rule === 'AwsSolutions-APIG4').length;
     assert.equal(apig4Acks, allRoutes.length - manifestAuthorizers.length, 'one per route without a gateway authorizer');
   });
@@ -989,9 +1111,7 @@ describe('cdk-nag (AwsSolutions + Serverless)', () => {
         );
         assert.doesNotMatch(ack.rule, /\/index\//, `${where}: GSIs are granted by name, never acknowledged as a wildcard`);
       }
-      const unacknowledged = raw.filter(
-        (f) => f.severity === 'error' && !acks.some((a) => a.rule === f.rule && a.construct.node.path === f.path),
-      );
+      const unacknowledged = raw.filter((f) => f.severity === 'error' && !acks.some((a) => a.rule === f.rule && a.construct.node.path === f.path));
       assert.deepEqual(unacknowledged, []);
     });
   }

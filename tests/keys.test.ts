@@ -29,7 +29,11 @@ interface KeySet {
 
 /** What an app does: an Ed25519 identity key signs its X25519 box key. */
 function makeKeys(identity = nacl.sign.keyPair(), box = nacl.box.keyPair()): KeySet {
-  return { identity, box, body: { identityKey: b64(identity.publicKey), publicKey: b64(box.publicKey), signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)) } };
+  return {
+    identity,
+    box,
+    body: { identityKey: b64(identity.publicKey), publicKey: b64(box.publicKey), signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)) },
+  };
 }
 
 const putKey = (a: Account, body: unknown) => request(rt.httpUrl, 'PUT', '/api/users/public-key', { body, headers: bearer(a.accessToken) });
@@ -39,7 +43,12 @@ const getUser = (a: Account, userId: string) => request(rt.httpUrl, 'GET', `/api
 /** Every item of the user's partition in the keys table, sorted by sk (KEY#current, KEY#v0000001, ...). */
 async function keyItems(userId: string): Promise<Record<string, any>[]> {
   const out = await doc.send(
-    new QueryCommand({ TableName: process.env.KEYS_TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `USER#${userId}` }, ConsistentRead: true }),
+    new QueryCommand({
+      TableName: process.env.KEYS_TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `USER#${userId}` },
+      ConsistentRead: true,
+    }),
   );
   return out.Items ?? [];
 }
@@ -71,7 +80,13 @@ describe('publishing keys', () => {
     assert.deepEqual((await getUser(a, a.userId)).json, put.json);
 
     // what a partner does with it: the signature binds the box key to the identity key
-    assert.ok(nacl.sign.detached.verify(Buffer.from(seen.json.publicKey, 'base64'), Buffer.from(seen.json.signature, 'base64'), Buffer.from(seen.json.identityKey, 'base64')));
+    assert.ok(
+      nacl.sign.detached.verify(
+        Buffer.from(seen.json.publicKey, 'base64'),
+        Buffer.from(seen.json.signature, 'base64'),
+        Buffer.from(seen.json.identityKey, 'base64'),
+      ),
+    );
     assert.equal(seen.headers.get('cache-control'), 'no-store');
   });
 
@@ -83,7 +98,10 @@ describe('publishing keys', () => {
     const again = await putKey(a, k.body);
     assert.equal(again.status, 200, again.text);
     assert.deepEqual(again.json, first.json, 'same version, same updatedAt');
-    assert.deepEqual((await history(a.userId)).map((i) => i.sk), ['KEY#v0000001']);
+    assert.deepEqual(
+      (await history(a.userId)).map((i) => i.sk),
+      ['KEY#v0000001'],
+    );
   });
 
   test('a new box key is version 2; the fingerprint stays and the history keeps both', async () => {
@@ -101,7 +119,10 @@ describe('publishing keys', () => {
     assert.deepEqual((await getOwn(a)).json, put.json);
 
     const items = await keyItems(a.userId);
-    assert.deepEqual(items.map((i) => i.sk), ['KEY#current', 'KEY#v0000001', 'KEY#v0000002']);
+    assert.deepEqual(
+      items.map((i) => i.sk),
+      ['KEY#current', 'KEY#v0000001', 'KEY#v0000002'],
+    );
     const [, h1, h2] = items;
     assert.equal(h1!.publicKey, k1.body.publicKey);
     assert.equal(h1!.version, 1);
@@ -127,10 +148,13 @@ describe('publishing keys', () => {
     assert.equal(put.json.fingerprint, fingerprint(a.userId, k2.identity.publicKey));
     assert.equal(put.json.identityChangedAt, put.json.updatedAt);
     const h = await history(a.userId);
-    assert.deepEqual(h.map((i) => [i.version, i.identityChanged, i.identityKey]), [
-      [1, false, v1.identityKey],
-      [2, true, k2.body.identityKey],
-    ]);
+    assert.deepEqual(
+      h.map((i) => [i.version, i.identityChanged, i.identityKey]),
+      [
+        [1, false, v1.identityKey],
+        [2, true, k2.body.identityKey],
+      ],
+    );
 
     // a later box-key rotation under the new identity keeps the record of when the identity changed
     const v3 = await putKey(a, makeKeys(k2.identity).body);
@@ -202,7 +226,10 @@ describe('verification', () => {
       const res = await putKey(a, { ...makeKeys().body, ...change });
       assert.equal(res.status, 422, res.text);
       assert.equal(res.json.error.code, 'bad_key_size');
-      assert.deepEqual(res.json.error.details.map((d: { path: string }) => d.path), [path]);
+      assert.deepEqual(
+        res.json.error.details.map((d: { path: string }) => d.path),
+        [path],
+      );
       assert.deepEqual(await keyItems(a.userId), []);
     });
   }
@@ -211,7 +238,10 @@ describe('verification', () => {
     const a = await signUp(rt);
     const res = await putKey(a, { identityKey: bytes(16), publicKey: bytes(48), signature: bytes(32) });
     assert.equal(res.status, 422, res.text);
-    assert.deepEqual(res.json.error.details.map((d: { path: string }) => d.path), ['body.identityKey', 'body.publicKey', 'body.signature']);
+    assert.deepEqual(
+      res.json.error.details.map((d: { path: string }) => d.path),
+      ['body.identityKey', 'body.publicKey', 'body.signature'],
+    );
   });
 
   test('malformed base64, missing and extra fields → 400 validation_failed, nothing stored', async () => {
@@ -237,12 +267,18 @@ describe('verification', () => {
       assert.equal(res.json.error.code, 'validation_failed', name);
       assert.ok(Array.isArray(res.json.error.details) && res.json.error.details.length > 0, name);
     }
-    const notJson = await request(rt.httpUrl, 'PUT', '/api/users/public-key', { raw: '{"identityKey":', headers: { ...bearer(a.accessToken), 'content-type': 'application/json' } });
+    const notJson = await request(rt.httpUrl, 'PUT', '/api/users/public-key', {
+      raw: '{"identityKey":',
+      headers: { ...bearer(a.accessToken), 'content-type': 'application/json' },
+    });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.json.error.code, 'invalid_json');
     const noBody = await request(rt.httpUrl, 'PUT', '/api/users/public-key', { headers: { ...bearer(a.accessToken), 'content-type': 'application/json' } });
     assert.equal(noBody.status, 400);
-    const form = await request(rt.httpUrl, 'PUT', '/api/users/public-key', { raw: 'identityKey=x', headers: { ...bearer(a.accessToken), 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await request(rt.httpUrl, 'PUT', '/api/users/public-key', {
+      raw: 'identityKey=x',
+      headers: { ...bearer(a.accessToken), 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(form.status, 415);
     assert.deepEqual(await keyItems(a.userId), []);
   });
@@ -310,7 +346,11 @@ describe('concurrency', () => {
     const accepted = replies.filter((r) => r.status === 200);
     assert.ok(accepted.length >= 2, `at least two of the racers win (got ${accepted.length})`);
     const versions = accepted.map((r) => r.json.version).sort((x, y) => x - y);
-    assert.deepEqual(versions, Array.from({ length: accepted.length }, (_, i) => i + 1), 'distinct and consecutive from 1');
+    assert.deepEqual(
+      versions,
+      Array.from({ length: accepted.length }, (_, i) => i + 1),
+      'distinct and consecutive from 1',
+    );
 
     const h = await history(a.userId);
     assert.equal(h.length, accepted.length);
@@ -403,7 +443,14 @@ describe('keyChanged events', () => {
       const v1 = (await putKey(owner, k1.body)).json;
       for (const sock of [p1, p2]) {
         const frame = await sock.next(isKeyChanged(owner.userId));
-        assert.deepEqual(frame, { type: 'keyChanged', userId: owner.userId, version: 1, fingerprint: v1.fingerprint, identityChanged: false, changedAt: v1.updatedAt });
+        assert.deepEqual(frame, {
+          type: 'keyChanged',
+          userId: owner.userId,
+          version: 1,
+          fingerprint: v1.fingerprint,
+          identityChanged: false,
+          changedAt: v1.updatedAt,
+        });
       }
 
       // the same keys again: nothing changed, nobody is told

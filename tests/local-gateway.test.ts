@@ -2,7 +2,13 @@
 // the real handlers and DynamoDB Local.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ApiGatewayManagementApiClient, GetConnectionCommand, GoneException, PostToConnectionCommand, DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  GetConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { healthReport as healthSchema } from '../contract/system/get-health.ts';
 import type { Runtime } from '../local/runtime.ts';
@@ -81,7 +87,7 @@ describe('HTTP API', () => {
     }
   });
 
-  test('unknown routes and methods get API Gateway\'s 404', async () => {
+  test("unknown routes and methods get API Gateway's 404", async () => {
     const res = await request(rt.httpUrl, 'POST', '/api/health', { body: {} });
     assert.equal(res.status, 404);
     assert.deepEqual(res.json, { message: 'Not Found' });
@@ -105,7 +111,10 @@ describe('CORS', () => {
     assert.match(actual.headers.get('access-control-expose-headers') ?? '', /retry-after/);
     const stranger = await fetch(`${rt.httpUrl}/api/health`, { headers: { origin: 'https://evil.example' } });
     assert.equal(stranger.headers.get('access-control-allow-origin'), null);
-    const strangerPreflight = await fetch(`${rt.httpUrl}/api/users/me`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const strangerPreflight = await fetch(`${rt.httpUrl}/api/users/me`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(strangerPreflight.headers.get('access-control-allow-origin'), null);
   });
 
@@ -162,13 +171,19 @@ describe('WebSocket API', () => {
     const known = new Set(rt.ws.connections.keys());
     const s = await connectAs(rt, alice.accessToken);
     const id = newestConnectionId(known);
-    const row = await eventually(() => connectionRow(id), (r) => r !== undefined);
+    const row = await eventually(
+      () => connectionRow(id),
+      (r) => r !== undefined,
+    );
     assert.ok(row, 'row written by $connect');
     assert.equal(row.connectionId, id);
-    assert.equal(row.userId, alice.userId, 'the connection belongs to the ticket\'s user');
+    assert.equal(row.userId, alice.userId, "the connection belongs to the ticket's user");
     assert.ok(row.expiresAt > Date.now() / 1000 + 2 * 3600, 'TTL outlives the 2 h connection limit');
     await s.close();
-    const gone = await eventually(() => connectionRow(id), (r) => r === undefined);
+    const gone = await eventually(
+      () => connectionRow(id),
+      (r) => r === undefined,
+    );
     assert.equal(gone, undefined, 'row deleted by $disconnect');
   });
 
@@ -187,13 +202,13 @@ describe('WebSocket API', () => {
     await management.send(new DeleteConnectionCommand({ ConnectionId: id }));
     const closed = await s.closed;
     assert.equal(closed.code, 1000);
-    await eventually(() => connectionRow(id), (r) => r === undefined);
+    await eventually(
+      () => connectionRow(id),
+      (r) => r === undefined,
+    );
     assert.equal(await connectionRow(id), undefined, '$disconnect ran after DELETE');
 
-    await assert.rejects(
-      management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{}') })),
-      (e) => e instanceof GoneException,
-    );
+    await assert.rejects(management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{}') })), (e) => e instanceof GoneException);
     await assert.rejects(management.send(new GetConnectionCommand({ ConnectionId: 'never-existed=' })), (e) => e instanceof GoneException);
   });
 });

@@ -57,7 +57,15 @@ describe('server-push frames', () => {
   test('the frames handlers build match the documented schemas', async () => {
     const { pushFrames: serverPushFrames } = await import('../contract/realtime/frames.ts');
     const { keyChangedFrame } = await import('../functions/core/public-keys.ts');
-    const key = { userId: 'u', identityKey: 'i', publicKey: 'p', signature: 's', version: 2, fingerprint: '12345 67890 12345 67890 12345 67890', updatedAt: new Date().toISOString() };
+    const key = {
+      userId: 'u',
+      identityKey: 'i',
+      publicKey: 'p',
+      signature: 's',
+      version: 2,
+      fingerprint: '12345 67890 12345 67890 12345 67890',
+      updatedAt: new Date().toISOString(),
+    };
     assert.ok(serverPushFrames.keyChanged.safeParse(keyChangedFrame(key as never, true)).success);
     assert.ok(!serverPushFrames.keyChanged.safeParse({ type: 'keyChanged' }).success, 'the schema is not vacuous');
   });
@@ -78,7 +86,9 @@ describe('generated API documents', () => {
     }
     const asyncapi = asyncApiDocument() as { channels: Record<string, { address: string | null }> };
     assert.deepEqual(
-      Object.values(asyncapi.channels).flatMap((c) => (c.address === null ? [] : [c.address])).sort(),
+      Object.values(asyncapi.channels)
+        .flatMap((c) => (c.address === null ? [] : [c.address]))
+        .sort(),
       wsRoutes.map((r) => r.routeKey).sort(),
     );
   });

@@ -63,7 +63,7 @@ const history = (p: Account, conversationId: string, qs = '') =>
   request(rt.httpUrl, 'GET', `/api/conversations/${conversationId}/messages${qs}`, { headers: bearer(p.accessToken) });
 
 describe('delivery', () => {
-  test('A sends to B on two devices: both receive, A gets an ack, A\'s second device sees it too', async () => {
+  test("A sends to B on two devices: both receive, A gets an ack, A's second device sees it too", async () => {
     const [a, b] = [await person('Alice'), await person('Bob')];
     const [a1, a2, b1, b2] = [await device(a), await device(a), await device(b), await device(b)];
     const frame = sendFrame(b, 'hello bob', a);
@@ -104,10 +104,20 @@ describe('delivery', () => {
     }
     const first = await sync(b);
     assert.equal(first.status, 200);
-    assert.deepEqual(first.json.messages.map((m: { messageId: string }) => m.messageId), acks.map((x) => x.messageId));
-    assert.deepEqual(first.json.messages.map((m: { seq: number }) => m.seq), texts.map((_, i) => i + 1), 'gapless sequence');
+    assert.deepEqual(
+      first.json.messages.map((m: { messageId: string }) => m.messageId),
+      acks.map((x) => x.messageId),
+    );
+    assert.deepEqual(
+      first.json.messages.map((m: { seq: number }) => m.seq),
+      texts.map((_, i) => i + 1),
+      'gapless sequence',
+    );
     assert.equal(first.json.hasMore, false);
-    assert.deepEqual(first.json.messages.map((m: any) => open(m, a, b)), texts);
+    assert.deepEqual(
+      first.json.messages.map((m: any) => open(m, a, b)),
+      texts,
+    );
     // reconnect: nothing new after the cursor
     const again = await sync(b, first.json.cursor);
     assert.deepEqual(again.json.messages, []);
@@ -162,7 +172,9 @@ describe('delivery', () => {
     const [a, b] = [await person('Fay'), await person('Gus')];
     const conv = (await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: b.userId } })).json.conversationId;
     const { action: _a, to: _t, ...body } = sendFrame(b, 'race', a);
-    const results = await Promise.all(Array.from({ length: 8 }, () => request(rt.httpUrl, 'POST', `/api/conversations/${conv}/messages`, { headers: bearer(a.accessToken), body })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => request(rt.httpUrl, 'POST', `/api/conversations/${conv}/messages`, { headers: bearer(a.accessToken), body })),
+    );
     assert.equal(results.filter((r) => r.status === 201).length, 1, results.map((r) => r.status).join());
     assert.ok(results.every((r) => r.status === 201 || r.status === 200));
     assert.equal(new Set(results.map((r) => r.json.messageId)).size, 1);
@@ -177,7 +189,14 @@ describe('delivery', () => {
     await doc.send(
       new PutCommand({
         TableName: process.env.CONNECTIONS_TABLE,
-        Item: { pk: `CONN#${ghost}`, sk: 'META', connectionId: ghost, userId: b.userId, connectedAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+        Item: {
+          pk: `CONN#${ghost}`,
+          sk: 'META',
+          connectionId: ghost,
+          userId: b.userId,
+          connectedAt: new Date().toISOString(),
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        },
       }),
     );
     const s = await device(a);
@@ -190,7 +209,10 @@ describe('delivery', () => {
       (items) => !items.some((i) => i.connectionId === ghost),
     );
     assert.ok(!rows.some((i) => i.connectionId === ghost), 'the gone connection was deleted');
-    assert.ok(rows.some((i) => i.userId === b.userId), 'the live one stays');
+    assert.ok(
+      rows.some((i) => i.userId === b.userId),
+      'the live one stays',
+    );
   });
 });
 
@@ -227,11 +249,20 @@ describe('limits and bad input', () => {
     }
     const conv = (await sync(b)).json.messages[0].conversationId;
     const p1 = await history(b, conv, '?limit=3');
-    assert.deepEqual(p1.json.messages.map((m: { messageId: string }) => m.messageId), ids.slice(-3).reverse());
+    assert.deepEqual(
+      p1.json.messages.map((m: { messageId: string }) => m.messageId),
+      ids.slice(-3).reverse(),
+    );
     const p2 = await history(b, conv, `?limit=3&before=${p1.json.before}`);
-    assert.deepEqual(p2.json.messages.map((m: { messageId: string }) => m.messageId), ids.slice(1, 4).reverse());
+    assert.deepEqual(
+      p2.json.messages.map((m: { messageId: string }) => m.messageId),
+      ids.slice(1, 4).reverse(),
+    );
     const p3 = await history(b, conv, `?limit=3&before=${p2.json.before}`);
-    assert.deepEqual(p3.json.messages.map((m: { messageId: string }) => m.messageId), [ids[0]]);
+    assert.deepEqual(
+      p3.json.messages.map((m: { messageId: string }) => m.messageId),
+      [ids[0]],
+    );
     assert.equal(p3.json.before, undefined);
     assert.equal((await history(b, conv, '?limit=101')).status, 400);
     assert.equal((await history(b, conv, '?before=not-an-id')).status, 400);
@@ -282,7 +313,10 @@ describe('access control', () => {
     const second = (await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: c.email, password: c.password } })).json;
     const [keep, drop] = [await device(c), await connectAs(rt, second.accessToken)];
     sockets.push(drop);
-    await request(rt.httpUrl, 'POST', '/api/auth/password', { headers: bearer(c.accessToken), body: { currentPassword: c.password, newPassword: 'fresh-password-2026' } });
+    await request(rt.httpUrl, 'POST', '/api/auth/password', {
+      headers: bearer(c.accessToken),
+      body: { currentPassword: c.password, newPassword: 'fresh-password-2026' },
+    });
     await drop.closed;
     keep.send({ action: 'ping' });
     assert.equal((await keep.next(isType('pong'))).type, 'pong');
@@ -291,7 +325,7 @@ describe('access control', () => {
     await keep.closed;
   });
 
-  test('replaying a used refresh token ends that session\'s sockets too', async () => {
+  test("replaying a used refresh token ends that session's sockets too", async () => {
     const [a, b] = [await person('Yan'), await person('Zoe')];
     const s = await device(a);
     await request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken: a.refreshToken } });
@@ -304,13 +338,17 @@ describe('access control', () => {
     assert.equal((await sync(b)).json.messages.length, 1);
   });
 
-  test('a stranger\'s message earns no presence and no typing into an inbox that never had the conversation', async () => {
+  test("a stranger's message earns no presence and no typing into an inbox that never had the conversation", async () => {
     const [target, stranger, other] = [await person('Quiet'), await person('Stalker'), await person('Other')];
     const ss = await device(stranger);
     ss.send(sendFrame(target, 'hello?', stranger));
     await ss.next(isType('ack'));
     const ts = await device(target);
-    await assert.rejects(ss.next((f) => f.type === 'presence' && f.userId === target.userId, 400), /no matching frame/, 'no presence until the target replies');
+    await assert.rejects(
+      ss.next((f) => f.type === 'presence' && f.userId === target.userId, 400),
+      /no matching frame/,
+      'no presence until the target replies',
+    );
     // the target answers: now they are engaged, and presence flows
     ts.send(sendFrame(stranger, 'who is this?', target));
     await ts.next(isType('ack'));
@@ -355,7 +393,11 @@ describe('access control', () => {
 describe('conversations, receipts, typing, presence', () => {
   test('POST /api/conversations creates the direct conversation once, also concurrently', async () => {
     const [a, b] = [await person('Ray'), await person('Sue')];
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer((i % 2 ? b : a).accessToken), body: { userId: (i % 2 ? a : b).userId } })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer((i % 2 ? b : a).accessToken), body: { userId: (i % 2 ? a : b).userId } }),
+      ),
+    );
     assert.equal(results.filter((r) => r.status === 201).length, 1, results.map((r) => r.status).join());
     assert.equal(new Set(results.map((r) => r.json.conversationId)).size, 1);
     assert.equal(results[0]!.json.peer.userId, b.userId);
@@ -375,8 +417,15 @@ describe('conversations, receipts, typing, presence', () => {
     await sc.next(isType('ack'));
     const inbox = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(b.accessToken) });
     assert.equal(inbox.status, 200);
-    assert.deepEqual(inbox.json.conversations.map((x: any) => x.peer.userId), [c.userId, a.userId], 'latest activity first');
-    assert.deepEqual(inbox.json.conversations.map((x: any) => x.unreadCount), [1, 2]);
+    assert.deepEqual(
+      inbox.json.conversations.map((x: any) => x.peer.userId),
+      [c.userId, a.userId],
+      'latest activity first',
+    );
+    assert.deepEqual(
+      inbox.json.conversations.map((x: any) => x.unreadCount),
+      [1, 2],
+    );
     assert.equal(inbox.json.conversations[1].lastMessage.messageId, lastFromA.messageId);
     assert.equal(inbox.json.conversations[1].peer.displayName, 'Tia');
 
@@ -387,7 +436,10 @@ describe('conversations, receipts, typing, presence', () => {
     const read = await sa.next(isType('read'));
     assert.deepEqual([read.by, read.conversationId, read.upToMessageId], [b.userId, lastFromA.conversationId, lastFromA.messageId]);
     const after = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(b.accessToken) });
-    assert.deepEqual(after.json.conversations.map((x: any) => x.unreadCount), [1, 0]);
+    assert.deepEqual(
+      after.json.conversations.map((x: any) => x.unreadCount),
+      [1, 0],
+    );
     assert.equal(after.json.conversations[1].readUpTo, lastFromA.messageId);
     // the sender's own messages never count as unread for the sender
     const aInbox = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(a.accessToken) });
@@ -398,7 +450,7 @@ describe('conversations, receipts, typing, presence', () => {
     const next = await request(rt.httpUrl, 'GET', `/api/conversations?limit=1&cursor=${page.json.cursor}`, { headers: bearer(b.accessToken) });
     assert.equal(next.json.conversations[0].peer.userId, a.userId);
     const foreign = await request(rt.httpUrl, 'GET', `/api/conversations?cursor=${page.json.cursor}`, { headers: bearer(a.accessToken) });
-    assert.equal(foreign.status, 400, 'someone else\'s cursor is refused');
+    assert.equal(foreign.status, 400, "someone else's cursor is refused");
   });
 
   test('opening a conversation reveals nothing to its target until a message is delivered', async () => {
@@ -407,12 +459,19 @@ describe('conversations, receipts, typing, presence', () => {
     assert.equal(conv.status, 201);
     const ms = await device(mallory);
     await device(target);
-    await assert.rejects(ms.next((f) => f.type === 'presence', 400), /no matching frame/, 'no presence of the target for a mere opener');
+    await assert.rejects(
+      ms.next((f) => f.type === 'presence', 400),
+      /no matching frame/,
+      'no presence of the target for a mere opener',
+    );
     assert.deepEqual((await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(target.accessToken) })).json.conversations, []);
     ms.send(sendFrame(target, 'hello', mallory));
     await ms.next(isType('ack'));
     const inbox = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(target.accessToken) });
-    assert.deepEqual(inbox.json.conversations.map((c: { conversationId: string }) => c.conversationId), [conv.json.conversationId]);
+    assert.deepEqual(
+      inbox.json.conversations.map((c: { conversationId: string }) => c.conversationId),
+      [conv.json.conversationId],
+    );
   });
 
   test('typing reaches the partner; presence announces online and offline with lastSeen', async () => {
@@ -436,7 +495,10 @@ describe('conversations, receipts, typing, presence', () => {
     const a = await person('Searcher');
     const target = await person(`Zelda ${randomBytes(3).toString('hex')}`);
     const byEmail = await request(rt.httpUrl, 'GET', `/api/users/search?q=${encodeURIComponent(target.email)}`, { headers: bearer(a.accessToken) });
-    assert.deepEqual(byEmail.json.users.map((u: { userId: string }) => u.userId), [target.userId]);
+    assert.deepEqual(
+      byEmail.json.users.map((u: { userId: string }) => u.userId),
+      [target.userId],
+    );
     assert.deepEqual(Object.keys(byEmail.json.users[0]).sort(), ['displayName', 'userId']);
     const byName = await request(rt.httpUrl, 'GET', '/api/users/search?q=zeL', { headers: bearer(a.accessToken) });
     assert.ok(byName.json.users.some((u: { userId: string }) => u.userId === target.userId));

@@ -112,7 +112,11 @@ describe('httpHandler', () => {
       assert.equal(res.statusCode, status);
       assert.equal(res.json.error.code, code);
       assert.equal(typeof res.json.error.message, 'string');
-      if (paths) assert.deepEqual(res.json.error.details.map((d: { path: string }) => d.path), paths);
+      if (paths)
+        assert.deepEqual(
+          res.json.error.details.map((d: { path: string }) => d.path),
+          paths,
+        );
       assert.equal(calls.length, 0, 'handler must not run on bad input');
       assertSecurityHeaders(res.headers);
     });
@@ -168,7 +172,13 @@ describe('httpHandler', () => {
   test('logs are structured JSON without bodies, headers or tokens', async () => {
     behaviour = 'echo';
     const text = await captureOutput(async () => {
-      await call(echo, event({ headers: { 'content-type': 'application/json', authorization: 'Bearer eyJsecret.token.value' }, body: JSON.stringify({ name: 'alice', password: 'correct horse' }) }));
+      await call(
+        echo,
+        event({
+          headers: { 'content-type': 'application/json', authorization: 'Bearer eyJsecret.token.value' },
+          body: JSON.stringify({ name: 'alice', password: 'correct horse' }),
+        }),
+      );
       behaviour = 'crash';
       await call(echo, event({ headers: { 'content-type': 'application/json', authorization: 'Bearer eyJsecret.token.value' } }));
     });

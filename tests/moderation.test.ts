@@ -21,7 +21,9 @@ let moderator: Account;
 const sockets: TestSocket[] = [];
 
 function grant(account: Account, role: string) {
-  const out = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', account.email, '--role', role, '--data-dir', rt.dataDir], { encoding: 'utf8' });
+  const out = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', account.email, '--role', role, '--data-dir', rt.dataDir], {
+    encoding: 'utf8',
+  });
   assert.equal(out.status, 0, out.stderr);
   return out.stdout;
 }
@@ -58,7 +60,8 @@ function cipher() {
   };
 }
 const isType = (type: string) => (f: { type: string }) => f.type === type;
-const post = (who: Account, path: string, body?: unknown) => request(rt.httpUrl, 'POST', path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
+const post = (who: Account, path: string, body?: unknown) =>
+  request(rt.httpUrl, 'POST', path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
 const get = (who: Account, path: string) => request(rt.httpUrl, 'GET', path, { headers: bearer(who.accessToken) });
 const sync = (who: Account, after = 0) => get(who, `/api/messages/sync?after=${after}`);
 
@@ -88,10 +91,13 @@ describe('blocking', () => {
     assert.equal(p1.json.blocked.length, 1);
     const p2 = await get(a, `/api/users/blocked?limit=1&cursor=${p1.json.cursor}`);
     assert.deepEqual([...p1.json.blocked, ...p2.json.blocked].map((x: { userId: string }) => x.userId).sort(), [b.userId, c.userId].sort());
-    assert.equal((await get(b, `/api/users/blocked?cursor=${p1.json.cursor}`)).status, 400, 'another user\'s cursor');
+    assert.equal((await get(b, `/api/users/blocked?cursor=${p1.json.cursor}`)).status, 400, "another user's cursor");
     assert.equal((await request(rt.httpUrl, 'DELETE', `/api/users/${b.userId}/block`, { headers: bearer(a.accessToken) })).status, 204);
     assert.equal((await request(rt.httpUrl, 'DELETE', `/api/users/${b.userId}/block`, { headers: bearer(a.accessToken) })).status, 204);
-    assert.deepEqual((await get(a, '/api/users/blocked')).json.blocked.map((x: { userId: string }) => x.userId), [c.userId]);
+    assert.deepEqual(
+      (await get(a, '/api/users/blocked')).json.blocked.map((x: { userId: string }) => x.userId),
+      [c.userId],
+    );
   });
 
   test('while A blocks B nothing of B reaches A on any path, nothing of A reaches B, and B cannot tell', async () => {
@@ -114,12 +120,18 @@ describe('blocking', () => {
     // A's sync, history and inbox know nothing new; B's show both sends
     assert.equal((await sync(a, aSyncBefore.cursor)).json.messages.length, 0);
     const aHistory = await get(a, `/api/conversations/${ack.conversationId}/messages`);
-    assert.deepEqual(aHistory.json.messages.map((m: { messageId: string }) => m.messageId), [before.messageId]);
+    assert.deepEqual(
+      aHistory.json.messages.map((m: { messageId: string }) => m.messageId),
+      [before.messageId],
+    );
     const aInbox = (await get(a, '/api/conversations')).json.conversations.find((x: { conversationId: string }) => x.conversationId === ack.conversationId);
     assert.equal(aInbox.lastMessage.messageId, before.messageId);
     assert.equal(aInbox.unreadCount, 1);
     const bHistory = await get(b, `/api/conversations/${ack.conversationId}/messages`);
-    assert.deepEqual(bHistory.json.messages.map((m: { messageId: string }) => m.messageId), [viaHttp.json.messageId, ack.messageId, before.messageId]);
+    assert.deepEqual(
+      bHistory.json.messages.map((m: { messageId: string }) => m.messageId),
+      [viaHttp.json.messageId, ack.messageId, before.messageId],
+    );
 
     // typing, both ways
     b1.send({ action: 'typing', to: a.userId });
@@ -136,7 +148,11 @@ describe('blocking', () => {
     const box = nacl.box.keyPair();
     const key = await request(rt.httpUrl, 'PUT', '/api/users/public-key', {
       headers: bearer(a.accessToken),
-      body: { identityKey: Buffer.from(identity.publicKey).toString('base64'), publicKey: Buffer.from(box.publicKey).toString('base64'), signature: Buffer.from(nacl.sign.detached(box.publicKey, identity.secretKey)).toString('base64') },
+      body: {
+        identityKey: Buffer.from(identity.publicKey).toString('base64'),
+        publicKey: Buffer.from(box.publicKey).toString('base64'),
+        signature: Buffer.from(nacl.sign.detached(box.publicKey, identity.secretKey)).toString('base64'),
+      },
     });
     assert.equal(key.status, 200);
     await silent(b1, isType('keyChanged'));
@@ -146,7 +162,10 @@ describe('blocking', () => {
     await silent(b1, (f) => f.type === 'presence' && f.userId === a.userId);
     // B's typing from before does not leak either; A can still search and list
     const found = await get(a, `/api/users/search?q=${encodeURIComponent(b.email)}`);
-    assert.deepEqual(found.json.users.map((u: { userId: string }) => u.userId), [b.userId]);
+    assert.deepEqual(
+      found.json.users.map((u: { userId: string }) => u.userId),
+      [b.userId],
+    );
     // A, who knows about the block, is told plainly when trying to write to B
     a2.send({ action: 'sendMessage', to: b.userId, ...cipher() });
     assert.equal((await a2.next(isType('error'))).code, 'user_blocked');
@@ -177,9 +196,15 @@ describe('blocking', () => {
     const afterUnblock = await send(bs, a);
     const got = await as.next(isType('message'));
     assert.equal(got.messageId, afterUnblock.messageId);
-    assert.deepEqual((await sync(a)).json.messages.map((m: { messageId: string }) => m.messageId), [afterUnblock.messageId]);
+    assert.deepEqual(
+      (await sync(a)).json.messages.map((m: { messageId: string }) => m.messageId),
+      [afterUnblock.messageId],
+    );
     const history = await get(a, `/api/conversations/${afterUnblock.conversationId}/messages`);
-    assert.deepEqual(history.json.messages.map((m: { messageId: string }) => m.messageId), [afterUnblock.messageId]);
+    assert.deepEqual(
+      history.json.messages.map((m: { messageId: string }) => m.messageId),
+      [afterUnblock.messageId],
+    );
     assert.ok(!history.text.includes(during.messageId));
   });
 });
@@ -195,7 +220,11 @@ describe('reporting', () => {
       [{ targetUserId: t.userId, reason: 'spam', details: 'x'.repeat(1001) }, 400, 'validation_failed'],
       [{ targetUserId: t.userId, reason: 'spam', messageIds: Array.from({ length: 21 }, () => mine.messageId) }, 400, 'validation_failed'],
       [{ targetUserId: t.userId, reason: 'spam', messageIds: [foreign.messageId] }, 400, 'foreign_message'],
-      [{ targetUserId: t.userId, reason: 'spam', messageIds: [mine.messageId], evidence: [{ messageId: foreign.messageId, plaintext: 'x' }] }, 400, 'evidence_without_message'],
+      [
+        { targetUserId: t.userId, reason: 'spam', messageIds: [mine.messageId], evidence: [{ messageId: foreign.messageId, plaintext: 'x' }] },
+        400,
+        'evidence_without_message',
+      ],
       [{ targetUserId: r.userId, reason: 'spam' }, 400, 'cannot_report_self'],
       [{ targetUserId: randomUUID(), reason: 'spam' }, 404, 'user_not_found'],
       [{ targetUserId: t.userId, reason: 'spam', reporterId: t.userId }, 400, 'validation_failed'],
@@ -214,14 +243,24 @@ describe('reporting', () => {
     const [r, t] = [await signUp(rt), await signUp(rt)];
     const rs = await device(r);
     const m1 = await send(rs, t);
-    const body = { targetUserId: t.userId, reason: 'harassment', details: 'keeps writing', messageIds: [m1.messageId], evidence: [{ messageId: m1.messageId, plaintext: 'the text I saw' }], block: true };
+    const body = {
+      targetUserId: t.userId,
+      reason: 'harassment',
+      details: 'keeps writing',
+      messageIds: [m1.messageId],
+      evidence: [{ messageId: m1.messageId, plaintext: 'the text I saw' }],
+      block: true,
+    };
     const first = await post(r, '/api/reports', body);
     assert.equal(first.status, 201);
     assert.equal(first.json.status, 'open');
     const second = await post(r, '/api/reports', body);
     assert.equal(second.status, 200);
     assert.equal(second.json.reportId, first.json.reportId);
-    assert.deepEqual((await get(r, '/api/users/blocked')).json.blocked.map((x: { userId: string }) => x.userId), [t.userId]);
+    assert.deepEqual(
+      (await get(r, '/api/users/blocked')).json.blocked.map((x: { userId: string }) => x.userId),
+      [t.userId],
+    );
     const stored = await get(moderator, `/api/admin/reports/${first.json.reportId}`);
     assert.deepEqual(stored.json.report.evidence, body.evidence);
     await post(moderator, `/api/admin/reports/${first.json.reportId}/resolve`, { decision: 'warn', note: 'secret moderator note' });
@@ -247,7 +286,10 @@ describe('moderation', () => {
     for (const r of staffRoutes) {
       if (r.kind !== 'http') continue;
       const path = r.path.replace('{reportId}', `r_${'0'.repeat(32)}`).replace('{userId}', u.userId);
-      const res = await request(rt.httpUrl, r.method, path, { headers: bearer(u.accessToken), ...(r.method === 'POST' ? { body: { note: 'x', decision: 'ban' } } : {}) });
+      const res = await request(rt.httpUrl, r.method, path, {
+        headers: bearer(u.accessToken),
+        ...(r.method === 'POST' ? { body: { note: 'x', decision: 'ban' } } : {}),
+      });
       assert.equal(res.status, 403, `${r.method} ${r.path}`);
       if (r.access === 'admin') assert.equal((await request(rt.httpUrl, r.method, path, { headers: bearer(moderator.accessToken) })).status, 403);
     }
@@ -263,7 +305,10 @@ describe('moderation', () => {
     assert.ok(scams.every((x: { reason: string }) => x.reason === 'scam') && scams.some((x: any) => x.reportId === older.reportId));
     const detail = await get(moderator, `/api/admin/reports/${newer.reportId}`);
     assert.equal(detail.json.report.status, 'reviewing');
-    assert.deepEqual(detail.json.targetHistory.map((x: { reportId: string }) => x.reportId), [older.reportId]);
+    assert.deepEqual(
+      detail.json.targetHistory.map((x: { reportId: string }) => x.reportId),
+      [older.reportId],
+    );
     assert.ok((await get(moderator, '/api/admin/reports?status=reviewing&limit=100')).json.reports.some((x: any) => x.reportId === newer.reportId));
     const dismissed = await post(moderator, `/api/admin/reports/${newer.reportId}/resolve`, { decision: 'dismiss', note: 'not hate' });
     assert.equal(dismissed.json.report.status, 'dismissed');
@@ -397,12 +442,17 @@ describe('moderation', () => {
     const audit = await get(admin, '/api/admin/audit?limit=100');
     assert.equal(audit.status, 200);
     const actions = audit.json.entries.map((e: { action: string }) => e.action);
-    for (const a of ['grant_role', 'ban', 'restore', 'suspend', 'review_report', 'resolve_dismiss', 'resolve_warn', 'auto_restrict']) assert.ok(actions.includes(a), a);
+    for (const a of ['grant_role', 'ban', 'restore', 'suspend', 'review_report', 'resolve_dismiss', 'resolve_warn', 'auto_restrict'])
+      assert.ok(actions.includes(a), a);
     const ban = audit.json.entries.find((e: any) => e.action === 'ban' && e.targetUserId === t.userId);
     assert.equal(ban.actorId, moderator.userId);
     assert.equal(ban.note, 'mistake');
     assert.ok(!Number.isNaN(Date.parse(ban.at)));
-    assert.deepEqual(audit.json.entries.map((e: { at: string }) => e.at), [...audit.json.entries.map((e: { at: string }) => e.at)].sort().reverse(), 'newest first');
+    assert.deepEqual(
+      audit.json.entries.map((e: { at: string }) => e.at),
+      [...audit.json.entries.map((e: { at: string }) => e.at)].sort().reverse(),
+      'newest first',
+    );
     for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
       assert.equal((await request(rt.httpUrl, method, '/api/admin/audit', { headers: bearer(admin.accessToken) })).status, 404, `${method} audit`);
     }
@@ -452,15 +502,43 @@ describe('moderation', () => {
     const v = await signUp(rt);
     const viaAws = spawnSync(
       process.execPath,
-      [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', v.email, '--role', 'moderator', '--aws', '--users-table', process.env.USERS_TABLE!, '--moderation-table', process.env.MODERATION_TABLE!, '--region', 'us-east-1'],
-      { encoding: 'utf8', env: { ...process.env, DYNAMODB_ENDPOINT: '', NEXCHAT_DATA_DIR: '/nonexistent', AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } },
+      [
+        join(projectRoot, 'bin', 'admin.ts'),
+        'grant',
+        '--email',
+        v.email,
+        '--role',
+        'moderator',
+        '--aws',
+        '--users-table',
+        process.env.USERS_TABLE!,
+        '--moderation-table',
+        process.env.MODERATION_TABLE!,
+        '--region',
+        'us-east-1',
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          DYNAMODB_ENDPOINT: '',
+          NEXCHAT_DATA_DIR: '/nonexistent',
+          AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      },
     );
     assert.equal(viaAws.status, 0, viaAws.stderr);
     assert.equal((await get(v, '/api/admin/reports')).status, 200);
-    const missing = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', v.email, '--role', 'user', '--aws'], { encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', v.email, '--role', 'user', '--aws'], {
+      encoding: 'utf8',
+    });
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--users-table and --moderation-table/);
-    const bad = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', u.email, '--role', 'god', '--data-dir', rt.dataDir], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', u.email, '--role', 'god', '--data-dir', rt.dataDir], {
+      encoding: 'utf8',
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--role must be/);
   });

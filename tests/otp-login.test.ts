@@ -18,26 +18,28 @@ describe('OTP mandatory at login', () => {
     const reg = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'Two Step', password: 'two-steps-ahead-7' } });
     assert.equal(reg.status, 201, 'no code needed to register in this deployment');
 
-    const sent = outbox(rt).length;
+    const sent = (await outbox(rt)).length;
     const wrong = await logIn(rt, email, 'not-the-password');
     assert.equal(wrong.status, 401);
-    assert.equal(outbox(rt).length, sent, 'a wrong password sends no code');
+    assert.equal((await outbox(rt)).length, sent, 'a wrong password sends no code');
 
     const step1 = await logIn(rt, email, 'two-steps-ahead-7');
     assert.equal(step1.status, 202, step1.text);
     assert.equal(step1.json.otpRequired, true);
     assert.equal(step1.json.channel, 'email');
     assert.equal(step1.json.accessToken, undefined, 'no tokens before the code');
-    const code = lastCode(rt, email, 'login');
+    const code = await lastCode(rt, email, 'login');
 
     // the code alone is not enough: the password is the first factor, the code the second
     const codeOnly = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, code } });
     assert.equal(codeOnly.status, 401);
     assert.equal(codeOnly.json.error.code, 'invalid_code', 'answered like a wrong code');
     await logIn(rt, email, 'two-steps-ahead-7');
-    const fresh = lastCode(rt, email, 'login');
+    const fresh = await lastCode(rt, email, 'login');
     assert.notEqual(fresh, undefined);
-    const badCode = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password: 'two-steps-ahead-7', code: fresh === '000000' ? '000001' : '000000' } });
+    const badCode = await request(rt.httpUrl, 'POST', '/api/auth/login', {
+      body: { email, password: 'two-steps-ahead-7', code: fresh === '000000' ? '000001' : '000000' },
+    });
     assert.equal(badCode.status, 401);
     const step2 = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email, password: 'two-steps-ahead-7', code: fresh } });
     assert.equal(step2.status, 200, step2.text);

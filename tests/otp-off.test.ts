@@ -1,7 +1,9 @@
 // The deployment knob OTP_REQUIRED_FOR=none, end to end: registration needs no code, and a taken
 // address is a 409 (enumeration cannot be avoided there; see README).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { captureOutput } from './support/capture.ts';
 import type { Runtime } from '../local/runtime.ts';
@@ -25,25 +27,37 @@ describe('OTP off for registration', () => {
     assert.equal(again.json.error.code, 'identifier_taken');
     const raced = uniqueEmail('race');
     const concurrent = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email: raced, displayName: `Racer ${i}`, password: 'race-condition-9' } })),
+      Array.from({ length: 8 }, (_, i) =>
+        request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email: raced, displayName: `Racer ${i}`, password: 'race-condition-9' } }),
+      ),
     );
     assert.equal(concurrent.filter((r) => r.status === 201).length, 1, concurrent.map((r) => r.status).join());
     assert.equal(concurrent.filter((r) => r.status === 409).length, 7);
   });
 
-  test('a failed OTP delivery answers exactly like any other request and is logged without the code', async () => {
+  test('a failed OTP delivery answers exactly like any other request; the queue retries it, then dead-letters it; no log holds the code', async () => {
     let known: any;
     let unknown: any;
     const email = uniqueEmail('undeliverable');
+    const deadBefore = rt.queues.otp.deadLetters.length;
     const logs = await captureOutput(async () => {
       known = await request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel: 'email', destination: email, purpose: 'register' } });
       await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'Taken', password: 'taken-address-1' } });
       unknown = await request(rt.httpUrl, 'POST', '/api/auth/otp/request', { body: { channel: 'email', destination: email, purpose: 'register' } });
+      await rt.queues.otp.drained();
     }, 'INFO');
     assert.equal(known.status, 202);
     assert.equal(unknown.status, 202);
     assert.deepEqual(Object.keys(known.json).sort(), Object.keys(unknown.json).sort());
-    assert.match(logs, /"otp_delivery_failed"/);
-    assert.doesNotMatch(logs, /"code":"\d{6}"/);
+    // the one deliverable code (the address was free then) was tried 3 times and dead-lettered
+    const dead = rt.queues.otp.deadLetters.slice(deadBefore);
+    assert.deepEqual(
+      dead.map((d) => d.receiveCount),
+      [3],
+    );
+    assert.equal(logs.match(/"otp_delivery_failed"/g)?.length, 3, 'each attempt is logged');
+    assert.match(readFileSync(join(rt.dataDir, 'otp-dead-letters.jsonl'), 'utf8'), new RegExp(dead[0]!.messageId));
+    assert.doesNotMatch(logs, /"code":"\d{6}"/, 'no code in any log line');
+    assert.doesNotMatch(logs, new RegExp(email.replace(/[.+]/g, '\\$&')), 'no destination in any log line');
   });
 });

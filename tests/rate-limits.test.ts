@@ -41,7 +41,10 @@ describe('per-client rate limits', () => {
     for (const email of [(await signUp(rt)).email, uniqueEmail('ghost')]) {
       const results = [];
       for (let i = 0; i < 7; i++) results.push(await logIn(rt, email, 'wrong-password-000'));
-      assert.deepEqual(results.map((r) => r.status), [401, 401, 401, 401, 401, 429, 429]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [401, 401, 401, 401, 401, 429, 429],
+      );
       assert429(results[5]!, 'loginAccount', /login attempts for this account/);
     }
   });
@@ -71,30 +74,51 @@ describe('per-client rate limits', () => {
       ),
     );
     assert.equal(results.filter((r) => r.status !== 429).length, 7, results.map((r) => r.status).join());
-    assert429(results.find((r) => r.status === 429)!, 'refreshIp', /token refreshes from this address/);
+    assert429(
+      results.find((r) => r.status === 429)!,
+      'refreshIp',
+      /token refreshes from this address/,
+    );
   });
 });
 
 describe('per-user limits on signed-in routes', () => {
-  test('tickets, searches and sends are counted per account: one user cannot use up everyone\'s share', async () => {
+  test("tickets, searches and sends are counted per account: one user cannot use up everyone's share", async () => {
     const [a, b] = [await signUp(rt), await signUp(rt)];
     const tickets = [];
     for (let i = 0; i < 4; i++) tickets.push(await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(a.accessToken) }));
-    assert.deepEqual(tickets.map((r) => r.status), [201, 201, 201, 429]);
+    assert.deepEqual(
+      tickets.map((r) => r.status),
+      [201, 201, 201, 429],
+    );
     assert429(tickets[3]!, 'ticketUser', /WebSocket tickets for this account/);
     assert.equal((await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(b.accessToken) })).status, 201, 'another user is unaffected');
 
     const searches = [];
-    for (let i = 0; i < 3; i++) searches.push((await request(rt.httpUrl, 'GET', `/api/users/search?q=${encodeURIComponent(uniqueEmail('probe'))}`, { headers: bearer(b.accessToken) })).status);
+    for (let i = 0; i < 3; i++)
+      searches.push(
+        (await request(rt.httpUrl, 'GET', `/api/users/search?q=${encodeURIComponent(uniqueEmail('probe'))}`, { headers: bearer(b.accessToken) })).status,
+      );
     assert.deepEqual(searches, [200, 200, 429], 'exact lookups cannot be used to enumerate accounts at speed');
 
     const s = await connectAs(rt, b.accessToken);
     const frames = [];
     for (let i = 0; i < 5; i++) {
-      s.send({ action: 'sendMessage', to: a.userId, clientMessageId: `limit-test-${i}-${Date.now()}`, ciphertext: Buffer.alloc(32).toString('base64'), nonce: Buffer.alloc(24).toString('base64'), senderKeyVersion: 1, recipientKeyVersion: 1 });
+      s.send({
+        action: 'sendMessage',
+        to: a.userId,
+        clientMessageId: `limit-test-${i}-${Date.now()}`,
+        ciphertext: Buffer.alloc(32).toString('base64'),
+        nonce: Buffer.alloc(24).toString('base64'),
+        senderKeyVersion: 1,
+        recipientKeyVersion: 1,
+      });
       frames.push(await s.next((f) => f.type === 'ack' || f.type === 'error'));
     }
-    assert.deepEqual(frames.map((f) => f.type), ['ack', 'ack', 'ack', 'ack', 'error']);
+    assert.deepEqual(
+      frames.map((f) => f.type),
+      ['ack', 'ack', 'ack', 'ack', 'error'],
+    );
     assert.equal(frames[4].code, 'rate_limited');
     assert.ok(frames[4].details.retryAfterSeconds >= 1);
     await s.close();
@@ -103,10 +127,25 @@ describe('per-user limits on signed-in routes', () => {
   test('new conversations are counted wherever they start: a first message counts like POST /api/conversations', async () => {
     const a = await signUp(rt);
     const targets = [await signUp(rt), await signUp(rt), await signUp(rt)];
-    assert.equal((await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: targets[0]!.userId } })).status, 201);
-    assert.equal((await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: targets[0]!.userId } })).status, 200, 'reopening is free');
+    assert.equal(
+      (await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: targets[0]!.userId } })).status,
+      201,
+    );
+    assert.equal(
+      (await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(a.accessToken), body: { userId: targets[0]!.userId } })).status,
+      200,
+      'reopening is free',
+    );
     const s = await connectAs(rt, a.accessToken);
-    const frame = (to: string) => ({ action: 'sendMessage', to, clientMessageId: `conv-limit-${to}`, ciphertext: Buffer.alloc(32).toString('base64'), nonce: Buffer.alloc(24).toString('base64'), senderKeyVersion: 1, recipientKeyVersion: 1 });
+    const frame = (to: string) => ({
+      action: 'sendMessage',
+      to,
+      clientMessageId: `conv-limit-${to}`,
+      ciphertext: Buffer.alloc(32).toString('base64'),
+      nonce: Buffer.alloc(24).toString('base64'),
+      senderKeyVersion: 1,
+      recipientKeyVersion: 1,
+    });
     s.send(frame(targets[1]!.userId));
     assert.equal((await s.next((f) => f.type === 'ack' || f.type === 'error')).type, 'ack');
     s.send(frame(targets[2]!.userId));

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -46,7 +46,12 @@ describe('npm start', () => {
     const health = await fetch(`${httpUrl}/api/health`);
     assert.equal(health.status, 200);
     const outboxFile = join(dataDir, 'outbox.jsonl');
-    const account = await signUp({ httpUrl, outboxFile });
+    // another process runs the queue: its delivery is done once the code is in the outbox file
+    const delivered = async () => {
+      for (let i = 0; i < 200 && !(existsSync(outboxFile) && readFileSync(outboxFile, 'utf8').includes('"register"')); i++)
+        await new Promise((r) => setTimeout(r, 25));
+    };
+    const account = await signUp({ httpUrl, outboxFile, queues: { otp: { drained: delivered } } });
     assert.match(out, /\[dev outbox\] email to .* \(register\): code \d{6}/, 'npm start prints OTP codes');
     const socket = await connectAs({ httpUrl, wsUrl }, account.accessToken);
     socket.send({ action: 'ping' });
@@ -124,10 +129,7 @@ describe('DynamoDB Local', () => {
           Table?.KeySchema?.map((k) => k.AttributeName),
           [t.partitionKey.name, t.sortKey.name],
         );
-        assert.deepEqual(
-          (Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort(),
-          t.indexes.map((i) => i.name).sort(),
-        );
+        assert.deepEqual((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort(), t.indexes.map((i) => i.name).sort());
         const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
         assert.equal(ttl.TimeToLiveDescription?.AttributeName, t.ttlAttribute, t.id);
       }

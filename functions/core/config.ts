@@ -158,6 +158,8 @@ export function loadConfig(env: Env) {
     DYNAMODB_ENDPOINT: r.url('DYNAMODB_ENDPOINT'),
     /** Base URL of the WebSocket @connections management API (the stage's callback URL in AWS). */
     WS_CALLBACK_URL: r.url('WS_CALLBACK_URL'),
+    /** The SQS queue codes go out through (AWS); the laptop runtime has an in-process queue instead. */
+    OTP_QUEUE_URL: r.url('OTP_QUEUE_URL'),
     MAX_BODY_BYTES: r.int('MAX_BODY_BYTES', 256 * 1024, 1),
     WS_MAX_FRAME_BYTES: r.int('WS_MAX_FRAME_BYTES', 128 * 1024, 1),
     HEALTH_TIMEOUT_MS: r.int('HEALTH_TIMEOUT_MS', 2000, 1),
@@ -202,6 +204,7 @@ export function loadConfig(env: Env) {
     region: e.AWS_REGION,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     wsCallbackUrl: e.WS_CALLBACK_URL,
+    otpQueueUrl: e.OTP_QUEUE_URL,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,

@@ -1,8 +1,7 @@
 // Composition root of identity: accounts, sessions, codes. Three shapes, so a route bundles only
-// what it uses: plain flows, flows that deliver a code (SES/SNS or the dev outbox), and flows that
-// end sessions and therefore close sockets (@connections).
-import { awsNotifier } from '#adapters/aws/otp-notifier.ts';
-import { devOutbox } from '#adapters/dev-outbox.ts';
+// what it uses: plain flows, flows that issue a code (onto the OTP queue: SQS in AWS, an in-process
+// queue on the laptop), and flows that end sessions and therefore close sockets (@connections).
+import { sqsOtpQueue } from '#adapters/aws/otp-queue.ts';
 import { challengesTable } from '#adapters/dynamodb/ephemeral-table.ts';
 import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core/identity.ts';
 import type { ChallengesPort, NotifierPort } from '#core/ports.ts';
@@ -18,11 +17,21 @@ function challenges(): ChallengesPort {
   return (challengesPort ??= challengesTable(db(), clock()));
 }
 
+let localQueue: NotifierPort | undefined;
+
+/** The laptop runtime's in-process OTP queue (local/queue.ts). Refused inside Lambda. */
+export function useLocalOtpQueue(queue: NotifierPort): void {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) throw new Error('useLocalOtpQueue() is for the laptop runtime only');
+  localQueue = queue;
+}
+
+/** Codes are queued, never sent in the request: the consumer (functions/queue/deliver-otp.ts) sends them. */
 function notifier(): NotifierPort {
   if (notifierPort) return notifierPort;
   const c = config();
-  const now = () => clock().now();
-  return (notifierPort = c.outboxFile ? devOutbox(c.outboxFile, c.outboxEcho, now) : awsNotifier({ region: c.region }, c.otp.sesFromAddress, now));
+  if (c.otpQueueUrl) return (notifierPort = sqsOtpQueue(c.otpQueueUrl, c.region));
+  if (localQueue) return localQueue;
+  throw new Error('OTP_QUEUE_URL is not set: this function has no right to issue codes');
 }
 
 export function identity(): IdentityDeps {

@@ -10,11 +10,12 @@ import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, P
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 // The function cdk-nag itself uses to name wildcard findings, so acknowledgements match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct, type IConstruct } from 'constructs';
 import { lambdaBundling } from '../bundling.ts';
-import type { Grant, Route, SecretId, WsAuthorizer, WsRoute } from '../routes.ts';
+import type { Grant, QueueId, Route, SecretId, Worker, WsAuthorizer, WsRoute } from '../routes.ts';
 import { tableDefinition, type TableId } from '../tables.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -23,6 +24,9 @@ export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 export const SERVICE_NAME = 'nexchat';
+
+/** Env var that carries each queue's URL into the functions allowed to send to it. */
+export const queueEnvVars: Readonly<Record<QueueId, string>> = { otp: 'OTP_QUEUE_URL' };
 
 /** Env var that carries each secret's ARN into the functions allowed to read it. */
 export const secretEnvVars: Readonly<Record<SecretId, string>> = { auth: 'AUTH_SECRET_ARN' };
@@ -87,6 +91,7 @@ export interface DeploymentSettings {
 export interface RouteResources {
   readonly tables: Readonly<Record<TableId, ITable>>;
   readonly secrets: Readonly<Record<SecretId, ISecret>>;
+  readonly queues?: Readonly<Partial<Record<QueueId, IQueue>>>;
   readonly webSocketStage: WebSocketStage;
   readonly settings: DeploymentSettings;
 }
@@ -111,6 +116,10 @@ export interface FunctionSpec {
   readonly timeoutSeconds?: number;
   /** Data files copied next to the bundle (project-relative paths), read by the code at run time. */
   readonly files?: readonly string[];
+  /** Queues it sends to. */
+  readonly enqueue?: readonly QueueId[];
+  /** What invokes it: API Gateway (routes and authorizers) or an SQS event source (workers). */
+  readonly trigger?: 'gateway' | 'queue';
 }
 
 /** The function that handles a manifest route. */
@@ -126,6 +135,21 @@ export function routeFunctionSpec(route: Route): FunctionSpec {
     ...(route.memoryMb ? { memoryMb: route.memoryMb } : {}),
     ...(route.timeoutSeconds ? { timeoutSeconds: route.timeoutSeconds } : {}),
     ...(route.files?.length ? { files: route.files } : {}),
+    ...(route.enqueue?.length ? { enqueue: route.enqueue } : {}),
+  };
+}
+
+/** The function behind a queue: its own tables and rights; the stack adds the event source. */
+export function workerFunctionSpec(worker: Worker): FunctionSpec {
+  return {
+    id: worker.id,
+    handler: worker.handler,
+    description: `queue ${worker.queue}: ${worker.summary}`,
+    tables: worker.tables,
+    trigger: 'queue',
+    ...(worker.notify ? { notify: true } : {}),
+    ...(worker.memoryMb ? { memoryMb: worker.memoryMb } : {}),
+    ...(worker.timeoutSeconds ? { timeoutSeconds: worker.timeoutSeconds } : {}),
   };
 }
 
@@ -199,7 +223,10 @@ export class RouteFunction extends Construct {
     // Acknowledgements sit on the exact CloudFormation resource cdk-nag flags, one rule each.
     Validations.of(this.function.node.defaultChild!).acknowledge({
       id: 'Serverless-LambdaDLQ',
-      reason: 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
+      reason:
+        spec.trigger === 'queue'
+          ? "Invoked by an SQS event source mapping: a message it fails goes to its queue's dead-letter queue (redrive policy), which a Lambda DLQ (asynchronous invocations only) would never receive."
+          : 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
     });
     Validations.of(rolePolicy(this.role)).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -265,6 +292,13 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, spec: FunctionS
     const secret = resources.secrets[id];
     secret.grantRead(role);
     fn.addEnvironment(secretEnvVars[id], secret.secretArn);
+  }
+
+  for (const id of spec.enqueue ?? []) {
+    const queue = resources.queues?.[id];
+    if (!queue) throw new Error(`route ${spec.id} sends to queue ${id}, which the stack does not have`);
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    fn.addEnvironment(queueEnvVars[id], queue.queueUrl);
   }
 
   if (spec.manageConnections) {

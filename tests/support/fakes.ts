@@ -2,6 +2,7 @@
 // (tests/unit/). Each mirrors the contract its real adapter implements (functions/adapters/): the
 // same conditional writes, single use, attempt counting, expiry checked against the clock, and
 // records handed out as copies, so a use case cannot pass here and fail against DynamoDB.
+import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { Role } from '#contract/common.ts';
@@ -11,7 +12,7 @@ import type { ReportStatus } from '#contract/moderation/schemas.ts';
 import type { AuthContext, AuthDeps } from '#core/authn.ts';
 import { loadConfig, type Config } from '#core/config.ts';
 import type { ConversationDeps, ConversationReadDeps, OpeningDeps } from '#core/conversations.ts';
-import { BadRequest, Conflict, NotFound } from '#core/errors.ts';
+import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
 import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core/identity.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
 import { hashPassword } from '#core/passwords.ts';
@@ -74,7 +75,14 @@ function decodeCursor(cursor: string | undefined, owner: string): string | undef
  * One page of `sorted` (already in page order) after the cursor. `limit` counts evaluated items
  * before `keep` filters them, as a DynamoDB Query's Limit does before its FilterExpression.
  */
-function page<T>(sorted: T[], keyOf: (t: T) => string, owner: string, limit: number, cursor: string | undefined, keep: (t: T) => boolean = () => true): Page<T> {
+function page<T>(
+  sorted: T[],
+  keyOf: (t: T) => string,
+  owner: string,
+  limit: number,
+  cursor: string | undefined,
+  keep: (t: T) => boolean = () => true,
+): Page<T> {
   const after = decodeCursor(cursor, owner);
   const start = after === undefined ? 0 : sorted.findIndex((t) => keyOf(t) === after) + 1;
   const evaluated = sorted.slice(start, start + limit);
@@ -209,7 +217,9 @@ export class FakeSessions implements SessionsPort {
   }
 
   async revokeAllForUser(userId: string, reason: string, exceptFamilyId?: string): Promise<number> {
-    const ids = [...this.families.values()].filter((f) => f.userId === userId && f.revokedAt === undefined && f.familyId !== exceptFamilyId).map((f) => f.familyId);
+    const ids = [...this.families.values()]
+      .filter((f) => f.userId === userId && f.revokedAt === undefined && f.familyId !== exceptFamilyId)
+      .map((f) => f.familyId);
     for (const id of ids) await this.revoke(id, reason);
     return ids.length;
   }
@@ -417,7 +427,14 @@ export class FakeConversations implements ConversationsPort {
     for (const u of members) {
       const key = FakeConversations.#member(conversationId, u);
       if (this.members.has(key)) continue;
-      this.members.set(key, { conversationId, userId: u, peerId: u === a ? b : a, createdAt, engagedAt: createdAt, activity: `${createdAt}#${conversationId}` });
+      this.members.set(key, {
+        conversationId,
+        userId: u,
+        peerId: u === a ? b : a,
+        createdAt,
+        engagedAt: createdAt,
+        activity: `${createdAt}#${conversationId}`,
+      });
     }
     return { created, createdAt };
   }
@@ -651,7 +668,9 @@ export class FakeConnections implements ConnectionsPort {
 
   async endForUser(userId: string, filter: { onlySession?: string; exceptSession?: string } = {}): Promise<number> {
     const rows = this.#rowsOf(userId).filter(
-      (r) => (filter.onlySession === undefined || r.sessionId === filter.onlySession) && (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
+      (r) =>
+        (filter.onlySession === undefined || r.sessionId === filter.onlySession) &&
+        (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
     );
     for (const r of rows) await this.end(r.connectionId);
     return rows.length;
@@ -758,7 +777,9 @@ export class FakeModeration implements ModerationPort {
 
   async reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string) {
     const key = (r: ReportRecord) => `${r.createdAt}#${r.reportId}`;
-    const mine = [...this.reports.values()].filter((r) => (which === 'filed' ? r.reporterId : r.targetUserId) === userId).sort((a, b) => (key(a) < key(b) ? 1 : -1));
+    const mine = [...this.reports.values()]
+      .filter((r) => (which === 'filed' ? r.reporterId : r.targetUserId) === userId)
+      .sort((a, b) => (key(a) < key(b) ? 1 : -1));
     const p = page(mine, key, `${which}#${userId}`, limit, cursor);
     return { items: p.items.map(copy), cursor: p.cursor };
   }
@@ -874,10 +895,7 @@ export const healthDeps = (w: World) => ({ health: w.health, config: w.config, c
 let seeded = 0;
 
 /** Stores a user directly (no registration flow); a password is hashed with the world's cheap scrypt. */
-export async function addUser(
-  w: World,
-  fields: Partial<Omit<UserRecord, 'passwordHash'>> & { password?: string } = {},
-): Promise<UserRecord> {
+export async function addUser(w: World, fields: Partial<Omit<UserRecord, 'passwordHash'>> & { password?: string } = {}): Promise<UserRecord> {
   const n = ++seeded;
   const at = iso(w.clock.now());
   const { password, ...rest } = fields;
@@ -916,4 +934,18 @@ export async function signIn(w: World, userId: string): Promise<AuthContext & { 
   });
   const access = await issueAccessToken(w.keys, w.config.tokens, { sub: userId, sid: familyId, role: user.role }, now);
   return { userId, sessionId: familyId, role: user.role, user, accessToken: access.token };
+}
+
+// ---- assertions ---------------------------------------------------------------------------------------
+
+/** Awaits a rejection with this DomainError status and code (what the error middleware would answer). */
+export async function rejectsWith(promise: Promise<unknown>, status: number, code: string): Promise<DomainError> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    return true;
+  });
+  assert.ok(caught instanceof DomainError, `expected a DomainError ${status} ${code}, got ${String(caught)}`);
+  assert.deepEqual({ status: caught.status, code: caught.code }, { status, code }, caught.message);
+  return caught;
 }

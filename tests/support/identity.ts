@@ -11,16 +11,25 @@ export interface OutboxLine {
   sentAt: string;
 }
 
-export function outbox(rt: Pick<Runtime, 'outboxFile'>): OutboxLine[] {
+/** The dev outbox once the OTP queue has delivered everything sent so far (delivery is asynchronous, as in AWS). */
+/** Where codes can be read: the dev outbox, once the OTP queue has delivered what it holds. */
+export type CodeSource = Pick<Runtime, 'outboxFile'> & { queues: { otp: { drained(): Promise<void> } } };
+
+export async function outbox(rt: CodeSource): Promise<OutboxLine[]> {
+  await rt.queues.otp.drained();
   try {
-    return readFileSync(rt.outboxFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return readFileSync(rt.outboxFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch {
     return [];
   }
 }
 
-export function lastCode(rt: Pick<Runtime, 'outboxFile'>, destination: string, purpose: string): string {
-  const line = outbox(rt).filter((l) => l.destination === destination && l.purpose === purpose).at(-1);
+export async function lastCode(rt: CodeSource, destination: string, purpose: string): Promise<string> {
+  const line = (await outbox(rt)).filter((l) => l.destination === destination && l.purpose === purpose).at(-1);
   if (!line) throw new Error(`no ${purpose} code sent to ${destination}`);
   return line.code;
 }
@@ -43,13 +52,16 @@ export async function requestCode(rt: Pick<Runtime, 'httpUrl'>, destination: str
 }
 
 /** Registers through the OTP flow; `passwordless: true` makes an account that logs in by code. */
-export async function signUp(rt: Pick<Runtime, 'httpUrl' | 'outboxFile'>, opts: { email?: string; password?: string; displayName?: string; passwordless?: boolean } = {}): Promise<Account> {
+export async function signUp(
+  rt: Pick<Runtime, 'httpUrl'> & CodeSource,
+  opts: { email?: string; password?: string; displayName?: string; passwordless?: boolean } = {},
+): Promise<Account> {
   const email = opts.email ?? uniqueEmail();
   const password = opts.passwordless ? undefined : (opts.password ?? 'violet-otter-sings-42');
   const otp = await requestCode(rt, email, 'register');
   if (otp.status !== 202) throw new Error(`otp request failed: ${otp.status} ${otp.text}`);
   const res = await request(rt.httpUrl, 'POST', '/api/auth/register', {
-    body: { email, password, displayName: opts.displayName ?? 'Test User', code: lastCode(rt, email, 'register') },
+    body: { email, password, displayName: opts.displayName ?? 'Test User', code: await lastCode(rt, email, 'register') },
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
   return { email, password: password ?? '', userId: res.json.user.userId, accessToken: res.json.accessToken, refreshToken: res.json.refreshToken };

@@ -16,7 +16,22 @@ export const testEnv = {
   PASSWORD_SCRYPT_LOG2N: '12',
   RATE_LIMITS: JSON.stringify(
     Object.fromEntries(
-      ['loginIp', 'loginAccount', 'registerIp', 'otpRequestDestination', 'otpRequestIp', 'otpVerifyIp', 'refreshIp', 'passwordAccount', 'reportReporter', 'searchUser', 'ticketUser', 'sendUser', 'conversationUser', 'keysUser'].map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
+      [
+        'loginIp',
+        'loginAccount',
+        'registerIp',
+        'otpRequestDestination',
+        'otpRequestIp',
+        'otpVerifyIp',
+        'refreshIp',
+        'passwordAccount',
+        'reportReporter',
+        'searchUser',
+        'ticketUser',
+        'sendUser',
+        'conversationUser',
+        'keysUser',
+      ].map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
     ),
   ),
   OTP_RESEND_SECONDS: '0',
@@ -45,7 +60,12 @@ export interface HttpReply {
   json: any;
 }
 
-export async function request(base: string, method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+export async function request(
+  base: string,
+  method: string,
+  path: string,
+  init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<HttpReply> {
   const headers: Record<string, string> = { ...init.headers };
   let body: string | undefined = init.raw;
   if (init.body !== undefined) {

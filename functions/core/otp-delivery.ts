@@ -1,0 +1,56 @@
+// Delivering queued one-time codes. The request path only enqueues (so it does the same work for
+// known and unknown identifiers); this runs in the queue's consumer: each message is checked,
+// expired codes are dropped, and a failed send is reported back so the queue retries just that
+// message and, after its last attempt, moves it to the dead-letter queue.
+import { otpMessage } from '#contract/internal/otp-message.ts';
+import * as z from 'zod/mini';
+import type { Clock, NotifierPort, SecurityEventsPort } from './ports.ts';
+
+export interface DeliveryWorkerDeps {
+  notifier: NotifierPort;
+  clock: Clock;
+  events: SecurityEventsPort;
+}
+
+export interface QueuedMessage {
+  id: string;
+  body: string;
+  /** How many times the queue has handed this message out (1 on the first attempt). */
+  receiveCount: number;
+}
+
+/** Sends every message of a batch; returns the ids of those to retry. Never logs a code or a destination. */
+export async function deliverOtps(deps: DeliveryWorkerDeps, batch: readonly QueuedMessage[]): Promise<string[]> {
+  const retry: string[] = [];
+  await Promise.all(
+    batch.map(async (m) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(m.body);
+      } catch {
+        parsed = undefined;
+      }
+      const message = z.safeParse(otpMessage, parsed);
+      if (!message.success) {
+        deps.events.record('otp_message_malformed', { messageId: m.id }); // retrying cannot fix it
+        return;
+      }
+      if (message.data.expiresAt <= deps.clock.now()) {
+        deps.events.record('otp_expired_in_queue', { messageId: m.id, channel: message.data.channel, purpose: message.data.purpose });
+        return;
+      }
+      try {
+        await deps.notifier.sendOtp(message.data);
+      } catch (error) {
+        deps.events.record('otp_delivery_failed', {
+          messageId: m.id,
+          channel: message.data.channel,
+          attempt: m.receiveCount,
+          errorName: (error as Error)?.name,
+        });
+        retry.push(m.id);
+      }
+    }),
+  );
+  return retry;
+}

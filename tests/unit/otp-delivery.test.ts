@@ -1,0 +1,110 @@
+// OTP delivery through a queue: the worker's rules (checked messages, expired codes dropped, only
+// failed sends retried, nothing secret in events) and the laptop's queue emulation (a failed
+// message comes back, then goes to the dead-letter list after maxReceiveCount attempts).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { deliverOtps } from '../../functions/core/otp-delivery.ts';
+import type { OtpMessage } from '../../functions/core/ports.ts';
+import { LocalQueue } from '../../local/queue.ts';
+
+const now = 1_800_000_000_000;
+const message = (over: Partial<OtpMessage> = {}) =>
+  JSON.stringify({ channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt: now + 60_000, ...over });
+
+function world(failFor: (m: OtpMessage) => boolean = () => false) {
+  const sent: OtpMessage[] = [];
+  const events: { name: string; data: Record<string, unknown> }[] = [];
+  return {
+    sent,
+    events,
+    deps: {
+      clock: { now: () => now },
+      events: { record: (name: string, data: Record<string, unknown>) => void events.push({ name, data }) },
+      notifier: {
+        async sendOtp(m: OtpMessage) {
+          if (failFor(m)) throw Object.assign(new Error('Throttling'), { name: 'ThrottlingException' });
+          sent.push(m);
+        },
+      },
+    },
+  };
+}
+
+describe('the OTP delivery worker', () => {
+  test('sends each valid message, retries only the failed ones, drops expired and malformed ones', async () => {
+    const w = world((m) => m.destination === 'down@example.test');
+    const retry = await deliverOtps(w.deps, [
+      { id: 'ok', body: message(), receiveCount: 1 },
+      { id: 'down', body: message({ destination: 'down@example.test' }), receiveCount: 2 },
+      { id: 'expired', body: message({ expiresAt: now - 1 }), receiveCount: 1 },
+      { id: 'garbage', body: '{"channel":"fax"}', receiveCount: 1 },
+      { id: 'not-json', body: 'hello', receiveCount: 1 },
+    ]);
+    assert.deepEqual(retry, ['down']);
+    assert.deepEqual(
+      w.sent.map((m) => m.destination),
+      ['ada@example.test'],
+    );
+    assert.deepEqual(w.events.map((e) => e.name).sort(), ['otp_delivery_failed', 'otp_expired_in_queue', 'otp_message_malformed', 'otp_message_malformed']);
+    const failed = w.events.find((e) => e.name === 'otp_delivery_failed')!;
+    assert.deepEqual(failed.data, { messageId: 'down', channel: 'email', attempt: 2, errorName: 'ThrottlingException' });
+    assert.doesNotMatch(JSON.stringify(w.events), /042137|@example\.test/, 'events hold no code and no destination');
+  });
+});
+
+describe('the local queue (SQS + event source mapping stand-in)', () => {
+  test('a message its consumer keeps failing is retried, then dead-lettered after maxReceiveCount attempts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexchat-queue-'));
+    const attempts: string[] = [];
+    const queue = new LocalQueue({
+      name: 'test-otp',
+      maxReceiveCount: 3,
+      retryDelayMs: 1,
+      deadLetterFile: join(dir, 'dead.jsonl'),
+      handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
+        const r = event.Records[0]!;
+        attempts.push(`${r.body}#${r.attributes.ApproximateReceiveCount}`);
+        return { batchItemFailures: r.body === 'bad' ? [{ itemIdentifier: r.messageId }] : [] };
+      },
+    });
+    const badId = queue.send('bad');
+    queue.send('good');
+    await queue.drained();
+    assert.deepEqual(
+      attempts.filter((a) => a.startsWith('good')),
+      ['good#1'],
+      'a delivered message is not retried',
+    );
+    assert.deepEqual(
+      attempts.filter((a) => a.startsWith('bad')),
+      ['bad#1', 'bad#2', 'bad#3'],
+    );
+    assert.deepEqual(queue.deadLetters, [{ messageId: badId, receiveCount: 3 }]);
+    const line = JSON.parse(readFileSync(join(dir, 'dead.jsonl'), 'utf8'));
+    assert.equal(line.messageId, badId);
+    assert.equal(line.body, undefined, 'the dead-letter file never holds the message (it carries a code)');
+    queue.stop();
+  });
+
+  test('a consumer that throws fails its message like a crashed Lambda; a later success ends the retries', async () => {
+    let calls = 0;
+    const queue = new LocalQueue({
+      name: 'test-crash',
+      retryDelayMs: 1,
+      handler: async () => {
+        calls++;
+        if (calls === 1) throw new Error('crash');
+        return { batchItemFailures: [] };
+      },
+    });
+    queue.send('x');
+    await queue.drained();
+    assert.equal(calls, 2);
+    assert.deepEqual(queue.deadLetters, []);
+    queue.stop();
+  });
+});
