@@ -35,8 +35,16 @@ export const base64 = (maxChars: number) =>
       z.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'Must be standard base64' }),
     );
 
+/**
+ * What an error may add: field issues `[{ path, message, code }]`, or flat facts such as
+ * `{ retryAfterSeconds }` or `{ until }`. Not checked at run time (a union here costs ~5 KB in every
+ * bundle): `DomainError` accepts only `ErrorDetails` (functions/core/errors.ts), so the compiler
+ * holds this shape, and only DomainErrors' details are ever sent.
+ */
+export const errorDetails = z.unknown();
+
 export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()) }),
+  error: z.object({ code: z.string(), message: z.string(), details: z.optional(errorDetails) }),
 });
 export type ErrorBody = z.infer<typeof errorBody>;
 

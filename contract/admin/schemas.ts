@@ -3,6 +3,9 @@ import * as z from 'zod/mini';
 import { accountStatuses, userId } from '../common.ts';
 import { myReport } from '../moderation/schemas.ts';
 
+/** A flat map of plain values: the only open-keyed shape the API sends (nothing nested can hide in it). */
+export const flatDetails = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
 export const decisions = ['dismiss', 'warn', 'suspend', 'ban'] as const;
 export type Decision = (typeof decisions)[number];
 
@@ -28,7 +31,7 @@ export const auditEntry = z.object({
   targetUserId: z.optional(z.string()),
   reportId: z.optional(z.string()),
   note: z.optional(z.string()),
-  details: z.optional(z.record(z.string(), z.unknown())),
+  details: z.optional(flatDetails),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
 

@@ -2,9 +2,10 @@
 // `pushFrames` are the ones that arrive without being asked on that connection (another user's
 // action, an HTTP route, a moderator). Every frame leaves through its schema.
 import * as z from 'zod/mini';
+import { errorDetails } from '../common.ts';
 import { message } from '../conversations/schemas.ts';
 
-export const errorFrame = z.object({ type: z.literal('error'), code: z.string(), message: z.string(), details: z.optional(z.unknown()) });
+export const errorFrame = z.object({ type: z.literal('error'), code: z.string(), message: z.string(), details: z.optional(errorDetails) });
 export const messageFrame = z.extend(message, { type: z.literal('message'), seq: z.int() });
 export const typingFrame = z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() });
 export const readFrame = z.object({ type: z.literal('read'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() });

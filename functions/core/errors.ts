@@ -7,13 +7,19 @@ export interface FieldIssue {
   readonly code: string;
 }
 
+/**
+ * What an error may tell the client besides code and message: field issues, or flat facts
+ * (`{ retryAfterSeconds }`, `{ until }`). Nothing nested, so no record can ride along by mistake.
+ */
+export type ErrorDetails = readonly (FieldIssue | Omit<FieldIssue, 'code'>)[] | Readonly<Record<string, string | number | boolean>>;
+
 export class DomainError extends Error {
   readonly status: number;
   readonly code: string;
-  readonly details: unknown;
+  readonly details: ErrorDetails | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: string, message: string, details?: unknown, headers: Record<string, string> = {}) {
+  constructor(status: number, code: string, message: string, details?: ErrorDetails, headers: Record<string, string> = {}) {
     super(message);
     // stable after minification (bundles do not keep class names); the code says which error it is
     this.name = 'DomainError';
@@ -25,7 +31,7 @@ export class DomainError extends Error {
 }
 
 export class BadRequest extends DomainError {
-  constructor(message: string, code = 'bad_request', details?: unknown) {
+  constructor(message: string, code = 'bad_request', details?: ErrorDetails) {
     super(400, code, message, details);
   }
 }
@@ -73,7 +79,7 @@ export class UnsupportedMediaType extends DomainError {
 }
 
 export class Unprocessable extends DomainError {
-  constructor(message: string, code = 'unprocessable', details?: unknown) {
+  constructor(message: string, code = 'unprocessable', details?: ErrorDetails) {
     super(422, code, message, details);
   }
 }

@@ -206,7 +206,7 @@ export async function sanction(
     targetUserId,
     note: opts.note,
     ...(opts.reportId ? { reportId: opts.reportId } : {}),
-    ...(kind === 'suspend' ? { details: { durationHours: opts.durationHours, until: new Date(changes.suspendedUntil!).toISOString() } } : {}),
+    ...(kind === 'suspend' ? { details: { durationHours: opts.durationHours ?? 24, until: new Date(changes.suspendedUntil!).toISOString() } } : {}),
   });
   return sanctionView(updated);
 }

@@ -4,7 +4,8 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import type { Schema } from '#contract/route.ts';
-import { DomainError, ValidationFailed, type FieldIssue } from '#core/errors.ts';
+import { errorBody as errorBodySchema, type ErrorBody } from '#contract/common.ts';
+import { DomainError, ValidationFailed, errorBody, type FieldIssue } from '#core/errors.ts';
 import { logger } from './logger.ts';
 
 // zod/mini ships no messages by default; English only (the other 60+ locales never enter a bundle).
@@ -27,6 +28,12 @@ export function validate<S extends Schema>(schema: S, value: unknown, prefix: st
   const result = z.safeParse(schema, value);
   if (!result.success) throw new ValidationFailed(`Invalid ${prefix || 'input'}`, fieldIssues(prefix, result.error));
   return result.data;
+}
+
+/** The error body, through its contract like every response: details of an undeclared shape are dropped, never sent. */
+export function outgoingError(code: string, message: string, details?: unknown): ErrorBody {
+  const shaped = z.safeParse(errorBodySchema, errorBody(code, message, details));
+  return shaped.success ? shaped.data : (errorBody(code, message) as ErrorBody);
 }
 
 export interface MappedError {

@@ -8,10 +8,10 @@ import * as z from 'zod/mini';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { HttpContract, HttpResponse, Parsed, RateLimitName } from '#contract/route.ts';
 import { empty } from '#contract/common.ts';
-import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType, errorBody } from '#core/errors.ts';
+import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType } from '#core/errors.ts';
 import type { AuthContext } from '#core/authn.ts';
 import { config } from '#wiring/platform.ts';
-import { mapError, shapeOutput, validate } from './common.ts';
+import { mapError, outgoingError, shapeOutput, validate } from './common.ts';
 import { logger } from './logger.ts';
 
 export interface HttpRequest<C extends HttpContract> {
@@ -64,7 +64,7 @@ function errorResponse(request: middy.Request<Event, Result>, contract: HttpCont
   return {
     statusCode: mapped.status,
     headers: { 'Content-Type': JSON_TYPE, ...mapped.headers },
-    body: JSON.stringify(errorBody(mapped.code, mapped.message, mapped.details)),
+    body: JSON.stringify(outgoingError(mapped.code, mapped.message, mapped.details)),
   };
 }
 

@@ -6,12 +6,12 @@ import type { Context } from 'aws-lambda';
 import type { Parsed, RateLimitName, WsContract, WsFrame } from '#contract/route.ts';
 import { empty } from '#contract/common.ts';
 import { errorFrame as errorFrameSchema } from '#contract/realtime/frames.ts';
-import { BadRequest, DomainError, PayloadTooLarge, Unauthorized, errorBody } from '#core/errors.ts';
+import { BadRequest, DomainError, PayloadTooLarge, Unauthorized } from '#core/errors.ts';
 import type { AuthContext } from '#core/authn.ts';
 import type { ConnectionsPort } from '#core/ports.ts';
 import { config } from '#wiring/platform.ts';
 import { connections } from '#wiring/realtime.ts';
-import { mapError, shapeOutput, validate } from './common.ts';
+import { mapError, outgoingError, shapeOutput, validate } from './common.ts';
 import { logger } from './logger.ts';
 
 /** What a signed-in WebSocket route checks on every frame (built by functions/wiring/auth.ts). */
@@ -66,7 +66,7 @@ export interface WsRequest<C extends WsContract> {
 }
 
 export function errorFrame(code: string, message: string, details?: unknown) {
-  return shapeOutput(errorFrameSchema, { type: 'error', ...errorBody(code, message, details).error }, 'error frame');
+  return shapeOutput(errorFrameSchema, { type: 'error', ...outgoingError(code, message, details).error }, 'error frame');
 }
 
 function parseFrame(event: WsEvent): unknown {
@@ -163,7 +163,7 @@ function buildWsHandler<C extends WsContract>(route: C, gate: (() => SocketGate)
         await send(errorFrame(mapped.code, mapped.message, mapped.details)).catch(() => undefined);
         return { statusCode: 200 };
       }
-      return { statusCode: mapped.status, body: JSON.stringify(errorBody(mapped.code, mapped.message, mapped.details)) };
+      return { statusCode: mapped.status, body: JSON.stringify(outgoingError(mapped.code, mapped.message, mapped.details)) };
     } finally {
       logger.info('ws event', {
         route: route.id,

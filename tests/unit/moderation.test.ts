@@ -115,7 +115,7 @@ describe('reporting', () => {
       'foreign_message',
     );
     assert.deepEqual(
-      (foreign.details as { message: string }[]).map((d) => d.message),
+      (foreign.details as unknown as { message: string }[]).map((d) => d.message),
       [`not in your conversation: ${theirs.ack.messageId}`],
     );
     await rejectsWith(createReport(reportingDeps(w), bob.userId, report(ada.userId, { messageIds: [hiddenFromBob.ack.messageId] })), 400, 'foreign_message');

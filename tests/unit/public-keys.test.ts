@@ -130,7 +130,7 @@ describe('publishing keys', () => {
       'bad_key_size',
     );
     assert.deepEqual(
-      (short.details as { path: string }[]).map((d) => d.path),
+      (short.details as unknown as { path: string }[]).map((d) => d.path),
       ['body.identityKey', 'body.signature'],
     );
     // 32 bytes end in one character whose two low bits are padding: setting one decodes to the same key
