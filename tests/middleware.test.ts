@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { httpContract } from '../contract/route.ts';
 import { captureOutput } from './support/capture.ts';
 
-process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+process.env.LOG_LEVEL = 'INFO';
 process.env.MAX_BODY_BYTES = '1024';
 const { httpHandler } = await import('../functions/middleware/http-handler.ts');
 const { httpGate } = await import('../functions/wiring/auth.ts');

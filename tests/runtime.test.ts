@@ -30,7 +30,7 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'nexchat-start-'));
     const child = spawn(process.execPath, [startScript, '--in-memory', '--http-port', '0', '--ws-port', '0'], {
       cwd: projectRoot,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', NEXCHAT_DATA_DIR: dataDir },
+      env: { ...process.env, LOG_LEVEL: 'SILENT', NEXCHAT_DATA_DIR: dataDir },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

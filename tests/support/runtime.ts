@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { startRuntime, type Runtime } from '../../local/runtime.ts';
 import { SHARED_DYNAMODB_ENV } from './global-setup.ts';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.LOG_LEVEL ??= 'SILENT';
 
 /** Generous limits for tests that are not about rate limiting, and a cheap scrypt (cost asserted elsewhere). */
 export const testEnv = {
