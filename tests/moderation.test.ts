@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
+import { reportsTable } from '../functions/adapters/dynamodb/reports-table.ts';
 import { projectRoot } from '../local/lambda.ts';
 import { routes } from '../lib/routes.ts';
 import { request, startTestRuntime, testEnv, type TestSocket } from './support/runtime.ts';
@@ -69,6 +70,29 @@ const sync = (who: Account, after = 0) => get(who, `/api/messages/sync?after=${a
 async function send(s: TestSocket, to: Account) {
   s.send({ action: 'sendMessage', to: to.userId, ...cipher() });
   return s.next(isType('ack'));
+}
+
+/**
+ * Runs `meanwhile` once, right after the handlers' DynamoDB client wrote a claim of `decision` on the
+ * report (the write before the sanction is carried out), as a request landing just then would.
+ * Returns the function that takes the hook out again.
+ */
+function afterClaim(reportId: string, decision: string, meanwhile: () => Promise<unknown>): () => void {
+  const name = `after-claim-${reportId}`;
+  let fired = false;
+  doc.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const input = JSON.stringify(args.input);
+      if (!fired && 'TransactItems' in args.input && input.includes(reportId) && input.includes(`"${decision}"`)) {
+        fired = true;
+        await meanwhile();
+      }
+      return out;
+    },
+    { step: 'initialize', name },
+  );
+  return () => doc.middlewareStack.remove(name);
 }
 
 /** Asserts that no frame of the kind arrives within a short wait. */
@@ -421,6 +445,104 @@ describe('moderation', () => {
       const login = await logIn(rt, t.email, t.password);
       assert.equal(login.json.error.code, 'account_banned', `run ${i}: suspend answered ${suspend.status}`);
     }
+  });
+
+  test('a decision that cannot be carried out (the target was banned meanwhile) gives the report back to the queue as it was', async () => {
+    const [r, t] = [await signUp(rt), await signUp(rt)];
+    const body = { targetUserId: t.userId, reason: 'harassment', details: 'again and again' };
+    const filed = (await post(r, '/api/reports', body)).json;
+    const unhook = afterClaim(filed.reportId, 'suspend', () => post(admin, `/api/admin/users/${t.userId}/ban`, { note: 'spam wave' }));
+    const suspend = await post(moderator, `/api/admin/reports/${filed.reportId}/resolve`, { decision: 'suspend', durationHours: 1, note: 'cool off' }).finally(
+      unhook,
+    );
+    assert.equal(suspend.status, 409);
+    assert.equal(suspend.json.error.code, 'already_banned');
+    assert.equal((await logIn(rt, t.email, t.password)).json.error.code, 'account_banned', 'the ban stands');
+
+    const queued = (await get(moderator, '/api/admin/reports?limit=100')).json.reports.find((x: { reportId: string }) => x.reportId === filed.reportId);
+    assert.deepEqual(
+      [queued?.status, queued?.updatedAt, 'decision' in queued, 'moderatorId' in queued, 'moderatorNote' in queued],
+      ['open', filed.updatedAt, false, false, false],
+    );
+    const opened = (await get(moderator, `/api/admin/reports/${filed.reportId}`)).json.report;
+    assert.deepEqual([opened.status, opened.moderatorId, 'decision' in opened, 'moderatorNote' in opened], ['reviewing', moderator.userId, false, false]);
+    const again = await post(r, '/api/reports', body);
+    assert.deepEqual([again.status, again.json.reportId], [200, filed.reportId], 'still one report');
+
+    const warn = await post(moderator, `/api/admin/reports/${filed.reportId}/resolve`, { decision: 'warn', note: 'banned already; warned' });
+    assert.equal(warn.status, 200);
+    assert.deepEqual([warn.json.report.status, warn.json.report.decision], ['actioned', 'warn']);
+    const audit = (await get(admin, '/api/admin/audit?limit=100')).json.entries.filter((e: { targetUserId?: string }) => e.targetUserId === t.userId);
+    assert.deepEqual(
+      audit.map((e: { action: string; actorId: string }) => [e.action, e.actorId]),
+      [
+        ['resolve_warn', moderator.userId],
+        ['review_report', moderator.userId],
+        ['ban', admin.userId],
+      ],
+      'only what was carried out',
+    );
+    assert.equal((await post(r, '/api/reports', body)).status, 201, 'resolved: the same report can be filed anew');
+  });
+
+  test('a duplicate filed while that decision was pending keeps the dedupe; both reports can be resolved', async () => {
+    const [r, t] = [await signUp(rt), await signUp(rt)];
+    const body = { targetUserId: t.userId, reason: 'spam' };
+    const filed = (await post(r, '/api/reports', body)).json;
+    let duplicate: Awaited<ReturnType<typeof post>> | undefined;
+    const unhook = afterClaim(filed.reportId, 'suspend', async () => {
+      duplicate = await post(r, '/api/reports', body); // the key is released while the claim stands
+      await post(admin, `/api/admin/users/${t.userId}/ban`, { note: 'spam wave' });
+    });
+    const suspend = await post(moderator, `/api/admin/reports/${filed.reportId}/resolve`, { decision: 'suspend', durationHours: 1, note: 'x' }).finally(unhook);
+    assert.equal(suspend.json.error.code, 'already_banned');
+    assert.equal(duplicate?.status, 201);
+    const dupId: string = duplicate.json.reportId;
+
+    const open = (await get(moderator, '/api/admin/reports?limit=100')).json.reports.filter((x: { targetUserId: string }) => x.targetUserId === t.userId);
+    assert.deepEqual(
+      open.map((x: { reportId: string; decision?: string }) => [x.reportId, x.decision]),
+      [
+        [filed.reportId, undefined],
+        [dupId, undefined],
+      ],
+    );
+    assert.equal((await post(r, '/api/reports', body)).json.reportId, dupId, 'duplicates land on the report holding the key');
+    assert.equal((await post(moderator, `/api/admin/reports/${filed.reportId}/resolve`, { decision: 'warn', note: 'warned' })).status, 200);
+    assert.equal((await post(r, '/api/reports', body)).json.reportId, dupId, 'resolving the other one leaves the key alone');
+    assert.equal((await post(moderator, `/api/admin/reports/${dupId}/resolve`, { decision: 'dismiss', note: 'same case' })).status, 200);
+    const fresh = await post(r, '/api/reports', body);
+    assert.equal(fresh.status, 201);
+    assert.ok(![filed.reportId, dupId].includes(fresh.json.reportId));
+  });
+
+  test('giving a report back is conditional on the claim: a report changed since is left alone', async () => {
+    const reports = reportsTable(rt.db, rt.clock);
+    const [r, t] = [await signUp(rt), await signUp(rt)];
+    const body = { targetUserId: t.userId, reason: 'scam' };
+    const filed = (await post(r, '/api/reports', body)).json;
+    const previous = (await reports.getReport(filed.reportId))!;
+    const at = (ms: number) => new Date(rt.clock.now() + ms).toISOString();
+    const claimed = (await reports.updateReport(previous, ['open'], {
+      status: 'actioned',
+      decision: 'suspend',
+      moderatorId: moderator.userId,
+      moderatorNote: 'x',
+      updatedAt: at(1),
+    }))!;
+    // stands in for any later action on the report (no route changes a resolved report today)
+    const later = (await reports.updateReport(claimed, ['actioned'], {
+      status: 'actioned',
+      decision: 'ban',
+      moderatorId: admin.userId,
+      moderatorNote: 'y',
+      updatedAt: at(2),
+    }))!;
+    assert.equal(await reports.reopenReport(claimed, previous), false);
+    assert.deepEqual(await reports.getReport(filed.reportId), later);
+    assert.equal((await post(r, '/api/reports', body)).status, 201, 'the key stays released');
+    assert.equal(await reports.reopenReport(later, previous), true);
+    assert.deepEqual(await reports.getReport(filed.reportId), previous);
   });
 
   test('a report resolved earlier does not swallow a new report of the same messages', async () => {

@@ -267,8 +267,10 @@ export async function resolveReport(
     try {
       await sanction(deps, actor, report.targetUserId, input.decision as 'suspend' | 'ban', { durationHours: input.durationHours, note: input.note, reportId });
     } catch (error) {
-      // the decision was not carried out: give the report back to the queue as it was
-      await deps.moderation.updateReport(resolved, [resolved.status], { ...report, status: report.status });
+      // The decision was not carried out: give the report back to the queue exactly as it was read
+      // (status, no decision fields, its dedupe key held again). If someone acted on it since our
+      // claim, the port leaves it alone: their action stands.
+      await deps.moderation.reopenReport(resolved, report);
       throw error;
     }
   }

@@ -277,7 +277,17 @@ export interface ModerationPort {
   /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
   putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }>;
   getReport(reportId: string): Promise<ReportRecord | undefined>;
+  /**
+   * Writes `{ ...report, ...changes }` if the stored status is one of `from`, else undefined. Resolving
+   * releases the dedupe key if this report holds it (another unresolved report may hold it instead).
+   */
   updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }): Promise<ReportRecord | undefined>;
+  /**
+   * Undoes a resolving claim whose decision was not carried out: writes `previous` back whole (so no
+   * decision field of the claim survives) and takes its dedupe key again, in one step, conditional on
+   * the report still being exactly as `claimed` left it. False if it is not: someone acted since.
+   */
+  reopenReport(claimed: ReportRecord, previous: ReportRecord): Promise<boolean>;
   distinctReporters(targetUserId: string, sinceIso: string): Promise<number>;
   /** A user's reports, newest first: those they filed (`filed`) or those about them (`about`). */
   reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string): Promise<Page<ReportRecord>>;

@@ -754,7 +754,7 @@ export class FakeModeration implements ModerationPort {
 
   /**
    * Writes `{ ...report, ...changes }` if the stored status is one of `from`; resolving also
-   * releases the dedupe key, and fails (as the real transaction does) if another report holds it.
+   * releases the dedupe key if this report holds it (another unresolved report may hold it instead).
    */
   async updateReport(report: ReportRecord, from: ReportStatus[], changes: Partial<ReportRecord> & { status: ReportStatus }) {
     const stored = this.reports.get(report.reportId);
@@ -762,13 +762,21 @@ export class FakeModeration implements ModerationPort {
     const next: Record<string, unknown> = { ...report, ...changes };
     for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
     const resolving = next.status === 'actioned' || next.status === 'dismissed';
-    if (resolving && report.dedupeKey) {
-      const holder = this.activeKeys.get(report.dedupeKey);
-      if (holder !== undefined && holder !== report.reportId) return undefined;
-      this.activeKeys.delete(report.dedupeKey);
-    }
+    if (resolving && report.dedupeKey && this.activeKeys.get(report.dedupeKey) === report.reportId) this.activeKeys.delete(report.dedupeKey);
     this.reports.set(report.reportId, copy(next) as unknown as ReportRecord);
     return copy(next) as unknown as ReportRecord;
+  }
+
+  /**
+   * Puts `previous` back whole if the stored report is still as `claimed` left it, and takes the
+   * dedupe key again unless a report filed meanwhile holds it (that one keeps it, as in the table).
+   */
+  async reopenReport(claimed: ReportRecord, previous: ReportRecord): Promise<boolean> {
+    const stored = this.reports.get(previous.reportId);
+    if (!stored || (['status', 'decision', 'moderatorId', 'updatedAt'] as const).some((f) => stored[f] !== claimed[f])) return false;
+    if (previous.dedupeKey && !this.activeKeys.has(previous.dedupeKey)) this.activeKeys.set(previous.dedupeKey, previous.reportId);
+    this.reports.set(previous.reportId, copy(previous));
+    return true;
   }
 
   async distinctReporters(targetUserId: string, sinceIso: string): Promise<number> {

@@ -19,6 +19,7 @@ import {
   restore,
   sanction,
   unblockUser,
+  type SanctionDeps,
 } from '#core/moderation.ts';
 import {
   addUser,
@@ -349,30 +350,84 @@ describe('the moderation queue', () => {
     );
   });
 
-  test(
-    'a decision that cannot be carried out gives the report back to the queue exactly as it was',
-    { todo: 'core bug: the rollback in resolveReport keeps the decision fields and loses the dedupe key (see report)' },
-    async () => {
-      const w = fakeWorld();
-      const { ada, bob, mod, admin } = await cast(w);
-      const { report: r } = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
-      const deps = sanctionDeps(w);
-      // an admin's ban lands between the moderator's claim and the suspension it decided
-      const claim = w.moderation.updateReport.bind(w.moderation);
-      deps.moderation = Object.assign(Object.create(w.moderation), {
-        updateReport: async (...args: Parameters<typeof claim>) => {
-          const out = await claim(...args);
-          if (args[2].decision === 'suspend') await sanction(sanctionDeps(w), admin, bob.userId, 'ban', { note: 'ban' });
-          return out;
-        },
-      });
-      await rejectsWith(resolveReport(deps, mod, r.reportId, { decision: 'suspend', note: 'suspend' }), 409, 'already_banned');
+  /** Sanctioning deps in which `meanwhile` runs right after a suspension's claim of a report was written. */
+  function afterSuspendClaim(w: World, meanwhile: () => Promise<unknown>): SanctionDeps {
+    const deps = sanctionDeps(w);
+    const claim = w.moderation.updateReport.bind(w.moderation);
+    deps.moderation = Object.assign(Object.create(w.moderation), {
+      updateReport: async (...args: Parameters<typeof claim>) => {
+        const out = await claim(...args);
+        if (out && args[2].decision === 'suspend') await meanwhile();
+        return out;
+      },
+    });
+    return deps;
+  }
 
-      const back = await w.moderation.getReport(r.reportId);
-      assert.deepEqual([back?.status, back?.decision, back?.moderatorNote], ['open', undefined, undefined]);
-      const again = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
-      assert.deepEqual([again.created, again.report.reportId], [false, r.reportId]);
-      await resolveReport(sanctionDeps(w), admin, r.reportId, { decision: 'dismiss', note: 'already banned' });
-    },
-  );
+  test('a decision that cannot be carried out gives the report back to the queue exactly as it was', async () => {
+    const w = fakeWorld();
+    const { ada, bob, mod, admin } = await cast(w);
+    const { report: r } = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
+    const before = await w.moderation.getReport(r.reportId);
+    // an admin's ban lands between the moderator's claim and the suspension it decided
+    const deps = afterSuspendClaim(w, () => sanction(sanctionDeps(w), admin, bob.userId, 'ban', { note: 'ban' }));
+    w.clock.advance(1000);
+    await rejectsWith(resolveReport(deps, mod, r.reportId, { decision: 'suspend', note: 'suspend' }), 409, 'already_banned');
+
+    assert.deepEqual(await w.moderation.getReport(r.reportId), before);
+    assert.deepEqual(
+      (await reportQueue(moderationDeps(w), mod, {})).reports.map((x) => [x.reportId, x.decision, x.moderatorId, x.moderatorNote]),
+      [[r.reportId, undefined, undefined, undefined]],
+    );
+    const again = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
+    assert.deepEqual([again.created, again.report.reportId], [false, r.reportId]);
+    assert.deepEqual(
+      w.moderation.audit.map((a) => a.action),
+      ['ban'],
+      'nothing of the suspension that was not carried out',
+    );
+    const done = await resolveReport(sanctionDeps(w), admin, r.reportId, { decision: 'dismiss', note: 'already banned' });
+    assert.deepEqual([done.status, done.decision, done.moderatorId], ['dismissed', 'dismiss', admin.userId]);
+    assert.equal((await createReport(reportingDeps(w), ada.userId, report(bob.userId))).created, true, 'resolved: the key is free again');
+  });
+
+  test('a report being reviewed goes back to its reviewer when the decision fails', async () => {
+    const w = fakeWorld();
+    const { ada, bob, mod, mod2, admin } = await cast(w);
+    const { report: r } = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
+    await reportDetails(moderationDeps(w), mod, r.reportId);
+    const before = await w.moderation.getReport(r.reportId);
+    const deps = afterSuspendClaim(w, () => sanction(sanctionDeps(w), admin, bob.userId, 'ban', { note: 'ban' }));
+    await rejectsWith(resolveReport(deps, mod2, r.reportId, { decision: 'suspend', note: 'suspend' }), 409, 'already_banned');
+    assert.deepEqual(await w.moderation.getReport(r.reportId), before);
+    assert.deepEqual([before?.status, before?.moderatorId], ['reviewing', mod.userId]);
+  });
+
+  test('a duplicate filed while the decision was pending keeps the key; both reports can be resolved', async () => {
+    const w = fakeWorld();
+    const { ada, bob, mod, admin } = await cast(w);
+    const { report: r } = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
+    w.clock.advance(1000);
+    let duplicate: string | undefined;
+    const deps = afterSuspendClaim(w, async () => {
+      duplicate = (await createReport(reportingDeps(w), ada.userId, report(bob.userId))).report.reportId;
+      await sanction(sanctionDeps(w), admin, bob.userId, 'ban', { note: 'ban' });
+    });
+    await rejectsWith(resolveReport(deps, mod, r.reportId, { decision: 'suspend', note: 'suspend' }), 409, 'already_banned');
+    assert.ok(duplicate && duplicate !== r.reportId);
+
+    const open = (await reportQueue(moderationDeps(w), mod, {})).reports;
+    assert.deepEqual(
+      open.map((x) => [x.reportId, x.decision]),
+      [
+        [r.reportId, undefined],
+        [duplicate, undefined],
+      ],
+    );
+    assert.equal((await createReport(reportingDeps(w), ada.userId, report(bob.userId))).report.reportId, duplicate, 'duplicates land on the holder');
+    await resolveReport(sanctionDeps(w), mod, r.reportId, { decision: 'warn', note: 'warned' });
+    assert.equal((await createReport(reportingDeps(w), ada.userId, report(bob.userId))).report.reportId, duplicate, 'the holder keeps the key');
+    await resolveReport(sanctionDeps(w), mod, duplicate, { decision: 'dismiss', note: 'same case' });
+    assert.equal((await createReport(reportingDeps(w), ada.userId, report(bob.userId))).created, true);
+  });
 });

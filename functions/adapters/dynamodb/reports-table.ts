@@ -1,8 +1,9 @@
 // Moderation table, reports and audit (blocks are blocks-table.ts). Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
-// first) with pointers under the reporter (MYREPORT#) and the target (REPORTED#), and one
-// REPORTER#<id> item per distinct reporter for auto-restriction. Audit: AUDIT / <ulid>, append-only.
+// first) with pointers under the reporter (MYREPORT#) and the target (REPORTED#), one
+// REPORTER#<id> item per distinct reporter for auto-restriction, and REPORTKEY#<dedupe key> / ACTIVE
+// naming the unresolved report that holds the key (never a resolved one). Audit: AUDIT / <ulid>, append-only.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
 import type { ReportStatus } from '#contract/moderation/schemas.ts';
@@ -16,6 +17,8 @@ const reportKey = (id: string) => ({ pk: `REPORT#${id}`, sk: 'REPORT' });
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item);
 const statusIndex = (status: ReportStatus, createdAt: string, id: string) => ({ gsi1pk: `REPORTS#${status}`, gsi1sk: `${createdAt}#${id}` });
 const dedupeKeyItem = (key: string) => ({ pk: `REPORTKEY#${key}`, sk: 'ACTIVE' });
+
+type Step = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export function reportsTable(db: Db, clock: Clock): ModerationPort {
   const { doc } = db;
@@ -134,8 +137,51 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
   }
 
   /**
+   * A report write and, optionally, what it does to the report's dedupe key, in one transaction. The
+   * key steps are alternatives with exclusive conditions (the key is free or this report's / another
+   * report holds it): when the chosen one's condition fails the key changed hands, and the other is
+   * tried. False when the report's own condition fails; other cancellations (conflicts) are retried.
+   */
+  async function writeReport(write: Step, keySteps: Step[] = []): Promise<boolean> {
+    let step = 0;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: keySteps.length ? [write, keySteps[step]!] : [write] }));
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [onReport, onKey] = (error.CancellationReasons ?? []).map((r) => r.Code);
+        if (onReport === 'ConditionalCheckFailed') return false;
+        if (onKey === 'ConditionalCheckFailed') step = (step + 1) % keySteps.length;
+      }
+    }
+    throw new ServiceUnavailable('The report changed meanwhile; retry', 'conflict_retry');
+  }
+
+  /** Act on the key if it is free or this report's; else only check that another report holds it. */
+  function keySteps(dedupeKey: string, reportId: string, act: 'take' | 'release'): Step[] {
+    const mine = { ConditionExpression: 'attribute_not_exists(pk) OR reportId = :rid', ExpressionAttributeValues: { ':rid': reportId } };
+    return [
+      act === 'take'
+        ? { Put: { TableName: table(), Item: { ...dedupeKeyItem(dedupeKey), reportId }, ...mine } }
+        : { Delete: { TableName: table(), Key: dedupeKeyItem(dedupeKey), ...mine } },
+      {
+        ConditionCheck: {
+          TableName: table(),
+          Key: dedupeKeyItem(dedupeKey),
+          ConditionExpression: 'attribute_exists(pk) AND reportId <> :rid',
+          ExpressionAttributeValues: { ':rid': reportId },
+        },
+      },
+    ];
+  }
+
+  const reportItem = (r: ReportRecord) => ({ ...reportKey(r.reportId), ...statusIndex(r.status, r.createdAt, r.reportId), ...r });
+
+  /**
    * Moves a report from one status to another (conditional on the old one), with decision fields.
-   * Resolving it also releases its dedupe key, so a later report of the same messages is a new one.
+   * Resolving it also releases its dedupe key if it holds it, so a later report of the same messages
+   * is a new one; if another unresolved report holds the key (see reopenReport), that one keeps it.
    */
   async function updateReport(
     report: ReportRecord,
@@ -146,39 +192,45 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
     const values: Record<string, unknown> = {};
     from.forEach((s, i) => (values[`:from${i}`] = s));
     const resolving = next.status === 'actioned' || next.status === 'dismissed';
-    try {
-      await doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: table(),
-                Item: { ...reportKey(report.reportId), ...statusIndex(next.status, next.createdAt, next.reportId), ...next },
-                ConditionExpression: `#st IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-                ExpressionAttributeNames: { '#st': 'status' },
-                ExpressionAttributeValues: values,
-              },
-            },
-            ...(resolving && report.dedupeKey
-              ? [
-                  {
-                    Delete: {
-                      TableName: table(),
-                      Key: dedupeKeyItem(report.dedupeKey),
-                      ConditionExpression: 'attribute_not_exists(pk) OR reportId = :rid',
-                      ExpressionAttributeValues: { ':rid': report.reportId },
-                    },
-                  },
-                ]
-              : []),
-          ],
-        }),
-      );
-      return next;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) return undefined;
-      throw error;
-    }
+    const write: Step = {
+      Put: {
+        TableName: table(),
+        Item: reportItem(next),
+        ConditionExpression: `#st IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: values,
+      },
+    };
+    const written = await writeReport(write, resolving && report.dedupeKey ? keySteps(report.dedupeKey, report.reportId, 'release') : []);
+    return written ? next : undefined;
+  }
+
+  /**
+   * Puts `previous` back whole, conditional on the stored report still showing the claim's status,
+   * decision, moderator and time, and takes the dedupe key again. If the reporter filed the same
+   * report while the key was released, that newer report keeps the key (duplicates go on landing
+   * there) and this one is reopened without it: both are unresolved, both can be resolved (resolving
+   * releases the key only from its holder), and the key never names a resolved report.
+   */
+  async function reopenReport(claimed: ReportRecord, previous: ReportRecord): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const asClaimed = (['status', 'decision', 'moderatorId', 'updatedAt'] as const).map((field, i) => {
+      names[`#c${i}`] = field;
+      if (claimed[field] === undefined) return `attribute_not_exists(#c${i})`;
+      values[`:c${i}`] = claimed[field];
+      return `#c${i} = :c${i}`;
+    });
+    const write: Step = {
+      Put: {
+        TableName: table(),
+        Item: reportItem(previous),
+        ConditionExpression: asClaimed.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+    return writeReport(write, previous.dedupeKey ? keySteps(previous.dedupeKey, previous.reportId, 'take') : []);
   }
 
   /** Distinct users who reported the target since the given time. */
@@ -234,6 +286,7 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
     putReport,
     getReport,
     updateReport,
+    reopenReport,
     distinctReporters,
     reportsOf,
     reportQueue,
