@@ -25,7 +25,7 @@ const why = {
     'contract/ is the shared API contract, bundled into every Lambda and the client SDK: it may import only zod (zod/mini, zod/locales, zod/v4/core types) and other contract/ modules.',
   core: 'functions/core holds use cases and rules over ports: no adapters, middleware, wiring, SDK, lib/ or local/; the composition root (#wiring/*) passes adapters in.',
   adapters:
-    'functions/adapters implement core ports (DynamoDB, notifier, @connections, clock, config): they never depend on middleware, wiring, handlers or the laptop runtime.',
+    'functions/adapters implement core ports (DynamoDB tables, @connections, the OTP queue, SES/SNS, the secrets extension): they never depend on middleware, wiring, handlers or the laptop runtime.',
   handlers: 'handlers (functions/http, functions/ws) call use cases, never repositories: get dependencies from #wiring/*, not #adapters/*.',
   middleware: 'functions/middleware reaches adapters only through #wiring/*.',
   lib: 'lib/ is infrastructure (CDK, route manifest): it imports nothing from functions/ (contract/ is fine).',

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, version as esbuildVersion, type Metafile } from 'esbuild';
 import { esbuildOptions } from '../lib/bundling.ts';
-import { allRoutes, type Route } from '../lib/routes.ts';
+import { allRoutes as manifestRoutes, allWorkers, type Route } from '../lib/routes.ts';
 import { tables } from '../lib/tables.ts';
 import { BENCH_DIR, PROJECT_ROOT, environment, formatTable, kib, round, roundRobin, summarize, timeImport, writeResults, type Summary } from './lib.ts';
 
@@ -57,6 +57,13 @@ interface Bundle {
   readonly topPackages: Contributor[];
   readonly topProjectFiles: Contributor[];
 }
+
+/** Every deployed function: the routes, the $connect authorizer and the queue workers (named by what invokes them). */
+const allRoutes: readonly Route[] = [
+  ...manifestRoutes,
+  ...manifestRoutes.flatMap((r) => (r.kind === 'ws' && r.authorizer ? [{ ...r, id: r.authorizer.id, handler: r.authorizer.handler, routeKey: '$connect authorizer' } as Route] : [])),
+  ...allWorkers.map((w) => ({ kind: 'ws', id: w.id, handler: w.handler, routeKey: `queue ${w.queue}` }) as unknown as Route),
+];
 
 const routeKey = (r: Route) => (r.kind === 'http' ? `${r.method} ${r.path}` : r.routeKey);
 

@@ -1,5 +1,5 @@
 // THE route manifest: deployment metadata per route (handler file, table grants, gateway throttle,
-// secrets, memory, @connections and SES/SNS rights) joined to the route's contract (contract/), which
+// secrets, memory, data files, @connections and queue rights) joined to the route's contract (contract/), which
 // holds everything a client sees. The CDK stack, the local gateway and the API documents are all
 // generated from this list; tests assert they agree. Lambda bundles never import this module: a
 // handler imports only its own contract.

@@ -1,7 +1,7 @@
 // Structured JSON logs, one line per entry, created once. Only whitelisted request facts are logged
 // (never headers, bodies, query strings or tokens), so secrets cannot leak by accident. A few lines
 // of our own instead of Powertools Logger: it cost ~23 KB in every bundle for what JSON.stringify does.
-// The level comes from LOG_LEVEL (POWERTOOLS_LOG_LEVEL is still read, for operators used to it).
+// The level comes from LOG_LEVEL, the service name from SERVICE_NAME.
 
 const levels = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 } as const;
 export type LogLevel = keyof typeof levels;
@@ -52,4 +52,5 @@ export class Logger {
   }
 }
 
-export const logger = new Logger(process.env.POWERTOOLS_SERVICE_NAME ?? 'nexchat', parseLevel(process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL));
+// Read here, not through config: the logger must work before (and when) configuration fails.
+export const logger = new Logger(process.env.SERVICE_NAME ?? 'nexchat', parseLevel(process.env.LOG_LEVEL));

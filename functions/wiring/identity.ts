@@ -21,7 +21,7 @@ let localQueue: NotifierPort | undefined;
 
 /** The laptop runtime's in-process OTP queue (local/queue.ts). Refused inside Lambda. */
 export function useLocalOtpQueue(queue: NotifierPort): void {
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME) throw new Error('useLocalOtpQueue() is for the laptop runtime only');
+  if (config().inLambda) throw new Error('useLocalOtpQueue() is for the laptop runtime only');
   localQueue = queue;
 }
 

@@ -30,6 +30,6 @@ export function db(): Db {
  * be moved without editing items or sleeping. Refused inside Lambda.
  */
 export function useClock(clock: Clock): void {
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME) throw new Error('useClock() is for the laptop runtime only');
+  if (config().inLambda) throw new Error('useClock() is for the laptop runtime only');
   current = clock;
 }

@@ -5,12 +5,12 @@ import type { PublicKeysPort } from '#core/ports.ts';
 import { events } from './auth.ts';
 import { clock } from './platform.ts';
 import { connections } from './realtime.ts';
-import { blocks, conversationStore, publicKeyStore } from './stores.ts';
+import { blocks, partners, publicKeyStore } from './stores.ts';
 
 export function keyReads(): { publicKeys: PublicKeysPort } {
   return { publicKeys: publicKeyStore() };
 }
 
 export function keyPublishing(): PublishDeps {
-  return { publicKeys: publicKeyStore(), clock: clock(), conversations: conversationStore(), blocks: blocks(), connections: connections(), events };
+  return { publicKeys: publicKeyStore(), clock: clock(), conversations: partners(), blocks: blocks(), connections: connections(), events };
 }

@@ -2,10 +2,11 @@
 // this stage (WS_CALLBACK_URL; a WebSocket route may fall back to the URL its event names).
 import { connectionsAdapter } from '#adapters/connections.ts';
 import { ticketsTable } from '#adapters/dynamodb/ephemeral-table.ts';
+import type { Config } from '#core/config.ts';
 import type { ConnectionsPort, TicketsPort } from '#core/ports.ts';
 import type { AuthorizerDeps, PresenceDeps } from '#core/realtime.ts';
 import { sessions, users } from './auth.ts';
-import { blocks, conversationStore } from './stores.ts';
+import { blocks, partners } from './stores.ts';
 import { clock, config, db } from './platform.ts';
 
 const byEndpoint = new Map<string, ConnectionsPort>();
@@ -23,6 +24,11 @@ export function tickets(): TicketsPort {
   return (ticketsPort ??= ticketsTable(db(), clock()));
 }
 
+/** Issuing tickets: the tickets store and their lifetime. */
+export function ticketing(): { tickets: TicketsPort; config: Config } {
+  return { tickets: tickets(), config: config() };
+}
+
 export function authorizer(): AuthorizerDeps {
   return { tickets: tickets(), users: users(), sessions: sessions(), clock: clock() };
 }
@@ -32,7 +38,7 @@ export function presence(eventEndpoint?: string): PresenceDeps {
     users: users(),
     sessions: sessions(),
     clock: clock(),
-    conversations: conversationStore(),
+    conversations: partners(),
     blocks: blocks(),
     connections: connections(eventEndpoint),
   };

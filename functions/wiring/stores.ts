@@ -1,6 +1,7 @@
 // The tables several areas share, created once: conversations (messages table), moderation
 // (reports and audit), blocks and public keys.
 import { messagesTable } from '#adapters/dynamodb/messages-table.ts';
+import { partnersIndex } from '#adapters/dynamodb/partners-index.ts';
 import { blocksTable } from '#adapters/dynamodb/blocks-table.ts';
 import { reportsTable } from '#adapters/dynamodb/reports-table.ts';
 import { publicKeysTable } from '#adapters/dynamodb/public-keys-table.ts';
@@ -11,6 +12,7 @@ let conversationsPort: ConversationsPort | undefined;
 let moderationPort: ModerationPort | undefined;
 let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
+let partnersPort: Pick<ConversationsPort, 'partnersOf'> | undefined;
 
 export function conversationStore(): ConversationsPort {
   return (conversationsPort ??= messagesTable(db(), clock()));
@@ -27,4 +29,9 @@ export function blocks(): BlocksPort {
 
 export function publicKeyStore(): PublicKeysPort {
   return (publicKeysPort ??= publicKeysTable(db()));
+}
+
+/** Who a user has talked with, without the rest of the message store (key changes, presence). */
+export function partners(): Pick<ConversationsPort, 'partnersOf'> {
+  return (partnersPort ??= partnersIndex(db()));
 }

@@ -212,7 +212,7 @@ export class RouteFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         NEXCHAT_STAGE: props.stage,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        SERVICE_NAME,
         [OTP_REQUIRED_FOR_ENV]: props.settings.otpRequiredFor,
         ...(props.settings.jwtIssuer ? { [JWT_ISSUER_ENV]: props.settings.jwtIssuer } : {}),
       },

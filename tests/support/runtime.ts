@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { rateLimitNames } from '../../contract/route.ts';
 import { startRuntime, type Runtime } from '../../local/runtime.ts';
 import { SHARED_DYNAMODB_ENV } from './global-setup.ts';
 
@@ -16,22 +17,7 @@ export const testEnv = {
   PASSWORD_SCRYPT_LOG2N: '12',
   RATE_LIMITS: JSON.stringify(
     Object.fromEntries(
-      [
-        'loginIp',
-        'loginAccount',
-        'registerIp',
-        'otpRequestDestination',
-        'otpRequestIp',
-        'otpVerifyIp',
-        'refreshIp',
-        'passwordAccount',
-        'reportReporter',
-        'searchUser',
-        'ticketUser',
-        'sendUser',
-        'conversationUser',
-        'keysUser',
-      ].map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
+      rateLimitNames.map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
     ),
   ),
   OTP_RESEND_SECONDS: '0',

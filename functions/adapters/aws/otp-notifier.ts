@@ -1,5 +1,5 @@
-// OTP delivery in AWS: SES for email, SNS for SMS. Clients are created once, on first use; only
-// routes that send codes (the manifest's `notify`) bundle this module.
+// OTP delivery in AWS: SES for email, SNS for SMS. Clients are created once, on first use; only the
+// OTP queue's worker (functions/queue/deliver-otp.ts, the manifest's `notify`) bundles this module.
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { NotifierPort } from '#core/ports.ts';

@@ -10,6 +10,7 @@ import { ServiceUnavailable } from '#core/errors.ts';
 import { publicMessage } from '#core/message-rules.ts';
 import type { Clock, ConversationsPort, MemberView, MessageRecord, SendRequest, StoredSend } from '#core/ports.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
+import { partnersIndex } from './partners-index.ts';
 import { isConditionFailure, stripKeys, type Db } from './db.ts';
 
 const newUlid = monotonicFactory();
@@ -315,26 +316,7 @@ export function messagesTable(db: Db, clock: Clock): ConversationsPort {
   }
 
   /** Everyone the user has taken part in a conversation with (for presence and key-change events). */
-  async function partnersOf(userId: string): Promise<string[]> {
-    const peers: string[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName: table(),
-          IndexName: 'byMember',
-          KeyConditionExpression: 'gsi1pk = :inbox',
-          FilterExpression: 'attribute_exists(engagedAt)',
-          ExpressionAttributeValues: { ':inbox': `INBOX#${userId}` },
-          ProjectionExpression: 'peerId',
-          ExclusiveStartKey,
-        }),
-      );
-      for (const i of page.Items ?? []) peers.push(i.peerId as string);
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return peers;
-  }
+  const { partnersOf } = partnersIndex(db);
 
   /** Moves a read or delivered position forward only; false when it would not move. */
   async function advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean> {

@@ -3,10 +3,9 @@ import { createWsTicket as contract } from '#contract/realtime/create-ticket.ts'
 import { createTicket } from '#core/realtime.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { httpGate } from '#wiring/auth.ts';
-import { config } from '#wiring/platform.ts';
-import { tickets } from '#wiring/realtime.ts';
+import { ticketing } from '#wiring/realtime.ts';
 
 export const handler = httpHandler(contract, httpGate).handle(async ({ auth }) => ({
   statusCode: 201,
-  body: await createTicket({ tickets: tickets(), config: config() }, auth),
+  body: await createTicket(ticketing(), auth),
 }));
