@@ -133,6 +133,18 @@ export default defineConfig(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    name: 'nexchat/injected-time-and-config',
+    files: ['functions/core/**/*.ts', 'functions/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Take time from the injected Clock (functions/core/ports.ts), so tests can move it.' },
+        { object: 'performance', property: 'now', message: 'Take time from the injected Clock (functions/core/ports.ts), so tests can move it.' },
+        { object: 'process', property: 'env', message: 'Read configuration from the parsed Config (functions/core/config.ts), which the composition root builds once.' },
+      ],
+    },
+  },
   boundary('contract', ['contract/**/*.ts']),
   boundary('core', ['functions/core/**/*.ts']),
   boundary('adapters', ['functions/adapters/**/*.ts']),

@@ -349,7 +349,6 @@ export const routes = {
   adminAudit: http(adminAudit, { handler: 'functions/http/admin/list-audit.ts', tables: { moderation: 'read' }, throttle: { rate: 10, burst: 20 } }),
 } as const satisfies Record<string, Route>;
 
-export type RouteName = keyof typeof routes;
 
 /** A function behind a queue instead of the gateway (an SQS event source, partial batch failures). */
 export interface Worker {

@@ -12,7 +12,6 @@ export const resolution = z.strictObject({ decision: z.enum(decisions), duration
       ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'Only a suspension takes durationHours', input: v });
   }),
 );
-export type Resolution = z.infer<typeof resolution>;
 
 export const adminResolveReport = httpContract({
   id: 'AdminResolveReport',

@@ -28,7 +28,6 @@ export const message = z.object({
 export type Message = z.infer<typeof message>;
 
 export const ack = z.object({ clientMessageId: z.string(), messageId: z.string(), conversationId: z.string(), sentAt: z.string() });
-export type Ack = z.infer<typeof ack>;
 
 export const conversation = z.object({
   conversationId: z.string(),

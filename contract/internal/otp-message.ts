@@ -12,4 +12,3 @@ export const otpMessage = z.strictObject({
   /** Epoch ms: a code that expired in the queue is dropped, not delivered. */
   expiresAt: z.int(),
 });
-export type OtpQueueMessage = z.infer<typeof otpMessage>;

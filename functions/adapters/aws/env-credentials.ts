@@ -26,4 +26,5 @@ export const defaultProvider = (init: FromEnvInit = {}): ReturnType<typeof fromE
 export const credentialsWillNeedRefresh = (credentials: Credentials | undefined): boolean => credentials?.expiration !== undefined;
 
 export const credentialsTreatedAsExpired = (credentials: Credentials | undefined): boolean =>
+  // eslint-disable-next-line no-restricted-properties -- credential expiry is real time, as in the SDK
   credentials?.expiration !== undefined && credentials.expiration.getTime() - Date.now() < EXPIRY_WINDOW_MS;

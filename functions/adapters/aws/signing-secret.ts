@@ -14,6 +14,7 @@ export function extensionSigningKeys(arn: string, now: () => number, port = EXTE
   return cachedSigningKeys(async () => {
     const res = await fetch(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`, {
       // the extension accepts only callers that hold this execution environment's session token
+      // eslint-disable-next-line no-restricted-properties -- a credential of this execution environment, not configuration
       headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
       signal: AbortSignal.timeout(3000),
     });
