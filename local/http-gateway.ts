@@ -1,5 +1,7 @@
 // The local stand-in for API Gateway's HTTP API: matches a request to a manifest route, builds the
 // APIGatewayProxyEventV2 (payload format 2.0) and maps the handler's result back, as AWS does.
+// The answers it makes itself (404, 413, 429...) carry the Middy stack's security headers; API
+// Gateway's own do not (see the README), so this is stricter than AWS on purpose.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -32,12 +34,20 @@ function compile(path: string): { pattern: RegExp; params: string[] } {
   return { pattern: new RegExp(`^${source}$`), params };
 }
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(body);
+/** A map for keys a client chooses: `__proto__` or `constructor` stay plain entries, as in the JSON event Lambda gets. */
+function clientMap(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+/** An answer the gateway makes itself: API Gateway's `{"message"}` body, plus the stack's security headers. */
+function send(res: ServerResponse, security: Record<string, string>, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...security, 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ message }));
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  // A declared length over the limit is refused before reading (and without waiting for) the body.
+  if (Number(req.headers['content-length'] ?? 0) > GATEWAY_MAX_BODY) return 'too-large';
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -49,7 +59,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 export function toEventV2(req: IncomingMessage, url: URL, route: HttpRoute, pathParameters: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
+  const headers = clientMap();
   const cookies: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
@@ -65,7 +75,7 @@ export function toEventV2(req: IncomingMessage, url: URL, route: HttpRoute, path
     }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
-  const query: Record<string, string> = {};
+  const query = clientMap();
   for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
   const isText = body.length === 0 || textual.test(headers['content-type'] ?? '');
   const now = new Date();
@@ -100,7 +110,8 @@ export function toEventV2(req: IncomingMessage, url: URL, route: HttpRoute, path
 /** Payload format 2.0: a result without statusCode is a 200 JSON body, as API Gateway infers. */
 function writeResult(res: ServerResponse, result: unknown): void {
   if (!result || typeof result !== 'object' || !('statusCode' in result)) {
-    send(res, 200, typeof result === 'string' ? result : JSON.stringify(result));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(typeof result === 'string' ? result : JSON.stringify(result));
     return;
   }
   const r = result as APIGatewayProxyStructuredResultV2;
@@ -111,9 +122,8 @@ function writeResult(res: ServerResponse, result: unknown): void {
   res.end(r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : r.body);
 }
 
-/** Attaches the HTTP API gateway to a server (listening already, so its port is known). */
 /** Adds the CORS headers API Gateway would for an allowed origin; true when it was a preflight. */
-function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly string[]): boolean {
+function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly string[], security: Record<string, string>): boolean {
   const origin = req.headers.origin;
   if (!origin || !origins.includes(origin)) return false;
   res.setHeader('access-control-allow-origin', origin);
@@ -123,7 +133,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly 
     res.setHeader('access-control-allow-methods', corsPolicy.allowMethods.join(','));
     res.setHeader('access-control-allow-headers', corsPolicy.allowHeaders.join(','));
     res.setHeader('access-control-max-age', String(corsPolicy.maxAgeSeconds));
-    res.writeHead(204);
+    res.writeHead(204, security);
     res.end();
     return true;
   }
@@ -131,6 +141,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly 
   return false;
 }
 
+/** Attaches the HTTP API gateway to a server (listening already, so its port is known). */
 export async function attachHttpGateway(
   server: Server,
   options: { throttleScale?: number; corsOrigins?: readonly string[]; clock?: { now(): number } } = {},
@@ -138,38 +149,41 @@ export async function attachHttpGateway(
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
   const throttler = new Throttler(options.throttleScale, options.clock);
+  // Loaded here, not at the top: the stack reads its environment (LOG_LEVEL...) when first imported.
+  const { stackHeaders } = await import('../functions/middleware/http-handler.ts');
+  const security = await stackHeaders();
 
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      if (applyCors(req, res, options.corsOrigins ?? [])) return;
+      if (applyCors(req, res, options.corsOrigins ?? [], security)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       let match: { c: Compiled; params: Record<string, string> } | undefined;
       for (const c of compiled) {
         if (c.route.method !== req.method) continue;
         const m = c.pattern.exec(url.pathname);
         if (!m) continue;
-        const params: Record<string, string> = {};
+        const params = clientMap();
         try {
           c.params.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
         } catch {
-          return send(res, 400, JSON.stringify({ message: 'Bad Request' }));
+          return send(res, security, 400, 'Bad Request');
         }
         match = { c, params };
         break;
       }
-      if (!match) return send(res, 404, JSON.stringify({ message: 'Not Found' }));
+      if (!match) return send(res, security, 404, 'Not Found');
       const { route } = match.c;
       if (!throttler.take('$stage', stageThrottle.rate, stageThrottle.burst) || !throttler.take(route.id, route.throttle.rate, route.throttle.burst)) {
         req.resume();
-        return send(res, 429, JSON.stringify({ message: 'Too Many Requests' }));
+        return send(res, security, 429, 'Too Many Requests');
       }
       const body = await readBody(req);
-      if (body === 'too-large') return send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }), { connection: 'close' });
+      if (body === 'too-large') return send(res, security, 413, 'Request Entity Too Large', { connection: 'close' });
       const event = toEventV2(req, url, route, match.params, body);
       const result = await match.c.handler(event, lambdaContext(route));
       writeResult(res, result);
     } catch {
-      if (!res.headersSent) send(res, 500, JSON.stringify({ message: 'Internal Server Error' }));
+      if (!res.headersSent) send(res, security, 500, 'Internal Server Error');
       else res.end();
     }
   });

@@ -1,6 +1,7 @@
 // The local stand-in for API Gateway's WebSocket API and its @connections management API, on one
 // port. Upgrade -> $connect (a non-2xx result refuses it); frame -> the route named by its `action`
 // field, else $default; close -> $disconnect. POST/GET/DELETE /@connections/{id} as in AWS (410 if gone).
+// Every HTTP answer it makes itself (refused upgrades, @connections) carries the Middy stack's security headers.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -36,6 +37,11 @@ function newConnectionId(): string {
   return `${randomBytes(11).toString('base64url')}=`;
 }
 
+/** A map for keys a client chooses: `__proto__` or `constructor` stay plain entries, as in the JSON event Lambda gets. */
+function clientMap(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
 function gatewayError(message: string, connectionId: string, requestId: string): string {
   return JSON.stringify({ message, connectionId, requestId });
 }
@@ -57,6 +63,12 @@ export async function attachWsGateway(
   const throttler = new Throttler(options.throttleScale, options.clock);
   const stage = options.stage ?? 'local';
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MESSAGE_LIMIT });
+  // Loaded here, not at the top: the stack reads its environment (LOG_LEVEL...) when first imported.
+  const { stackHeaders } = await import('../functions/middleware/http-handler.ts');
+  const security = await stackHeaders();
+  const rawSecurity = Object.entries(security)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
 
   const baseContext = (
     routeKey: string,
@@ -105,7 +117,7 @@ export async function attachWsGateway(
     };
     const refuse = (status: number, body = '') => {
       socket.end(
-        `HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} ${reasons[status] ?? 'Error'}\r\n${rawSecurity}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     };
     const connect = targets.get('$connect')!;
@@ -115,9 +127,9 @@ export async function attachWsGateway(
     ) {
       return refuse(429, JSON.stringify({ message: 'Too Many Requests' }));
     }
-    const query: Record<string, string> = {};
+    const query = clientMap();
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
-    const headers: Record<string, string> = {};
+    const headers = clientMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
     if (authorizer) {
       // API Gateway answers 401 itself when the identity source is missing, without invoking the authorizer.
@@ -216,7 +228,7 @@ export async function attachWsGateway(
   function onManagement(req: IncomingMessage, res: ServerResponse): void {
     const m = /^\/(?:[^/]+\/)?@connections\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
     const reply = (status: number, body?: unknown, errorType?: string) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+      res.writeHead(status, { ...security, 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
     if (!m) return reply(404, { message: 'Not Found' });

@@ -37,6 +37,21 @@ const echo = httpHandler(echoRoute).handle(async ({ body, path, query }) => {
   return { body: { name: body.name, itemId: path.itemId, limit: query.limit } };
 });
 
+const noBodyRoute = httpContract({
+  id: 'NoBody',
+  method: 'POST',
+  path: '/test/none',
+  access: 'public',
+  summary: 'test route without input',
+  input: {},
+  output: { 204: null },
+});
+const noBodyCalls: unknown[] = [];
+const noBody = httpHandler(noBodyRoute).handle(async ({ body }) => {
+  noBodyCalls.push(body);
+  return { statusCode: 204 };
+});
+
 const userRoute = httpContract({ ...echoRoute, id: 'Private', access: 'user' });
 const privateHandler = httpHandler(userRoute, httpGate).handle(async () => ({ body: { name: 'x', itemId: 'y' } }));
 
@@ -189,5 +204,70 @@ describe('httpHandler', () => {
     assert.equal(entry.route, 'Echo');
     assert.equal(entry.status, 200);
     assert.doesNotMatch(text, /eyJsecret|correct horse|alice/);
+  });
+});
+
+describe('routes without a body schema', () => {
+  const json = { 'content-type': 'application/json' };
+  const accepted: [string, Partial<APIGatewayProxyEventV2>][] = [
+    ['no body at all', { headers: {}, body: undefined }],
+    ['an empty body', { headers: {}, body: '' }],
+    ['an empty body labelled JSON', { headers: json, body: '' }],
+    ['{}', { headers: json, body: '{}' }],
+    ['{} with spaces and a charset', { headers: { 'content-type': 'application/json; charset=utf-8' }, body: ' { }\n' }],
+    ['{} base64-encoded', { headers: json, body: Buffer.from('{}').toString('base64'), isBase64Encoded: true }],
+    ['whitespace labelled JSON', { headers: json, body: ' \n' }],
+  ];
+  for (const [name, over] of accepted) {
+    test(`${name} → 204, the handler sees no body`, async () => {
+      noBodyCalls.length = 0;
+      const res = await call(noBody, event({ routeKey: 'POST /test/none', pathParameters: undefined, ...over }));
+      assert.equal(res.statusCode, 204, res.body);
+      assert.deepEqual(noBodyCalls, [undefined]);
+      assertSecurityHeaders(res.headers);
+    });
+  }
+
+  const refused: [string, Partial<APIGatewayProxyEventV2>, number, string, string[]?][] = [
+    ['a field', { headers: json, body: '{"all":true}' }, 400, 'validation_failed', ['body.all']],
+    ['two fields', { headers: json, body: '{"a":1,"b":{}}' }, 400, 'validation_failed', ['body.a,b']],
+    ['a __proto__ field', { headers: json, body: '{"__proto__":{"admin":true}}' }, 400, 'validation_failed', ['body.__proto__']],
+    ['an array', { headers: json, body: '[]' }, 400, 'validation_failed', ['body']],
+    ['null', { headers: json, body: 'null' }, 400, 'validation_failed', ['body']],
+    ['a string', { headers: json, body: '"{}"' }, 400, 'validation_failed', ['body']],
+    ['a number', { headers: json, body: '0' }, 400, 'validation_failed', ['body']],
+    ['bad JSON', { headers: json, body: '{' }, 400, 'invalid_json'],
+    ['{} that is not labelled JSON', { headers: { 'content-type': 'text/plain' }, body: '{}' }, 400, 'unexpected_body'],
+    ['text', { headers: {}, body: 'hello' }, 400, 'unexpected_body'],
+    ['an oversized body', { headers: json, body: `{${' '.repeat(2000)}}` }, 413, 'payload_too_large'],
+  ];
+  for (const [name, over, status, code, paths] of refused) {
+    test(`${name} → ${status} ${code}, handler never runs`, async () => {
+      noBodyCalls.length = 0;
+      const res = await call(noBody, event({ routeKey: 'POST /test/none', pathParameters: undefined, ...over }));
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.json.error.code, code);
+      if (paths)
+        assert.deepEqual(
+          res.json.error.details.map((d: { path: string }) => d.path),
+          paths,
+        );
+      assert.equal(noBodyCalls.length, 0, 'handler must not run');
+      assertSecurityHeaders(res.headers);
+    });
+  }
+});
+
+describe('stackHeaders()', () => {
+  test('is exactly the header set a handler answer carries (the local gateway sends it on its own answers)', async () => {
+    const { stackHeaders } = await import('../functions/middleware/http-handler.ts');
+    const headers = await stackHeaders();
+    assertSecurityHeaders(headers);
+    assert.equal(headers['Strict-Transport-Security'], 'max-age=31536000; includeSubDomains; preload');
+    assert.match(headers['Content-Security-Policy'] ?? '', /default-src 'none'/);
+    assert.equal(headers['Referrer-Policy'], 'no-referrer');
+    const answer = await call(noBody, event({ routeKey: 'POST /test/none', pathParameters: undefined, headers: {}, body: undefined }));
+    const fromHandler = Object.fromEntries(Object.entries(answer.headers ?? {}).filter(([, v]) => v !== undefined));
+    assert.deepEqual(headers, fromHandler);
   });
 });

@@ -59,6 +59,20 @@ function addApiHeaders(response: Result | null | undefined): void {
   };
 }
 
+/**
+ * The headers the stack puts on every answer, found by running its own header middlewares on an
+ * empty response: the local gateway sends them on the answers it makes itself (404, 413, 429...).
+ */
+export async function stackHeaders(): Promise<Record<string, string>> {
+  const response = await middy<Event, Result>()
+    .use(securityHeaders())
+    .use(apiHeaders)
+    .handler(async () => ({ statusCode: 204 }))({} as Event, {} as Context);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers ?? {})) if (value !== undefined) headers[name] = String(value);
+  return headers;
+}
+
 function errorResponse(request: middy.Request<Event, Result>, contract: HttpContract): Result {
   const mapped = mapError(request.error, { route: contract.id, requestId: request.event.requestContext?.requestId });
   return {
@@ -72,22 +86,22 @@ function readBody(event: Event, contract: HttpContract): unknown {
   const raw = event.body ?? '';
   const size = event.isBase64Encoded ? Buffer.from(raw, 'base64').byteLength : Buffer.byteLength(raw);
   const schema = contract.input.body;
-  if (!schema) {
-    if (size > 0) throw new BadRequest('This route takes no request body', 'unexpected_body');
-    return undefined;
-  }
-  if (size === 0 && z.safeParse(schema, undefined).success) return undefined;
+  if (size === 0 && (!schema || z.safeParse(schema, undefined).success)) return undefined;
   const { maxBodyBytes } = config().limits;
   if (size > maxBodyBytes) throw new PayloadTooLarge(maxBodyBytes);
   const contentType = event.headers?.['content-type'] ?? '';
-  if (!jsonContentType.test(contentType)) throw new UnsupportedMediaType();
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (text.trim() === '') throw new BadRequest('Request body is empty; a JSON object is required', 'invalid_json');
+  if (!jsonContentType.test(contentType)) throw schema ? new UnsupportedMediaType() : new BadRequest('This route takes no request body', 'unexpected_body');
+  // Blank is no body: fine where none is taken, refused where one is required.
+  const text = (event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw).trim() || (schema ? '' : '{}');
+  if (!text) throw new BadRequest('Request body is empty; a JSON object is required', 'invalid_json');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new BadRequest('Request body is not valid JSON', 'invalid_json');
   }
+  // Many clients send `{}` for "no fields": accepted where no body is taken; any field, or anything but an object, is not.
+  return schema ? value : void validate(empty, value, 'body');
 }
 
 /** The handler's answer, through the contract: the status must be one the route declares, the body its schema's shape. */
