@@ -32,11 +32,13 @@ function grant(account: Account, role: string) {
 before(async () => {
   rt = await startTestRuntime({
     AUTO_RESTRICT_REPORTERS: '3',
+    // reporters' account age is tested in report-restriction.test.ts; here every account is old enough
+    REPORTER_MIN_AGE_HOURS: '0',
     RATE_LIMITS: JSON.stringify({ ...JSON.parse(testEnv.RATE_LIMITS), reportReporter: { limit: 6, windowSeconds: 3600 } }),
   });
   doc = rt.db.doc;
-  admin = await signUp(rt, { displayName: 'Admin' });
-  moderator = await signUp(rt, { displayName: 'Moderator' });
+  admin = await signUp(rt, { displayName: 'Ada Ops' });
+  moderator = await signUp(rt, { displayName: 'Mo Ops' });
   grant(admin, 'admin');
   grant(moderator, 'moderator');
 });
@@ -380,11 +382,15 @@ describe('moderation', () => {
     assert.equal((await me(rt, back.json.accessToken)).status, 200);
   });
 
-  test('auto-restriction: at the threshold of distinct reporters, and not below, no new conversations until reviewed', async () => {
+  test('auto-restriction: at the threshold of distinct reporters the target wrote to, and not below, no new conversations until reviewed', async () => {
     const t = await signUp(rt);
     const friend = await signUp(rt);
     assert.equal((await post(t, '/api/conversations', { userId: friend.userId })).status, 201, 'an existing conversation');
     const reporters = [await signUp(rt), await signUp(rt), await signUp(rt)];
+    const ts0 = await device(t);
+    for (const r of reporters) await send(ts0, r); // reports count only from people the target wrote to
+    const stranger = await signUp(rt);
+    assert.equal((await post(stranger, '/api/reports', { targetUserId: t.userId, reason: 'spam' })).status, 201, 'a stranger: filed, not counted');
     const reports = [];
     for (const r of reporters.slice(0, 2)) reports.push((await post(r, '/api/reports', { targetUserId: t.userId, reason: 'spam' })).json);
     await post(reporters[0]!, '/api/reports', { targetUserId: t.userId, reason: 'scam', details: 'same reporter again' });

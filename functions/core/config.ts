@@ -186,6 +186,8 @@ export function loadConfig(env: Env) {
     /** Distinct reporters within AUTO_RESTRICT_WINDOW_HOURS that restrict a user from new conversations. */
     AUTO_RESTRICT_REPORTERS: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),
     AUTO_RESTRICT_WINDOW_HOURS: r.int('AUTO_RESTRICT_WINDOW_HOURS', 24, 1, 24 * 30),
+    /** Reports count toward auto-restriction only from accounts at least this old (and who heard from the target). */
+    REPORTER_MIN_AGE_HOURS: r.int('REPORTER_MIN_AGE_HOURS', 72, 0, 24 * 365),
     RATE_LIMITS: rateLimits(r.optional('RATE_LIMITS'), r.problems),
     // physical table names (set by the stack for granted tables only, or by the laptop runtime)
     USERS_TABLE: r.optional('USERS_TABLE'),
@@ -241,7 +243,11 @@ export function loadConfig(env: Env) {
     },
     rateLimits: e.RATE_LIMITS,
     realtime: { ticketTtlSeconds: e.WS_TICKET_TTL_SECONDS },
-    moderation: { autoRestrictReporters: e.AUTO_RESTRICT_REPORTERS, autoRestrictWindowHours: e.AUTO_RESTRICT_WINDOW_HOURS },
+    moderation: {
+      autoRestrictReporters: e.AUTO_RESTRICT_REPORTERS,
+      autoRestrictWindowHours: e.AUTO_RESTRICT_WINDOW_HOURS,
+      reporterMinAgeHours: e.REPORTER_MIN_AGE_HOURS,
+    },
     messages: { retentionSeconds: e.MESSAGE_RETENTION_DAYS * 24 * 3600, historyPageMax: 100 },
   };
   assertNotLocalInLambda(config);

@@ -13,6 +13,7 @@ import type {
   ConnectionsPort,
   ConversationsPort,
   LimitsPort,
+  MessageRecord,
   ModerationPort,
   ReportRecord,
   SessionsPort,
@@ -32,10 +33,13 @@ export interface ModerationDeps {
   moderation: ModerationPort;
 }
 
-/** Filing a report also checks the cited messages, may block, and counts against a limit. */
+/**
+ * Filing a report also checks the cited messages, may block, counts against a limit, and reads the
+ * reporter's side of the conversation with the target (does the report count toward restriction?).
+ */
 export interface ReportingDeps extends ModerationDeps {
   blocks: Pick<BlocksPort, 'block'>;
-  conversations: Pick<ConversationsPort, 'getMessage'>;
+  conversations: Pick<ConversationsPort, 'getMessage' | 'getMember' | 'history'>;
   limits: LimitsPort;
 }
 
@@ -56,10 +60,38 @@ async function cutSessions(deps: SanctionDeps, userId: string, reason: string): 
   await deps.connections.endForUser(userId);
 }
 
-/** Is the message in this conversation and visible to the viewer? */
-async function messageInConversation(deps: ReportingDeps, conversationId: string, messageId: string, viewerId: string): Promise<boolean> {
+/** The message, if it is in this conversation and visible to the viewer. */
+async function visibleMessage(deps: ReportingDeps, conversationId: string, messageId: string, viewerId: string): Promise<MessageRecord | undefined> {
   const m = await deps.conversations.getMessage(conversationId, messageId);
-  return Boolean(m && m.hiddenFrom !== viewerId);
+  return m && m.hiddenFrom !== viewerId ? m : undefined;
+}
+
+/** How far back the conversation is searched for a message from the target when none is cited. */
+const RECENT_MESSAGES = 50;
+
+/**
+ * Does a report count toward auto-restriction? Only when the reporter's account is old enough and the
+ * target really wrote to them: a cited message from the target, or one still within retention in
+ * their conversation (the reporter's member item names the last sender; else the recent history).
+ * Anyone may report anyone, and every report reaches the queue; strangers and fresh accounts just
+ * cannot silence someone by numbers.
+ */
+async function reportCounts(
+  deps: ReportingDeps,
+  reporter: UserRecord | undefined,
+  targetUserId: string,
+  conversationId: string,
+  cited: readonly (MessageRecord | undefined)[],
+  now: number,
+): Promise<boolean> {
+  const { moderation, messages } = deps.config;
+  if (!reporter || now - Date.parse(reporter.createdAt) < moderation.reporterMinAgeHours * 3600_000) return false;
+  if (cited.some((m) => m?.senderId === targetUserId)) return true;
+  const member = await deps.conversations.getMember(conversationId, reporter.userId);
+  if (!member?.lastMessageAt || Date.parse(member.lastMessageAt) <= now - messages.retentionSeconds * 1000) return false;
+  if (member.lastSenderId === targetUserId) return true;
+  const recent = await deps.conversations.history(conversationId, reporter.userId, undefined, RECENT_MESSAGES);
+  return recent.messages.some((m) => m.senderId === targetUserId);
 }
 
 /** What a reporter sees of their own report: never the decision's note or the moderator. */
@@ -104,11 +136,12 @@ export async function createReport(deps: ReportingDeps, reporterId: string, inpu
   const now = deps.clock.now();
   if (input.targetUserId === reporterId) throw new BadRequest('You cannot report yourself', 'cannot_report_self');
   await enforce(deps, 'reportReporter', reporterId);
-  if (!(await deps.users.get(input.targetUserId))) throw new NotFound('No such user', 'user_not_found');
+  const [target, reporter] = await Promise.all([deps.users.get(input.targetUserId), deps.users.get(reporterId)]);
+  if (!target) throw new NotFound('No such user', 'user_not_found');
   const messageIds = [...new Set(input.messageIds ?? [])];
   const conversationId = directConversationId(reporterId, input.targetUserId);
-  const checks = await Promise.all(messageIds.map((id) => messageInConversation(deps, conversationId, id, reporterId)));
-  const foreign = messageIds.filter((_, i) => !checks[i]);
+  const cited = await Promise.all(messageIds.map((id) => visibleMessage(deps, conversationId, id, reporterId)));
+  const foreign = messageIds.filter((_, i) => !cited[i]);
   if (foreign.length) {
     throw new BadRequest(
       'Only messages of your conversation with this user can be reported',
@@ -133,14 +166,18 @@ export async function createReport(deps: ReportingDeps, reporterId: string, inpu
     createdAt: at,
     updatedAt: at,
   };
-  const put = await deps.moderation.putReport(report);
+  const counts = await reportCounts(deps, reporter, input.targetUserId, conversationId, cited, now);
+  const put = await deps.moderation.putReport(report, counts);
   if (input.block) await deps.blocks.block(reporterId, input.targetUserId);
   if (!put.created) return { report: (await deps.moderation.getReport(put.existingId)) ?? report, created: false };
-  await autoRestrict(deps, input.targetUserId, now);
+  if (counts) await autoRestrict(deps, input.targetUserId, now);
   return { report, created: true };
 }
 
-/** Past the threshold of distinct reporters within the window, no new conversations until reviewed. */
+/**
+ * Past the threshold of distinct reporters whose reports count (see reportCounts) within the window,
+ * no new conversations until reviewed.
+ */
 async function autoRestrict(deps: ModerationDeps, targetUserId: string, now: number): Promise<void> {
   const { autoRestrictReporters, autoRestrictWindowHours } = deps.config.moderation;
   const since = new Date(now - autoRestrictWindowHours * 3600_000).toISOString();

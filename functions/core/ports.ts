@@ -274,8 +274,12 @@ export interface BlocksPort {
 
 /** Reports, the moderation queue and the append-only audit log. */
 export interface ModerationPort {
-  /** Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id. */
-  putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }>;
+  /**
+   * Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id.
+   * `counts`: the report counts toward auto-restriction; only then is the reporter's REPORTER# item
+   * (re)written with its time, which distinctReporters counts.
+   */
+  putReport(report: ReportRecord & { dedupeKey: string }, counts: boolean): Promise<{ created: true } | { created: false; existingId: string }>;
   getReport(reportId: string): Promise<ReportRecord | undefined>;
   /**
    * Writes `{ ...report, ...changes }` if the stored status is one of `from`, else undefined. Resolving
@@ -288,6 +292,7 @@ export interface ModerationPort {
    * the report still being exactly as `claimed` left it. False if it is not: someone acted since.
    */
   reopenReport(claimed: ReportRecord, previous: ReportRecord): Promise<boolean>;
+  /** Distinct reporters of the target whose last report that counts (see putReport) is at or after `sinceIso`: one Query. */
   distinctReporters(targetUserId: string, sinceIso: string): Promise<number>;
   /** A user's reports, newest first: those they filed (`filed`) or those about them (`about`). */
   reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string): Promise<Page<ReportRecord>>;

@@ -726,7 +726,7 @@ export class FakeModeration implements ModerationPort {
   readonly reports = new Map<string, ReportRecord>();
   /** Dedupe key → the unresolved report holding it. */
   readonly activeKeys = new Map<string, string>();
-  /** Target → reporter → last time they reported the target. */
+  /** Target → reporter → the last time they filed a report about the target that counts (auto-restriction). */
   readonly reporters = new Map<string, Map<string, string>>();
   readonly audit: AuditEntry[] = [];
   readonly #clock: Clock;
@@ -735,14 +735,14 @@ export class FakeModeration implements ModerationPort {
     this.#clock = clock;
   }
 
-  async putReport(report: ReportRecord & { dedupeKey: string }) {
+  async putReport(report: ReportRecord & { dedupeKey: string }, counts: boolean) {
     const existingId = this.activeKeys.get(report.dedupeKey);
     if (existingId) return { created: false as const, existingId };
     if (this.reports.has(report.reportId)) throw new Error('ConditionalCheckFailed: report id exists');
     this.activeKeys.set(report.dedupeKey, report.reportId);
     this.reports.set(report.reportId, copy(report));
     const of = this.reporters.get(report.targetUserId) ?? new Map<string, string>();
-    of.set(report.reporterId, report.createdAt);
+    if (counts) of.set(report.reporterId, report.createdAt); // a report that does not count leaves an earlier one's time
     this.reporters.set(report.targetUserId, of);
     return { created: true as const };
   }

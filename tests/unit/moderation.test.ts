@@ -7,6 +7,7 @@ import type { Role } from '#contract/common.ts';
 import type { ReportInput } from '#contract/moderation/create-report.ts';
 import { authenticate } from '#core/authn.ts';
 import { openConversation, sendMessage } from '#core/conversations.ts';
+import { directConversationId } from '#core/message-rules.ts';
 import {
   auditLog,
   blockUser,
@@ -157,56 +158,141 @@ describe('reporting', () => {
 });
 
 describe('auto-restriction', () => {
-  test('the third distinct reporter within the window restricts the target from new conversations; two do not', async () => {
+  let sent = 0;
+  /** The target writes to each of them (so their reports can count). */
+  async function writesTo(w: World, target: string, ...recipients: string[]) {
+    for (const r of recipients) await sendMessage(conversationDeps(w), target, r, message(`written-${++sent}`));
+  }
+  /** Every account made so far becomes old enough for its reports to count. */
+  const ageAccounts = (w: World) => w.clock.advance(w.config.moderation.reporterMinAgeHours * 3600_000);
+  const restrictedAt = async (w: World, userId: string) => (await w.users.get(userId))?.restrictedAt;
+
+  test('the third distinct reporter who heard from the target restricts it from new conversations; two do not', async () => {
     const w = fakeWorld();
     const { ada, bob, cy, dee } = await cast(w);
+    await writesTo(w, dee.userId, ada.userId, bob.userId, cy.userId);
+    ageAccounts(w);
     await createReport(reportingDeps(w), ada.userId, report(dee.userId));
     await createReport(reportingDeps(w), ada.userId, report(dee.userId, { reason: 'spam', details: 'again' }));
     const twice = await createReport(reportingDeps(w), bob.userId, report(dee.userId));
     assert.equal(twice.created, true);
-    assert.equal((await w.users.get(dee.userId))?.restrictedAt, undefined);
-    await openConversation(openingDeps(w), dee.userId, ada.userId);
+    assert.equal(await restrictedAt(w, dee.userId), undefined);
+    await openConversation(openingDeps(w), dee.userId, (await addUser(w)).userId);
 
     w.clock.advance(1000);
     await createReport(reportingDeps(w), cy.userId, report(dee.userId));
-    assert.equal((await w.users.get(dee.userId))?.restrictedAt, new Date(w.clock.now()).toISOString());
+    assert.equal(await restrictedAt(w, dee.userId), new Date(w.clock.now()).toISOString());
     assert.deepEqual(
       w.moderation.audit.map((a) => [a.actorId, a.action, a.targetUserId, a.details]),
       [['system', 'auto_restrict', dee.userId, { reporters: 3, windowHours: 24 }]],
     );
-    await rejectsWith(openConversation(openingDeps(w), dee.userId, bob.userId), 403, 'account_restricted');
+    await rejectsWith(openConversation(openingDeps(w), dee.userId, (await addUser(w)).userId), 403, 'account_restricted');
+  });
+
+  test('reports from strangers never restrict anyone, however many (old accounts, no message from the target)', async () => {
+    const w = fakeWorld();
+    const { dee } = await cast(w);
+    const strangers = await Promise.all(Array.from({ length: 10 }, () => addUser(w)));
+    // some even opened a conversation with the target, or wrote to it: the target never answered
+    await openConversation(openingDeps(w), strangers[0]!.userId, dee.userId);
+    await sendMessage(conversationDeps(w), strangers[1]!.userId, dee.userId, message('unanswered-1'));
+    ageAccounts(w);
+    for (const s of strangers) {
+      const filed = await createReport(reportingDeps(w), s.userId, report(dee.userId, { reason: 'spam' }));
+      assert.equal(filed.created, true, 'every report still reaches the queue');
+    }
+    assert.equal(await restrictedAt(w, dee.userId), undefined);
+    assert.equal(await w.moderation.distinctReporters(dee.userId, new Date(0).toISOString()), 0);
+    assert.deepEqual(w.moderation.audit, []);
+    await openConversation(openingDeps(w), dee.userId, (await addUser(w)).userId);
+  });
+
+  test('a young account does not count until it is old enough', async () => {
+    const w = fakeWorld();
+    const { ada, bob, dee } = await cast(w);
+    ageAccounts(w);
+    const fresh = await addUser(w);
+    await writesTo(w, dee.userId, ada.userId, bob.userId, fresh.userId);
+    w.clock.advance(w.config.moderation.reporterMinAgeHours * 3600_000 - 60_000);
+    await createReport(reportingDeps(w), ada.userId, report(dee.userId));
+    await createReport(reportingDeps(w), bob.userId, report(dee.userId));
+    await createReport(reportingDeps(w), fresh.userId, report(dee.userId));
+    assert.equal(await restrictedAt(w, dee.userId), undefined, 'a minute short of the minimum age');
+    assert.equal(await w.moderation.distinctReporters(dee.userId, new Date(0).toISOString()), 2);
+
+    w.clock.advance(60_000);
+    const [cite] = (await w.conversations.history(directConversationId(fresh.userId, dee.userId), fresh.userId, undefined, 1)).messages;
+    await createReport(reportingDeps(w), fresh.userId, report(dee.userId, { messageIds: [cite!.messageId] }));
+    assert.ok(await restrictedAt(w, dee.userId), 'old enough now');
+  });
+
+  test('what counts as hearing from the target: a cited message, the last message, or a recent one; not hidden or expired ones', async () => {
+    const w = fakeWorld({ env: { AUTO_RESTRICT_REPORTERS: '1', MESSAGE_RETENTION_DAYS: '30' } });
+    const { ada, bob, cy, dee } = await cast(w);
+    ageAccounts(w);
+    const counted = async (reporter: string, target: string) => {
+      await createReport(reportingDeps(w), reporter, report(target));
+      return Boolean(await restrictedAt(w, target));
+    };
+    // the reporter wrote last: the target's earlier message is found in the recent history
+    const [t1, t2, t3] = [await addUser(w), await addUser(w), await addUser(w)];
+    await writesTo(w, t1.userId, ada.userId);
+    for (let i = 0; i < 3; i++) await sendMessage(conversationDeps(w), ada.userId, t1.userId, message(`reply-${i}-ada`));
+    assert.equal(await counted(ada.userId, t1.userId), true);
+    // messages from the target the reporter never saw (the reporter blocks the target) do not count
+    await w.blocks.block(bob.userId, t2.userId);
+    await writesTo(w, t2.userId, bob.userId);
+    assert.equal(await counted(bob.userId, t2.userId), false);
+    // past retention, the messages are gone and so is the reason to count
+    await writesTo(w, t3.userId, cy.userId);
+    w.clock.advance(31 * 24 * 3600_000);
+    assert.equal(await counted(cy.userId, t3.userId), false);
+    // a cited message from the target counts on its own
+    await writesTo(w, dee.userId, ada.userId);
+    const [cite] = (await w.conversations.history(directConversationId(ada.userId, dee.userId), ada.userId, undefined, 1)).messages;
+    await sendMessage(conversationDeps(w), ada.userId, dee.userId, message('answer-dee'));
+    await createReport(reportingDeps(w), ada.userId, report(dee.userId, { messageIds: [cite!.messageId] }));
+    assert.ok(await restrictedAt(w, dee.userId));
   });
 
   test('reporters older than the window do not count', async () => {
     const w = fakeWorld();
     const { ada, bob, cy, dee, mod } = await cast(w);
+    await writesTo(w, dee.userId, ada.userId, bob.userId, cy.userId, mod.userId);
+    ageAccounts(w);
     await createReport(reportingDeps(w), ada.userId, report(dee.userId));
     w.clock.advance(24 * 3600_000 + 1);
     await createReport(reportingDeps(w), bob.userId, report(dee.userId));
     await createReport(reportingDeps(w), cy.userId, report(dee.userId));
-    assert.equal((await w.users.get(dee.userId))?.restrictedAt, undefined);
+    assert.equal(await restrictedAt(w, dee.userId), undefined);
     await createReport(reportingDeps(w), mod.userId, report(dee.userId));
-    assert.ok((await w.users.get(dee.userId))?.restrictedAt);
+    assert.ok(await restrictedAt(w, dee.userId));
   });
 
   test('staff are never auto-restricted', async () => {
     const w = fakeWorld();
     const { ada, bob, cy, mod } = await cast(w);
+    await writesTo(w, mod.userId, ada.userId, bob.userId, cy.userId);
+    ageAccounts(w);
     for (const r of [ada, bob, cy]) await createReport(reportingDeps(w), r.userId, report(mod.userId));
-    assert.equal((await w.users.get(mod.userId))?.restrictedAt, undefined);
+    assert.equal(await restrictedAt(w, mod.userId), undefined);
   });
 
   test('a decision on a report lifts the restriction (reviewed); restore lifts it too', async () => {
     const w = fakeWorld({ env: { AUTO_RESTRICT_REPORTERS: '1' } });
     const { ada, bob, cy, mod } = await cast(w);
+    await writesTo(w, bob.userId, ada.userId);
+    await writesTo(w, cy.userId, ada.userId);
+    ageAccounts(w);
     const filed = await createReport(reportingDeps(w), ada.userId, report(bob.userId));
-    assert.ok((await w.users.get(bob.userId))?.restrictedAt);
+    assert.ok(await restrictedAt(w, bob.userId));
     await resolveReport(sanctionDeps(w), mod, filed.report.reportId, { decision: 'warn', note: 'warned' });
-    assert.equal((await w.users.get(bob.userId))?.restrictedAt, undefined);
+    assert.equal(await restrictedAt(w, bob.userId), undefined);
 
     await createReport(reportingDeps(w), ada.userId, report(cy.userId));
+    assert.ok(await restrictedAt(w, cy.userId));
     await restore(moderationDeps(w), mod, cy.userId, 'looked fine');
-    assert.equal((await w.users.get(cy.userId))?.restrictedAt, undefined);
+    assert.equal(await restrictedAt(w, cy.userId), undefined);
   });
 });
 

@@ -29,8 +29,11 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
   /**
    * Writes a new report with its pointers, unless an unresolved report holds the same dedupe key
    * (same reporter, target and messages): then nothing is written and that report's id returned.
+   * Only a report that counts toward auto-restriction writes `USER#target / REPORTER#reporter` with
+   * its time (`countedAt`), so a later one that does not count never erases an earlier one that did,
+   * and counting stays one Query (items written before this rule have no `countedAt`: never counted).
    */
-  async function putReport(report: ReportRecord & { dedupeKey: string }): Promise<{ created: true } | { created: false; existingId: string }> {
+  async function putReport(report: ReportRecord & { dedupeKey: string }, counts: boolean): Promise<{ created: true } | { created: false; existingId: string }> {
     try {
       await doc.send(
         new TransactWriteCommand({
@@ -61,17 +64,10 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
                 Item: { pk: `USER#${report.targetUserId}`, sk: `REPORTED#${report.createdAt}#${report.reportId}`, reportId: report.reportId },
               },
             },
-            {
-              Put: {
-                TableName: table(),
-                Item: {
-                  pk: `USER#${report.targetUserId}`,
-                  sk: `REPORTER#${report.reporterId}`,
-                  reporterId: report.reporterId,
-                  lastReportedAt: report.createdAt,
-                },
-              },
-            },
+            // only a report that counts toward auto-restriction (re)writes the reporter's item
+            ...(counts
+              ? [{ Put: { TableName: table(), Item: { pk: `USER#${report.targetUserId}`, sk: `REPORTER#${report.reporterId}`, countedAt: report.createdAt } } }]
+              : []),
           ],
         }),
       );
@@ -233,7 +229,7 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
     return writeReport(write, previous.dedupeKey ? keySteps(previous.dedupeKey, previous.reportId, 'take') : []);
   }
 
-  /** Distinct users who reported the target since the given time. */
+  /** Distinct users whose last report of the target that counts is at or after the given time. */
   async function distinctReporters(targetUserId: string, sinceIso: string): Promise<number> {
     let count = 0;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -242,7 +238,7 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
         new QueryCommand({
           TableName: table(),
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          FilterExpression: 'lastReportedAt >= :since',
+          FilterExpression: 'countedAt >= :since',
           ExpressionAttributeValues: { ':pk': `USER#${targetUserId}`, ':p': 'REPORTER#', ':since': sinceIso },
           ConsistentRead: true, // counted right after this report's own write
           ExclusiveStartKey,

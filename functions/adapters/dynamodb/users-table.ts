@@ -118,15 +118,21 @@ export function usersTable(db: Db, clock: Clock): UsersPort {
           sets.push(`#k${i} = :v${i}`);
         }
       });
+      let condition = 'attribute_exists(pk)';
+      if (opts.unlessStatus) {
+        condition += ' AND #status <> :unless';
+        names['#status'] = 'status';
+        values[':unless'] = opts.unlessStatus;
+      }
       try {
         const out = await doc.send(
           new UpdateCommand({
             TableName: table(),
             Key: profileKey(userId),
             UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: opts.unlessStatus ? 'attribute_exists(pk) AND #status <> :unless' : 'attribute_exists(pk)',
-            ExpressionAttributeNames: opts.unlessStatus ? { ...names, '#status': 'status' } : names,
-            ExpressionAttributeValues: opts.unlessStatus ? { ...values, ':unless': opts.unlessStatus } : values,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
