@@ -77,7 +77,7 @@ class EnvReader {
 }
 
 /**
- * Per-client limits, counted in DynamoDB with atomic conditional updates (fixed windows).
+ * Per-client limits: sliding windows (at most `limit` in any `windowSeconds`), counted in DynamoDB with atomic conditional updates.
  * Anchors: Synapse rc_login (5 per ~5 min per address and per account), Signal registration
  * (6 per 30 s), ASVS 5 (at most 100 failed logins per hour per account: 5 per 5 min caps it at 60).
  */

@@ -113,9 +113,21 @@ export interface ChallengesPort {
   markUsed(key: ChallengeKey): Promise<boolean>;
 }
 
+/**
+ * Sub-windows per rate-limit window. A hit at time t falls in sub-window j = floor(t / (W / k)) and
+ * sees the hits accepted in sub-windows j-k..j (a span between W and W + W/k long), so no interval
+ * of length W ever holds more than the limit; capacity comes back at most W/k later than an exact
+ * sliding log would give it back. Why this algorithm: functions/adapters/dynamodb/ephemeral-table.ts.
+ */
+export const LIMIT_SUBWINDOWS = 10;
+
 export interface LimitsPort {
-  /** Counts one hit in the current window unless the limit is reached; exact under concurrency. */
-  hit(name: string, key: string, policy: RatePolicy): Promise<{ allowed: boolean; count: number; resetAt: number }>;
+  /**
+   * Counts one hit of `name` for `key` unless the hits accepted in its sliding window (see
+   * LIMIT_SUBWINDOWS) already reach the policy's limit; exact under concurrency. A refusal says
+   * when the next hit would be accepted (epoch ms) if no other hit comes first.
+   */
+  hit(name: string, key: string, policy: RatePolicy): Promise<{ allowed: true } | { allowed: false; retryAt: number }>;
 }
 
 export interface TicketsPort {

@@ -1,5 +1,7 @@
-// Per-client rate limiting over an atomic counter. A refusal is a RateLimited error carrying
-// Retry-After and the IETF RateLimit-Policy / RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
+// Per-client rate limiting over a sliding window (LimitsPort: at most `limit` hits in any interval of
+// `windowSeconds`, counted atomically). A refusal is a RateLimited error carrying Retry-After and the
+// IETF RateLimit-Policy / RateLimit headers (draft-ietf-httpapi-ratelimit-headers): q and w are the
+// policy, t the seconds until a hit would be accepted again (the same number as Retry-After).
 import type { Config, RateLimitName } from './config.ts';
 import { RateLimited } from './errors.ts';
 import type { Clock, LimitsPort } from './ports.ts';
@@ -31,9 +33,9 @@ export interface LimitDeps {
 export async function enforce(deps: LimitDeps, name: RateLimitName, key: string): Promise<void> {
   const policy = deps.config.rateLimits[name];
   const result = await deps.limits.hit(name, key, policy);
-  const now = deps.clock.now();
   if (result.allowed) return;
-  const retryAfter = Math.max(1, Math.ceil((result.resetAt - now) / 1000));
+  // rounded up: a retry this many whole seconds later is accepted (unless other hits come first), one second earlier is not
+  const retryAfter = Math.max(1, Math.ceil((result.retryAt - deps.clock.now()) / 1000));
   throw new RateLimited(describe[name], retryAfter, {
     'RateLimit-Policy': `"${name}";q=${policy.limit};w=${policy.windowSeconds}`,
     RateLimit: `"${name}";r=0;t=${retryAfter}`,

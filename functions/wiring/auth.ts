@@ -21,6 +21,7 @@ let limitsPort: LimitsPort | undefined;
 let keysPort: SigningKeysPort | undefined;
 let httpGatePort: HttpGate | undefined;
 let socketGatePort: SocketGate | undefined;
+let staffGatePort: HttpGate | undefined;
 
 export function users(): UsersPort {
   return (usersPort ??= usersTable(db(), clock()));
@@ -67,6 +68,17 @@ export function httpGate(): HttpGate {
   return (httpGatePort ??= {
     authenticate: (authorization) => authenticate(authDeps(), authorization),
     limit: (name, key) => enforce({ limits: limits(), config: config(), clock: clock() }, name, key),
+  });
+}
+
+/**
+ * Staff (admin and moderator) routes: a bearer access token only. They have no per-user limit and no
+ * grant on the limits table, so this gate keeps the limiter out of their bundles.
+ */
+export function staffGate(): HttpGate {
+  return (staffGatePort ??= {
+    authenticate: (authorization) => authenticate(authDeps(), authorization),
+    limit: () => Promise.reject(new Error('staff routes have no per-user limit')),
   });
 }
 

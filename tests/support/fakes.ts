@@ -48,6 +48,7 @@ import type {
   UserRecord,
   UsersPort,
 } from '#core/ports.ts';
+import { LIMIT_SUBWINDOWS } from '#core/ports.ts';
 import type { PublishDeps } from '#core/public-keys.ts';
 import type { AuthorizerDeps, PresenceDeps } from '#core/realtime.ts';
 import { deriveKeys, type AuthKeys } from '#core/signing-keys.ts';
@@ -272,23 +273,29 @@ export class FakeChallenges implements ChallengesPort {
   }
 }
 
-/** Fixed windows, counted only while under the limit (exact: each hit is one atomic step here). */
+/**
+ * The limiter's semantics over a plain log of accepted hits (the adapter keeps one counter per live
+ * sub-window instead): a hit in sub-window j is accepted while fewer than `limit` accepted hits fell
+ * in sub-windows j-k..j; a refusal names the start of the sub-window in which the oldest of the
+ * latest `limit` hits leaves the window. Exact: each hit is one atomic step here.
+ */
 export class FakeLimits implements LimitsPort {
-  readonly hits = new Map<string, number>();
+  /** Sub-window indexes of the accepted hits per name, key and window length, oldest first. */
+  readonly accepted = new Map<string, number[]>();
   readonly #clock: Clock;
   constructor(clock: Clock) {
     this.#clock = clock;
   }
 
   async hit(name: string, key: string, policy: { limit: number; windowSeconds: number }) {
-    const windowMs = policy.windowSeconds * 1000;
-    const start = Math.floor(this.#clock.now() / windowMs) * windowMs;
-    const resetAt = start + windowMs;
-    const id = `${name}#${key}#${start}`;
-    const count = this.hits.get(id) ?? 0;
-    if (count >= policy.limit) return { allowed: false, count: policy.limit, resetAt };
-    this.hits.set(id, count + 1);
-    return { allowed: true, count: count + 1, resetAt };
+    const g = (policy.windowSeconds * 1000) / LIMIT_SUBWINDOWS;
+    const j = Math.floor(this.#clock.now() / g);
+    const id = `${name}#${key}#${policy.windowSeconds}`;
+    const log = (this.accepted.get(id) ?? []).filter((s) => s >= j - LIMIT_SUBWINDOWS);
+    this.accepted.set(id, log);
+    if (log.length >= policy.limit) return { allowed: false as const, retryAt: (log[log.length - policy.limit]! + LIMIT_SUBWINDOWS + 1) * g };
+    log.push(j);
+    return { allowed: true as const };
   }
 }
 

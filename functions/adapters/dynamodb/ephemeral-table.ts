@@ -1,10 +1,10 @@
 // Ephemeral table: OTP challenges (OTP#purpose#channel#destination / CHALLENGE), rate-limit
-// counters (RL#name#key / W#windowStart) and single-use WebSocket tickets (WSTICKET#<sha256> /
+// windows (RL#name#key / SW#windowSeconds) and single-use WebSocket tickets (WSTICKET#<sha256> /
 // TICKET). Every item carries expiresAt for TTL, and every read path checks expiry itself in its
 // condition, because TTL deletion is best-effort.
 import { createHash, randomBytes } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChallengeKey, ChallengeRecord, ChallengesPort, Clock, LimitsPort, TicketsPort } from '#core/ports.ts';
+import { LIMIT_SUBWINDOWS, type ChallengeKey, type ChallengeRecord, type ChallengesPort, type Clock, type LimitsPort, type TicketsPort } from '#core/ports.ts';
 import { isConditionFailure, type Db } from './db.ts';
 
 const challengeKey = (k: ChallengeKey) => ({ pk: `OTP#${k.purpose}#${k.channel}#${k.destinationKey}`, sk: 'CHALLENGE' });
@@ -84,31 +84,97 @@ export function challengesTable(db: Db, clock: Clock): ChallengesPort {
   };
 }
 
+/*
+ * Per-client rate limits: a sliding window counted in LIMIT_SUBWINDOWS (k = 10) sub-windows, one item
+ * per name and key, one conditional UpdateItem per hit.
+ *
+ * Why this algorithm. Fixed windows (what this replaced) let 2N through around a window edge (N just
+ * before it, N just after). Cloudflare's two-window estimate (previous count weighted by the part of
+ * it still inside the window, plus the current count) assumes the previous window's hits were spread
+ * evenly: a client that bursts N at its end and paces itself through the next window still gets
+ * close to 2N within one window length. A token bucket or GCRA (Stripe's limiters, redis-cell)
+ * bounds a burst to N but refills during the window, so N + N*t/W pass in any t: again up to 2N - 1
+ * in one window length, and its max(tat, now) is not expressible in one DynamoDB update. An exact
+ * sliding log keeps N timestamps per key (300 for sends: ~3 KB, 3 write units a hit). Sub-windows
+ * keep O(k) numbers and are rounded conservatively: a hit in sub-window j counts the hits accepted
+ * in sub-windows j-k..j, a span between W and W + W/k, so no interval of length W ever holds more
+ * than N, and capacity comes back at most W/k later than the log would give it back.
+ *
+ * How it is one atomic update. `n` counts accepted hits (since the item started) and `c` is n + N.
+ * The first hit accepted in sub-window i copies c into slot f<i mod 64>: the value n reaches once N
+ * hits fell in sub-windows >= i. A hit is accepted iff n is below every live slot (comparing two attributes is all the
+ * arithmetic a condition needs), which holds exactly when fewer than N hits fell in sub-windows
+ * j-k..j. The same update removes every slot outside the live range, so only live slots exist, and
+ * `s` (the latest accepted sub-window) guards against a slot name coming round again 64 sub-windows
+ * later. A refusal returns the item (ALL_OLD): the latest full live slot says when it leaves the
+ * window, which is the Retry-After.
+ *
+ * Calls per hit: 1 (first hit, busy or recently idle key, refusal); 2 when the key sat idle for more
+ * than 53 sub-windows (5.3 windows) and TTL has not deleted it yet (the second call starts it over),
+ * or when another container's clock already counted into a later sub-window; 3 only if two
+ * start-overs race. The window length is in the sort key, so changing it starts a new count; a new
+ * limit applies to sub-windows that start after it. (Lean on purpose: this is in the bundle of
+ * every route with a per-user limit.)
+ */
+const K = LIMIT_SUBWINDOWS;
+/** Slot names come round every 64 sub-windows: k + 1 are live, every hit removes the other 63 - k. */
+const slot = (i: number) => `f${i % 64}`;
+const slots = (from: number, count: number) => Array.from({ length: count }, (_, d) => slot(from + d));
+
 export function limitsTable(db: Db, clock: Clock): LimitsPort {
-  const { doc } = db;
-  const tableName = (_: 'ephemeral') => db.table('ephemeral');
   return {
-    async hit(name, key, policy) {
-      const now = clock.now();
-      const windowMs = policy.windowSeconds * 1000;
-      const start = Math.floor(now / windowMs) * windowMs;
-      const resetAt = start + windowMs;
-      try {
-        const out = await doc.send(
-          new UpdateCommand({
-            TableName: tableName('ephemeral'),
-            Key: { pk: `RL#${name}#${key}`, sk: `W#${start}` },
-            UpdateExpression: 'ADD hits :one SET expiresAt = :ttl',
-            ConditionExpression: 'attribute_not_exists(hits) OR hits < :limit',
-            ExpressionAttributeValues: { ':one': 1, ':limit': policy.limit, ':ttl': Math.ceil(resetAt / 1000) + 60 },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        return { allowed: true, count: Number(out.Attributes?.hits ?? 1), resetAt };
-      } catch (error) {
-        if (isConditionFailure(error)) return { allowed: false, count: policy.limit, resetAt };
-        throw error;
+    async hit(name, key, { limit, windowSeconds }) {
+      const g = (windowSeconds * 1000) / K;
+      const Key = { pk: `RL#${name}#${key}`, sk: `SW#${windowSeconds}` };
+      let j = Math.floor(clock.now() / g);
+      let stale: number | undefined;
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const f = slot(j);
+        const base = { TableName: db.table('ephemeral'), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+        // every item expires once its latest sub-window has left the window
+        const expiresAt = Math.ceil(((j + K + 1) * g) / 1000) + 60;
+        try {
+          if (stale === undefined) {
+            await db.doc.send(
+              new UpdateCommand({
+                ...base,
+                Key,
+                UpdateExpression:
+                  `SET n = if_not_exists(n, :z) + :o, c = if_not_exists(n, :z) + :c, ${f} = if_not_exists(${f}, if_not_exists(c, :l)), ` +
+                  `s = :j, expiresAt = :t REMOVE ${slots(j + 1, 63 - K).join()}`,
+                ConditionExpression: `(attribute_not_exists(n) OR s BETWEEN :f AND :j)${slots(j - K, K + 1)
+                  .map((x) => ` AND (attribute_not_exists(${x}) OR n < ${x})`)
+                  .join('')}`,
+                ExpressionAttributeValues: { ':z': 0, ':o': 1, ':c': limit + 1, ':l': limit, ':j': j, ':f': j + K - 63, ':t': expiresAt },
+              }),
+            );
+          } else {
+            // idle so long that every slot is dead (and a slot name may have come round): start over
+            await db.doc.send(
+              new PutCommand({
+                ...base,
+                Item: { ...Key, n: 1, c: limit + 1, [f]: limit, s: j, expiresAt },
+                ConditionExpression: 's = :s',
+                ExpressionAttributeValues: { ':s': stale },
+              }),
+            );
+          }
+          return { allowed: true };
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          const item = (error as { Item?: Record<string, { N?: string }> }).Item;
+          const num = (attr: string) => Number(item?.[attr]?.N ?? NaN);
+          const [s, n] = [num('s'), num('n')];
+          stale = undefined;
+          // another container's clock already counted into a later sub-window: count this hit there
+          if (s > j) j = s;
+          else if (s < j + K - 63) stale = s;
+          // refused: the latest full live sub-window says when the window has room again
+          else for (let i = j; i >= j - K; i--) if (n >= num(slot(i))) return { allowed: false, retryAt: (i + K + 1) * g };
+          // (an item deleted between the two calls of a start-over reads as NaN: the loop tries again)
+        }
       }
+      throw new Error(`rate limit ${name}: the counter kept changing`);
     },
   };
 }

@@ -2,7 +2,7 @@
 import { adminGetReport as contract } from '#contract/admin/get-report.ts';
 import { reportDetails } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { httpGate } from '#wiring/auth.ts';
+import { staffGate } from '#wiring/auth.ts';
 import { moderation } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path }) => ({ body: await reportDetails(moderation(), auth, path.reportId) }));
+export const handler = httpHandler(contract, staffGate).handle(async ({ auth, path }) => ({ body: await reportDetails(moderation(), auth, path.reportId) }));

@@ -2,7 +2,7 @@
 import { adminAudit as contract } from '#contract/admin/list-audit.ts';
 import { auditLog } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { httpGate } from '#wiring/auth.ts';
+import { staffGate } from '#wiring/auth.ts';
 import { moderation } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract, httpGate).handle(async ({ query }) => ({ body: await auditLog(moderation(), query.limit ?? 50, query.cursor) }));
+export const handler = httpHandler(contract, staffGate).handle(async ({ query }) => ({ body: await auditLog(moderation(), query.limit ?? 50, query.cursor) }));

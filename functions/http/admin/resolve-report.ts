@@ -2,9 +2,9 @@
 import { adminResolveReport as contract } from '#contract/admin/resolve-report.ts';
 import { resolveReport } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { httpGate } from '#wiring/auth.ts';
+import { staffGate } from '#wiring/auth.ts';
 import { sanctions } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => ({
+export const handler = httpHandler(contract, staffGate).handle(async ({ auth, path, body }) => ({
   body: { report: await resolveReport(sanctions(), auth, path.reportId, body) },
 }));

@@ -2,9 +2,9 @@
 import { adminRestoreUser as contract } from '#contract/admin/restore-user.ts';
 import { restore } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { httpGate } from '#wiring/auth.ts';
+import { staffGate } from '#wiring/auth.ts';
 import { moderation } from '#wiring/moderation.ts';
 
-export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => ({
+export const handler = httpHandler(contract, staffGate).handle(async ({ auth, path, body }) => ({
   body: await restore(moderation(), auth, path.userId, body.note),
 }));
