@@ -5,7 +5,18 @@ import * as z from 'zod/mini';
 import { errorDetails } from '../common.ts';
 import { message } from '../conversations/schemas.ts';
 
-export const errorFrame = z.object({ type: z.literal('error'), code: z.string(), message: z.string(), details: z.optional(errorDetails) });
+/**
+ * `retryAfterSeconds`: on `rate_limited` and `throttled`/`unavailable` errors, when to send again.
+ * Pure: only the WebSocket bundles keep it (HTTP routes bundle this module for their pushes).
+ */
+export const errorFrame = /* @__PURE__ */ (() =>
+  z.object({
+    type: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    details: z.optional(errorDetails),
+    retryAfterSeconds: z.optional(z.int().check(z.positive())),
+  }))();
 export const messageFrame = z.extend(message, { type: z.literal('message'), seq: z.int() });
 export const typingFrame = z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() });
 export const readFrame = z.object({ type: z.literal('read'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() });

@@ -9,7 +9,7 @@ import { Forbidden, NotFound, Unauthorized } from './errors.ts';
 import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage } from './message-rules.ts';
 import { assertActive } from './authn.ts';
 import { enforce } from './rate-limit.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, BlocksPort, UsersPort } from './ports.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, BlocksPort, SecurityEventsPort, UsersPort } from './ports.ts';
 
 /** What reading conversations needs. */
 export interface ConversationReadDeps {
@@ -25,9 +25,10 @@ export interface OpeningDeps extends ConversationReadDeps {
   limits: LimitsPort;
 }
 
-/** Sending and receipts also reach the sockets of both sides. */
+/** Sending and receipts also reach the sockets of both sides; a push that fails is recorded. */
 export interface ConversationDeps extends OpeningDeps {
   connections: Pick<ConnectionsPort, 'push'>;
+  events: SecurityEventsPort;
 }
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
@@ -83,6 +84,8 @@ export type SendInput = MessageInput;
 /**
  * Stores and delivers one message. The sender is always the caller's identity, never input.
  * A retry with the same clientMessageId returns the first ack and stores and pushes nothing new.
+ * Once stored, the message is acked even if a push fails (@connections throttled or failing): a
+ * retry would not push it again, and the devices that missed it get it by sync.
  */
 export async function sendMessage(deps: ConversationDeps, senderId: string, to: string, input: SendInput, senderConnectionId?: string) {
   assertCiphertext(input.ciphertext, input.nonce);
@@ -99,10 +102,20 @@ export async function sendMessage(deps: ConversationDeps, senderId: string, to: 
   });
   if (!stored.duplicate) {
     const frame = (seq: number): PushFrame => ({ type: 'message', ...publicMessage(stored.message), seq });
-    await Promise.all([
+    const pushes = await Promise.allSettled([
       stored.message.hiddenFrom ? undefined : deps.connections.push([to], frame(stored.recipientSeq)),
       deps.connections.push([senderId], frame(stored.senderSeq), senderConnectionId),
     ]);
+    pushes.forEach((p, i) => {
+      if (p.status === 'rejected') {
+        deps.events.record('message_push_failed', {
+          conversationId,
+          messageId: stored.message.messageId,
+          side: i === 0 ? 'recipient' : 'sender',
+          errorName: (p.reason as Error)?.name,
+        });
+      }
+    });
   }
   return { ack: ackOf(stored.message), duplicate: stored.duplicate };
 }

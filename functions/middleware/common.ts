@@ -1,26 +1,24 @@
 // Pieces shared by the HTTP and WebSocket middleware stacks: zod validation with field-level
 // issues, and the mapping of any thrown value to a status, code and message that leak nothing
-// internal. (Outgoing values go through contract/shape.ts.)
+// internal; a throttled, slow or failing AWS dependency becomes a 503 with Retry-After here, and
+// only here. (Outgoing values go through contract/shape.ts.)
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import type { Schema } from '#contract/route.ts';
 import { errorBody as errorBodySchema, type ErrorBody } from '#contract/common.ts';
-import { DomainError, ValidationFailed, errorBody, type FieldIssue } from '#core/errors.ts';
+import { DomainError, ServiceUnavailable, ValidationFailed, errorBody, type FieldIssue } from '#core/errors.ts';
 import { logger } from './logger.ts';
 
 // zod/mini ships no messages by default; English only (the other 60+ locales never enter a bundle).
 z.config(en());
 
 export function fieldIssues(prefix: string, error: z.core.$ZodError): FieldIssue[] {
-  return error.issues.map((i) => {
-    const keys = i.code === 'unrecognized_keys' ? i.keys : [];
-    const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
-    return {
-      path: keys.length ? `${path}${path ? '.' : ''}${keys.join(',')}` : path,
-      message: i.message,
-      code: i.code,
-    };
-  });
+  // unrecognized keys are named after their object's path: `body.a,b`
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String), i.code === 'unrecognized_keys' ? i.keys.join() : ''].filter(Boolean).join('.'),
+    message: i.message,
+    code: i.code,
+  }));
 }
 
 /** Parses `value` with `schema`, throwing ValidationFailed with field-level details. */
@@ -44,14 +42,41 @@ export interface MappedError {
   headers: Record<string, string>;
 }
 
-/** DomainErrors keep their status and message; anything else is logged and becomes a bare 500. */
+/**
+ * Throttling (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded, also as transaction
+ * cancellation reasons) and timeouts (TimeoutError, AbortError, ETIMEDOUT), by name or code.
+ */
+const busy = /throttl|throughput|requestlimit|timed?out|abort/i;
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  CancellationReasons?: { Code?: string }[];
+}
+
+/**
+ * DomainErrors keep their status and message. A throttled, slow or failing AWS dependency (after
+ * the SDK's own retries; 429 and the names above are `throttled`, other 5xx `unavailable`) is a 503
+ * with Retry-After. Anything else is logged and becomes a bare 500.
+ */
 export function mapError(error: unknown, where: Record<string, unknown>): MappedError {
-  if (error instanceof DomainError) {
-    if (error.status >= 500) logger.error('request failed', { ...where, code: error.code });
-    return { status: error.status, code: error.code, message: error.message, details: error.details, headers: { ...error.headers } };
+  const e = error as SdkError | null;
+  const status = e?.$metadata?.httpStatusCode as number; // undefined compares false
+  const known =
+    error instanceof DomainError
+      ? error
+      : status === 429 || busy.test(`${e?.name}${e?.code}${e?.CancellationReasons?.map((r) => r.Code)}`)
+        ? new ServiceUnavailable(undefined, 'throttled')
+        : status > 499
+          ? new ServiceUnavailable()
+          : undefined;
+  if (known) {
+    if (known.status >= 500) logger.error('request failed', { ...where, code: known.code });
+    return { status: known.status, code: known.code, message: known.message, details: known.details, headers: known.headers };
   }
-  const e = error instanceof Error ? error : new Error(String(error));
-  logger.error('unhandled error', { ...where, errorName: e.name, errorMessage: e.message, stack: e.stack });
+  const x = error instanceof Error ? error : new Error(String(error));
+  logger.error('unhandled error', { ...where, errorName: x.name, errorMessage: x.message, stack: x.stack });
   return { status: 500, code: 'internal', message: 'Internal error', headers: {} };
 }
 

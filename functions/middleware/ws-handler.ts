@@ -65,8 +65,14 @@ export interface WsRequest<C extends WsContract> {
   reply(frame: WsFrame<C>): Promise<void>;
 }
 
+/** An error's `retryAfterSeconds` (429 rate_limited, 503 throttled/unavailable) also rides at the top level. */
 export function errorFrame(code: string, message: string, details?: unknown) {
-  return shapeOutput(errorFrameSchema, { type: 'error', ...outgoingError(code, message, details).error }, 'error frame');
+  const retryAfterSeconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return shapeOutput(
+    errorFrameSchema,
+    { type: 'error', ...outgoingError(code, message, details).error, ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}) },
+    'error frame',
+  );
 }
 
 function parseFrame(event: WsEvent): unknown {

@@ -880,7 +880,7 @@ export const socketDeps = (w: World): SocketDeps => ({ ...identityDeps(w), conne
 export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys });
 export const conversationReadDeps = (w: World): ConversationReadDeps => ({ config: w.config, clock: w.clock, users: w.users, conversations: w.conversations });
 export const openingDeps = (w: World): OpeningDeps => ({ ...conversationReadDeps(w), blocks: w.blocks, limits: w.limits });
-export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections });
+export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections, events: w.events });
 export const moderationDeps = (w: World): ModerationDeps => ({ config: w.config, clock: w.clock, users: w.users, moderation: w.moderation });
 export const reportingDeps = (w: World): ReportingDeps => ({ ...moderationDeps(w), blocks: w.blocks, conversations: w.conversations, limits: w.limits });
 export const blockingDeps = (w: World): BlockingDeps => ({ users: w.users, blocks: w.blocks });

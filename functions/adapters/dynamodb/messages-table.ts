@@ -21,6 +21,13 @@ const memberKey = (c: string, u: string) => convKey(c, `MEMBER#${u}`);
 const counterKey = (u: string) => ({ pk: `STREAM#${u}`, sk: 'COUNTER' });
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item, ['expiresAt']);
 
+/** A cancellation whose every reason is a failed condition or a conflicting transaction. */
+function lostRace(error: unknown): boolean {
+  if (!(error instanceof TransactionCanceledException)) return false;
+  const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None').filter((c) => c !== 'None');
+  return codes.length > 0 && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict');
+}
+
 export function messagesTable(db: Db, clock: Clock): ConversationsPort {
   const { doc } = db;
   const table = () => db.table('messages');
@@ -203,8 +210,9 @@ export function messagesTable(db: Db, clock: Clock): ConversationsPort {
         );
         return { message, senderSeq: senderPrev + 1, recipientSeq: hidden ? 0 : recipientPrev + 1, duplicate: false };
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // any cancellation (duplicate, counter moved, conflict) is resolved by re-reading
+        // Only a lost race (a duplicate, a counter another send moved, a conflicting transaction) is
+        // resolved by re-reading; throttling and anything else surface now (the SDK already retried).
+        if (!lostRace(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
       }
     }

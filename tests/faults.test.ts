@@ -1,0 +1,398 @@
+// Fault injection at the SDK boundary: the real handlers, the local gateway and DynamoDB Local, with
+// a middleware on the very SDK clients the handlers use (DynamoDB, @connections) that throws the
+// service's own exception for chosen commands. It sits in the `initialize` step, before the SDK's
+// retry middleware, so each injected error is what a handler sees once the SDK has given up.
+// What must hold: HTTP answers 503 + Retry-After (error shape, security headers), never a bare 500;
+// a socket gets a `throttled` error frame with `retryAfterSeconds`; auth limiters fail closed; a
+// stored message is acked whatever pushing it does, and a retried send is never duplicated.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, afterEach, before, describe, test } from 'node:test';
+import {
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ThrottlingException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { ApiGatewayManagementApiServiceException, GoneException, LimitExceededException } from '@aws-sdk/client-apigatewaymanagementapi';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Runtime } from '../local/runtime.ts';
+import { captureOutput } from './support/capture.ts';
+import { bearer, connectAs, logIn, outbox, requestCode, signUp, uniqueEmail, type Account } from './support/identity.ts';
+import { request, startTestRuntime, type TestSocket } from './support/runtime.ts';
+
+// ---- the injector ---------------------------------------------------------------------------------
+
+interface Fault {
+  client: 'dynamodb' | 'connections';
+  /** The SDK command name, e.g. `TransactWriteItemsCommand`. */
+  command: string;
+  match?: (input: Record<string, unknown>) => boolean;
+  error: () => Error;
+  /** How many matching calls fail (default: all while the test runs). */
+  times?: number;
+  /** The call reaches the service first (a response lost after the write). */
+  afterSend?: boolean;
+}
+
+const faults: (Fault & { hits: number })[] = [];
+
+function inject(fault: Fault): { readonly hits: number } {
+  const entry = { ...fault, hits: 0 };
+  faults.push(entry);
+  return entry;
+}
+
+type Next = (args: { input: Record<string, unknown> }) => Promise<unknown>;
+type Stack = { add(mw: unknown, options: { step: 'initialize'; name: string; priority: 'high' }): void };
+
+function installInjector(stack: Stack, client: Fault['client']): void {
+  const middleware = (next: Next, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+    const f = faults.find((x) => x.client === client && x.command === context.commandName && x.hits < (x.times ?? Infinity) && (x.match?.(args.input) ?? true));
+    if (!f) return next(args);
+    f.hits++;
+    if (f.afterSend) await next(args);
+    throw f.error();
+  };
+  stack.add(middleware, { step: 'initialize', name: 'faultInjection', priority: 'high' });
+}
+
+const $metadata = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'injected', attempts: 3, totalRetryDelay: 0 });
+
+/** The exceptions as the SDK's deserializers build them. */
+const dynamo = {
+  ProvisionedThroughputExceededException: () =>
+    new ProvisionedThroughputExceededException({
+      message: 'The level of configured provisioned throughput for the table was exceeded',
+      $metadata: $metadata(400),
+    }),
+  ThrottlingException: () => new ThrottlingException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: $metadata(400) }),
+  RequestLimitExceeded: () =>
+    new RequestLimitExceeded({ message: 'Throughput exceeds the current throughput limit for your account', $metadata: $metadata(400) }),
+  // what @smithy/node-http-handler throws on a socket or request timeout, and on an aborted request
+  TimeoutError: () => Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' }),
+  AbortError: () => Object.assign(new Error('Request aborted'), { name: 'AbortError' }),
+};
+const dynamoInternal = () => new InternalServerError({ message: 'Internal server error', $metadata: $metadata(500) });
+const cancelled =
+  (...codes: string[]) =>
+  () =>
+    new TransactionCanceledException({
+      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+      CancellationReasons: codes.map((Code) => ({ Code })),
+      $metadata: $metadata(400),
+    });
+const connections = {
+  429: () => new LimitExceededException({ message: 'Rate exceeded', $metadata: $metadata(429) }),
+  500: () =>
+    new ApiGatewayManagementApiServiceException({
+      name: 'InternalServerErrorException',
+      $fault: 'server',
+      message: 'Internal server error',
+      $metadata: $metadata(500),
+    }),
+  410: () => new GoneException({ message: '', $metadata: $metadata(410) }),
+};
+
+// ---- the world ------------------------------------------------------------------------------------
+
+let rt: Runtime;
+let alice: Account;
+let bob: Account;
+const sockets: TestSocket[] = [];
+
+before(async () => {
+  rt = await startTestRuntime();
+  const platform = await import('../functions/wiring/platform.ts');
+  const { managementClient } = await import('../functions/adapters/connections.ts');
+  installInjector(platform.db().client.middlewareStack as unknown as Stack, 'dynamodb');
+  installInjector(managementClient(platform.config().wsCallbackUrl!, platform.config().region).middlewareStack as unknown as Stack, 'connections');
+  [alice, bob] = await Promise.all([signUp(rt, { displayName: 'Alice' }), signUp(rt, { displayName: 'Bob' })]);
+});
+afterEach(() => {
+  faults.length = 0;
+});
+after(async () => {
+  await Promise.all(sockets.map((s) => s.close().catch(() => undefined)));
+  await rt?.stop();
+});
+
+async function device(p: Account): Promise<TestSocket> {
+  const s = await connectAs(rt, p.accessToken);
+  sockets.push(s);
+  return s;
+}
+
+async function connectionIdsOf(userId: string): Promise<string[]> {
+  const out = await rt.db.doc.send(
+    new QueryCommand({
+      TableName: rt.db.table('connections'),
+      IndexName: 'byUser',
+      KeyConditionExpression: 'userId = :u',
+      ExpressionAttributeValues: { ':u': userId },
+    }),
+  );
+  return (out.Items ?? []).map((i) => i.connectionId as string);
+}
+
+const message = (clientMessageId: string = randomUUID()) => ({
+  clientMessageId,
+  ciphertext: randomBytes(48).toString('base64'),
+  nonce: randomBytes(24).toString('base64'),
+  senderKeyVersion: 1,
+  recipientKeyVersion: 1,
+});
+const sendFrame = (to: Account, clientMessageId?: string) => ({ action: 'sendMessage', to: to.userId, ...message(clientMessageId) });
+const isType = (type: string) => (f: { type: string }) => f.type === type;
+const synced = async (p: Account, clientMessageId: string) =>
+  (
+    (await request(rt.httpUrl, 'GET', '/api/messages/sync?after=0&limit=100', { headers: bearer(p.accessToken) })).json.messages as {
+      clientMessageId: string;
+      messageId: string;
+    }[]
+  ).filter((m) => m.clientMessageId === clientMessageId);
+const me = (p: Account) => request(rt.httpUrl, 'GET', '/api/users/me', { headers: bearer(p.accessToken) });
+
+function assertRetryLater(res: Awaited<ReturnType<typeof request>>, code: string, what: string): void {
+  assert.equal(res.status, 503, `${what}: ${res.status} ${res.text}`);
+  assert.equal(res.headers.get('retry-after'), '1', what);
+  assert.deepEqual(res.json, { error: { code, message: res.json.error.message, details: { retryAfterSeconds: 1 } } }, what);
+  assert.match(res.json.error.message, /again shortly/, what);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, what);
+  assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=31536000/, what);
+  assert.equal(res.headers.get('cache-control'), 'no-store', what);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
+  assert.doesNotMatch(res.text, /Exception|Throughput|timed out|stack/i, `${what}: nothing internal leaks`);
+}
+
+// ---- HTTP -----------------------------------------------------------------------------------------
+
+describe('HTTP: a throttled, slow or failing DynamoDB is a 503 with Retry-After', () => {
+  for (const [name, error] of Object.entries(dynamo)) {
+    test(`${name} on a read: 503 throttled, the error shape and the security headers`, async () => {
+      const fault = inject({ client: 'dynamodb', command: 'GetItemCommand', error });
+      assertRetryLater(await me(alice), 'throttled', name);
+      assert.ok(fault.hits >= 1, 'the fault was hit');
+    });
+  }
+
+  test('an internal error of DynamoDB (HTTP 500) is a 503 unavailable with Retry-After', async () => {
+    inject({ client: 'dynamodb', command: 'GetItemCommand', error: dynamoInternal });
+    assertRetryLater(await me(alice), 'unavailable', 'InternalServerError');
+  });
+
+  test('the fault clears, the same request succeeds; a bug of ours (not a dependency fault) stays a 500', async () => {
+    assert.equal((await me(alice)).status, 200);
+    inject({ client: 'dynamodb', command: 'GetItemCommand', error: () => new TypeError("Cannot read properties of undefined (reading 'x')"), times: 1 });
+    const res = await me(alice);
+    assert.equal(res.status, 500);
+    assert.equal(res.json.error.code, 'internal');
+    assert.equal(res.headers.get('retry-after'), null);
+  });
+});
+
+describe('auth rate limiters fail closed', () => {
+  const counterWrite = (input: Record<string, unknown>) => JSON.stringify(input.Key ?? {}).includes('RL#');
+
+  test('login with the right password: a failing counter write refuses it (503), no tokens', async () => {
+    const account = await signUp(rt);
+    inject({ client: 'dynamodb', command: 'UpdateItemCommand', match: counterWrite, error: dynamo.ProvisionedThroughputExceededException });
+    const res = await logIn(rt, account.email, account.password);
+    assertRetryLater(res, 'throttled', 'login');
+    assert.ok(!res.text.includes('accessToken'));
+    faults.length = 0;
+    assert.equal((await logIn(rt, account.email, account.password)).status, 200, 'the counter works again: so does login');
+  });
+
+  test('OTP request: a timed-out counter write sends no code', async () => {
+    const email = uniqueEmail('otp');
+    inject({ client: 'dynamodb', command: 'UpdateItemCommand', match: counterWrite, error: dynamo.TimeoutError });
+    assertRetryLater(await requestCode(rt, email, 'register'), 'throttled', 'otp request');
+    assert.deepEqual(
+      (await outbox(rt)).filter((l) => l.destination === email),
+      [],
+      'no code went out',
+    );
+  });
+
+  test('refresh: a throttled counter write rotates nothing; the refresh token still works afterwards', async () => {
+    const account = await signUp(rt);
+    inject({ client: 'dynamodb', command: 'UpdateItemCommand', match: counterWrite, error: dynamo.ThrottlingException });
+    const refused = await request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken: account.refreshToken } });
+    assertRetryLater(refused, 'throttled', 'refresh');
+    faults.length = 0;
+    const ok = await request(rt.httpUrl, 'POST', '/api/auth/refresh', { body: { refreshToken: account.refreshToken } });
+    assert.equal(ok.status, 200, 'not counted as a use, so not treated as reuse');
+  });
+});
+
+// ---- WebSocket ------------------------------------------------------------------------------------
+
+describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame with retryAfterSeconds', () => {
+  test('the per-frame session check throttled: an error frame, and the socket stays open', async () => {
+    const a = await device(alice);
+    inject({ client: 'dynamodb', command: 'GetItemCommand', error: dynamo.RequestLimitExceeded });
+    a.send(sendFrame(bob));
+    const frame = await a.next(isType('error'));
+    assert.deepEqual(frame, { type: 'error', code: 'throttled', message: frame.message, details: { retryAfterSeconds: 1 }, retryAfterSeconds: 1 });
+    faults.length = 0;
+    const retry = sendFrame(bob);
+    a.send(retry);
+    assert.equal((await a.next(isType('ack'))).clientMessageId, retry.clientMessageId, 'a failing database is not an ended session');
+  });
+
+  test("a throttled send transaction: one attempt, a throttled frame, and the client's retry is stored once", async () => {
+    const a = await device(alice);
+    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: dynamo.ProvisionedThroughputExceededException, times: 1 });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    const error = await a.next(isType('error'));
+    assert.equal(error.code, 'throttled');
+    assert.equal(error.retryAfterSeconds, 1);
+    assert.equal(fault.hits, 1, 'one transaction, not a dozen');
+    assert.deepEqual(await synced(bob, frame.clientMessageId), [], 'nothing stored');
+    a.send(frame);
+    const ack = await a.next(isType('ack'));
+    assert.equal(ack.clientMessageId, frame.clientMessageId);
+    assert.deepEqual(
+      (await synced(bob, frame.clientMessageId)).map((m) => m.messageId),
+      [ack.messageId],
+      'stored exactly once',
+    );
+  });
+
+  test('a transaction cancelled for throttling (cancellation reasons) surfaces at once as throttled', async () => {
+    const a = await device(alice);
+    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('None', 'None', 'ThrottlingError', 'None'), times: 5 });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    assert.equal((await a.next(isType('error'))).code, 'throttled');
+    assert.equal(fault.hits, 1, 'not retried');
+    assert.deepEqual(await synced(bob, frame.clientMessageId), []);
+  });
+
+  test('a transaction that lost a real conflict is retried and the send goes through', async () => {
+    const a = await device(alice);
+    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('None', 'TransactionConflict', 'None'), times: 1 });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    const ack = await a.next(isType('ack'));
+    assert.equal(fault.hits, 1);
+    assert.deepEqual(
+      (await synced(bob, frame.clientMessageId)).map((m) => m.messageId),
+      [ack.messageId],
+    );
+  });
+
+  test('a cancellation for another reason (validation) is neither retried nor reported as throttling', async () => {
+    const a = await device(alice);
+    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('None', 'ValidationError'), times: 5 });
+    a.send(sendFrame(bob));
+    assert.equal((await a.next(isType('error'))).code, 'internal');
+    assert.equal(fault.hits, 1);
+  });
+
+  test('HTTP send: the same throttled transaction is a 503 with Retry-After', async () => {
+    const conv = await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(alice.accessToken), body: { userId: bob.userId } });
+    inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('ProvisionedThroughputExceeded', 'None'), times: 1 });
+    const body = message();
+    const path = `/api/conversations/${conv.json.conversationId}/messages`;
+    assertRetryLater(await request(rt.httpUrl, 'POST', path, { headers: bearer(alice.accessToken), body }), 'throttled', 'post message');
+    const retried = await request(rt.httpUrl, 'POST', path, { headers: bearer(alice.accessToken), body });
+    assert.equal(retried.status, 201);
+    assert.deepEqual(
+      (await synced(bob, body.clientMessageId)).map((m) => m.messageId),
+      [retried.json.messageId],
+    );
+  });
+
+  test('a send whose response timed out after the write: the retry is acked with the stored message, never a second copy', async () => {
+    const a = await device(alice);
+    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: dynamo.TimeoutError, afterSend: true, times: 1 });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    const error = await a.next(isType('error'));
+    assert.deepEqual([error.code, error.retryAfterSeconds, fault.hits], ['throttled', 1, 1]);
+    const stored = await synced(bob, frame.clientMessageId);
+    assert.equal(stored.length, 1, 'the write went through');
+    a.send(frame);
+    const ack = await a.next(isType('ack'));
+    assert.equal(ack.messageId, stored[0]!.messageId, 'the retry gets the stored message');
+    assert.equal((await synced(bob, frame.clientMessageId)).length, 1, 'no second copy');
+    assert.equal((await synced(alice, frame.clientMessageId)).length, 1, "nor in the sender's stream");
+  });
+});
+
+// ---- @connections ---------------------------------------------------------------------------------
+
+describe('@connections faults: a stored message is acked, and the recipient gets it by sync', () => {
+  for (const status of [500, 429] as const) {
+    test(`pushing to the recipient fails with ${status}: the sender is acked, the failure recorded, the message synced`, async () => {
+      const a = await device(alice);
+      const b = await device(bob);
+      const bobIds = await connectionIdsOf(bob.userId);
+      const fault = inject({
+        client: 'connections',
+        command: 'PostToConnectionCommand',
+        match: (i) => bobIds.includes(i.ConnectionId as string),
+        error: connections[status],
+      });
+      const frame = sendFrame(bob);
+      let ack: { clientMessageId: string; messageId: string } | undefined;
+      const logs = await captureOutput(async () => {
+        a.send(frame);
+        ack = await a.next(isType('ack'));
+      }, 'INFO');
+      assert.equal(ack!.clientMessageId, frame.clientMessageId);
+      assert.ok(fault.hits >= 1, 'the push to Bob failed');
+      const event = logs
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.event === 'message_push_failed');
+      assert.ok(event, 'the failed push is recorded');
+      assert.deepEqual([event.side, event.messageId, event.errorName], ['recipient', ack!.messageId, connections[status]().name]);
+      assert.ok(!logs.includes(frame.ciphertext), 'no ciphertext in logs');
+      assert.deepEqual(
+        (await synced(bob, frame.clientMessageId)).map((m) => m.messageId),
+        [ack!.messageId],
+        'Bob gets it by sync',
+      );
+      faults.length = 0;
+      const next = sendFrame(bob);
+      a.send(next);
+      await a.next(isType('ack'));
+      assert.equal((await b.next((f) => f.type === 'message' && f.clientMessageId === next.clientMessageId)).senderId, alice.userId, 'pushes resume');
+    });
+  }
+
+  test("410 for the recipient's connection: its row is deleted, the sender is acked, the message synced", async () => {
+    const a = await device(alice);
+    await device(bob);
+    const [gone] = (await connectionIdsOf(bob.userId)).slice(-1);
+    inject({ client: 'connections', command: 'PostToConnectionCommand', match: (i) => i.ConnectionId === gone, error: connections[410] });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    const ack = await a.next(isType('ack'));
+    assert.ok(!(await connectionIdsOf(bob.userId)).includes(gone!), 'the gone connection is forgotten');
+    assert.deepEqual(
+      (await synced(bob, frame.clientMessageId)).map((m) => m.messageId),
+      [ack.messageId],
+    );
+  });
+
+  test('HTTP send while every push fails with 500: 201 with the ack, and Bob syncs it', async () => {
+    await device(bob);
+    const conv = await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(alice.accessToken), body: { userId: bob.userId } });
+    const fault = inject({ client: 'connections', command: 'PostToConnectionCommand', error: connections[500] });
+    const body = message();
+    const res = await request(rt.httpUrl, 'POST', `/api/conversations/${conv.json.conversationId}/messages`, { headers: bearer(alice.accessToken), body });
+    assert.equal(res.status, 201, res.text);
+    assert.ok(fault.hits >= 1);
+    assert.deepEqual(
+      (await synced(bob, body.clientMessageId)).map((m) => m.messageId),
+      [res.json.messageId],
+    );
+  });
+});
