@@ -38,6 +38,10 @@ export function openApiDocument() {
     }
     responses['4XX'] = { description: 'Client error', content: { 'application/json': { schema: schema(errorBody, 'output') } } };
     responses['429'] = { description: 'Throttled (gateway or per-client limit); see Retry-After' };
+    responses['503'] ??= {
+      description: 'DynamoDB or @connections throttled, timed out or failed (code throttled or unavailable); retry after Retry-After',
+      content: { 'application/json': { schema: schema(errorBody, 'output') } },
+    };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = {
       operationId: r.id,
       summary: r.summary,
