@@ -1,12 +1,15 @@
 // Identity end to end through the local gateway and DynamoDB Local: registration with OTP, login,
 // refresh rotation and reuse detection, token forgeries, revocation, OTP rules, enumeration.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT, base64url } from 'jose';
 import type { Runtime } from '../local/runtime.ts';
 import { deriveKeys } from '../functions/core/signing-keys.ts';
+import { projectRoot } from '../local/lambda.ts';
 import { request, startTestRuntime } from './support/runtime.ts';
 import { captureOutput } from './support/capture.ts';
 import { bearer, lastCode, logIn, me, outbox, refreshWith, requestCode, signUp, uniqueEmail } from './support/identity.ts';
@@ -386,6 +389,69 @@ describe('token forgeries and revocation', () => {
     // the address is free again
     const again = await signUp(rt, { email: a.email });
     assert.notEqual(again.userId, a.userId);
+  });
+});
+
+describe('display names', () => {
+  const patchName = (token: string, displayName: string) => request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(token), body: { displayName } });
+
+  function grant(email: string, role: string) {
+    const out = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', email, '--role', role, '--data-dir', rt.dataDir], {
+      encoding: 'utf8',
+    });
+    assert.equal(out.status, 0, out.stderr);
+  }
+
+  test('invisible, bidi, control and unassigned characters are refused with field detail, and nothing changes', async () => {
+    const a = await signUp(rt, { displayName: 'Ada Lovelace' });
+    for (const name of ['Adm\u200bin', 'Ada\u202Eexe.txt', 'Ada\u0000', 'Ada\u0007', 'Ada\u0378', 'Ada\u2066x\u2069']) {
+      const res = await patchName(a.accessToken, name);
+      assert.equal(res.status, 400, JSON.stringify(name));
+      assert.equal(res.json.error.code, 'validation_failed');
+      assert.deepEqual(
+        res.json.error.details.map((d: { path: string }) => d.path),
+        ['body.displayName'],
+      );
+    }
+    assert.equal((await me(rt, a.accessToken)).json.user.displayName, 'Ada Lovelace');
+  });
+
+  test('names that pass for staff are refused to users on registration and renaming; staff may take them', async () => {
+    const email = uniqueEmail('staffy');
+    await requestCode(rt, email, 'register');
+    const code = await lastCode(rt, email, 'register');
+    const reg = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'Adm1n', password: 'violet-otter-sings-42', code } });
+    assert.equal(reg.status, 400);
+    assert.deepEqual(
+      reg.json.error.details.map((d: { path: string; code: string }) => [d.path, d.code]),
+      [['body.displayName', 'display_name_reserved']],
+    );
+    const ok = await request(rt.httpUrl, 'POST', '/api/auth/register', { body: { email, displayName: 'Tess', password: 'violet-otter-sings-42', code } });
+    assert.equal(ok.status, 201, 'the code was not spent by the refused attempt');
+
+    const a = await signUp(rt, { displayName: 'Ada' });
+    for (const name of ['Admin', 'ＡＤＭＩＮ', 'm0derat0r', 'NexChat Support', 'S y s t e m', '0fficial', 'аdmin']) {
+      const res = await patchName(a.accessToken, name);
+      assert.equal(res.status, 400, name);
+      assert.equal(res.json.error.details[0].code, 'display_name_reserved', name);
+    }
+    assert.equal((await me(rt, a.accessToken)).json.user.displayName, 'Ada');
+
+    const staff = await signUp(rt, { displayName: 'Sam' });
+    grant(staff.email, 'moderator'); // the role is read from the database on every call
+    const renamed = await patchName(staff.accessToken, 'NexChat Support');
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.json.user.displayName, 'NexChat Support');
+  });
+
+  test('NFKC forms are stored normalised; accents, other scripts and emoji are kept as written', async () => {
+    const a = await signUp(rt, { displayName: 'Ｆｕｌｌ Ｗｉｄｔｈ' });
+    assert.equal((await me(rt, a.accessToken)).json.user.displayName, 'Full Width');
+    for (const name of ['José Müller', '李小龍', 'Ольга', '👩🏽‍💻 Dev', 'Ada 😀']) {
+      const res = await patchName(a.accessToken, name);
+      assert.equal(res.status, 200, name);
+      assert.equal(res.json.user.displayName, name);
+    }
   });
 });
 

@@ -17,9 +17,32 @@ export const email = z.pipe(
 export const phone = z.string().check(z.regex(/^\+[1-9]\d{6,14}$/, { message: 'Phone numbers are E.164, e.g. +14155550123' }));
 export const code = z.string().check(z.regex(/^\d{6}$/, { message: 'A code is 6 digits' }));
 
-export const displayName = z
-  .string()
-  .check(z.trim(), z.minLength(2, { message: 'At least 2 characters' }), z.maxLength(64, { message: 'At most 64 characters' }));
+/**
+ * One visible character of a display name: anything but control (Cc), format (Cf: zero-width
+ * characters, bidi embeddings, overrides and isolates), surrogate, private-use and unassigned (Cn)
+ * code points, line and paragraph separators, and default-ignorable ones (Hangul fillers, ...).
+ * Emoji keep working: a variation selector after an emoji, a zero-width joiner between two
+ * pictographs (👩🏽‍💻), and the tag characters of a subdivision flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+ */
+const visibleNameCharacters =
+  /^(?:[^\p{C}\p{Zl}\p{Zp}\p{DI}]|(?<=\p{Emoji})[\uFE0E\uFE0F]|(?<=[\p{ExtPict}\p{EMod}]\uFE0F?)\u200D(?=\p{ExtPict})|(?<=\u{1F3F4}[\u{E0020}-\u{E007E}]*)[\u{E0020}-\u{E007F}])*$/u;
+
+/**
+ * NFKC-normalised (full-width and other compatibility forms become their plain letters, and that is
+ * what is stored), trimmed, 2-64 characters, visible characters only. Names that pass for staff
+ * (admin, support, ...) are refused by the use case, which knows the caller's role (core/users.ts).
+ * Pure: only the two routes that take a name (register, update-me) bundle it.
+ */
+export const displayName = /* @__PURE__ */ (() =>
+  z
+    .string()
+    .check(
+      z.normalize('NFKC'),
+      z.trim(),
+      z.minLength(2, { message: 'At least 2 characters' }),
+      z.maxLength(64, { message: 'At most 64 characters' }),
+      z.regex(visibleNameCharacters, { message: 'Control, invisible, formatting (bidi) and unassigned characters are not allowed' }),
+    ))();
 /** Compared exactly as given: no trimming, no normalisation; only the length is checked here. */
 export const newPassword = z.string().check(z.minLength(8, { message: 'At least 8 characters' }), z.maxLength(128, { message: 'At most 128 characters' }));
 export const anyPassword = z.string().check(z.minLength(1), z.maxLength(128));

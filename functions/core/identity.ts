@@ -9,7 +9,7 @@ import { assertActive, type AuthContext, type AuthDeps } from './authn.ts';
 import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
 import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
 import { enforce } from './rate-limit.ts';
-import { publicUser } from './users.ts';
+import { assertNameAllowed, publicUser } from './users.ts';
 import { issueAccessToken, issueRefreshToken, tokenDigest, verifyRefreshToken } from './tokens.ts';
 
 export type { AuthContext } from './authn.ts';
@@ -160,6 +160,7 @@ export async function register(deps: IdentityDeps, input: RegisterInput, ip: str
   const { config: c } = deps;
   const now = deps.clock.now();
   await enforce(deps, 'registerIp', hashed(ip));
+  assertNameAllowed(input.displayName, 'user'); // before the code is spent: a new account is never staff
   if (input.password !== undefined) await assertPasswordAcceptable(input.password);
   if (c.otp.requiredFor.register) {
     if (!input.code)

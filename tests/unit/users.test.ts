@@ -9,7 +9,7 @@ test('renaming changes the display name and the update time, and shows only publ
   const w = fakeWorld();
   const ada = await addUser(w, { displayName: 'Ada', password: 'violet-otter-sings-42' });
   w.clock.advance(1000);
-  const renamed = await renameSelf(w, ada.userId, 'Ada L.');
+  const renamed = await renameSelf(w, { userId: ada.userId, role: 'user' }, 'Ada L.');
   assert.deepEqual(renamed, { userId: ada.userId, displayName: 'Ada L.', email: ada.email, role: 'user', hasPassword: true, createdAt: ada.createdAt });
   assert.equal((await w.users.get(ada.userId))?.updatedAt, new Date(w.clock.now()).toISOString());
 });
