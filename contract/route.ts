@@ -22,6 +22,7 @@ export const rateLimitNames = [
   'passwordAccount',
   'reportReporter',
   'searchUser',
+  'searchIp',
   'ticketUser',
   'sendUser',
   'conversationUser',

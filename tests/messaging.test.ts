@@ -494,6 +494,8 @@ describe('conversations, receipts, typing, presence', () => {
   test('people search: exact email, display-name prefix, public fields only', async () => {
     const a = await person('Searcher');
     const target = await person(`Zelda ${randomBytes(3).toString('hex')}`);
+    // exact addresses find only users who opted in (tests/search-privacy.test.ts)
+    await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(target.accessToken), body: { discoverable: true } });
     const byEmail = await request(rt.httpUrl, 'GET', `/api/users/search?q=${encodeURIComponent(target.email)}`, { headers: bearer(a.accessToken) });
     assert.deepEqual(
       byEmail.json.users.map((u: { userId: string }) => u.userId),

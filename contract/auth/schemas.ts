@@ -54,6 +54,7 @@ export const oneIdentifier = z.superRefine((v: { email?: string | undefined; pho
   }
 });
 
+/** The signed-in user's own view (GET /api/users/me and every token answer); others see userSummary only. */
 export const publicUser = z.object({
   userId: z.string(),
   displayName: z.string(),
@@ -61,6 +62,8 @@ export const publicUser = z.object({
   phone: z.optional(z.string()),
   role: z.enum(roles),
   hasPassword: z.boolean(),
+  /** Whether others can find this user by exact email or phone (opt-in; PATCH /api/users/me). */
+  discoverable: z.boolean(),
   createdAt: z.string(),
 });
 export type PublicUser = z.infer<typeof publicUser>;

@@ -10,7 +10,7 @@ export const searchUsers = httpContract({
   path: '/api/users/search',
   access: 'user',
   userLimit: 'searchUser',
-  summary: 'Finds people by exact email or phone, or display-name prefix (public fields only)',
+  summary: 'Finds people by exact email or phone (only those who opted in: discoverable), or by display-name prefix; public fields only',
   input: { query: z.strictObject({ q: z.string().check(z.trim(), z.minLength(2), z.maxLength(254)) }) },
   output: { 200: z.object({ users: z.array(userSummary) }) },
 });

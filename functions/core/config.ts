@@ -102,6 +102,8 @@ export const defaultRateLimits = {
   reportReporter: { limit: 10, windowSeconds: 3600 },
   /** people searches per user (exact email/phone lookups make this an enumeration oracle) */
   searchUser: { limit: 30, windowSeconds: 300 },
+  /** people searches per client IP, whichever accounts make them (many throwaway accounts, one address) */
+  searchIp: { limit: 120, windowSeconds: 300 },
   /** WebSocket tickets per user */
   ticketUser: { limit: 30, windowSeconds: 300 },
   /** messages sent per user (socket and HTTP together) */

@@ -41,12 +41,14 @@ export interface UserRecord {
   lastSeenAt?: string;
   /** Set by auto-restriction (many distinct reporters): no new conversations until a moderator reviews. */
   restrictedAt?: string;
+  /** Opt-in: others find the user by exact email or phone only when true (absent: not discoverable). */
+  discoverable?: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 export type UserChanges = Partial<
-  Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt'>
+  Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt' | 'discoverable'>
 >;
 
 export interface UsersPort {

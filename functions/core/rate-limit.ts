@@ -17,6 +17,7 @@ const describe: Record<RateLimitName, string> = {
   passwordAccount: 'password changes for this account',
   reportReporter: 'reports filed by this account',
   searchUser: 'searches by this account',
+  searchIp: 'searches from this address',
   ticketUser: 'WebSocket tickets for this account',
   sendUser: 'messages sent by this account',
   conversationUser: 'conversations opened by this account',

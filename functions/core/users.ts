@@ -1,11 +1,13 @@
 // Profiles and people search: what a signed-in user may change about themselves, which names only
-// staff may take, and how others find them (exact email or phone, or a display-name prefix; public
-// fields only).
+// staff may take, and how others find them (exact email or phone of users who opted in, or a
+// display-name prefix; public fields only).
+import { createHash } from 'node:crypto';
 import type { Role } from '#contract/common.ts';
 import type { PublicUser } from '#contract/auth/schemas.ts';
 import { email, phone } from '#contract/auth/schemas.ts';
 import { ValidationFailed } from './errors.ts';
-import type { UserRecord, UsersPort } from './ports.ts';
+import type { UserChanges, UserRecord, UsersPort } from './ports.ts';
+import { enforce, type LimitDeps } from './rate-limit.ts';
 
 export function publicUser(u: UserRecord): PublicUser {
   return {
@@ -15,6 +17,7 @@ export function publicUser(u: UserRecord): PublicUser {
     ...(u.phone ? { phone: u.phone } : {}),
     role: u.role,
     hasPassword: Boolean(u.passwordHash),
+    discoverable: u.discoverable === true,
     createdAt: u.createdAt,
   };
 }
@@ -108,23 +111,47 @@ export function assertNameAllowed(displayName: string, role: Role): void {
   ]);
 }
 
+/** The caller's own profile: display name (checked against the reserved names) and discoverability. */
+export async function updateSelf(
+  deps: { users: Pick<UsersPort, 'update'> },
+  caller: { userId: string; role: Role },
+  changes: { displayName?: string | undefined; discoverable?: boolean | undefined },
+): Promise<PublicUser> {
+  if (changes.displayName !== undefined) assertNameAllowed(changes.displayName, caller.role);
+  const update: UserChanges = {
+    ...(changes.displayName !== undefined ? { displayName: changes.displayName } : {}),
+    ...(changes.discoverable !== undefined ? { discoverable: changes.discoverable } : {}),
+  };
+  return publicUser(await deps.users.update(caller.userId, update));
+}
+
 export async function renameSelf(deps: { users: Pick<UsersPort, 'update'> }, caller: { userId: string; role: Role }, displayName: string): Promise<PublicUser> {
-  assertNameAllowed(displayName, caller.role);
-  return publicUser(await deps.users.update(caller.userId, { displayName }));
+  return updateSelf(deps, caller, { displayName });
 }
 
 const SEARCH_PAGE = 20;
 
-export async function searchPeople(
-  deps: { users: Pick<UsersPort, 'findIdByIdentifier' | 'get' | 'searchByName'> },
-  q: string,
-): Promise<{ userId: string; displayName: string }[]> {
+/** A user id no account has (ids are random v4 UUIDs): read in place of an unregistered address. */
+const NO_SUCH_USER = '00000000-0000-0000-0000-000000000000';
+
+export interface SearchDeps extends LimitDeps {
+  users: Pick<UsersPort, 'findIdByIdentifier' | 'get' | 'searchByName'>;
+}
+
+/**
+ * People search, counted per source IP as well (the gate counts per account, so many accounts from
+ * one address cannot add up their shares). An exact email or phone finds the user only if they opted
+ * in (`discoverable`); otherwise the answer, and the reads behind it (claim, then profile), are the
+ * same as for an address nobody registered, so search cannot tell which addresses have accounts.
+ */
+export async function searchPeople(deps: SearchDeps, q: string, sourceIp: string): Promise<{ userId: string; displayName: string }[]> {
+  await enforce(deps, 'searchIp', createHash('sha256').update(sourceIp).digest('base64url').slice(0, 32));
   const asEmail = email.safeParse(q);
   const asPhone = phone.safeParse(q);
   if (asEmail.success || asPhone.success) {
     const userId = asEmail.success ? await deps.users.findIdByIdentifier('email', asEmail.data) : await deps.users.findIdByIdentifier('phone', q);
-    const user = userId ? await deps.users.get(userId) : undefined;
-    return user ? [{ userId: user.userId, displayName: user.displayName }] : [];
+    const user = await deps.users.get(userId ?? NO_SUCH_USER);
+    return user?.discoverable === true ? [{ userId: user.userId, displayName: user.displayName }] : [];
   }
   return deps.users.searchByName(q, SEARCH_PAGE);
 }

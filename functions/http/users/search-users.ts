@@ -1,7 +1,11 @@
-// GET /api/users/search?q=: exact email or phone (E.164), else a display-name prefix. Public fields only.
+// GET /api/users/search?q=: exact email or phone (E.164) of users who opted in, else a display-name
+// prefix. Public fields only. Counted per account (the gate) and per source IP (the use case).
 import { searchUsers as contract } from '#contract/users/search-users.ts';
 import { searchPeople } from '#core/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { httpGate, users } from '#wiring/auth.ts';
+import { httpGate, limits, users } from '#wiring/auth.ts';
+import { clock, config } from '#wiring/platform.ts';
 
-export const handler = httpHandler(contract, httpGate).handle(async ({ query }) => ({ body: { users: await searchPeople({ users: users() }, query.q) } }));
+export const handler = httpHandler(contract, httpGate).handle(async ({ query, sourceIp }) => ({
+  body: { users: await searchPeople({ users: users(), limits: limits(), config: config(), clock: clock() }, query.q, sourceIp) },
+}));
