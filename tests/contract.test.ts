@@ -127,6 +127,19 @@ describe('the only open-keyed shapes are flat maps of plain values (nothing nest
   }
 });
 
+describe('error details', () => {
+  test('only field issues or flat plain values leave; nested or unnamed keys are dropped at run time', async () => {
+    const { outgoingError } = await import('../functions/middleware/common.ts');
+    const issues = outgoingError('validation_failed', 'Invalid body', [
+      { path: 'body.name', message: 'Too short', code: 'too_small', [PLANTED]: 'x', input: { secret: 1 } },
+    ]);
+    assert.deepEqual(issues.error.details, [{ path: 'body.name', message: 'Too short', code: 'too_small' }]);
+    const facts = outgoingError('rate_limited', 'Too many', { retryAfterSeconds: 3, limited: 'x', [PLANTED]: { nested: true }, stack: ['a'] });
+    assert.deepEqual(facts.error.details, { retryAfterSeconds: 3, limited: 'x' });
+    assert.equal(outgoingError('x', 'y', 'a string').error.details, undefined);
+  });
+});
+
 describe('through the HTTP middleware', () => {
   test("a handler's internal field never reaches the client, and an undeclared status is a 500, never sent", async () => {
     const { httpHandler } = await import('../functions/middleware/http-handler.ts');

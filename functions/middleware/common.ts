@@ -28,9 +28,24 @@ export function validate<S extends Schema>(schema: S, value: unknown, prefix: st
   return result.data;
 }
 
+const plain = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const flat = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => plain(v)));
+
+/**
+ * Error details as the contract allows them (contract/common.ts errorDetails): field issues
+ * `{ path, message, code? }` or a flat map of plain values. Anything else (a nested object, a key an
+ * issue does not name) is dropped here, at run time, so nothing internal can ride out on an error.
+ */
+export function shapeDetails(details: unknown): unknown {
+  if (Array.isArray(details)) {
+    return details.map((i: { path?: unknown; message?: unknown; code?: unknown }) => flat({ path: i?.path, message: i?.message, code: i?.code }));
+  }
+  return details && typeof details === 'object' ? flat(details) : undefined;
+}
+
 /** The error body, through its contract like every response: details of an undeclared shape are dropped, never sent. */
 export function outgoingError(code: string, message: string, details?: unknown): ErrorBody {
-  const shaped = z.safeParse(errorBodySchema, errorBody(code, message, details));
+  const shaped = z.safeParse(errorBodySchema, errorBody(code, message, shapeDetails(details)));
   return shaped.success ? shaped.data : (errorBody(code, message) as ErrorBody);
 }
 

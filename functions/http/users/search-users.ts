@@ -3,9 +3,9 @@
 import { searchUsers as contract } from '#contract/users/search-users.ts';
 import { searchPeople } from '#core/users.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
-import { httpGate, limits, users } from '#wiring/auth.ts';
-import { clock, config } from '#wiring/platform.ts';
+import { httpGate } from '#wiring/auth.ts';
+import { people } from '#wiring/users.ts';
 
 export const handler = httpHandler(contract, httpGate).handle(async ({ query, sourceIp }) => ({
-  body: { users: await searchPeople({ users: users(), limits: limits(), config: config(), clock: clock() }, query.q, sourceIp) },
+  body: { users: await searchPeople(people(), query.q, sourceIp) },
 }));
