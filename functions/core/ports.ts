@@ -274,6 +274,13 @@ export interface ReportRecord extends Report {
 
 export type { AuditEntry };
 
+/** The audit log's head: the newest entry's id, place in the chain (1, 2, ...) and hash. */
+export interface AuditHead {
+  auditId: string;
+  seq: number;
+  hash: string;
+}
+
 /** Who blocks whom: checked on every delivery path. */
 export interface BlocksPort {
   /** Idempotent: blocking again returns the first block's time. */
@@ -312,9 +319,25 @@ export interface ModerationPort {
   reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string): Promise<Page<ReportRecord>>;
   /** The queue of one status, oldest first, optionally of one reason. */
   reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursor?: string): Promise<Page<ReportRecord>>;
-  /** Append-only: the entry's id and time are assigned at write time. */
+  /**
+   * Append-only, hash-chained (core/audit-chain.ts): the entry's id, time, place and hashes are
+   * assigned at write time, and the entry and the head are written together, conditioned on the head
+   * the writer read, so concurrent appends form one chain. A race lost too often is a 503.
+   */
   appendAudit(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry>;
+  /** Newest first, without the chain fields. */
   listAudit(limit: number, cursor?: string): Promise<Page<AuditEntry>>;
+}
+
+/**
+ * The audit log as stored, for the operator's check and export (bin/admin.ts; no route reads it):
+ * unchecked, since tampering is what its reader looks for.
+ */
+export interface AuditChainPort {
+  /** The head item's attributes (consistent read), if there is one. */
+  auditHead(): Promise<Record<string, unknown> | undefined>;
+  /** Every stored entry, oldest first (sort key order): its sort key and its other attributes. */
+  auditEntries(): AsyncIterable<{ key: string; item: Record<string, unknown> }>;
 }
 
 // ---- system -----------------------------------------------------------------------------------------

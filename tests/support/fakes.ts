@@ -9,6 +9,7 @@ import type { Role } from '#contract/common.ts';
 import { pushFrames } from '#contract/realtime/frames.ts';
 import { shapeOutput } from '#contract/shape.ts';
 import type { ReportStatus } from '#contract/moderation/schemas.ts';
+import { auditHash, GENESIS } from '#core/audit-chain.ts';
 import type { AuthContext, AuthDeps } from '#core/authn.ts';
 import { loadConfig, type Config } from '#core/config.ts';
 import type { ConversationDeps, ConversationReadDeps, OpeningDeps } from '#core/conversations.ts';
@@ -17,7 +18,9 @@ import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
 import { hashPassword } from '#core/passwords.ts';
 import type {
+  AuditChainPort,
   AuditEntry,
+  AuditHead,
   BlocksPort,
   ChallengeKey,
   ChallengeRecord,
@@ -729,13 +732,15 @@ export class FakeBlocks implements BlocksPort {
   }
 }
 
-export class FakeModeration implements ModerationPort {
+export class FakeModeration implements ModerationPort, AuditChainPort {
   readonly reports = new Map<string, ReportRecord>();
   /** Dedupe key → the unresolved report holding it. */
   readonly activeKeys = new Map<string, string>();
   /** Target → reporter → the last time they filed a report about the target that counts (auto-restriction). */
   readonly reporters = new Map<string, Map<string, string>>();
-  readonly audit: AuditEntry[] = [];
+  /** As stored: with place and hashes (seq, prevHash, hash). */
+  readonly audit: (AuditEntry & { seq: number; prevHash: string; hash: string })[] = [];
+  auditHeadItem: Record<string, unknown> | undefined;
   readonly #clock: Clock;
   readonly #ulid = monotonicFactory();
   constructor(clock: Clock) {
@@ -806,18 +811,33 @@ export class FakeModeration implements ModerationPort {
     return { items: p.items.map(copy), cursor: p.cursor };
   }
 
-  /** Append-only; id and time are assigned here, at write time. */
+  /** Append-only and chained as the table does it; id and time are assigned here, at write time. */
   async appendAudit(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry> {
     const now = this.#clock.now();
     const full = { ...copy(entry), auditId: this.#ulid(now), at: iso(now) };
-    this.audit.push(full);
+    const head = this.auditHeadItem as AuditHead | undefined;
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS;
+    const hash = auditHash({ ...full, seq }, prevHash);
+    this.audit.push({ ...full, seq, prevHash, hash });
+    this.auditHeadItem = { auditId: full.auditId, at: full.at, seq, hash };
     return copy(full);
   }
 
+  /** Newest first, without the chain fields. */
   async listAudit(limit: number, cursor?: string) {
     const sorted = [...this.audit].sort((a, b) => (a.auditId < b.auditId ? 1 : -1));
     const p = page(sorted, (e) => e.auditId, 'audit', limit, cursor);
-    return { items: p.items.map(copy), cursor: p.cursor };
+    return { items: p.items.map(({ seq: _s, prevHash: _p, hash: _h, ...e }) => copy(e)), cursor: p.cursor };
+  }
+
+  async auditHead() {
+    return this.auditHeadItem && copy(this.auditHeadItem);
+  }
+
+  /** Oldest first, keyed by id; tests tamper with `audit` and `auditHeadItem` as an operator with table access could. */
+  async *auditEntries() {
+    for (const e of [...this.audit].sort((a, b) => (a.auditId < b.auditId ? -1 : 1))) yield { key: e.auditId, item: copy(e) as Record<string, unknown> };
   }
 }
 

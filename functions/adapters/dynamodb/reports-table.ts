@@ -1,13 +1,15 @@
 // Moderation table, reports and audit (blocks are blocks-table.ts). Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
 // first) with pointers under the reporter (MYREPORT#) and the target (REPORTED#), one
 // REPORTER#<id> item per distinct reporter for auto-restriction, and REPORTKEY#<dedupe key> / ACTIVE
-// naming the unresolved report that holds the key (never a resolved one). Audit: AUDIT / <ulid>, append-only.
+// naming the unresolved report that holds the key (never a resolved one). Audit: AUDIT / <ulid>, append-only and
+// hash-chained (seq, prevHash, hash), with AUDIT / HEAD naming the newest entry (id, seq, hash).
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { monotonicFactory } from 'ulid';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { incrementBase32, monotonicFactory } from 'ulid';
+import { auditHash, GENESIS } from '#core/audit-chain.ts';
 import { ServiceUnavailable } from '#core/errors.ts';
 import type { ReportStatus } from '#contract/moderation/schemas.ts';
-import type { AuditEntry, Clock, ModerationPort, ReportRecord } from '#core/ports.ts';
+import type { AuditChainPort, AuditEntry, AuditHead, Clock, ModerationPort, ReportRecord } from '#core/ports.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
 import { stripKeys, type Db } from './db.ts';
 
@@ -17,6 +19,8 @@ const reportKey = (id: string) => ({ pk: `REPORT#${id}`, sk: 'REPORT' });
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item);
 const statusIndex = (status: ReportStatus, createdAt: string, id: string) => ({ gsi1pk: `REPORTS#${status}`, gsi1sk: `${createdAt}#${id}` });
 const dedupeKeyItem = (key: string) => ({ pk: `REPORTKEY#${key}`, sk: 'ACTIVE' });
+/** Sorts after every ULID (they start with 0-7): `sk < HEAD` is every entry. */
+const auditHeadKey = { pk: 'AUDIT', sk: 'HEAD' };
 
 type Step = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -253,14 +257,49 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
   // ---- audit ------------------------------------------------------------------------------------
 
   /**
-   * Append-only: a new time-ordered key every time, and a condition that never overwrites. The
-   * entry's time is the moment it is written, so the log's order and its timestamps agree.
+   * One transaction: the entry (never overwriting) and the head, conditioned on the head read just
+   * before (or on there being none), so of concurrent appends one wins and the others re-read and go
+   * after it: one chain. Time and id never go back from the head's (two containers' clocks may
+   * disagree), so key order, chain order and timestamps agree.
    */
   async function appendAudit(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry> {
-    const now = clock.now();
-    const full = { ...entry, auditId: newUlid(now), at: new Date(now).toISOString() };
-    await doc.send(new PutCommand({ TableName: table(), Item: { pk: 'AUDIT', sk: full.auditId, ...full }, ConditionExpression: 'attribute_not_exists(pk)' }));
-    return full;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const head = (await doc.send(new GetCommand({ TableName: table(), Key: auditHeadKey, ConsistentRead: true }))).Item as
+        (AuditHead & { at: string }) | undefined;
+      const now = Math.max(clock.now(), head ? Date.parse(head.at) : 0);
+      let auditId = newUlid(now);
+      if (head && auditId <= head.auditId) auditId = incrementBase32(head.auditId); // same millisecond
+      const full = { ...entry, auditId, at: new Date(now).toISOString() };
+      const seq = (head?.seq ?? 0) + 1;
+      const prevHash = head?.hash ?? GENESIS;
+      const hash = auditHash({ ...full, seq }, prevHash);
+      try {
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: { TableName: table(), Item: { pk: 'AUDIT', sk: auditId, ...full, seq, prevHash, hash }, ConditionExpression: 'attribute_not_exists(pk)' },
+              },
+              {
+                Put: {
+                  TableName: table(),
+                  Item: { ...auditHeadKey, auditId, at: full.at, seq, hash },
+                  ConditionExpression: 'attribute_not_exists(#h) OR #h = :h',
+                  ExpressionAttributeNames: { '#h': 'hash' },
+                  ExpressionAttributeValues: { ':h': prevHash },
+                },
+              },
+            ],
+          }),
+        );
+        return full;
+      } catch (error) {
+        // a cancelled transaction (the head moved, a conflict) re-reads, as writeReport does
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+      }
+    }
+    throw new ServiceUnavailable('The audit log is busy; retry', 'busy');
   }
 
   async function listAudit(limit: number, cursorText?: string) {
@@ -268,14 +307,14 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
     const out = await doc.send(
       new QueryCommand({
         TableName: table(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'AUDIT' },
+        KeyConditionExpression: 'pk = :pk AND sk < :head',
+        ExpressionAttributeValues: { ':pk': 'AUDIT', ':head': 'HEAD' },
         ScanIndexForward: false,
         Limit: limit,
         ...(cursor ? { ExclusiveStartKey: cursor } : {}),
       }),
     );
-    return { items: (out.Items ?? []).map((i) => strip<AuditEntry>(i)), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map((i) => stripKeys<AuditEntry>(i, ['seq', 'prevHash', 'hash'])), cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   return {
@@ -288,5 +327,35 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
     reportQueue,
     appendAudit,
     listAudit,
+  };
+}
+
+/**
+ * The audit log as stored, for the operator's tools (never bundled: no route imports it). Every item
+ * under AUDIT but the head, in key order, whatever it holds: a verifier must see what was planted too.
+ */
+export function auditChainReader(db: Db): AuditChainPort {
+  const table = () => db.table('moderation');
+  return {
+    async auditHead() {
+      const item = (await db.doc.send(new GetCommand({ TableName: table(), Key: auditHeadKey, ConsistentRead: true }))).Item;
+      return item && stripKeys<Record<string, unknown>>(item);
+    },
+    async *auditEntries() {
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await db.doc.send(
+          new QueryCommand({
+            TableName: table(),
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': 'AUDIT' },
+            ConsistentRead: true,
+            ExclusiveStartKey,
+          }),
+        );
+        for (const item of page.Items ?? []) if (item.sk !== 'HEAD') yield { key: String(item.sk), item: stripKeys<Record<string, unknown>>(item) };
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+    },
   };
 }
