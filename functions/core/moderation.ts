@@ -15,6 +15,7 @@ import type {
   LimitsPort,
   MessageRecord,
   ModerationPort,
+  ReportsPort,
   ReportRecord,
   SessionsPort,
   UserRecord,
@@ -25,11 +26,16 @@ import { enforce } from './rate-limit.ts';
 
 export type { Decision, ReportReason, ReportStatus, ReportRecord, AuditEntry };
 
-/** Reports, the queue, reviews and the audit log. */
-export interface ModerationDeps {
+/** What every report flow needs: settings, time, users, and the report lifecycle with its audit appends. */
+export interface ReportDeps {
   config: Config;
   clock: Clock;
   users: Pick<UsersPort, 'get' | 'update' | 'displayNames' | 'rolesOf'>;
+  moderation: ReportsPort;
+}
+
+/** The queue, reviews and lists also read reports and the audit log. */
+export interface ModerationDeps extends ReportDeps {
   moderation: ModerationPort;
 }
 
@@ -37,7 +43,7 @@ export interface ModerationDeps {
  * Filing a report also checks the cited messages, may block, counts against a limit, and reads the
  * reporter's side of the conversation with the target (does the report count toward restriction?).
  */
-export interface ReportingDeps extends ModerationDeps {
+export interface ReportingDeps extends ReportDeps {
   blocks: Pick<BlocksPort, 'block'>;
   conversations: Pick<ConversationsPort, 'getMessage' | 'getMember' | 'history'>;
   limits: LimitsPort;
@@ -50,7 +56,7 @@ export interface BlockingDeps {
 }
 
 /** Sanctions also end the target's sessions and sockets at once. */
-export interface SanctionDeps extends ModerationDeps {
+export interface SanctionDeps extends ReportDeps {
   sessions: Pick<SessionsPort, 'revokeAllForUser'>;
   connections: Pick<ConnectionsPort, 'endForUser'>;
 }
@@ -178,7 +184,7 @@ export async function createReport(deps: ReportingDeps, reporterId: string, inpu
  * Past the threshold of distinct reporters whose reports count (see reportCounts) within the window,
  * no new conversations until reviewed.
  */
-async function autoRestrict(deps: ModerationDeps, targetUserId: string, now: number): Promise<void> {
+async function autoRestrict(deps: ReportDeps, targetUserId: string, now: number): Promise<void> {
   const { autoRestrictReporters, autoRestrictWindowHours } = deps.config.moderation;
   const since = new Date(now - autoRestrictWindowHours * 3600_000).toISOString();
   const reporters = await deps.moderation.distinctReporters(targetUserId, since);
@@ -200,13 +206,13 @@ function assertMayHandle(actor: { userId: string; role: Role }, target: UserReco
   if (sanctioning && target.role === 'admin') throw new Forbidden('Administrators cannot be sanctioned through the API', 'target_is_staff');
 }
 
-async function loadTarget(deps: ModerationDeps, targetUserId: string): Promise<UserRecord> {
+async function loadTarget(deps: ReportDeps, targetUserId: string): Promise<UserRecord> {
   const target = await deps.users.get(targetUserId);
   if (!target) throw new NotFound('No such user', 'user_not_found');
   return target;
 }
 
-async function sanctionTarget(deps: ModerationDeps, actor: { userId: string; role: Role }, targetUserId: string): Promise<UserRecord> {
+async function sanctionTarget(deps: ReportDeps, actor: { userId: string; role: Role }, targetUserId: string): Promise<UserRecord> {
   const target = await loadTarget(deps, targetUserId);
   assertMayHandle(actor, target, true);
   return target;
@@ -248,7 +254,7 @@ export async function sanction(
   return sanctionView(updated);
 }
 
-export async function restore(deps: ModerationDeps, actor: { userId: string; role: Role }, targetUserId: string, note: string): Promise<SanctionView> {
+export async function restore(deps: ReportDeps, actor: { userId: string; role: Role }, targetUserId: string, note: string): Promise<SanctionView> {
   await sanctionTarget(deps, actor, targetUserId);
   const updated = await deps.users.update(targetUserId, { status: 'active', suspendedUntil: undefined, restrictedAt: undefined });
   await deps.moderation.appendAudit({ actorId: actor.userId, action: 'restore', targetUserId, note });
@@ -256,7 +262,7 @@ export async function restore(deps: ModerationDeps, actor: { userId: string; rol
 }
 
 /** Opening a report claims it for review (open → reviewing), recorded in the audit log once. */
-export async function reviewReport(deps: ModerationDeps, actor: { userId: string; role: Role }, reportId: string): Promise<ReportRecord> {
+export async function reviewReport(deps: ReportDeps, actor: { userId: string; role: Role }, reportId: string): Promise<ReportRecord> {
   const report = await deps.moderation.getReport(reportId);
   if (!report) throw new NotFound('No such report', 'report_not_found');
   assertMayHandle(actor, await loadTarget(deps, report.targetUserId), false);

@@ -294,7 +294,8 @@ export interface BlocksPort {
 }
 
 /** Reports, the moderation queue and the append-only audit log. */
-export interface ModerationPort {
+/** The report lifecycle and the audit appends. */
+export interface ReportsPort {
   /**
    * Writes the report unless an unresolved one holds the same dedupe key; then returns that one's id.
    * `counts`: the report counts toward auto-restriction; only then is the reporter's REPORTER# item
@@ -315,19 +316,26 @@ export interface ModerationPort {
   reopenReport(claimed: ReportRecord, previous: ReportRecord): Promise<boolean>;
   /** Distinct reporters of the target whose last report that counts (see putReport) is at or after `sinceIso`: one Query. */
   distinctReporters(targetUserId: string, sinceIso: string): Promise<number>;
-  /** A user's reports, newest first: those they filed (`filed`) or those about them (`about`). */
-  reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string): Promise<Page<ReportRecord>>;
-  /** The queue of one status, oldest first, optionally of one reason. */
-  reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursor?: string): Promise<Page<ReportRecord>>;
   /**
    * Append-only, hash-chained (core/audit-chain.ts): the entry's id, time, place and hashes are
    * assigned at write time, and the entry and the head are written together, conditioned on the head
    * the writer read, so concurrent appends form one chain. A race lost too often is a 503.
    */
   appendAudit(entry: Omit<AuditEntry, 'auditId' | 'at'>): Promise<AuditEntry>;
+}
+
+/** The reads behind the moderation queue, the report lists and the audit listing. */
+export interface ReportQueriesPort {
+  /** A user's reports, newest first: those they filed (`filed`) or those about them (`about`). */
+  reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursor?: string): Promise<Page<ReportRecord>>;
+  /** The queue of one status, oldest first, optionally of one reason. */
+  reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursor?: string): Promise<Page<ReportRecord>>;
   /** Newest first, without the chain fields. */
   listAudit(limit: number, cursor?: string): Promise<Page<AuditEntry>>;
 }
+
+/** Reports, the queue and the append-only audit log. */
+export type ModerationPort = ReportsPort & ReportQueriesPort;
 
 /**
  * The audit log as stored, for the operator's check and export (bin/admin.ts; no route reads it):

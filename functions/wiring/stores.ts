@@ -3,12 +3,14 @@
 import { messagesTable } from '#adapters/dynamodb/messages-table.ts';
 import { partnersIndex } from '#adapters/dynamodb/partners-index.ts';
 import { blocksTable } from '#adapters/dynamodb/blocks-table.ts';
+import { reportQueries } from '#adapters/dynamodb/report-queries.ts';
 import { reportsTable } from '#adapters/dynamodb/reports-table.ts';
 import { publicKeysTable } from '#adapters/dynamodb/public-keys-table.ts';
-import type { BlocksPort, ConversationsPort, ModerationPort, PublicKeysPort } from '#core/ports.ts';
+import type { BlocksPort, ConversationsPort, ModerationPort, PublicKeysPort, ReportsPort } from '#core/ports.ts';
 import { clock, db } from './platform.ts';
 
 let conversationsPort: ConversationsPort | undefined;
+let reportsPort: ReportsPort | undefined;
 let moderationPort: ModerationPort | undefined;
 let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
@@ -18,9 +20,14 @@ export function conversationStore(): ConversationsPort {
   return (conversationsPort ??= messagesTable(db(), clock()));
 }
 
-/** Reports, the queue and the audit log. */
+/** The report lifecycle and audit appends (deciding, sanctioning, reporting). */
+export function reportStore(): ReportsPort {
+  return (reportsPort ??= reportsTable(db(), clock()));
+}
+
+/** Reports, the queue and the audit log, reads included. */
 export function moderationStore(): ModerationPort {
-  return (moderationPort ??= reportsTable(db(), clock()));
+  return (moderationPort ??= { ...reportStore(), ...reportQueries(db()) });
 }
 
 export function blocks(): BlocksPort {

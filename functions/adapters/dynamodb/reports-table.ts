@@ -1,20 +1,20 @@
-// Moderation table, reports and audit (blocks are blocks-table.ts). Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
+// Moderation table, the report lifecycle and audit appends (blocks are blocks-table.ts; the reads
+// behind the queue, the report lists and the audit listing are report-queries.ts). Reports: REPORT#<id> / REPORT (GSI byStatus: REPORTS#<status> / <createdAt>#<id>, oldest
 // first) with pointers under the reporter (MYREPORT#) and the target (REPORTED#), one
 // REPORTER#<id> item per distinct reporter for auto-restriction, and REPORTKEY#<dedupe key> / ACTIVE
 // naming the unresolved report that holds the key (never a resolved one). Audit: AUDIT / <ulid>, append-only and
 // hash-chained (seq, prevHash, hash), with AUDIT / HEAD naming the newest entry (id, seq, hash).
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { incrementBase32, monotonicFactory } from 'ulid';
 import { auditHash, GENESIS } from '#core/audit-chain.ts';
 import { ServiceUnavailable } from '#core/errors.ts';
 import type { ReportStatus } from '#contract/moderation/schemas.ts';
-import type { AuditChainPort, AuditEntry, AuditHead, Clock, ModerationPort, ReportRecord } from '#core/ports.ts';
-import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
+import type { AuditChainPort, AuditEntry, AuditHead, Clock, ReportRecord, ReportsPort } from '#core/ports.ts';
 import { stripKeys, type Db } from './db.ts';
 
 const newUlid = monotonicFactory();
-const reportKey = (id: string) => ({ pk: `REPORT#${id}`, sk: 'REPORT' });
+export const reportKey = (id: string) => ({ pk: `REPORT#${id}`, sk: 'REPORT' });
 
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item);
 const statusIndex = (status: ReportStatus, createdAt: string, id: string) => ({ gsi1pk: `REPORTS#${status}`, gsi1sk: `${createdAt}#${id}` });
@@ -24,7 +24,8 @@ const auditHeadKey = { pk: 'AUDIT', sk: 'HEAD' };
 
 type Step = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-export function reportsTable(db: Db, clock: Clock): ModerationPort {
+/** The report lifecycle and the audit appends: what the sanction and reporting routes need. */
+export function reportsTable(db: Db, clock: Clock): ReportsPort {
   const { doc } = db;
   const table = () => db.table('moderation');
 
@@ -87,53 +88,6 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
   async function getReport(reportId: string): Promise<ReportRecord | undefined> {
     const out = await doc.send(new GetCommand({ TableName: table(), Key: reportKey(reportId), ConsistentRead: true }));
     return out.Item ? strip<ReportRecord>(out.Item) : undefined;
-  }
-
-  async function reportsByIds(ids: string[]): Promise<ReportRecord[]> {
-    const found = new Map<string, ReportRecord>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map(reportKey);
-      while (keys.length) {
-        const out = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: keys } } }));
-        for (const item of out.Responses?.[table()] ?? []) found.set(item.reportId as string, strip<ReportRecord>(item));
-        keys = (out.UnprocessedKeys?.[table()]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
-  }
-
-  /** A user's pointers (MYREPORT# or REPORTED#), newest first, resolved to reports. */
-  async function reportsOf(userId: string, which: 'filed' | 'about', limit: number, cursorText?: string) {
-    const prefix = which === 'filed' ? 'MYREPORT#' : 'REPORTED#';
-    const cursor = decodeCursor(cursorText, which === 'filed' ? cursors.myReports(userId) : cursors.reportsAbout(userId));
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':p': prefix },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-      }),
-    );
-    return { items: await reportsByIds((out.Items ?? []).map((i) => i.reportId as string)), cursor: encodeCursor(out.LastEvaluatedKey) };
-  }
-
-  async function reportQueue(status: ReportStatus, reason: string | undefined, limit: number, cursorText?: string) {
-    const cursor = decodeCursor(cursorText, cursors.queue(status));
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: 'byStatus',
-        KeyConditionExpression: 'gsi1pk = :s',
-        ...(reason ? { FilterExpression: 'reason = :r' } : {}),
-        ExpressionAttributeValues: { ':s': `REPORTS#${status}`, ...(reason ? { ':r': reason } : {}) },
-        ScanIndexForward: true,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-      }),
-    );
-    return { items: (out.Items ?? []).map((i) => strip<ReportRecord>(i)), cursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   /**
@@ -302,32 +256,7 @@ export function reportsTable(db: Db, clock: Clock): ModerationPort {
     throw new ServiceUnavailable('The audit log is busy; retry', 'busy');
   }
 
-  async function listAudit(limit: number, cursorText?: string) {
-    const cursor = decodeCursor(cursorText, cursors.audit());
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND sk < :head',
-        ExpressionAttributeValues: { ':pk': 'AUDIT', ':head': 'HEAD' },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-      }),
-    );
-    return { items: (out.Items ?? []).map((i) => stripKeys<AuditEntry>(i, ['seq', 'prevHash', 'hash'])), cursor: encodeCursor(out.LastEvaluatedKey) };
-  }
-
-  return {
-    putReport,
-    getReport,
-    updateReport,
-    reopenReport,
-    distinctReporters,
-    reportsOf,
-    reportQueue,
-    appendAudit,
-    listAudit,
-  };
+  return { putReport, getReport, updateReport, reopenReport, distinctReporters, appendAudit };
 }
 
 /**

@@ -3,8 +3,8 @@ import { adminRestoreUser as contract } from '#contract/admin/restore-user.ts';
 import { restore } from '#core/moderation.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
 import { staffGate } from '#wiring/auth.ts';
-import { moderation } from '#wiring/moderation.ts';
+import { restoring } from '#wiring/moderation.ts';
 
 export const handler = httpHandler(contract, staffGate).handle(async ({ auth, path, body }) => ({
-  body: await restore(moderation(), auth, path.userId, body.note),
+  body: await restore(restoring(), auth, path.userId, body.note),
 }));
