@@ -2,9 +2,9 @@
 // reports its size, largest packages and project files, and its cold module-load time against two
 // baselines measured the same way: an empty ES module and the bare AWS clients (bench/sdk-baseline.ts),
 // with the goals (<= 300 KB, p50 <= SDK baseline + 25 ms) flagged (bench/results/bundles.json);
-// then runs bench/messaging.ts in a process of its own, since the laptop runtime it starts is one
-// per process (bench/results/messaging.json).
-// Options: --runs N (bundle bench, default 15), --only bundles|messaging.
+// then runs bench/messaging.ts and bench/otp-timing.ts, each in a process of its own, since the laptop
+// runtime they start is one per process (bench/results/messaging.json, bench/results/otp-timing.json).
+// Options: --runs N (bundle bench, default 15), --only bundles|messaging|otp.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,9 @@ import { BENCH_DIR, PROJECT_ROOT, environment, formatTable, kib, round, roundRob
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '15' }, only: { type: 'string' } } });
 const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
-if (args.only !== undefined && args.only !== 'bundles' && args.only !== 'messaging') throw new Error(`--only takes bundles or messaging, got ${args.only}`);
+const benches = ['bundles', 'messaging', 'otp'] as const;
+if (args.only !== undefined && !(benches as readonly string[]).includes(args.only)) throw new Error(`--only takes ${benches.join(', ')}, got ${args.only}`);
+const runs = (bench: (typeof benches)[number]) => args.only === undefined || args.only === bench;
 
 /**
  * What a Lambda has at import time, minus AWS: module-scope config (functions/core/config.ts) must
@@ -273,11 +275,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** The messaging benchmark starts the laptop runtime, which runs once per process: it gets its own. */
-function messaging(): void {
-  const child = spawnSync(process.execPath, [join(BENCH_DIR, 'messaging.ts')], { stdio: 'inherit' });
-  if (child.status !== 0) throw new Error(`bench/messaging.ts failed (${child.signal ?? `exit ${child.status}`})`);
+/** The messaging and OTP benchmarks start the laptop runtime, which runs once per process: each gets its own. */
+function ownProcess(file: string): void {
+  const child = spawnSync(process.execPath, [join(BENCH_DIR, file)], { stdio: 'inherit' });
+  if (child.status !== 0) throw new Error(`bench/${file} failed (${child.signal ?? `exit ${child.status}`})`);
 }
 
-if (args.only !== 'messaging') await main();
-if (args.only !== 'bundles') messaging();
+if (runs('bundles')) await main();
+if (runs('messaging')) ownProcess('messaging.ts');
+if (runs('otp')) ownProcess('otp-timing.ts');

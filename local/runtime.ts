@@ -152,7 +152,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const identityWiring = await import('../functions/wiring/identity.ts');
     identityWiring.useLocalOtpQueue({
       async sendOtp(m) {
-        otpQueue.send(JSON.stringify({ channel: m.channel, destination: m.destination, purpose: m.purpose, code: m.code, expiresAt: m.expiresAt }));
+        otpQueue.send(
+          JSON.stringify({ deliver: m.deliver, channel: m.channel, destination: m.destination, purpose: m.purpose, code: m.code, expiresAt: m.expiresAt }),
+        );
       },
     });
     await attachHttpGateway(httpServer, {

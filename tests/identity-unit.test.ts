@@ -74,8 +74,8 @@ describe('AWS notifier (SES and SNS mocked at the SDK boundary)', () => {
       () => now,
     );
     const expiresAt = now + 300_000;
-    await notifier.sendOtp({ channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt });
-    await notifier.sendOtp({ channel: 'sms', destination: '+14155550123', purpose: 'register', code: '990001', expiresAt });
+    await notifier.sendOtp({ deliver: true, channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt });
+    await notifier.sendOtp({ deliver: true, channel: 'sms', destination: '+14155550123', purpose: 'register', code: '990001', expiresAt });
     const email = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
     assert.equal(email.Source, 'no-reply@nexchat.example');
     assert.deepEqual(email.Destination?.ToAddresses, ['ada@example.test']);

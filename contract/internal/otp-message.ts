@@ -5,6 +5,8 @@ import * as z from 'zod/mini';
 import { otpChannels, otpPurposes } from '../auth/schemas.ts';
 
 export const otpMessage = z.strictObject({
+  /** False: the request path queued it only so that every request costs the same; dropped unread. */
+  deliver: z.boolean(),
   channel: z.enum(otpChannels),
   destination: z.string().check(z.minLength(3), z.maxLength(254)),
   purpose: z.enum(otpPurposes),

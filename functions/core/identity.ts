@@ -9,7 +9,7 @@ import { assertActive, type AuthContext, type AuthDeps } from './authn.ts';
 import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
 import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
 import { enforce } from './rate-limit.ts';
-import { assertNameAllowed, publicUser } from './users.ts';
+import { assertNameAllowed, NO_SUCH_USER, publicUser } from './users.ts';
 import { issueAccessToken, issueRefreshToken, tokenDigest, verifyRefreshToken } from './tokens.ts';
 
 export type { AuthContext } from './authn.ts';
@@ -60,22 +60,27 @@ async function challengeKey(deps: IdentityDeps, purpose: OtpPurpose, id: Identif
 export type OtpRequestResult = OtpAccepted;
 
 /**
- * Creates a challenge and delivers the code when it can be used: `register` only for identifiers
- * without an account, `login` / `password` only for existing ones. The answer is identical either
- * way, so it reveals nothing about which accounts exist.
+ * Creates a challenge and queues its code. The code is delivered only where it can be used:
+ * `register` only for identifiers without an account, `login` / `password` / `reauth` only for
+ * existing ones. Known and unknown identifiers cost the same work on this path (the same reads and
+ * writes, one queued message; the worker drops the undeliverable ones) and get the same answer, so
+ * neither the answer nor its timing reveals which accounts exist.
  */
 export async function requestOtp(deps: DeliveryDeps, purpose: OtpPurpose, id: Identifier, ip: string): Promise<OtpRequestResult> {
   const now = deps.clock.now();
   await enforce(deps, 'otpRequestIp', hashed(ip));
   await enforce(deps, 'otpRequestDestination', hashed(`${id.channel}:${id.destination}`));
   const userId = await deps.users.findIdByIdentifier(kindOf(id.channel), id.destination);
-  const user = userId ? await deps.users.get(userId) : undefined;
-  // register: only for free identifiers. login and password: only for accounts without a password
-  // (a password account signs in with its password; a code is a second step, never a substitute).
-  // reset: only for accounts with a password (the forgotten-password flow).
+  const user = await deps.users.get(userId ?? NO_SUCH_USER); // read either way: the same reads for unknown identifiers
+  // register: only for free identifiers. login, password and reauth: only for accounts without a
+  // password (a password account signs in and confirms with its password; a code is a second step,
+  // never a substitute). reset: only for accounts with a password (the forgotten-password flow).
   const deliver = purpose === 'register' ? !userId : purpose === 'reset' ? Boolean(user?.passwordHash) : Boolean(user && !user.passwordHash);
   return issueChallenge(deps, purpose, id, deliver, now);
 }
+
+/** Stands in for an address that must go nowhere: the same length, nothing real. */
+const placeholder = (destination: string) => '#'.repeat(destination.length);
 
 async function issueChallenge(deps: DeliveryDeps, purpose: OtpPurpose, id: Identifier, deliver: boolean, now: number): Promise<OtpRequestResult> {
   const { otp } = deps.config;
@@ -86,14 +91,18 @@ async function issueChallenge(deps: DeliveryDeps, purpose: OtpPurpose, id: Ident
   const key = await challengeKey(deps, purpose, id);
   const put = await deps.challenges.put(key, codeDigest(keys.current.otpPepper, purpose, id.channel, id.destination, code), expiresAt, resendAt);
   if (!put.ok) throw new RateLimited('new codes for this destination (wait for the resend delay)', (put.resendAt - now) / 1000);
-  if (deliver) {
-    // A failed delivery must not answer differently from "no account" (enumeration); it is logged
-    // (without the code) and the user simply asks again after the resend delay.
-    try {
-      await deps.notifier.sendOtp({ channel: id.channel, destination: id.destination, purpose, code, expiresAt });
-    } catch (error) {
-      deps.events.record('otp_delivery_failed', { channel: id.channel, purpose, errorName: (error as Error)?.name });
-    }
+  // One message either way (the same queue call for known and unknown identifiers); one that must not
+  // be delivered carries neither the address nor the code, and the worker drops it without a trace.
+  // A failed enqueue must not answer differently from "no account" (enumeration); it is logged
+  // (without the code) and the user simply asks again after the resend delay.
+  try {
+    await deps.notifier.sendOtp(
+      deliver
+        ? { deliver, channel: id.channel, destination: id.destination, purpose, code, expiresAt }
+        : { deliver, channel: id.channel, destination: placeholder(id.destination), purpose, code: '000000', expiresAt },
+    );
+  } catch (error) {
+    deps.events.record('otp_delivery_failed', { channel: id.channel, purpose, errorName: (error as Error)?.name });
   }
   return {
     expiresAt: new Date(expiresAt).toISOString(),
@@ -207,7 +216,7 @@ export async function login(deps: DeliveryDeps, input: LoginInput, ip: string): 
   await enforce(deps, 'loginIp', hashed(ip));
   await enforce(deps, 'loginAccount', hashed(`${input.identifier.channel}:${input.identifier.destination}`));
   const userId = await deps.users.findIdByIdentifier(kindOf(input.identifier.channel), input.identifier.destination);
-  const user = userId ? await deps.users.get(userId) : undefined;
+  const user = await deps.users.get(userId ?? NO_SUCH_USER); // read either way: the same reads for unknown identifiers
 
   if (input.password !== undefined) {
     const ok = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : await burnPasswordCheck(input.password, c.password);
@@ -223,9 +232,11 @@ export async function login(deps: DeliveryDeps, input: LoginInput, ip: string): 
     if (!input.code) throw new BadRequest('Send a password or a code', 'credentials_required');
     // A code alone never opens a password account: login codes are only sent to passwordless
     // accounts, and in OTP-at-login mode the code goes together with the password. Answered like a
-    // wrong code, without touching the challenge (so nobody can burn the owner's second step).
+    // wrong code, without touching the challenge (so nobody can burn the owner's second step), after
+    // the same calls as a code check (an attempt on a challenge that never exists).
     if (user?.passwordHash) {
       await enforce(deps, 'otpVerifyIp', hashed(ip));
+      await deps.challenges.attempt({ purpose: 'login', channel: input.identifier.channel, destinationKey: '-' }, deps.config.otp.maxAttempts);
       throw new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
     }
     await verifyOtp(deps, 'login', input.identifier, input.code, ip);

@@ -1,7 +1,8 @@
-// Delivering queued one-time codes. The request path only enqueues (so it does the same work for
-// known and unknown identifiers); this runs in the queue's consumer: each message is checked,
-// expired codes are dropped, and a failed send is reported back so the queue retries just that
-// message and, after its last attempt, moves it to the dead-letter queue.
+// Delivering queued one-time codes. The request path only enqueues, one message per request, known
+// identifier or not (so it does the same work either way); this runs in the queue's consumer: each
+// message is checked, undeliverable ones (`deliver: false`) and expired codes are dropped, and a
+// failed send is reported back so the queue retries just that message and, after its last
+// attempt, moves it to the dead-letter queue.
 import { otpMessage } from '#contract/internal/otp-message.ts';
 import * as z from 'zod/mini';
 import type { Clock, NotifierPort, SecurityEventsPort } from './ports.ts';
@@ -35,6 +36,9 @@ export async function deliverOtps(deps: DeliveryWorkerDeps, batch: readonly Queu
         deps.events.record('otp_message_malformed', { messageId: m.id }); // retrying cannot fix it
         return;
       }
+      // Queued only so that known and unknown identifiers cost the request the same: dropped
+      // without a send and without an event (it holds no address to log anyway).
+      if (!message.data.deliver) return;
       if (message.data.expiresAt <= deps.clock.now()) {
         deps.events.record('otp_expired_in_queue', { messageId: m.id, channel: message.data.channel, purpose: message.data.purpose });
         return;

@@ -147,6 +147,12 @@ export interface SigningKeysPort {
 }
 
 export interface OtpMessage {
+  /**
+   * False when the code must go nowhere (no account, or the wrong kind of account, for the purpose):
+   * queued all the same, so known and unknown identifiers cost the request the same; the worker
+   * drops it. Such a message carries a placeholder of the address's length and no real code.
+   */
+  deliver: boolean;
   channel: OtpChannel;
   destination: string;
   purpose: OtpPurpose;

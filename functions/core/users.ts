@@ -132,7 +132,7 @@ export async function renameSelf(deps: { users: Pick<UsersPort, 'update'> }, cal
 const SEARCH_PAGE = 20;
 
 /** A user id no account has (ids are random v4 UUIDs): read in place of an unregistered address. */
-const NO_SUCH_USER = '00000000-0000-0000-0000-000000000000';
+export const NO_SUCH_USER = '00000000-0000-0000-0000-000000000000';
 
 export interface SearchDeps extends LimitDeps {
   users: Pick<UsersPort, 'findIdByIdentifier' | 'get' | 'searchByName'>;

@@ -331,14 +331,21 @@ export class FakeTickets implements TicketsPort {
 
 export const TEST_SECRET = { kid: 'test-1', master: 'unit-test-master-secret-0123456789abcdef' };
 
+/** The OTP queue as the request path sees it; `sent` is what its worker would deliver. */
 export class FakeNotifier implements NotifierPort {
-  readonly sent: OtpMessage[] = [];
-  /** Set to make deliveries fail (SES/SNS down). */
+  /** Every message put on the queue, deliverable or not. */
+  readonly queued: OtpMessage[] = [];
+  /** Set to make enqueueing fail (SQS down). */
   failWith: Error | undefined;
 
   async sendOtp(message: OtpMessage): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.sent.push({ ...message });
+    this.queued.push({ ...message });
+  }
+
+  /** The messages the worker delivers (it drops `deliver: false`). */
+  get sent(): OtpMessage[] {
+    return this.queued.filter((m) => m.deliver);
   }
 
   /** The code last sent to a destination (what the user reads in their inbox). */

@@ -60,8 +60,15 @@ describe('devOutbox', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'nexchat-outbox-')), 'outbox.jsonl');
     const outbox = devOutbox(file, true, () => now);
     const printed = await consoleOutput(async () => {
-      await outbox.sendOtp({ channel: 'email', destination: 'ada.lovelace@example.com', purpose: 'register', code: '042137', expiresAt: now + 300_000 });
-      await outbox.sendOtp({ channel: 'sms', destination: '+14155550123', purpose: 'login', code: '918273', expiresAt: now + 300_000 });
+      await outbox.sendOtp({
+        deliver: true,
+        channel: 'email',
+        destination: 'ada.lovelace@example.com',
+        purpose: 'register',
+        code: '042137',
+        expiresAt: now + 300_000,
+      });
+      await outbox.sendOtp({ deliver: true, channel: 'sms', destination: '+14155550123', purpose: 'login', code: '918273', expiresAt: now + 300_000 });
     });
     assert.equal(
       printed,
@@ -84,7 +91,14 @@ describe('devOutbox', () => {
   test('without echo nothing is printed', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'nexchat-outbox-')), 'outbox.jsonl');
     const printed = await consoleOutput(() =>
-      devOutbox(file, false, () => now).sendOtp({ channel: 'email', destination: 'ada@example.com', purpose: 'login', code: '111111', expiresAt: now + 1 }),
+      devOutbox(file, false, () => now).sendOtp({
+        deliver: true,
+        channel: 'email',
+        destination: 'ada@example.com',
+        purpose: 'login',
+        code: '111111',
+        expiresAt: now + 1,
+      }),
     );
     assert.equal(printed, '');
   });

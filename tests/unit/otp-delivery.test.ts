@@ -13,7 +13,7 @@ import { LocalQueue } from '../../local/queue.ts';
 
 const now = 1_800_000_000_000;
 const message = (over: Partial<OtpMessage> = {}) =>
-  JSON.stringify({ channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt: now + 60_000, ...over });
+  JSON.stringify({ deliver: true, channel: 'email', destination: 'ada@example.test', purpose: 'login', code: '042137', expiresAt: now + 60_000, ...over });
 
 function world(failFor: (m: OtpMessage) => boolean = () => false) {
   const sent: OtpMessage[] = [];
@@ -53,6 +53,35 @@ describe('the OTP delivery worker', () => {
     const failed = w.events.find((e) => e.name === 'otp_delivery_failed')!;
     assert.deepEqual(failed.data, { messageId: 'down', channel: 'email', attempt: 2, errorName: 'ThrottlingException' });
     assert.doesNotMatch(JSON.stringify(w.events), /042137|@example\.test/, 'events hold no code and no destination');
+  });
+});
+
+describe('undeliverable messages', () => {
+  test('are dropped by the worker: no send, no event, no retry, also when they expired in the queue', async () => {
+    const w = world();
+    const placeholder = { deliver: false, destination: '#'.repeat('ada@example.test'.length), code: '000000' };
+    const retry = await deliverOtps(w.deps, [
+      { id: 'nowhere', body: message(placeholder), receiveCount: 1 },
+      { id: 'nowhere-expired', body: message({ ...placeholder, expiresAt: now - 1 }), receiveCount: 1 },
+      { id: 'real', body: message(), receiveCount: 1 },
+    ]);
+    assert.deepEqual(retry, []);
+    assert.deepEqual(
+      w.sent.map((m) => m.destination),
+      ['ada@example.test'],
+    );
+    assert.deepEqual(w.events, []);
+  });
+
+  test('a message without the flag is malformed: the request path always says whether to deliver', async () => {
+    const w = world();
+    const { deliver: _omitted, ...old } = JSON.parse(message()) as OtpMessage;
+    await deliverOtps(w.deps, [{ id: 'old', body: JSON.stringify(old), receiveCount: 1 }]);
+    assert.deepEqual(w.sent, []);
+    assert.deepEqual(
+      w.events.map((e) => e.name),
+      ['otp_message_malformed'],
+    );
   });
 });
 
