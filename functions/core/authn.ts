@@ -3,7 +3,7 @@
 import type { Role } from '#contract/common.ts';
 import type { Config } from './config.ts';
 import { DomainError, Forbidden, Unauthorized } from './errors.ts';
-import type { Clock, SessionsPort, SigningKeysPort, UserRecord, UsersPort } from './ports.ts';
+import type { Clock, FamilyRecord, SessionsPort, SigningKeysPort, UserRecord, UsersPort } from './ports.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 export interface AuthDeps {
@@ -30,6 +30,23 @@ export function assertActive(user: UserRecord, now: number): void {
   }
 }
 
+/**
+ * A session family still counts for its user: not revoked, not past its end, not older than
+ * tokens-valid-after (bans, deletion), and begun in the user's current session epoch or kept by the
+ * password change that started it (the caller's). The epoch is exact where the GSI revocation is
+ * only cleanup: a sign-in that read the user before a password change or logout-all carries the old
+ * epoch, however late (and in whichever millisecond) its family is written.
+ */
+export function familyAlive(family: FamilyRecord | undefined, user: UserRecord, now: number): family is FamilyRecord {
+  return (
+    family?.userId === user.userId &&
+    family.revokedAt === undefined &&
+    family.createdAt >= user.tokensValidAfter &&
+    family.expiresAt * 1000 > now &&
+    (family.epoch === user.sessionEpoch || family.familyId === user.keptSession)
+  );
+}
+
 // ---- the per-request check ---------------------------------------------------------------------
 
 /**
@@ -46,7 +63,8 @@ export async function authenticate(deps: AuthDeps, authorization: string | undef
 
 /**
  * The session (refresh family) behind a token or a WebSocket connection is still alive: the user
- * exists and is active, the family is not revoked, and neither is older than tokens-valid-after.
+ * exists and is active, the token is not older than tokens-valid-after, and the family is alive
+ * (familyAlive).
  */
 export async function liveSession(
   deps: Pick<AuthDeps, 'users' | 'sessions' | 'clock'>,
@@ -59,8 +77,7 @@ export async function liveSession(
   if (!user) throw revoked;
   if (issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
   const now = deps.clock.now();
-  if (!family || family.userId !== user.userId || family.revokedAt !== undefined || family.createdAt < user.tokensValidAfter || family.expiresAt * 1000 <= now)
-    throw revoked;
+  if (!familyAlive(family, user, now)) throw revoked;
   assertActive(user, now);
   return { userId: user.userId, sessionId: family.familyId, role: user.role, user };
 }

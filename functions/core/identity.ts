@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { OtpAccepted, PublicUser, Tokens } from '#contract/auth/schemas.ts';
 import { BadRequest, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
 import type { ChallengeKey, ChallengesPort, ConnectionsPort, LimitsPort, NotifierPort, PublicKeysPort, SecurityEventsPort, UserRecord } from './ports.ts';
-import { assertActive, type AuthContext, type AuthDeps } from './authn.ts';
+import { assertActive, familyAlive, type AuthContext, type AuthDeps } from './authn.ts';
 import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
 import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
 import { enforce } from './rate-limit.ts';
@@ -137,7 +137,16 @@ async function startSession(deps: IdentityDeps, user: UserRecord): Promise<Token
   const familyId = randomUUID();
   const expiresAt = Math.floor(now / 1000) + deps.config.tokens.refreshTtlSeconds;
   const refreshToken = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, expiresAt }, now);
-  await deps.sessions.create({ familyId, userId: user.userId, currentDigest: tokenDigest(refreshToken), generation: 1, createdAt: now, expiresAt });
+  // the epoch of the user record whose credentials this sign-in checked (see authn.ts familyAlive)
+  await deps.sessions.create({
+    familyId,
+    userId: user.userId,
+    currentDigest: tokenDigest(refreshToken),
+    generation: 1,
+    createdAt: now,
+    epoch: user.sessionEpoch,
+    expiresAt,
+  });
   const access = await issueAccessToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, role: user.role }, now);
   return {
     user: publicUser(user),
@@ -259,8 +268,7 @@ export async function refresh(deps: SocketDeps, refreshToken: string, ip: string
   const claims = await verifyRefreshToken(refreshToken, keys, deps.config.tokens, now);
   const dead = new Unauthorized('Refresh token is invalid, revoked or expired; sign in again', 'invalid_refresh_token');
   const [family, user] = await Promise.all([deps.sessions.get(claims.sid), deps.users.get(claims.sub)]);
-  if (!family || family.userId !== claims.sub || family.revokedAt !== undefined || family.expiresAt * 1000 <= now) throw dead;
-  if (!user || family.createdAt < user.tokensValidAfter) throw dead;
+  if (!user || !familyAlive(family, user, now)) throw dead;
   assertActive(user, now);
   const next = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, expiresAt: family.expiresAt }, now);
   if (!(await deps.sessions.rotate(family.familyId, tokenDigest(refreshToken), tokenDigest(next)))) {
@@ -286,8 +294,11 @@ export async function logout(deps: SocketDeps, auth: AuthContext): Promise<void>
   await deps.connections.endForUser(auth.userId, { onlySession: auth.sessionId });
 }
 
+/** A new session epoch: every family begun before it dies at once, the GSI revocation being cleanup. */
+const newEpoch = () => randomUUID();
+
 export async function logoutAll(deps: SocketDeps, auth: AuthContext): Promise<void> {
-  await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now() });
+  await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now(), sessionEpoch: newEpoch(), keptSession: undefined });
   await deps.sessions.revokeAllForUser(auth.userId, 'logout_all');
   await deps.connections.endForUser(auth.userId);
 }
@@ -300,7 +311,9 @@ export interface ChangePasswordInput {
 
 /**
  * Accounts with a password prove it; accounts without one prove their email/phone with a
- * `password` OTP. Every other session is revoked; the calling session stays signed in.
+ * `password` OTP. Every other session ends, exactly: the new hash, a new session epoch and the
+ * caller's session as the one kept are one write, so a sign-in that read the old password dies
+ * whenever its family is written; the calling session stays signed in.
  */
 export async function changePassword(deps: SocketDeps, auth: AuthContext, input: ChangePasswordInput, ip: string): Promise<PublicUser> {
   await enforce(deps, 'passwordAccount', auth.userId);
@@ -318,7 +331,11 @@ export async function changePassword(deps: SocketDeps, auth: AuthContext, input:
     await verifyOtp(deps, 'password', id, input.code, ip);
   }
   await assertPasswordAcceptable(input.newPassword, 'newPassword');
-  const updated = await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password) });
+  const updated = await deps.users.update(user.userId, {
+    passwordHash: await hashPassword(input.newPassword, deps.config.password),
+    sessionEpoch: newEpoch(),
+    keptSession: auth.sessionId,
+  });
   await deps.sessions.revokeAllForUser(user.userId, 'password_changed', auth.sessionId);
   await deps.connections.endForUser(user.userId, { exceptSession: auth.sessionId });
   deps.events.record('password_changed', { userId: user.userId });
@@ -343,7 +360,12 @@ export async function resetPassword(deps: SocketDeps, input: ResetPasswordInput,
   const userId = await deps.users.findIdByIdentifier(kindOf(input.identifier.channel), input.identifier.destination);
   const user = userId ? await deps.users.get(userId) : undefined;
   if (!user?.passwordHash) throw new Unauthorized('The code is wrong, expired or already used; request a new one', 'invalid_code');
-  await deps.users.update(user.userId, { passwordHash: await hashPassword(input.newPassword, deps.config.password), tokensValidAfter: now });
+  await deps.users.update(user.userId, {
+    passwordHash: await hashPassword(input.newPassword, deps.config.password),
+    tokensValidAfter: now,
+    sessionEpoch: newEpoch(),
+    keptSession: undefined,
+  });
   await deps.sessions.revokeAllForUser(user.userId, 'password_reset');
   await deps.connections.endForUser(user.userId);
   deps.events.record('password_reset', { userId: user.userId });

@@ -37,6 +37,14 @@ export interface UserRecord {
   suspendedUntil?: number;
   /** Epoch ms: tokens and session families older than this are dead (logout-all, bans, deletion). */
   tokensValidAfter: number;
+  /**
+   * Random, replaced in the same write as every password change, reset and logout-all. A session
+   * family records the epoch of the user record its sign-in read; one from another epoch is dead,
+   * however late it was written (authn.ts familyAlive). Absent until the first such change.
+   */
+  sessionEpoch?: string;
+  /** The one family a password change kept alive (the caller's), although it began in an earlier epoch. */
+  keptSession?: string;
   /** When the user's last WebSocket connection closed. */
   lastSeenAt?: string;
   /** Set by auto-restriction (many distinct reporters): no new conversations until a moderator reviews. */
@@ -48,7 +56,20 @@ export interface UserRecord {
 }
 
 export type UserChanges = Partial<
-  Pick<UserRecord, 'displayName' | 'passwordHash' | 'tokensValidAfter' | 'status' | 'suspendedUntil' | 'role' | 'lastSeenAt' | 'restrictedAt' | 'discoverable'>
+  Pick<
+    UserRecord,
+    | 'displayName'
+    | 'passwordHash'
+    | 'tokensValidAfter'
+    | 'sessionEpoch'
+    | 'keptSession'
+    | 'status'
+    | 'suspendedUntil'
+    | 'role'
+    | 'lastSeenAt'
+    | 'restrictedAt'
+    | 'discoverable'
+  >
 >;
 
 export interface UsersPort {
@@ -75,6 +96,8 @@ export interface FamilyRecord {
   generation: number;
   /** Epoch ms. */
   createdAt: number;
+  /** The user's sessionEpoch when the sign-in read the user (absent: none yet). */
+  epoch?: string;
   /** Epoch seconds: the absolute end of the family (and DynamoDB TTL). */
   expiresAt: number;
   revokedAt?: number;
