@@ -60,7 +60,10 @@ export class NexChatClient {
     return this.tokens !== undefined;
   }
 
-  /** A JSON API call. Signed-in calls refresh once on 401 and retry; auth routes never do. */
+  /**
+   * A JSON API call. Signed-in calls refresh once on a 401 that refused the access token, and retry;
+   * auth routes never do, nor does a 401 about something else (a wrong `reauth` code).
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped until the SDK is generated from the contract (issue 14)
   async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     const tokenUsed = this.tokens?.accessToken;
@@ -68,6 +71,7 @@ export class NexChatClient {
       return await this.send<T>(method, path, body, tokenUsed);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 401 || !tokenUsed || path.startsWith('/api/auth/')) throw error;
+      if (error.code !== 'invalid_token' && error.code !== 'token_revoked') throw error;
       await this.refreshOnce(tokenUsed);
       return this.send<T>(method, path, body, this.tokens?.accessToken);
     }
@@ -117,7 +121,7 @@ export class NexChatClient {
 
   // ---- auth ---------------------------------------------------------------------------------
 
-  requestOtp(channel: 'email' | 'sms', destination: string, purpose: 'register' | 'login' | 'password') {
+  requestOtp(channel: 'email' | 'sms', destination: string, purpose: 'register' | 'login' | 'password' | 'reset' | 'reauth') {
     return this.request('POST', '/api/auth/otp/request', { channel, destination, purpose });
   }
 

@@ -237,11 +237,18 @@ export const routes = {
     throttle: authThrottle,
   }),
   getMe: http(getMe, { handler: 'functions/http/users/get-me.ts', tables: {}, throttle: { rate: 50, burst: 100 } }),
-  updateMe: http(updateMe, { handler: 'functions/http/users/update-me.ts', tables: { users: 'readwrite' }, throttle: { rate: 20, burst: 40 } }),
+  // turning discovery on and deletion take a fresh proof: a password (hashing memory) or a code, counted like logins (ephemeral)
+  updateMe: http(updateMe, {
+    handler: 'functions/http/users/update-me.ts',
+    tables: { users: 'readwrite', ephemeral: 'readwrite' },
+    memoryMb: hashingMemory,
+    throttle: { rate: 20, burst: 40 },
+  }),
   deleteMe: http(deleteMe, {
     handler: 'functions/http/users/delete-me.ts',
-    tables: { users: 'readwrite', sessions: 'readwrite', keys: 'readwrite', connections: 'readwrite' },
+    tables: { users: 'readwrite', sessions: 'readwrite', keys: 'readwrite', connections: 'readwrite', ephemeral: 'readwrite' },
     manageConnections: true,
+    memoryMb: hashingMemory,
     throttle: authThrottle,
   }),
   createWsTicket: http(createWsTicket, {

@@ -103,6 +103,24 @@ describe('transparent refresh', () => {
     );
     assert.deepEqual(calls, ['POST /api/auth/login']);
   });
+
+  test('a 401 about a proof (a wrong reauth code) is not a dead token: no refresh, no retry', async () => {
+    const { f, calls } = countingFetch();
+    const client = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, fetch: f });
+    const email = uniqueEmail('sdk-nopw');
+    await client.requestOtp('email', email, 'register');
+    await client.register({ email, displayName: 'No Password', code: await lastCode(rt, email, 'register') });
+    await client.requestOtp('email', email, 'reauth');
+    const code = await lastCode(rt, email, 'reauth');
+    calls.length = 0;
+    await assert.rejects(
+      client.request('DELETE', '/api/users/me', { code: code === '000000' ? '000001' : '000000' }),
+      (e: any) => e.status === 401 && e.code === 'invalid_code',
+    );
+    assert.deepEqual(calls, ['DELETE /api/users/me'], 'one call, no refresh');
+    assert.equal(client.signedIn, true);
+    await client.request('DELETE', '/api/users/me', { code });
+  });
 });
 
 describe('an encrypted conversation between two SDK clients', () => {

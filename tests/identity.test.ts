@@ -380,7 +380,7 @@ describe('token forgeries and revocation', () => {
     const sneaky = await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(a.accessToken), body: { displayName: 'X', userId: b.userId } });
     assert.equal(sneaky.status, 400, 'no way to name another user');
     assert.equal((await me(rt, b.accessToken)).json.user.displayName, 'Test User');
-    const del = await request(rt.httpUrl, 'DELETE', '/api/users/me', { headers: bearer(a.accessToken) });
+    const del = await request(rt.httpUrl, 'DELETE', '/api/users/me', { headers: bearer(a.accessToken), body: { password: a.password } });
     assert.equal(del.status, 204);
     assert.equal((await me(rt, a.accessToken)).status, 401);
     assert.equal((await refreshWith(rt, a.refreshToken)).status, 401);

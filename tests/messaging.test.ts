@@ -321,7 +321,8 @@ describe('access control', () => {
     keep.send({ action: 'ping' });
     assert.equal((await keep.next(isType('pong'))).type, 'pong');
     // deletion
-    await request(rt.httpUrl, 'DELETE', '/api/users/me', { headers: bearer(c.accessToken) });
+    const deleted = await request(rt.httpUrl, 'DELETE', '/api/users/me', { headers: bearer(c.accessToken), body: { password: 'fresh-password-2026' } });
+    assert.equal(deleted.status, 204, deleted.text);
     await keep.closed;
   });
 
@@ -495,7 +496,7 @@ describe('conversations, receipts, typing, presence', () => {
     const a = await person('Searcher');
     const target = await person(`Zelda ${randomBytes(3).toString('hex')}`);
     // exact addresses find only users who opted in (tests/search-privacy.test.ts)
-    await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(target.accessToken), body: { discoverable: true } });
+    await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(target.accessToken), body: { discoverable: true, password: target.password } });
     const byEmail = await request(rt.httpUrl, 'GET', `/api/users/search?q=${encodeURIComponent(target.email)}`, { headers: bearer(a.accessToken) });
     assert.deepEqual(
       byEmail.json.users.map((u: { userId: string }) => u.userId),

@@ -187,7 +187,7 @@ describe('blocking', () => {
     const a2 = await device(a);
     await silent(b1, (f) => f.type === 'presence' && f.userId === a.userId);
     // B's typing from before does not leak either; A can still search (B opted in to be found) and list
-    const optIn = await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(b.accessToken), body: { discoverable: true } });
+    const optIn = await request(rt.httpUrl, 'PATCH', '/api/users/me', { headers: bearer(b.accessToken), body: { discoverable: true, password: b.password } });
     assert.equal(optIn.status, 200);
     const found = await get(a, `/api/users/search?q=${encodeURIComponent(b.email)}`);
     assert.deepEqual(

@@ -61,7 +61,7 @@ describe('people search and discoverability', () => {
     freshWindow();
     const [searcher, ada] = [await signUp(rt), await signUp(rt, { displayName: 'Ada Discoverable' })];
     assert.equal((await me(rt, ada.accessToken)).json.user.discoverable, false, 'off by default, shown to its owner');
-    const on = await patchMe(ada, { discoverable: true });
+    const on = await patchMe(ada, { discoverable: true, password: ada.password });
     assert.equal(on.status, 200);
     assert.deepEqual([on.json.user.discoverable, on.json.user.displayName], [true, 'Ada Discoverable']);
     const found = await search(searcher, ada.email.toUpperCase());

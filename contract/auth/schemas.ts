@@ -3,8 +3,12 @@
 import * as z from 'zod/mini';
 import { roles } from '../common.ts';
 
-/** register: new account; login: passwordless sign-in; password: set a first password; reset: forgotten password. */
-export const otpPurposes = ['register', 'login', 'password', 'reset'] as const;
+/**
+ * register: new account; login: passwordless sign-in; password: set a first password; reset:
+ * forgotten password; reauth: a passwordless account confirms a sensitive action (deletion, turning
+ * discovery on).
+ */
+export const otpPurposes = ['register', 'login', 'password', 'reset', 'reauth'] as const;
 export type OtpPurpose = (typeof otpPurposes)[number];
 export const otpChannels = ['email', 'sms'] as const;
 export type OtpChannel = (typeof otpChannels)[number];

@@ -9,7 +9,7 @@ import { assertActive, familyAlive, type AuthContext, type AuthDeps } from './au
 import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
 import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
 import { enforce } from './rate-limit.ts';
-import { assertNameAllowed, NO_SUCH_USER, publicUser } from './users.ts';
+import { assertNameAllowed, NO_SUCH_USER, publicUser, updateSelf } from './users.ts';
 import { issueAccessToken, issueRefreshToken, tokenDigest, verifyRefreshToken } from './tokens.ts';
 
 export type { AuthContext } from './authn.ts';
@@ -375,13 +375,67 @@ export function accountIdentifier(user: UserRecord): Identifier {
   return user.email ? { channel: 'email', destination: user.email } : { channel: 'sms', destination: user.phone! };
 }
 
+// ---- a fresh proof for sensitive actions ------------------------------------------------------------
+
+export interface Proof {
+  password?: string | undefined;
+  code?: string | undefined;
+}
+
+/**
+ * The signed-in caller proves again that they hold the account, for actions a stolen access token
+ * must not be enough for: the password of a password account, or a `reauth` code (delivered to
+ * passwordless accounts only) for one without. Counted like a login attempt, per address and per
+ * account (loginIp, loginAccount), so a token cannot guess the password faster than login allows.
+ */
+export async function reauthenticate(deps: IdentityDeps, auth: AuthContext, proof: Proof, ip: string): Promise<void> {
+  const hash = auth.user.passwordHash;
+  if (proof.password === undefined && proof.code === undefined) {
+    throw new ValidationFailed('Confirm this with a fresh proof', [
+      hash
+        ? { path: 'body.password', message: 'Send the account password', code: 'required' }
+        : { path: 'body.code', message: 'Request a code with purpose "reauth" first', code: 'required' },
+    ]);
+  }
+  const id = accountIdentifier(auth.user);
+  await enforce(deps, 'loginIp', hashed(ip));
+  await enforce(deps, 'loginAccount', hashed(`${id.channel}:${id.destination}`));
+  if (hash) {
+    if (proof.password === undefined) throw new BadRequest('This account has a password: confirm with it, not a code', 'password_required');
+    if (!(await verifyPassword(proof.password, hash))) throw new Forbidden('The password is wrong', 'invalid_password');
+  } else {
+    if (proof.code === undefined) throw new BadRequest('This account has no password: confirm with a "reauth" code', 'code_required');
+    await verifyOtp(deps, 'reauth', id, proof.code, ip);
+  }
+}
+
+/**
+ * The caller's profile (users.ts updateSelf). Turning discovery on lets anyone who knows the email
+ * or phone find the account, so it takes a fresh proof; a proof sent along is always checked.
+ */
+export async function updateProfile(
+  deps: IdentityDeps,
+  auth: AuthContext,
+  changes: { displayName?: string | undefined; discoverable?: boolean | undefined } & Proof,
+  ip: string,
+): Promise<PublicUser> {
+  if (changes.displayName !== undefined) assertNameAllowed(changes.displayName, auth.role); // before a code is spent
+  const turningOn = changes.discoverable === true && auth.user.discoverable !== true;
+  if (turningOn || changes.password !== undefined || changes.code !== undefined) await reauthenticate(deps, auth, changes, ip);
+  return updateSelf(deps, auth, changes);
+}
+
 /** Account deletion also removes the user's public keys. */
 export interface DeletionDeps extends SocketDeps {
   publicKeys: Pick<PublicKeysPort, 'deleteAll'>;
 }
 
-/** Deletion: tokens die first (valid-after + families), then sockets, keys, profile and claims. */
-export async function deleteAccount(deps: DeletionDeps, auth: AuthContext): Promise<void> {
+/**
+ * Deletion takes a fresh proof (reauthenticate). Then tokens die first (valid-after + families),
+ * then sockets, keys, profile and claims.
+ */
+export async function deleteAccount(deps: DeletionDeps, auth: AuthContext, proof: Proof, ip: string): Promise<void> {
+  await reauthenticate(deps, auth, proof, ip);
   await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now() + 1 });
   await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted');
   await deps.connections.endForUser(auth.userId);

@@ -356,7 +356,7 @@ describe('ending sessions', () => {
       fingerprint: 'f',
       updatedAt: 'now',
     });
-    await deleteAccount(deletionDeps(w), await authenticate(authDeps(w), `Bearer ${a.accessToken}`));
+    await deleteAccount(deletionDeps(w), await authenticate(authDeps(w), `Bearer ${a.accessToken}`), { password: PASSWORD }, IP);
     assert.equal(await w.users.get(user.userId), undefined);
     assert.equal(await w.publicKeys.getCurrent(user.userId), undefined);
     assert.deepEqual([w.connections.isOpen(socketA), w.connections.isOpen(socketB)], [false, false]);

@@ -20,6 +20,7 @@ const deliverable: Record<OtpPurpose, Kind> = {
   login: 'passwordless',
   password: 'passwordless',
   reset: 'password',
+  reauth: 'passwordless',
 };
 
 /** Wraps every method of a port so each call is written down as `port.method`. */
