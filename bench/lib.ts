@@ -91,11 +91,11 @@ export interface ImportOptions {
  * and reports how long the import took, module evaluation included, Node's own startup excluded.
  */
 export function timeImport(modulePath: string, options: ImportOptions): ImportTiming {
-  const out = execFileSync(
-    process.execPath,
-    [...(options.nodeArgs ?? []), '--input-type=module', '-e', IMPORT_TIMER, pathToFileURL(modulePath).href],
-    { env: options.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const out = execFileSync(process.execPath, [...(options.nodeArgs ?? []), '--input-type=module', '-e', IMPORT_TIMER, pathToFileURL(modulePath).href], {
+    env: options.env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return JSON.parse(out) as ImportTiming;
 }
 

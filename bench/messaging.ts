@@ -25,7 +25,10 @@ const { values: args } = parseArgs({
   },
 });
 const SAMPLES = Number(args.samples);
-const CLIENTS = args.clients.split(',').map(Number).sort((a, b) => a - b);
+const CLIENTS = args.clients
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
 const THROUGHPUT_CLIENTS = Number(args['throughput-clients']);
 const THROUGHPUT_SECONDS = Number(args['throughput-seconds']);
 if (!Number.isInteger(SAMPLES) || SAMPLES < 10) throw new Error(`--samples must be an integer >= 10, got ${args.samples}`);
@@ -170,7 +173,12 @@ class Pair {
     if (frame.type !== 'message' || !f || frame.clientMessageId !== f.id) return;
     if (f.verify) {
       // the recipient's own derivation, not the shared key the sender used
-      const plain = nacl.box.open(Buffer.from(frame.ciphertext, 'base64'), Buffer.from(frame.nonce, 'base64'), this.sender.box.publicKey, this.recipient.box.secretKey);
+      const plain = nacl.box.open(
+        Buffer.from(frame.ciphertext, 'base64'),
+        Buffer.from(frame.nonce, 'base64'),
+        this.sender.box.publicKey,
+        this.recipient.box.secretKey,
+      );
       if (!plain || new TextDecoder().decode(plain) !== PLAINTEXT) return f.reject(new Error('recipient could not decrypt the message'));
       if (frame.senderId !== this.sender.userId) return f.reject(new Error('wrong senderId on the delivered message'));
     }
@@ -179,7 +187,9 @@ class Pair {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.sockets.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : (ws.once('close', () => resolve()), ws.close())))));
+    await Promise.all(
+      this.sockets.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : (ws.once('close', () => resolve()), ws.close())))),
+    );
   }
 }
 
@@ -196,7 +206,9 @@ const CLOCK_TICKS = (() => {
 /** Our descendant processes (DynamoDB Local's JVM), from /proc; empty where there is no /proc. */
 function descendants(pid: number): number[] {
   try {
-    const kids = readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    const kids = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
     return kids.flatMap((k) => [k, ...descendants(k)]);
   } catch {
     return [];
@@ -269,7 +281,8 @@ async function main(): Promise<void> {
   const { client: dynamo, doc, table: tableName } = db();
   // item sizes for transactional write units, read through a client of our own (not metered)
   const sizeClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: process.env.AWS_REGION, endpoint: rt.dynamoEndpoint }));
-  const sizeOf = async (TableName: string, Key: Record<string, unknown>) => itemBytes((await sizeClient.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item ?? {});
+  const sizeOf = async (TableName: string, Key: Record<string, unknown>) =>
+    itemBytes((await sizeClient.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item ?? {});
   const dynamoMeter = new SdkMeter('dynamodb', sizeOf).attach(dynamo);
   const postMeter = new SdkMeter('connections').attach(managementClient(config().wsCallbackUrl!, config().region));
   const pairs: Pair[] = [];
@@ -436,7 +449,9 @@ async function main(): Promise<void> {
         perSend: { dynamodb: one.dynamodb, connections: one.connections },
       });
       if (clients === THROUGHPUT_CLIENTS) {
-        console.log(`messaging: sustained throughput with ${clients} clients, ${THROUGHPUT_SECONDS} s (floor: ${THROUGHPUT_SECONDS / 2} s before and after)...`);
+        console.log(
+          `messaging: sustained throughput with ${clients} clients, ${THROUGHPUT_SECONDS} s (floor: ${THROUGHPUT_SECONDS / 2} s before and after)...`,
+        );
         const floorBefore = await sustained(active, THROUGHPUT_SECONDS / 2, floorOp);
         const messages = await sustained(active, THROUGHPUT_SECONDS, sendOp);
         const floorAfter = await sustained(active, THROUGHPUT_SECONDS / 2, floorOp);
@@ -468,8 +483,11 @@ async function main(): Promise<void> {
     const reader = pairs[0]!;
     dynamoMeter.reset();
     for (let i = 0; i < CAPACITY_PAGES; i++) {
-      const res = await request(rt.httpUrl, 'GET', `/api/conversations/${reader.conversationId}/messages?limit=${HISTORY_PAGE}`, { headers: bearer(reader.recipient.accessToken) });
-      if (res.status !== 200 || res.json.messages.length !== HISTORY_PAGE) throw new Error(`history page: ${res.status}, ${res.json?.messages?.length} messages`);
+      const res = await request(rt.httpUrl, 'GET', `/api/conversations/${reader.conversationId}/messages?limit=${HISTORY_PAGE}`, {
+        headers: bearer(reader.recipient.accessToken),
+      });
+      if (res.status !== 200 || res.json.messages.length !== HISTORY_PAGE)
+        throw new Error(`history page: ${res.status}, ${res.json?.messages?.length} messages`);
     }
     const perPage = perAction(dynamoMeter.snapshot(), CAPACITY_PAGES);
     dynamoMeter.capacity = false;
@@ -555,7 +573,9 @@ function report(r: {
       `latency p50 ${t.latency.p50} ms, p99 ${t.latency.p99} ms) vs floor ${t.floorOpsPerSecond} PutItem+Query/s at the same concurrency: x${t.ratioToFloor}`,
   );
   const cpu = (c: CpuPerOp) => `Node ${c.node ?? '?'} ms + DynamoDB Local ${c.dynamodbLocal ?? '? (no /proc)'} ms`;
-  console.log(`CPU per delivered message: ${cpu(t.cpuMsPerMessage)}; per floor PutItem+Query: ${cpu(t.floorCpuMsPerOp)} (${environment().cores} cores; clients, gateway and handlers share one Node process)`);
+  console.log(
+    `CPU per delivered message: ${cpu(t.cpuMsPerMessage)}; per floor PutItem+Query: ${cpu(t.floorCpuMsPerOp)} (${environment().cores} cores; clients, gateway and handlers share one Node process)`,
+  );
 
   console.log('\nWhere a send goes (one in flight; mean call time summed per send; the two fan-out Queries run in parallel)');
   console.log(
@@ -584,7 +604,9 @@ function report(r: {
     { action: 'send (first of a conversation)', c: r.perFirstSend },
     { action: `history page of ${HISTORY_PAGE}`, c: r.perPage },
   ];
-  console.log(`\nDynamoDB capacity units per action (ReturnConsumedCapacity: INDEXES, ${r.localReports ? 'as reported by DynamoDB Local' : 'DynamoDB Local reported nothing'})`);
+  console.log(
+    `\nDynamoDB capacity units per action (ReturnConsumedCapacity: INDEXES, ${r.localReports ? 'as reported by DynamoDB Local' : 'DynamoDB Local reported nothing'})`,
+  );
   console.log(
     formatTable(cap, [
       { header: 'action', value: (x) => x.action },
@@ -599,12 +621,22 @@ function report(r: {
     ]),
   );
   const units = (op: string, o: OpTally) =>
-    op.endsWith('(failed)') ? (isReadOp(op) ? 'no units reported' : `~${o.estimatedWriteUnits} WCU by rules`) : isReadOp(op) ? `${o.readUnits} RCU` : `${o.ruleWriteUnits} WCU${o.ruleWriteUnits !== o.writeUnits ? ` (Local: ${o.writeUnits})` : ''}`;
+    op.endsWith('(failed)')
+      ? isReadOp(op)
+        ? 'no units reported'
+        : `~${o.estimatedWriteUnits} WCU by rules`
+      : isReadOp(op)
+        ? `${o.readUnits} RCU`
+        : `${o.ruleWriteUnits} WCU${o.ruleWriteUnits !== o.writeUnits ? ` (Local: ${o.writeUnits})` : ''}`;
   for (const { action, c } of cap) {
-    console.log(`  ${action}: ${Object.entries(c.byOperation).map(([op, o]) => `${op} x${o.calls} ${units(op, o)}`).join(', ')}`);
+    console.log(
+      `  ${action}: ${Object.entries(c.byOperation)
+        .map(([op, o]) => `${op} x${o.calls} ${units(op, o)}`)
+        .join(', ')}`,
+    );
   }
   console.log(
-    '  RCU and non-transactional WCU are DynamoDB Local\'s ConsumedCapacity. It under-counts multi-item TransactWriteItems, so\n' +
+    "  RCU and non-transactional WCU are DynamoDB Local's ConsumedCapacity. It under-counts multi-item TransactWriteItems, so\n" +
       '  "WCU by rules" recomputes their table part from item sizes (2 WCU per started KB per item; GSI part as reported).\n' +
       '  Failed calls (a failed condition, a cancelled transaction) return no ConsumedCapacity; "their WCU by rules" prices them\n' +
       '  as if written (AWS bills failed conditional writes) and is not included in the other WCU columns.',
@@ -632,7 +664,7 @@ function report(r: {
     capacity: {
       source: r.localReports ? 'DynamoDB Local ConsumedCapacity (ReturnConsumedCapacity: INDEXES)' : 'none reported',
       note:
-        'readUnits, writeUnits, gsiReadUnits and gsiWriteUnits are DynamoDB Local\'s ConsumedCapacity. Local under-counts multi-item TransactWriteItems ' +
+        "readUnits, writeUnits, gsiReadUnits and gsiWriteUnits are DynamoDB Local's ConsumedCapacity. Local under-counts multi-item TransactWriteItems " +
         '(e.g. 4 table units for 6 items under 1 KB, where the rule is 2 per item), so ruleWriteUnits recomputes the table part of ' +
         'each TransactWriteItems from item sizes (2 WCU per started KB; updated items read back after the call) and keeps the GSI ' +
         'part as reported. Failed calls return no ConsumedCapacity: counted in unreportedCalls; estimatedUnreportedWriteUnits ' +

@@ -63,7 +63,9 @@ interface Bundle {
 /** Every deployed function: the routes, the $connect authorizer and the queue workers (named by what invokes them). */
 const allRoutes: readonly Route[] = [
   ...manifestRoutes,
-  ...manifestRoutes.flatMap((r) => (r.kind === 'ws' && r.authorizer ? [{ ...r, id: r.authorizer.id, handler: r.authorizer.handler, routeKey: '$connect authorizer' } as Route] : [])),
+  ...manifestRoutes.flatMap((r) =>
+    r.kind === 'ws' && r.authorizer ? [{ ...r, id: r.authorizer.id, handler: r.authorizer.handler, routeKey: '$connect authorizer' } as Route] : [],
+  ),
   ...allWorkers.map((w) => ({ kind: 'ws', id: w.id, handler: w.handler, routeKey: `queue ${w.queue}` }) as unknown as Route),
 ];
 

@@ -3,7 +3,18 @@
 // action costs without touching the handlers. Attach once, to the client the handlers share.
 
 /** DynamoDB operations that accept ReturnConsumedCapacity. */
-const CAPACITY_OPS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems']);
+const CAPACITY_OPS = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+]);
 const READ_OPS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 
 /** True for operations billed in read units ("GetItem", also "GetItem (failed)"). */
@@ -45,7 +56,17 @@ interface MiddlewareClient {
   middlewareStack: { add(middleware: any, options: { step: 'initialize'; name: string; priority: 'high' }): void };
 }
 
-const emptyTally = (): OpTally => ({ calls: 0, ms: 0, readUnits: 0, writeUnits: 0, gsiReadUnits: 0, gsiWriteUnits: 0, ruleWriteUnits: 0, unreported: 0, estimatedWriteUnits: 0 });
+const emptyTally = (): OpTally => ({
+  calls: 0,
+  ms: 0,
+  readUnits: 0,
+  writeUnits: 0,
+  gsiReadUnits: 0,
+  gsiWriteUnits: 0,
+  ruleWriteUnits: 0,
+  unreported: 0,
+  estimatedWriteUnits: 0,
+});
 
 /**
  * DynamoDB's item size: attribute name bytes plus value bytes (strings UTF-8, numbers about one
@@ -110,7 +131,10 @@ export class SdkMeter {
 
   attach(client: MiddlewareClient): this {
     client.middlewareStack.add(
-      (next: (args: { input: Record<string, unknown> }) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>, context: { commandName?: string }) =>
+      (
+        next: (args: { input: Record<string, unknown> }) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>,
+        context: { commandName?: string },
+      ) =>
         async (args: { input: Record<string, unknown> }) => {
           if (this.paused) return next(args);
           const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');

@@ -356,7 +356,6 @@ export const routes = {
   adminAudit: http(adminAudit, { handler: 'functions/http/admin/list-audit.ts', tables: { moderation: 'read' }, throttle: { rate: 10, burst: 20 } }),
 } as const satisfies Record<string, Route>;
 
-
 /** A function behind a queue instead of the gateway (an SQS event source, partial batch failures). */
 export interface Worker {
   readonly id: string;

@@ -15,11 +15,7 @@ process.env.LOG_LEVEL ??= 'SILENT';
 /** Generous limits for tests that are not about rate limiting, and a cheap scrypt (cost asserted elsewhere). */
 export const testEnv = {
   PASSWORD_SCRYPT_LOG2N: '12',
-  RATE_LIMITS: JSON.stringify(
-    Object.fromEntries(
-      rateLimitNames.map((k) => [k, { limit: 10_000, windowSeconds: 60 }]),
-    ),
-  ),
+  RATE_LIMITS: JSON.stringify(Object.fromEntries(rateLimitNames.map((k) => [k, { limit: 10_000, windowSeconds: 60 }]))),
   OTP_RESEND_SECONDS: '0',
 };
 
