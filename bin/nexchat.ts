@@ -1,11 +1,11 @@
 // CDK app entry: one NexChat stack per stage (`cdk synth -c stage=prod`), checked by cdk-nag's
 // AwsSolutions and Serverless packs. Per-deployment settings come from context and are validated
 // here, so a typo fails synth instead of a deployed function. Tests build the app through createApp().
-import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
+import { App, Tags, Validations, type AppProps, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { parseOrigins } from '../lib/cors.ts';
-import { OTP_REQUIRED_FOR_VALUES, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
+import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
 import type { Route } from '../lib/routes.ts';
 
@@ -13,6 +13,10 @@ const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
 /** A bare address: SES's ses:FromAddress condition compares the address, never a display name. */
 const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const SES_IDENTITY_ARN_PATTERN = /^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/[^\s*]+$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** The only stage that may keep cdk.json's placeholder From address (RFC 2606 reserves .invalid). */
+const PLACEHOLDER_STAGE = 'dev';
 
 export interface NexChatApp {
   readonly app: App;
@@ -26,10 +30,13 @@ export function createApp(props?: AppProps, routes?: readonly Route[]): NexChatA
   if (typeof stage !== 'string' || !STAGE_PATTERN.test(stage)) {
     throw new Error(`context "stage" must match ${STAGE_PATTERN} (it names the stack and the WebSocket stage), got ${JSON.stringify(stage)}`);
   }
-  // Environment-agnostic on purpose: synth needs no AWS credentials; `cdk deploy` picks the
-  // account and region from the caller's profile.
+  // Environment-agnostic unless context pins it: synth needs no AWS credentials, and `cdk deploy`
+  // picks the account and region from the caller's profile. A pinned stage refuses another account.
+  const env = readEnvironment(app.node);
   const stack = new NexChatStack(app, `NexChat-${stage}`, {
     stage,
+    ...(env ? { env } : {}),
+    terminationProtection: stage === PROD_STAGE,
     description: `NexChat ${stage}: serverless E2E-encrypted chat backend`,
     settings: readDeploymentSettings(app.node),
     apiGatewayAccountRole: readFlag(app.node, 'apiGatewayAccountRole'),
@@ -56,6 +63,12 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     'an SES identity ARN, e.g. arn:aws:ses:eu-west-1:123456789012:identity/example.com',
   );
   const corsOrigins = parseOrigins(readOptionalString(node, 'corsOrigins', /^\S+$/, 'comma-separated origins, e.g. https://app.example.com'));
+  const stage: unknown = node.tryGetContext('stage') ?? PLACEHOLDER_STAGE;
+  if (sesFromAddress && /\.invalid$/i.test(sesFromAddress) && stage !== PLACEHOLDER_STAGE) {
+    throw new Error(
+      `context "sesFromAddress" is ${JSON.stringify(sesFromAddress)}, a placeholder that cannot receive or send mail; stage ${JSON.stringify(stage)} needs a real From address (-c sesFromAddress=no-reply@example.com). Only "${PLACEHOLDER_STAGE}" may keep it.`,
+    );
+  }
   if (sesIdentityArn && !sesFromAddress) {
     throw new Error('context "sesIdentityArn" is set but "sesFromAddress" is not: the functions need the From address too');
   }
@@ -87,6 +100,14 @@ function readOptionalString(node: Node, key: string, pattern: RegExp, expected: 
     throw new Error(`context "${key}" must be ${expected}; got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** Context "account" and "region" pin the stack's environment (either or both); absent, it stays agnostic. */
+function readEnvironment(node: Node): Environment | undefined {
+  const account = readOptionalString(node, 'account', ACCOUNT_PATTERN, 'a 12-digit AWS account id, e.g. 123456789012');
+  const region = readOptionalString(node, 'region', REGION_PATTERN, 'an AWS region, e.g. eu-west-1');
+  if (!account && !region) return undefined;
+  return { ...(account ? { account } : {}), ...(region ? { region } : {}) };
 }
 
 /** true/false, as a boolean (cdk.json) or a string (-c key=true); absent means false. */

@@ -2,7 +2,7 @@
 // a NodejsFunction with our defaults, its own role and log group, and exactly the grants its
 // manifest entry lists.
 import { join } from 'node:path';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -23,6 +23,14 @@ export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** The stage whose logs outlive the stack; every other stage's log groups go with it. */
+export const PROD_STAGE = 'prod';
+
+/** Log groups are retained in prod (evidence after a delete) and destroyed elsewhere (no orphans per test stack). */
+export function logRemovalPolicy(stage: string): RemovalPolicy {
+  return stage === PROD_STAGE ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
 export const SERVICE_NAME = 'nexchat';
 
 /** Env var that carries each queue's URL into the functions allowed to send to it. */
@@ -185,7 +193,7 @@ export class RouteFunction extends Construct {
 
     // Created here rather than by Lambda: a retention period from day one, and the role can be
     // granted this log group only (no AWSLambdaBasicExecutionRole and its logs:* on every group).
-    this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION });
+    this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: logRemovalPolicy(props.stage) });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `NexChat ${props.stage} ${spec.id}: runs its Lambda with its manifest grants only`,
