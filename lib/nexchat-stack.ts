@@ -38,6 +38,7 @@ import {
   describeRoute,
   routeFunctionSpec,
   workerFunctionSpec,
+  PROD_STAGE,
   type DeploymentSettings,
   type FunctionSpec,
 } from './constructs/route-function.ts';
@@ -367,7 +368,10 @@ export class NexChatStack extends Stack {
         sortKey: attribute(def.sortKey),
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        deletionProtection: true,
+        // Only in prod: deletion protection would stop a failed first create from rolling back
+        // (CloudFormation could not delete the empty tables), leaving them behind for the retry to
+        // collide with. Prod keeps it, and an operator removes a failed first prod create by hand.
+        deletionProtection: this.stage === PROD_STAGE,
         encryption: TableEncryption.AWS_MANAGED,
         ...(def.ttlAttribute ? { timeToLiveAttribute: def.ttlAttribute } : {}),
         // Kept on update and stack delete; a rolled-back first create removes the (empty) table, so

@@ -594,12 +594,12 @@ describe('tables', () => {
   });
 
   for (const def of tables) {
-    it(`${def.id}: on-demand, PITR, deletion protection, SSE, retained, keys/TTL/GSIs as defined`, () => {
+    it(`${def.id}: on-demand, PITR, SSE, retained except on a failed create, keys/TTL/GSIs as defined`, () => {
       const t = res(main, logicalId(main, main.stack.tables[def.id]));
       const p = t.Properties;
       assert.equal(p.BillingMode, 'PAY_PER_REQUEST');
       assert.deepEqual(p.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
-      assert.equal(p.DeletionProtectionEnabled, true);
+      assert.equal(p.DeletionProtectionEnabled, false, 'outside prod: a failed first create must be able to roll back');
       assert.equal(p.SSESpecification?.SSEEnabled, true);
       assert.equal(t.DeletionPolicy, 'RetainExceptOnCreate', 'kept on stack delete, removed when a failed create rolls back');
       assert.equal(t.UpdateReplacePolicy, 'Retain', 'kept when an update replaces it');
@@ -1019,6 +1019,15 @@ describe('operator readiness', () => {
   let prod: Synth;
   before(() => {
     prod = synthesize(buildApp({ stage: 'prod', account: ACCOUNT, region: REGION }), allRoutes);
+  });
+
+  it('tables have deletion protection in prod only, so a failed first create elsewhere rolls back cleanly', () => {
+    for (const [s, expected] of [
+      [main, false],
+      [prod, true],
+    ] as const) {
+      for (const [id, t] of ofType(s, 'AWS::DynamoDB::Table')) assert.equal(t.Properties.DeletionProtectionEnabled, expected, `${s.stack.stage} ${id}`);
+    }
   });
 
   it('log groups (functions and access logs) are destroyed with a non-prod stack and retained in prod', () => {
