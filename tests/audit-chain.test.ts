@@ -11,7 +11,7 @@ import type { Runtime } from '../local/runtime.ts';
 import { auditChainReader, reportsTable } from '../functions/adapters/dynamodb/reports-table.ts';
 import { verifyAuditChain } from '../functions/core/audit-chain.ts';
 import { projectRoot } from '../local/lambda.ts';
-import { request, startTestRuntime } from './support/runtime.ts';
+import { deployedCliEnv, request, startTestRuntime } from './support/runtime.ts';
 import { bearer, signUp, type Account } from './support/identity.ts';
 
 let rt: Runtime;
@@ -262,14 +262,7 @@ describe('audit chain', () => {
     // the standard AWS_ENDPOINT_URL_DYNAMODB pointing at DynamoDB Local stands in for a deployed table
     const viaAws = await cli(['audit', 'verify', '--aws', '--moderation-table', table, '--region', 'us-east-1'], {
       local: false,
-      env: {
-        ...process.env,
-        DYNAMODB_ENDPOINT: '',
-        NEXCHAT_DATA_DIR: '/nonexistent',
-        AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint,
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      },
+      env: deployedCliEnv(rt),
     });
     assert.equal(viaAws.status, 0, viaAws.stderr);
     assert.match(viaAws.stdout, /^audit log intact: \d+ entries; head #\d+ /);

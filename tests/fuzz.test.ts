@@ -144,6 +144,7 @@ describe('every WebSocket message route answers bad frames with an error frame',
   }
 });
 
+// Skipped only when FUZZ_ROUTE replays a counterexample for another route (see the top of this file).
 test('$connect refuses bad and unknown tickets with a 4xx', { skip: ONLY !== undefined && ONLY !== 'WsConnect' }, async () => {
   const ticketQuery = fc.oneof(
     fc.constant(''),

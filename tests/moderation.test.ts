@@ -12,7 +12,7 @@ import type { Runtime } from '../local/runtime.ts';
 import { reportsTable } from '../functions/adapters/dynamodb/reports-table.ts';
 import { projectRoot } from '../local/lambda.ts';
 import { routes } from '../lib/routes.ts';
-import { request, startTestRuntime, testEnv, type TestSocket } from './support/runtime.ts';
+import { deployedCliEnv, request, startTestRuntime, testEnv, type TestSocket } from './support/runtime.ts';
 import { bearer, connectAs, logIn, me, refreshWith, signUp, type Account } from './support/identity.ts';
 
 let rt: Runtime;
@@ -649,14 +649,7 @@ describe('moderation', () => {
       ],
       {
         encoding: 'utf8',
-        env: {
-          ...process.env,
-          DYNAMODB_ENDPOINT: '',
-          NEXCHAT_DATA_DIR: '/nonexistent',
-          AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint,
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-        },
+        env: deployedCliEnv(rt),
       },
     );
     assert.equal(viaAws.status, 0, viaAws.stderr);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Message } from '#contract/conversations/schemas.ts';
 import { BadRequest, DomainError, Unprocessable } from './errors.ts';
-import type { MessageRecord } from './ports.ts';
+import type { MessageRecord, SendRequest } from './ports.ts';
 
 /** tweetnacl box: 24-byte nonce, 16-byte authenticator; the server never opens it. */
 export const NONCE_BYTES = 24;
@@ -30,6 +30,23 @@ export function assertCiphertext(ciphertext: string, nonce: string): void {
 
 export function assertNotSelf(senderId: string, to: string): void {
   if (senderId === to) throw new BadRequest('You cannot start a conversation with yourself', 'cannot_message_self');
+}
+
+/** The stored record of one send: both stores (DynamoDB and the test fake) build it here. */
+export function messageRecord(req: SendRequest, messageId: string, sentAtMs: number): MessageRecord {
+  return {
+    conversationId: req.conversationId,
+    messageId,
+    clientMessageId: req.clientMessageId,
+    senderId: req.senderId,
+    recipientId: req.recipientId,
+    ciphertext: req.ciphertext,
+    nonce: req.nonce,
+    senderKeyVersion: req.senderKeyVersion,
+    recipientKeyVersion: req.recipientKeyVersion,
+    sentAt: new Date(sentAtMs).toISOString(),
+    ...(req.hiddenFrom ? { hiddenFrom: req.hiddenFrom } : {}),
+  };
 }
 
 /** The message as its viewers get it (the hiding marker is bookkeeping, not content). */

@@ -16,6 +16,7 @@ import type { ConversationDeps, ConversationReadDeps, OpeningDeps } from '#core/
 import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
 import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core/identity.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
+import { messageRecord } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
 import type {
   AuditChainPort,
@@ -499,19 +500,7 @@ export class FakeConversations implements ConversationsPort {
       if (existing) return { message: existing, senderSeq: 0, recipientSeq: 0, duplicate: true };
     }
     const now = this.#clock.now();
-    const message: MessageRecord = {
-      conversationId: req.conversationId,
-      messageId: this.#ulid(now),
-      clientMessageId: req.clientMessageId,
-      senderId: req.senderId,
-      recipientId: req.recipientId,
-      ciphertext: req.ciphertext,
-      nonce: req.nonce,
-      senderKeyVersion: req.senderKeyVersion,
-      recipientKeyVersion: req.recipientKeyVersion,
-      sentAt: iso(now),
-      ...(req.hiddenFrom ? { hiddenFrom: req.hiddenFrom } : {}),
-    };
+    const message = messageRecord(req, this.#ulid(now), now);
     const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
     const conv = this.messages.get(req.conversationId) ?? new Map();
     conv.set(message.messageId, { record: copy(message), expiresAt });
@@ -991,3 +980,12 @@ export async function rejectsWith(promise: Promise<unknown>, status: number, cod
   assert.deepEqual({ status: caught.status, code: caught.code }, { status, code }, caught.message);
   return caught;
 }
+
+/** A well-formed sealed message body (the server never opens it; only sizes are checked). */
+export const message = (clientMessageId: string) => ({
+  clientMessageId,
+  ciphertext: Buffer.alloc(32, 1).toString('base64'),
+  nonce: Buffer.alloc(24, 2).toString('base64'),
+  senderKeyVersion: 1,
+  recipientKeyVersion: 1,
+});

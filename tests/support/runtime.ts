@@ -19,6 +19,19 @@ export const testEnv = {
   OTP_RESEND_SECONDS: '0',
 };
 
+/** Environment for an operator CLI run with `--aws`: the standard AWS_ENDPOINT_URL_DYNAMODB pointing
+ *  at DynamoDB Local stands in for a deployed table, and the laptop data directory is out of reach. */
+export function deployedCliEnv(rt: Pick<Runtime, 'dynamoEndpoint'>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DYNAMODB_ENDPOINT: '',
+    NEXCHAT_DATA_DIR: '/nonexistent',
+    AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+}
+
 export async function startTestRuntime(env: Record<string, string> = {}, options: { throttleScale?: number; corsOrigins?: string[] } = {}): Promise<Runtime> {
   // Set by tests/support/global-setup.ts under `npm test`; absent when a file runs alone.
   const shared = process.env[SHARED_DYNAMODB_ENV];

@@ -28,6 +28,7 @@ import {
   blockingDeps,
   conversationDeps,
   fakeWorld,
+  message,
   moderationDeps,
   openingDeps,
   rejectsWith,
@@ -38,13 +39,6 @@ import {
 } from '../support/fakes.ts';
 
 const report = (targetUserId: string, extra: Partial<ReportInput> = {}): ReportInput => ({ targetUserId, reason: 'harassment', ...extra });
-const message = (clientMessageId: string) => ({
-  clientMessageId,
-  ciphertext: Buffer.alloc(32, 1).toString('base64'),
-  nonce: Buffer.alloc(24, 2).toString('base64'),
-  senderKeyVersion: 1,
-  recipientKeyVersion: 1,
-});
 
 async function cast(w: World) {
   const user = async (role: Role = 'user') => {

@@ -6,7 +6,7 @@ import nacl from 'tweetnacl';
 import { openConversation, sendMessage } from '#core/conversations.ts';
 import { currentKeys } from '#core/key-lookup.ts';
 import { fingerprint, fingerprintPattern, publishAndAnnounce } from '#core/public-keys.ts';
-import { addUser, conversationDeps, fakeWorld, openingDeps, publishDeps, rejectsWith, type World } from '../support/fakes.ts';
+import { addUser, conversationDeps, fakeWorld, openingDeps, publishDeps, message, rejectsWith, type World } from '../support/fakes.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -19,13 +19,6 @@ function clientKeys(identity = nacl.sign.keyPair(), box = nacl.box.keyPair()) {
   };
 }
 
-const message = (clientMessageId: string) => ({
-  clientMessageId,
-  ciphertext: Buffer.alloc(32, 1).toString('base64'),
-  nonce: Buffer.alloc(24, 2).toString('base64'),
-  senderKeyVersion: 1,
-  recipientKeyVersion: 1,
-});
 
 const keyFrames = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'keyChanged');
 

@@ -5,15 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sendMessage } from '#core/conversations.ts';
 import { authorizeTicket, connect, createTicket, disconnect } from '#core/realtime.ts';
-import { addUser, authorizerDeps, conversationDeps, fakeWorld, presenceDeps, rejectsWith, signIn, ticketDeps, type World } from '../support/fakes.ts';
+import { addUser, authorizerDeps, conversationDeps, fakeWorld, message, presenceDeps, rejectsWith, signIn, ticketDeps, type World } from '../support/fakes.ts';
 
-const message = (clientMessageId: string) => ({
-  clientMessageId,
-  ciphertext: Buffer.alloc(32, 1).toString('base64'),
-  nonce: Buffer.alloc(24, 2).toString('base64'),
-  senderKeyVersion: 1,
-  recipientKeyVersion: 1,
-});
 
 const presence = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'presence');
 

@@ -7,7 +7,7 @@ import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCom
 import { monotonicFactory } from 'ulid';
 import type { Message } from '#contract/conversations/schemas.ts';
 import { ServiceUnavailable } from '#core/errors.ts';
-import { publicMessage } from '#core/message-rules.ts';
+import { messageRecord, publicMessage } from '#core/message-rules.ts';
 import type { Clock, ConversationsPort, MemberView, MessageRecord, SendRequest, StoredSend } from '#core/ports.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
 import { partnersIndex } from './partners-index.ts';
@@ -137,19 +137,7 @@ export function messagesTable(db: Db, clock: Clock): ConversationsPort {
       if (existing) return { message: existing, senderSeq: 0, recipientSeq: 0, duplicate: true };
       const [senderPrev, recipientPrev] = await readCounters(req.senderId, req.recipientId);
       const now = clock.now();
-      const message: MessageRecord = {
-        conversationId: req.conversationId,
-        messageId: newUlid(now),
-        clientMessageId: req.clientMessageId,
-        senderId: req.senderId,
-        recipientId: req.recipientId,
-        ciphertext: req.ciphertext,
-        nonce: req.nonce,
-        senderKeyVersion: req.senderKeyVersion,
-        recipientKeyVersion: req.recipientKeyVersion,
-        sentAt: new Date(now).toISOString(),
-        ...(req.hiddenFrom ? { hiddenFrom: req.hiddenFrom } : {}),
-      };
+      const message = messageRecord(req, newUlid(now), now);
       const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
       const streamEntry = (userId: string, seq: number) => ({
         Put: {
