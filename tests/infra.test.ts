@@ -10,14 +10,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { App, CfnResource, Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Token, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { createApp, readDeploymentSettings, type NexChatApp } from '../bin/nexchat.ts';
+import { readDeploymentSettings } from '../bin/nexchat.ts';
 import {
   authorizerFunctionSpec,
   DEFAULT_MEMORY_MB,
@@ -45,33 +44,26 @@ import {
 } from '../lib/routes.ts';
 import { tables, type TableId } from '../lib/tables.ts';
 import { ACCESS_LOG_PREFIX } from '../lib/nexchat-stack.ts';
+import {
+  acknowledgements,
+  asArray,
+  buildApp,
+  cdkJson,
+  FROM,
+  logicalId,
+  ofType,
+  rawNagFindings,
+  res,
+  sorted,
+  synthesize,
+  violationLines,
+  type CfnJson,
+  type Json,
+  type Synth,
+} from './support/cdk-app.ts';
 import { explainTableDrift, SNAPSHOT_PATH, tableIdentity, tableSnapshotDiff, UPDATE_ENV, type TableSnapshot } from './support/table-snapshot.ts';
 
 // ---- template plumbing --------------------------------------------------------------------------
-
-/** CloudFormation JSON is untyped; these tests read it structurally. */
-type Json = any;
-
-interface CfnJson {
-  Type: string;
-  Properties?: Json;
-  DependsOn?: string | string[];
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-}
-
-const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
-
-/** The From address every test deployment uses; the manifest may have notify routes, which need one. */
-const FROM = 'no-reply@mail.example.com';
-
-/** The app exactly as `cdk synth` builds it (same context, same nag packs), minus esbuild. */
-function buildApp(extraContext: Record<string, unknown> = {}, routes?: readonly Route[]): NexChatApp {
-  return createApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sesFromAddress: FROM, ...extraContext } }, routes);
-}
-
-const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const sorted = (values: Iterable<string>) => [...values].sort();
 
 /** The logical id a Ref or Fn::GetAtt points at, searching inside Fn::Join as well. */
 function referencedId(value: Json): string | undefined {
@@ -166,61 +158,6 @@ function allowing(statements: Json[], action: string): Json[] {
 
 // ---- synthesized apps ----------------------------------------------------------------------------------
 
-interface Synth {
-  readonly built: NexChatApp;
-  readonly stack: NexChatApp['stack'];
-  readonly template: Template;
-  readonly resources: Record<string, CfnJson>;
-  readonly report: Json;
-  readonly routes: readonly Route[];
-}
-
-/** The violations in a validation report, one line each. */
-function violationLines(report: Json, severities: readonly string[]): string[] {
-  return asArray<Json>(report.pluginReports).flatMap((p) =>
-    asArray<Json>(p.violations)
-      .filter((v) => severities.includes(v.severity))
-      .map(
-        (v) =>
-          `${v.severity} ${v.ruleName} @ ${asArray<Json>(v.violatingConstructs)
-            .map((c) => c.constructPath)
-            .join(', ')}`,
-      ),
-  );
-}
-
-/**
- * Synthesis runs the registered validation plugins (cdk-nag) and throws on a failed report. Note
- * that cdk-nag 3.0.2 fails a report on warnings too, so an unacknowledged warning also lands here.
- */
-function synthesize(built: NexChatApp, routes: readonly Route[]): Synth {
-  let assembly;
-  try {
-    assembly = built.app.synth();
-  } catch (error) {
-    const reportPath = /\S+validation-report\.json/.exec(String(error))?.[0];
-    if (!reportPath) throw error;
-    const lines = violationLines(JSON.parse(readFileSync(reportPath, 'utf8')), ['error', 'fatal', 'warning']);
-    throw new Error(`synthesis failed validation:\n  ${lines.join('\n  ')}`, { cause: error });
-  }
-  const template = Template.fromStack(built.stack);
-  return {
-    built,
-    stack: built.stack,
-    template,
-    resources: template.toJSON().Resources,
-    report: JSON.parse(readFileSync(`${assembly.directory}/validation-report.json`, 'utf8')),
-    routes,
-  };
-}
-
-const logicalId = (s: Synth, c: IConstruct) => s.stack.getLogicalId((c.node.defaultChild ?? c) as CfnElement);
-function res(s: Synth, id: string): CfnJson {
-  const r = s.resources[id];
-  assert.ok(r, `resource ${id} is in the template`);
-  return r;
-}
-const ofType = (s: Synth, type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
 /** What the per-function checks read: a manifest route, or the function spec of a route authorizer. */
 type Granted = Pick<FunctionSpec, 'id' | 'tables' | 'secrets' | 'manageConnections' | 'notify' | 'memoryMb' | 'timeoutSeconds'>;
 
@@ -1127,43 +1064,6 @@ describe('operator readiness', () => {
 });
 
 // ---- cdk-nag ------------------------------------------------------------------------------------------
-
-interface Finding {
-  readonly rule: string;
-  readonly path: string;
-  readonly severity: string;
-}
-
-/** What the nag packs report when every acknowledgement is ignored: the raw findings. */
-function rawNagFindings(build: () => NexChatApp): Finding[] {
-  const acknowledge = Validations.prototype.acknowledge;
-  Validations.prototype.acknowledge = () => undefined;
-  try {
-    const { app } = build();
-    return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
-      pack
-        .validateScope(app)
-        .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '?', severity: v.severity ?? 'error' }))),
-    );
-  } finally {
-    Validations.prototype.acknowledge = acknowledge;
-  }
-}
-
-interface Acknowledgement {
-  readonly rule: string;
-  readonly reason: string;
-  readonly construct: IConstruct;
-}
-
-function acknowledgements(root: IConstruct): Acknowledgement[] {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>))
-      .map(([id, reason]) => ({ rule: id.replace(/^annotation::/i, ''), reason, construct })),
-  );
-}
 
 describe('cdk-nag (AwsSolutions + Serverless)', () => {
   it('synthesis reports zero unsuppressed errors (and, today, zero warnings), with and without the options', () => {

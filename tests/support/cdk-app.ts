@@ -1,0 +1,127 @@
+// Synthesis plumbing shared by the infra tests: the app exactly as `cdk synth` builds it (minus
+// esbuild), a synthesis that turns a failed validation report into readable lines, template lookups,
+// and the raw findings / acknowledgements of the validation plugins.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Validations, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { createApp, type NexChatApp } from '../../bin/nexchat.ts';
+import type { Route } from '../../lib/routes.ts';
+
+/** CloudFormation JSON is untyped; these tests read it structurally. */
+export type Json = any;
+
+export interface CfnJson {
+  Type: string;
+  Properties?: Json;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+export const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+
+/** The From address every test deployment uses; the manifest may have notify routes, which need one. */
+export const FROM = 'no-reply@mail.example.com';
+
+/** The app exactly as `cdk synth` builds it (same context, same nag packs), minus esbuild. */
+export function buildApp(extraContext: Record<string, unknown> = {}, routes?: readonly Route[]): NexChatApp {
+  return createApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sesFromAddress: FROM, ...extraContext } }, routes);
+}
+
+export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+export const sorted = (values: Iterable<string>) => [...values].sort();
+
+export interface Synth {
+  readonly built: NexChatApp;
+  readonly stack: NexChatApp['stack'];
+  readonly template: Template;
+  readonly resources: Record<string, CfnJson>;
+  readonly report: Json;
+  readonly routes: readonly Route[];
+}
+
+/** The violations in a validation report, one line each. */
+export function violationLines(report: Json, severities: readonly string[]): string[] {
+  return asArray<Json>(report.pluginReports).flatMap((p) =>
+    asArray<Json>(p.violations)
+      .filter((v) => severities.includes(v.severity))
+      .map(
+        (v) =>
+          `${v.severity} ${v.ruleName} @ ${asArray<Json>(v.violatingConstructs)
+            .map((c) => c.constructPath)
+            .join(', ')}`,
+      ),
+  );
+}
+
+/**
+ * Synthesis runs the registered validation plugins (cdk-nag) and throws on a failed report. Note
+ * that cdk-nag 3.0.2 fails a report on warnings too, so an unacknowledged warning also lands here.
+ */
+export function synthesize(built: NexChatApp, routes: readonly Route[]): Synth {
+  let assembly;
+  try {
+    assembly = built.app.synth();
+  } catch (error) {
+    const reportPath = /\S+validation-report\.json/.exec(String(error))?.[0];
+    if (!reportPath) throw error;
+    const lines = violationLines(JSON.parse(readFileSync(reportPath, 'utf8')), ['error', 'fatal', 'warning']);
+    throw new Error(`synthesis failed validation:\n  ${lines.join('\n  ')}`, { cause: error });
+  }
+  const template = Template.fromStack(built.stack);
+  return {
+    built,
+    stack: built.stack,
+    template,
+    resources: template.toJSON().Resources,
+    report: JSON.parse(readFileSync(`${assembly.directory}/validation-report.json`, 'utf8')),
+    routes,
+  };
+}
+
+export const logicalId = (s: Synth, c: IConstruct) => s.stack.getLogicalId((c.node.defaultChild ?? c) as CfnElement);
+export function res(s: Synth, id: string): CfnJson {
+  const r = s.resources[id];
+  assert.ok(r, `resource ${id} is in the template`);
+  return r;
+}
+export const ofType = (s: Synth, type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
+export interface Finding {
+  readonly rule: string;
+  readonly path: string;
+  readonly severity: string;
+}
+
+/** What the nag packs report when every acknowledgement is ignored: the raw findings. */
+export function rawNagFindings(build: () => NexChatApp): Finding[] {
+  const acknowledge = Validations.prototype.acknowledge;
+  Validations.prototype.acknowledge = () => undefined;
+  try {
+    const { app } = build();
+    return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+      pack
+        .validateScope(app)
+        .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '?', severity: v.severity ?? 'error' }))),
+    );
+  } finally {
+    Validations.prototype.acknowledge = acknowledge;
+  }
+}
+
+export interface Acknowledgement {
+  readonly rule: string;
+  readonly reason: string;
+  readonly construct: IConstruct;
+}
+
+export function acknowledgements(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .map(([id, reason]) => ({ rule: id.replace(/^annotation::/i, ''), reason, construct })),
+  );
+}
