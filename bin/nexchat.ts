@@ -7,6 +7,7 @@ import type { Node } from 'constructs';
 import { parseOrigins } from '../lib/cors.ts';
 import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
+import { readBackupSettings } from '../lib/constructs/backups.ts';
 import type { Route } from '../lib/routes.ts';
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -33,13 +34,18 @@ export function createApp(props?: AppProps, routes?: readonly Route[]): NexChatA
   // Environment-agnostic unless context pins it: synth needs no AWS credentials, and `cdk deploy`
   // picks the account and region from the caller's profile. A pinned stage refuses another account.
   const env = readEnvironment(app.node);
+  if (app.node.tryGetContext('apiGatewayAccountRole') !== undefined) {
+    throw new Error(
+      'context "apiGatewayAccountRole" is gone: every stage now sets API Gateway\'s account CloudWatch Logs role itself, only where the account has no working one. Drop the -c apiGatewayAccountRole flag.',
+    );
+  }
   const stack = new NexChatStack(app, `NexChat-${stage}`, {
     stage,
     ...(env ? { env } : {}),
     terminationProtection: stage === PROD_STAGE,
     description: `NexChat ${stage}: serverless E2E-encrypted chat backend`,
     settings: readDeploymentSettings(app.node),
-    apiGatewayAccountRole: readFlag(app.node, 'apiGatewayAccountRole'),
+    backups: readBackupSettings(app.node, stage),
     ...(routes ? { routes } : {}),
   });
   Tags.of(app).add('project', 'nexchat');
@@ -108,14 +114,6 @@ function readEnvironment(node: Node): Environment | undefined {
   const region = readOptionalString(node, 'region', REGION_PATTERN, 'an AWS region, e.g. eu-west-1');
   if (!account && !region) return undefined;
   return { ...(account ? { account } : {}), ...(region ? { region } : {}) };
-}
-
-/** true/false, as a boolean (cdk.json) or a string (-c key=true); absent means false. */
-function readFlag(node: Node, key: string): boolean {
-  const value: unknown = node.tryGetContext(key);
-  if (value === undefined || value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new Error(`context "${key}" must be true or false; got ${JSON.stringify(value)}`);
 }
 
 if (import.meta.main) createApp().app.synth();

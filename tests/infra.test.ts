@@ -227,7 +227,6 @@ const optionsContext = {
   stage: 'opts',
   otpRequiredFor: 'login, register',
   jwtIssuer: 'https://chat.example.com',
-  apiGatewayAccountRole: 'true',
   corsOrigins: 'https://app.example.com,http://localhost:5173',
 };
 
@@ -302,8 +301,9 @@ describe('OTP queue', () => {
 describe('functions', () => {
   it('one Lambda per route, per route authorizer and per queue worker, nothing else', () => {
     assert.ok(manifestAuthorizers.length > 0, 'the manifest has an authorizer (so the authorizer checks below can fail)');
-    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + manifestAuthorizers.length + allWorkers.length);
-    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + manifestAuthorizers.length + allWorkers.length);
+    // + 1: the API Gateway account-role custom resource (tests/infra/operations.test.ts).
+    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + manifestAuthorizers.length + allWorkers.length + 1);
+    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + manifestAuthorizers.length + allWorkers.length + 1);
     assert.deepEqual(
       sorted(Object.keys(main.stack.functions)),
       sorted([...allRoutes.map((r) => r.id), ...manifestAuthorizers.map((a) => a.spec.id), ...allWorkers.map((w) => w.id)]),
@@ -872,42 +872,6 @@ describe('deployment settings', () => {
   });
 });
 
-// ---- API Gateway account role ---------------------------------------------------------------------------
-
-describe('API Gateway account CloudWatch role (opt-in)', () => {
-  it('absent by default', () => {
-    main.template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    const apigwRoles = ofType(main, 'AWS::IAM::Role').filter(([, r]) =>
-      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'),
-    );
-    assert.deepEqual(apigwRoles, []);
-  });
-
-  it('apiGatewayAccountRole=true: one retained account setting, its role, and the WebSocket stage waits for it', () => {
-    const accounts = ofType(opts, 'AWS::ApiGateway::Account');
-    assert.equal(accounts.length, 1);
-    const [accountId, account] = accounts[0]!;
-    assert.equal(account.DeletionPolicy, 'Retain', 'other stages in the account keep their logging if this stack goes');
-    const role = res(opts, referencedId(account.Properties.CloudWatchRoleArn) ?? '(none)');
-    assert.equal(role.Type, 'AWS::IAM::Role');
-    assert.equal(role.DeletionPolicy, 'Retain');
-    assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement, [
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } },
-    ]);
-    assert.deepEqual(role.Properties.ManagedPolicyArns, [
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] },
-    ]);
-    assert.equal(role.Properties.Policies, undefined, 'the managed policy only');
-    assert.ok(asArray(res(opts, logicalId(opts, opts.stack.webSocketStage)).DependsOn).includes(accountId));
-  });
-
-  it('the flag takes true/false only', () => {
-    assert.equal(buildApp({ apiGatewayAccountRole: false }).stack.apiGatewayAccount, undefined);
-    assert.ok(buildApp({ apiGatewayAccountRole: true }).stack.apiGatewayAccount);
-    assert.throws(() => buildApp({ apiGatewayAccountRole: 'yes' }), /context "apiGatewayAccountRole" must be true or false/);
-  });
-});
-
 // ---- stage isolation and secrets --------------------------------------------------------------------
 
 describe('stage isolation', () => {
@@ -974,7 +938,11 @@ describe('operator readiness', () => {
       [prod, 'Retain'],
     ] as const) {
       const groups = ofType(s, 'AWS::Logs::LogGroup');
-      assert.equal(groups.length, Object.keys(s.stack.functions).length + 2, `${s.stack.stage}: one per function plus two access log groups`);
+      assert.equal(
+        groups.length,
+        Object.keys(s.stack.functions).length + 3,
+        `${s.stack.stage}: one per function, the account-role custom resource's and two access log groups`,
+      );
       for (const [id, g] of groups) {
         assert.equal(g.DeletionPolicy, policy, `${s.stack.stage} ${id}`);
         assert.equal(g.UpdateReplacePolicy, policy, `${s.stack.stage} ${id}`);

@@ -126,8 +126,8 @@ export interface FunctionSpec {
   readonly files?: readonly string[];
   /** Queues it sends to. */
   readonly enqueue?: readonly QueueId[];
-  /** What invokes it: API Gateway (routes and authorizers) or an SQS event source (workers). */
-  readonly trigger?: 'gateway' | 'queue';
+  /** What invokes it: API Gateway (routes and authorizers), an SQS event source (workers) or CloudFormation (custom resources). */
+  readonly trigger?: 'gateway' | 'queue' | 'cloudformation';
 }
 
 /** The function that handles a manifest route. */
@@ -234,7 +234,9 @@ export class RouteFunction extends Construct {
       reason:
         spec.trigger === 'queue'
           ? "Invoked by an SQS event source mapping: a message it fails goes to its queue's dead-letter queue (redrive policy), which a Lambda DLQ (asynchronous invocations only) would never receive."
-          : 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
+          : spec.trigger === 'cloudformation'
+            ? 'A CloudFormation custom resource: it answers every request itself (FAILED included) on the presigned response URL, and CloudFormation reports a failure in the stack events; a DLQ would add nothing.'
+            : 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
     });
     Validations.of(rolePolicy(this.role)).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
