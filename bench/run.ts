@@ -3,7 +3,8 @@
 // baselines measured the same way: an empty ES module and the bare AWS clients (bench/sdk-baseline.ts),
 // with the goals (<= 300 KB, p50 <= SDK baseline + 25 ms) flagged (bench/results/bundles.json);
 // then runs bench/messaging.ts and bench/otp-timing.ts, each in a process of its own, since the laptop
-// runtime they start is one per process (bench/results/messaging.json, bench/results/otp-timing.json).
+// runtime they start is one per process (bench/results/messaging.json, bench/results/otp-timing.json),
+// and prices what messaging measured (bench/cost.ts: bench/results/cost.json).
 // Options: --runs N (bundle bench, default 15), --only bundles|messaging|otp.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -284,5 +285,9 @@ function ownProcess(file: string): void {
 }
 
 if (runs('bundles')) await main();
-if (runs('messaging')) ownProcess('messaging.ts');
+if (runs('messaging')) {
+  ownProcess('messaging.ts');
+  // dollars per 1M messages from what it just measured (bench/results/cost.json)
+  ownProcess('cost.ts');
+}
 if (runs('otp')) ownProcess('otp-timing.ts');
