@@ -1,7 +1,8 @@
 // NexChatStack: one stage of NexChat. Tables from lib/tables.ts, one Lambda per route of the
 // manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, plus one per route authorizer
-// ($connect's ticket check), the auth secret, gateway throttles and access logs. Nothing has a
-// hard-coded physical name (access log groups are named after the stack), so stages coexist.
+// ($connect's ticket check), the auth secret, gateway throttles and access logs; alarms, the alarm
+// topic and the dashboard live in a nested stack (constructs/monitoring.ts). Nothing has a hard-coded
+// physical name (access log groups, alarms and the dashboard are named after the stack), so stages coexist.
 import { ArnFormat, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -51,13 +52,13 @@ import {
   stageThrottle,
   type HttpRoute as ManifestHttpRoute,
   type Route,
-  type SecretId,
   type Throttle,
   type WsRoute as ManifestWsRoute,
 } from './routes.ts';
 import { corsPolicy } from './cors.ts';
 import { TableBackups, type BackupSettings } from './constructs/backups.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
+import { defaultMonitoringSettings, Monitoring, type MonitoringSettings } from './constructs/monitoring.ts';
 
 export interface NexChatStackProps extends StackProps {
   /** Stage name: dev, prod, a developer's name... Also the WebSocket API's stage name. */
@@ -68,6 +69,8 @@ export interface NexChatStackProps extends StackProps {
   readonly backups?: BackupSettings;
   /** The routes to deploy. Tests pass extra synthetic routes; deployments use the manifest. @default allRoutes */
   readonly routes?: readonly Route[];
+  /** Alarm subscribers and limits (bin/nexchat.ts reads them from context). @default defaultMonitoringSettings */
+  readonly monitoring?: MonitoringSettings;
 }
 
 /** Prefix of the access log groups: AWS log delivery writes under it without growing the region's Logs resource policy. */
@@ -116,7 +119,7 @@ const wsAccessLogFormat = AccessLogFormat.custom(
 export class NexChatStack extends Stack {
   readonly stage: string;
   readonly tables: Readonly<Record<TableId, Table>>;
-  readonly secrets: Readonly<Record<SecretId, Secret>>;
+  readonly secrets: { readonly auth: Secret };
   readonly httpApi: HttpApi;
   readonly httpStage: HttpStage;
   readonly webSocketApi: WebSocketApi;
@@ -129,6 +132,8 @@ export class NexChatStack extends Stack {
   readonly backups?: TableBackups;
   /** Sets API Gateway's account-level CloudWatch Logs role where the account has no working one. */
   readonly apiGatewayAccountRole: CustomResource;
+  /** Alarms, alarm topic and dashboard: a nested stack (lib/constructs/monitoring.ts). */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: NexChatStackProps) {
     super(scope, id, props);
@@ -283,6 +288,17 @@ export class NexChatStack extends Stack {
       wsRoutes.map((r) => [r.routeKey, r.throttle]),
       wsCfnRoutes,
     );
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: props.stage,
+      settings: props.monitoring ?? defaultMonitoringSettings,
+      functions,
+      tables: this.tables,
+      httpApi: this.httpApi,
+      webSocketStage: this.webSocketStage,
+      deploymentSettings: props.settings,
+      alsoNotify: [this.queues.otp.alarm],
+    });
 
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'wss:// URL of the WebSocket API' });

@@ -49,7 +49,8 @@ import { adminAudit } from '../contract/admin/list-audit.ts';
 
 export type { Access, HttpMethod };
 export type Grant = 'read' | 'readwrite';
-export type SecretId = 'auth';
+/** Secrets a function may read: the auth secret (signing keys, OTP pepper); the alarm webhook URL (lib/constructs/monitoring.ts). */
+export type SecretId = 'auth' | 'alarmWebhook';
 /** Queues between functions: `otp` carries one-time codes from the routes that issue them to their sender. */
 export type QueueId = 'otp';
 

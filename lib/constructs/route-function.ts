@@ -37,7 +37,7 @@ export const SERVICE_NAME = 'nexchat';
 export const queueEnvVars: Readonly<Record<QueueId, string>> = { otp: 'OTP_QUEUE_URL' };
 
 /** Env var that carries each secret's ARN into the functions allowed to read it. */
-export const secretEnvVars: Readonly<Record<SecretId, string>> = { auth: 'AUTH_SECRET_ARN' };
+export const secretEnvVars: Readonly<Record<SecretId, string>> = { auth: 'AUTH_SECRET_ARN', alarmWebhook: 'ALARM_WEBHOOK_SECRET_ARN' };
 
 /** Env var with the WebSocket stage's callback URL, set for routes with manageConnections. */
 export const WS_CALLBACK_URL_ENV = 'WS_CALLBACK_URL';
@@ -98,7 +98,8 @@ export interface DeploymentSettings {
 /** Everything a route may be granted; which parts it actually gets is the manifest's call. */
 export interface RouteResources {
   readonly tables: Readonly<Record<TableId, ITable>>;
-  readonly secrets: Readonly<Record<SecretId, ISecret>>;
+  /** The secrets there are; a function granted one that is missing fails synth. */
+  readonly secrets: Readonly<Partial<Record<SecretId, ISecret>>>;
   readonly queues?: Readonly<Partial<Record<QueueId, IQueue>>>;
   readonly webSocketStage: WebSocketStage;
   readonly settings: DeploymentSettings;
@@ -126,8 +127,8 @@ export interface FunctionSpec {
   readonly files?: readonly string[];
   /** Queues it sends to. */
   readonly enqueue?: readonly QueueId[];
-  /** What invokes it: API Gateway (routes and authorizers), an SQS event source (workers) or CloudFormation (custom resources). */
-  readonly trigger?: 'gateway' | 'queue' | 'cloudformation';
+  /** What invokes it: API Gateway (routes and authorizers), an SQS event source (workers), an SNS subscription (the alarm forwarder) or CloudFormation (custom resources). */
+  readonly trigger?: 'gateway' | 'queue' | 'topic' | 'cloudformation';
 }
 
 /** The function that handles a manifest route. */
@@ -231,12 +232,7 @@ export class RouteFunction extends Construct {
     // Acknowledgements sit on the exact CloudFormation resource cdk-nag flags, one rule each.
     Validations.of(this.function.node.defaultChild!).acknowledge({
       id: 'Serverless-LambdaDLQ',
-      reason:
-        spec.trigger === 'queue'
-          ? "Invoked by an SQS event source mapping: a message it fails goes to its queue's dead-letter queue (redrive policy), which a Lambda DLQ (asynchronous invocations only) would never receive."
-          : spec.trigger === 'cloudformation'
-            ? 'A CloudFormation custom resource: it answers every request itself (FAILED included) on the presigned response URL, and CloudFormation reports a failure in the stack events; a DLQ would add nothing.'
-            : 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
+      reason: dlqReason[spec.trigger ?? 'gateway'],
     });
     Validations.of(rolePolicy(this.role)).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -244,6 +240,17 @@ export class RouteFunction extends Construct {
     });
   }
 }
+
+/** Why a function has no Lambda dead-letter queue, by what invokes it. */
+const dlqReason: Readonly<Record<NonNullable<FunctionSpec['trigger']>, string>> = {
+  gateway: 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
+  queue:
+    "Invoked by an SQS event source mapping: a message it fails goes to its queue's dead-letter queue (redrive policy), which a Lambda DLQ (asynchronous invocations only) would never receive.",
+  topic:
+    "Forwards alarm notifications to chat: one it fails after the retries is lost to the chat only; the alarm stays in its state in CloudWatch, email subscribers of the same topic get it, and an alarm on this function's errors says so.",
+  cloudformation:
+    'A CloudFormation custom resource: it answers every request itself (FAILED included) on the presigned response URL, and CloudFormation reports a failure in the stack events; a DLQ would add nothing.',
+};
 
 /** Local bundling runs these after esbuild: each data file lands next to index.mjs, flat. */
 function copyFiles(files: readonly string[]) {
@@ -300,6 +307,7 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, spec: FunctionS
 
   for (const id of spec.secrets ?? []) {
     const secret = resources.secrets[id];
+    if (!secret) throw new Error(`function ${spec.id} reads secret ${id}, which the stack does not have`);
     secret.grantRead(role);
     fn.addEnvironment(secretEnvVars[id], secret.secretArn);
   }
