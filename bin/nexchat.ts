@@ -1,6 +1,8 @@
 // CDK app entry: one NexChat stack per stage (`cdk synth -c stage=prod`), checked by cdk-nag's
-// AwsSolutions and Serverless packs. Per-deployment settings come from context and are validated
-// here, so a typo fails synth instead of a deployed function. Tests build the app through createApp().
+// AwsSolutions and Serverless packs and by AWS Control Tower's proactive controls (cfn-guard; what
+// they flag on purpose is acknowledged in lib/policy-acknowledgements.ts). Per-deployment settings
+// come from context and are validated here, so a typo fails synth instead of a deployed function.
+// Tests build the app through createApp().
 import { App, Tags, Validations, type AppProps, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
@@ -9,6 +11,7 @@ import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpR
 import { readMonitoringSettings } from '../lib/constructs/monitoring.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
 import { readBackupSettings } from '../lib/constructs/backups.ts';
+import { acknowledgePolicyFindings, controlTowerChecks } from '../lib/policy-acknowledgements.ts';
 import type { Route } from '../lib/routes.ts';
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -25,8 +28,18 @@ export interface NexChatApp {
   readonly stack: NexChatStack;
 }
 
+export interface CreateAppOptions {
+  /**
+   * Run the Control Tower rules (cfn-guard) at synth. Only tests turn them off, to spare seconds of
+   * cfn-guard per synthesized app; tests/infra/guard.test.ts runs them. Not a context key: `cdk synth`
+   * always runs them.
+   * @default true
+   */
+  readonly controlTowerChecks?: boolean;
+}
+
 /** `routes` is for tests (synthetic routes the manifest does not have yet); deployments use the manifest. */
-export function createApp(props?: AppProps, routes?: readonly Route[]): NexChatApp {
+export function createApp(props?: AppProps, routes?: readonly Route[], options: CreateAppOptions = {}): NexChatApp {
   const app = new App(props);
   const stage: unknown = app.node.tryGetContext('stage') ?? 'dev';
   if (typeof stage !== 'string' || !STAGE_PATTERN.test(stage)) {
@@ -53,6 +66,9 @@ export function createApp(props?: AppProps, routes?: readonly Route[]): NexChatA
   Tags.of(app).add('project', 'nexchat');
   Tags.of(app).add('stage', stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  if (options.controlTowerChecks ?? true) Validations.of(app).addPlugins(controlTowerChecks());
+  // Applied whether or not the plugin runs, so every build carries the same acknowledgements.
+  acknowledgePolicyFindings(app);
   return { app, stack };
 }
 

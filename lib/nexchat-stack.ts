@@ -1,8 +1,9 @@
 // NexChatStack: one stage of NexChat. Tables from lib/tables.ts, one Lambda per route of the
 // manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, plus one per route authorizer
-// ($connect's ticket check), the auth secret, gateway throttles and access logs; alarms, the alarm
-// topic and the dashboard live in a nested stack (constructs/monitoring.ts). Nothing has a hard-coded
-// physical name (access log groups, alarms and the dashboard are named after the stack), so stages coexist.
+// ($connect's ticket check), the auth secret, gateway throttles and access logs, every log group
+// encrypted with the stack's one logs key; alarms, the alarm topic and the dashboard live in a nested
+// stack (constructs/monitoring.ts). Nothing has a hard-coded physical name (access log groups, alarms
+// and the dashboard are named after the stack), so stages coexist.
 import { ArnFormat, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -22,6 +23,7 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +33,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 // The function cdk-nag itself uses to name findings, so acknowledgements match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
+import { createLogKey } from './constructs/log-key.ts';
 import {
   LOG_RETENTION,
   RouteFunction,
@@ -118,7 +121,11 @@ const wsAccessLogFormat = AccessLogFormat.custom(
 
 export class NexChatStack extends Stack {
   readonly stage: string;
+  /** The routes deployed (the manifest's, or a test's list): one function and one gateway route each. */
+  readonly routes: readonly Route[];
   readonly tables: Readonly<Record<TableId, Table>>;
+  /** The customer managed key of every log group in the stack (function and access logs). */
+  readonly logKey: Key;
   readonly secrets: { readonly auth: Secret };
   readonly httpApi: HttpApi;
   readonly httpStage: HttpStage;
@@ -139,10 +146,12 @@ export class NexChatStack extends Stack {
     super(scope, id, props);
     this.stage = props.stage;
     const routes = props.routes ?? allRoutes;
+    this.routes = routes;
     const httpRoutes = routes.filter((r): r is ManifestHttpRoute => r.kind === 'http');
     const wsRoutes = routes.filter((r): r is ManifestWsRoute => r.kind === 'ws');
 
     this.tables = this.createTables();
+    this.logKey = createLogKey(this, 'LogKey', props.stage);
     if (props.backups?.enabled) this.backups = new TableBackups(this, 'Backups', { settings: props.backups, tables: this.tables, stage: props.stage });
 
     const auth = new Secret(this, 'AuthSecret', {
@@ -227,6 +236,7 @@ export class NexChatStack extends Stack {
         queues: { otp: this.queues.otp.queue },
         webSocketStage: this.webSocketStage,
         settings: props.settings,
+        logKey: this.logKey,
       });
     }
     this.functions = functions;
@@ -297,6 +307,7 @@ export class NexChatStack extends Stack {
       httpApi: this.httpApi,
       webSocketStage: this.webSocketStage,
       deploymentSettings: props.settings,
+      logKey: this.logKey,
       alsoNotify: [this.queues.otp.alarm],
     });
 
@@ -377,6 +388,7 @@ export class NexChatStack extends Stack {
       secrets: this.secrets,
       webSocketStage: this.webSocketStage,
       settings,
+      logKey: this.logKey,
     });
     const accountArn = this.formatArn({ service: 'apigateway', account: '', resource: '/account', arnFormat: ArnFormat.NO_RESOURCE_NAME });
     setup.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['apigateway:GET', 'apigateway:PATCH'], resources: [accountArn] }));
@@ -404,13 +416,15 @@ export class NexChatStack extends Stack {
   /**
    * An API access log group, named under /aws/vendedlogs/ so that delivering to it adds nothing to
    * the region's shared CloudWatch Logs resource policy (a 5,120-character limit shared by every
-   * stack); the stack name keeps two stages apart. Destroyed with the stack outside prod.
+   * stack); the stack name keeps two stages apart. Destroyed with the stack outside prod; encrypted
+   * with the stack's logs key, like the function log groups.
    */
   private accessLogGroup(id: string, suffix: string, stage: string): LogGroup {
     return new LogGroup(this, id, {
       logGroupName: `${ACCESS_LOG_PREFIX}/${this.stackName}/${suffix}`,
       retention: LOG_RETENTION,
       removalPolicy: logRemovalPolicy(stage),
+      encryptionKey: this.logKey,
     });
   }
 
@@ -483,11 +497,16 @@ function checkAuthorizer(route: ManifestWsRoute): void {
  * $connect authorizer has already admitted, and read its user from the authorizer context.
  */
 function acknowledgeNoGatewayAuthorizer(scope: Construct, route: Route): void {
+  Validations.of(scope).acknowledge({ id: 'AwsSolutions-APIG4', reason: noGatewayAuthorizerReason(route) });
+}
+
+/** Why a route has no gateway authorizer (cdk-nag's APIG4 and Control Tower's CT.APIGATEWAY.PR.5 ask the same). */
+export function noGatewayAuthorizerReason(route: Route): string {
   const why =
     route.kind === 'ws' && route.routeKey !== '$connect'
       ? `WebSocket authorizers run on $connect only; later frames ride the connection admitted there${route.access === 'public' ? '' : ', and the handler reads its user from the authorizer context (else the connection row)'}.`
       : route.access === 'public'
         ? 'Public by design (manifest access: public); abuse is bounded by the route throttle and in-app rate limits.'
         : 'Authorization is done in-Lambda: the middleware verifies our own JWT (jose, pinned alg/iss/aud/typ) and checks the manifest access level.';
-  Validations.of(scope).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${describeRoute(route)}: ${why}` });
+  return `${describeRoute(route)}: ${why}`;
 }

@@ -25,7 +25,8 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Operation, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { denyGrantsExceptAwsServices } from './log-key.ts';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic, type Subscription } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -188,6 +189,8 @@ export interface MonitoringProps {
   readonly webSocketStage: WebSocketStage;
   /** The stage's function settings: the forwarder is made like every other function. */
   readonly deploymentSettings: DeploymentSettings;
+  /** The stack's logs key: the forwarder's log group is encrypted like every other. */
+  readonly logKey: IKey;
   /**
    * Alarms made in the main stack that notify the topic too (the OTP dead-letter alarm). The
    * dashboard graphs their metrics but cannot list the alarms: they depend on this stack's topic.
@@ -601,6 +604,7 @@ export class Monitoring extends NestedStack {
         resources: ['*'],
       }),
     );
+    denyGrantsExceptAwsServices(key);
     const topic = new Topic(this, 'AlarmTopic', { displayName: `NexChat ${this.stage} alarms`, masterKey: key, enforceSSL: true });
     topic.addToResourcePolicy(
       new PolicyStatement({
@@ -624,6 +628,7 @@ export class Monitoring extends NestedStack {
       secrets: { alarmWebhook: secret },
       webSocketStage: props.webSocketStage,
       settings: props.deploymentSettings,
+      logKey: props.logKey,
     });
     forwarder.function.addEnvironment(WEBHOOK_FORMAT_ENV, webhook.format);
     this.acknowledgeNoRedrive(this.topic.addSubscription(new LambdaSubscription(forwarder.function)));

@@ -1,14 +1,16 @@
 // Synthesis plumbing shared by the infra tests: the app exactly as `cdk synth` builds it (minus
-// esbuild), a synthesis that turns a failed validation report into readable lines, template lookups,
-// and the raw findings / acknowledgements of the validation plugins.
+// esbuild), the options app's context and synthetic routes, a synthesis that turns a failed
+// validation report into readable lines, template lookups, and the raw findings / acknowledgements of
+// the validation plugins.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Validations, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { createApp, type NexChatApp } from '../../bin/nexchat.ts';
-import type { Route } from '../../lib/routes.ts';
+import { createApp, type CreateAppOptions, type NexChatApp } from '../../bin/nexchat.ts';
+import { CONTROL_TOWER_PLUGIN } from '../../lib/policy-acknowledgements.ts';
+import { allRoutes, type HttpRoute, type Route } from '../../lib/routes.ts';
 
 /** CloudFormation JSON is untyped; these tests read it structurally. */
 export type Json = any;
@@ -26,10 +28,62 @@ export const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.
 /** The From address every test deployment uses; the manifest may have notify routes, which need one. */
 export const FROM = 'no-reply@mail.example.com';
 
-/** The app exactly as `cdk synth` builds it (same context, same nag packs), minus esbuild. */
-export function buildApp(extraContext: Record<string, unknown> = {}, routes?: readonly Route[]): NexChatApp {
-  return createApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sesFromAddress: FROM, ...extraContext } }, routes);
+/**
+ * The app exactly as `cdk synth` builds it (same context, same nag packs, same acknowledgements),
+ * minus esbuild and, unless asked for, the Control Tower rules: cfn-guard takes 10-15 s of CPU per
+ * synthesized app, so tests/infra/guard.test.ts is the one place that runs it.
+ */
+export function buildApp(extraContext: Record<string, unknown> = {}, routes?: readonly Route[], options: CreateAppOptions = {}): NexChatApp {
+  return createApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], sesFromAddress: FROM, ...extraContext } }, routes, {
+    controlTowerChecks: false,
+    ...options,
+  });
 }
+
+/** A route the manifest may not have yet: public, OTP sender, sized, on tables with and without GSIs. */
+export const syntheticNotifyRoute: HttpRoute = {
+  kind: 'http',
+  id: 'TestSendOtp',
+  method: 'POST',
+  path: '/api/test/otp',
+  handler: 'functions/http/system/get-health.ts',
+  access: 'public',
+  tables: { ephemeral: 'readwrite', users: 'read' },
+  notify: true,
+  memoryMb: 512,
+  timeoutSeconds: 15,
+  throttle: { rate: 5, burst: 10 },
+  summary: 'Synthetic OTP sender (tests only)',
+  input: {},
+  output: {},
+};
+
+/** Another route the manifest may not have: HTTP, yet it pushes to sockets (needs @connections too). */
+export const syntheticPushRoute: HttpRoute = {
+  kind: 'http',
+  id: 'TestPush',
+  method: 'POST',
+  path: '/api/test/push',
+  handler: 'functions/http/system/get-health.ts',
+  access: 'public',
+  tables: { connections: 'read' },
+  manageConnections: true,
+  throttle: { rate: 5, burst: 10 },
+  summary: 'Synthetic HTTP route that posts to WebSocket connections (tests only)',
+  input: {},
+  output: {},
+};
+
+/** Context of the options app (the infra tests' second app): every optional setting given, the flow list in the other order and spaced. */
+export const optionsContext = {
+  stage: 'opts',
+  otpRequiredFor: 'login, register',
+  jwtIssuer: 'https://chat.example.com',
+  corsOrigins: 'https://app.example.com,http://localhost:5173',
+};
+
+/** The options app's routes: the manifest's and the two synthetic ones. */
+export const optionsRoutes: readonly Route[] = [...allRoutes, syntheticNotifyRoute, syntheticPushRoute];
 
 export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 export const sorted = (values: Iterable<string>) => [...values].sort();
@@ -116,6 +170,9 @@ export interface Acknowledgement {
   readonly reason: string;
   readonly construct: IConstruct;
 }
+
+/** Acknowledgements of a Control Tower (cfn-guard) rule; the rest are cdk-nag's. */
+export const isControlTowerAcknowledgement = (a: Acknowledgement) => a.rule.startsWith(`${CONTROL_TOWER_PLUGIN}::`);
 
 export function acknowledgements(root: IConstruct): Acknowledgement[] {
   return root.node.findAll().flatMap((construct) =>
