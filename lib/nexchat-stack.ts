@@ -380,6 +380,8 @@ export class NexChatStack extends Stack {
     });
     // Each group attaches the same managed policy again; the role keeps one copy (tests check it).
     for (const fn of Object.values(this.functions)) fn.enableCanary({ application, role, alarms: alarms(fn) });
+    // Operators look deployments up by it (aws deploy list-deployments --application-name ...).
+    new CfnOutput(this, 'CanaryApplicationName', { value: application.applicationName, description: 'CodeDeploy application of the canary deployments' });
     return { application, role };
   }
 

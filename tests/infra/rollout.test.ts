@@ -174,9 +174,11 @@ describe('versions and the live alias', () => {
       ];
       assert.equal(invokers.length, 41 + 1 + 1 + 42, 'routes, the authorizer, the worker mapping, a permission per gateway-invoked function');
       for (const [id, refs] of invokers) assert.ok(refs.length === 1 && aliasIds.has(refs[0]!), `${id} targets an alias: ${refs.join(',')}`);
-      // The worker's mapping names the alias by its qualified name (function:live).
-      const [, mapping] = ofType(s, 'AWS::Lambda::EventSourceMapping')[0]!;
+      // The worker's mapping names the alias by its qualified name (function:live), and keeps the
+      // logical id it had on the function before aliases (so the move is an in-place update).
+      const [mappingId, mapping] = ofType(s, 'AWS::Lambda::EventSourceMapping')[0]!;
       assert.equal(mapping.Properties.FunctionName['Fn::Join'][1][1], `:${LIVE_ALIAS}`);
+      assert.match(mappingId, /^OtpDeliveryFunctionSqsEventSource[A-Za-z]+OtpQueue[0-9A-F]{16}$/);
       // Each alias called by the gateway has one permission, for API Gateway, from our APIs only.
       for (const [id, p] of ofType(s, 'AWS::Lambda::Permission')) {
         assert.equal(p.Properties.Action, 'lambda:InvokeFunction', id);
@@ -249,6 +251,7 @@ describe('CodeDeploy canary (context canary=true)', () => {
       'only the dead-letter alarm',
     );
     assert.equal(plain.stack.canary, undefined);
+    assert.equal(plain.template.toJSON().Outputs.CanaryApplicationName, undefined);
   });
 
   it('one deployment group per function: 10% for 5 minutes, rolled back on failure, on stop and on alarm, its alarm attached', () => {
@@ -256,6 +259,7 @@ describe('CodeDeploy canary (context canary=true)', () => {
     const appId = logicalId(s, s.stack.canary!.application);
     const roleId = logicalId(s, s.stack.canary!.role);
     s.template.resourceCountIs('AWS::CodeDeploy::Application', 1);
+    assert.deepEqual(s.template.toJSON().Outputs.CanaryApplicationName.Value, { Ref: appId }, 'named in an output for operators');
     s.template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', functionIds(s).length);
     for (const id of functionIds(s)) {
       const fn = s.stack.functions[id]!;
