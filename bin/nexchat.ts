@@ -12,6 +12,7 @@ import { readMonitoringSettings } from '../lib/constructs/monitoring.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
 import { readBackupSettings } from '../lib/constructs/backups.ts';
 import { acknowledgePolicyFindings, controlTowerChecks } from '../lib/policy-acknowledgements.ts';
+import { hotFunctionIds, type RolloutSettings } from '../lib/rollout.ts';
 import type { Route } from '../lib/routes.ts';
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -61,6 +62,7 @@ export function createApp(props?: AppProps, routes?: readonly Route[], options: 
     settings: readDeploymentSettings(app.node),
     backups: readBackupSettings(app.node, stage),
     monitoring: readMonitoringSettings(app.node),
+    rollout: readRolloutSettings(app.node),
     ...(routes ? { routes } : {}),
   });
   Tags.of(app).add('project', 'nexchat');
@@ -104,6 +106,49 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
   };
 }
 
+/**
+ * Context -> rollout: canary (true/false, default false) and provisionedConcurrency: a whole number
+ * for each hot function (lib/rollout.ts hotFunctionIds), or "FunctionId=n,FunctionId=n" (an object
+ * { "FunctionId": n } in cdk.json); 0 or absent means none. The stack checks that the ids exist.
+ */
+export function readRolloutSettings(node: Node): RolloutSettings {
+  return { canary: readFlag(node, 'canary'), provisionedConcurrency: readProvisionedConcurrency(node.tryGetContext('provisionedConcurrency')) };
+}
+
+function readProvisionedConcurrency(value: unknown): Record<string, number> {
+  if (value === undefined) return {};
+  const fail = (why: string) =>
+    new Error(
+      `context "provisionedConcurrency" must be a whole number for each of ${hotFunctionIds.join(', ')}, or "FunctionId=n,FunctionId=n" with whole numbers n >= 0; ${why}`,
+    );
+  const count = (raw: unknown, where: string): number => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) throw fail(`${where} is ${JSON.stringify(raw)}`);
+    return n;
+  };
+  let entries: [string, unknown][];
+  if (typeof value === 'number' || (typeof value === 'string' && !value.includes('='))) {
+    const n = count(value, 'the value');
+    entries = hotFunctionIds.map((id) => [id, n]);
+  } else if (typeof value === 'string') {
+    entries = value.split(',').map((pair) => {
+      const [id = '', raw, ...rest] = pair.split('=').map((part) => part.trim());
+      if (!/^[A-Za-z][A-Za-z0-9]*$/.test(id) || raw === undefined || rest.length > 0) throw fail(`${JSON.stringify(pair.trim())} is not FunctionId=n`);
+      return [id, raw];
+    });
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    entries = Object.entries(value);
+  } else {
+    throw fail(`got ${JSON.stringify(value)}`);
+  }
+  const result: Record<string, number> = {};
+  for (const [id, raw] of entries) {
+    if (id in result) throw fail(`${id} is given twice`);
+    result[id] = count(raw, id);
+  }
+  return Object.fromEntries(Object.entries(result).filter(([, n]) => n > 0));
+}
+
 /** "none" | "register" | "login" | "register,login" (either order, spaces allowed); default "register". */
 function readOtpRequiredFor(value: unknown): OtpRequiredFor {
   if (value === undefined) return 'register';
@@ -132,6 +177,14 @@ function readEnvironment(node: Node): Environment | undefined {
   const region = readOptionalString(node, 'region', REGION_PATTERN, 'an AWS region, e.g. eu-west-1');
   if (!account && !region) return undefined;
   return { ...(account ? { account } : {}), ...(region ? { region } : {}) };
+}
+
+/** true/false, as a boolean (cdk.json) or a string (-c key=true); absent means false. */
+function readFlag(node: Node, key: string): boolean {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context "${key}" must be true or false; got ${JSON.stringify(value)}`);
 }
 
 if (import.meta.main) createApp().app.synth();

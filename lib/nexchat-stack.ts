@@ -2,11 +2,13 @@
 // manifest (lib/routes.ts) behind an HTTP API and a WebSocket API, plus one per route authorizer
 // ($connect's ticket check), the auth secret, gateway throttles and access logs, every log group
 // encrypted with the stack's one logs key; alarms, the alarm topic and the dashboard live in a nested
-// stack (constructs/monitoring.ts). Nothing has a hard-coded physical name (access log groups, alarms
-// and the dashboard are named after the stack), so stages coexist.
-import { ArnFormat, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+// stack (constructs/monitoring.ts). Callers invoke each function's `live` alias; an optional
+// CodeDeploy canary shifts it. Nothing has a hard-coded physical name (access log groups, alarms and
+// the dashboard are named after the stack), so stages coexist.
+import { ArnFormat, CfnOutput, CustomResource, Duration, Names, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CfnIntegration,
   CfnStage,
   CorsHttpMethod,
   HttpApi,
@@ -22,13 +24,13 @@ import {
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type Attribute } from 'aws-cdk-lib/aws-dynamodb';
+import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { CfnPermission, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 // The function cdk-nag itself uses to name findings, so acknowledgements match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
@@ -60,6 +62,7 @@ import {
 } from './routes.ts';
 import { corsPolicy } from './cors.ts';
 import { TableBackups, type BackupSettings } from './constructs/backups.ts';
+import type { RolloutAlarms, RolloutSettings } from './rollout.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
 import { defaultMonitoringSettings, Monitoring, type MonitoringSettings } from './constructs/monitoring.ts';
 
@@ -74,6 +77,13 @@ export interface NexChatStackProps extends StackProps {
   readonly routes?: readonly Route[];
   /** Alarm subscribers and limits (bin/nexchat.ts reads them from context). @default defaultMonitoringSettings */
   readonly monitoring?: MonitoringSettings;
+  /** Canary and provisioned concurrency (bin/nexchat.ts reads them from context). @default neither */
+  readonly rollout?: RolloutSettings;
+  /**
+   * The alarms that roll back each function's canary deployment; without it, each function gets
+   * its own errors alarm (RouteFunction.errorsAlarm). Only used with rollout.canary.
+   */
+  readonly rolloutAlarms?: RolloutAlarms;
 }
 
 /** Prefix of the access log groups: AWS log delivery writes under it without growing the region's Logs resource policy. */
@@ -84,6 +94,9 @@ export const API_GATEWAY_ACCOUNT_FUNCTION = 'ApiGatewayAccountSetup';
 
 /** The AWS managed policy API Gateway's account CloudWatch role needs (and all it needs). */
 const API_GATEWAY_LOGS_POLICY = 'service-role/AmazonAPIGatewayPushToCloudWatchLogs';
+
+/** The AWS managed policy for CodeDeploy's Lambda deployments (CDK's default for a deployment group's role). */
+const CODEDEPLOY_LAMBDA_POLICY = 'service-role/AWSCodeDeployRoleForLambdaLimited';
 
 /** Fields of an HTTP API access log line (JSON). No query strings or headers: they may carry secrets. */
 const httpAccessLogFormat = AccessLogFormat.custom(
@@ -139,8 +152,12 @@ export class NexChatStack extends Stack {
   readonly backups?: TableBackups;
   /** Sets API Gateway's account-level CloudWatch Logs role where the account has no working one. */
   readonly apiGatewayAccountRole: CustomResource;
+  /** Functions of the stack itself, not of the API (the account-role custom resource's), by id. */
+  readonly operatorFunctions: Readonly<Record<string, RouteFunction>>;
   /** Alarms, alarm topic and dashboard: a nested stack (lib/constructs/monitoring.ts). */
   readonly monitoring: Monitoring;
+  /** With the canary on: the stack's one CodeDeploy application and the one role all its deployment groups use. */
+  readonly canary?: { readonly application: LambdaApplication; readonly role: Role };
 
   constructor(scope: Construct, id: string, props: NexChatStackProps) {
     super(scope, id, props);
@@ -213,7 +230,9 @@ export class NexChatStack extends Stack {
     });
 
     // A WebSocket stage with access logs cannot be created until the account has a logs role.
-    this.apiGatewayAccountRole = this.createApiGatewayAccountRole(props.settings);
+    const accountRole = this.createApiGatewayAccountRole(props.settings);
+    this.apiGatewayAccountRole = accountRole.resource;
+    this.operatorFunctions = { [API_GATEWAY_ACCOUNT_FUNCTION]: accountRole.setup };
     this.webSocketStage.node.addDependency(this.apiGatewayAccountRole);
 
     // --- one function per manifest route and per route authorizer, one gateway route per route ---
@@ -225,6 +244,13 @@ export class NexChatStack extends Stack {
       ...wsRoutes.flatMap((r) => (r.authorizer ? [authorizerFunctionSpec(r, r.authorizer)] : [])),
       ...workers.map(workerFunctionSpec),
     ];
+    const provisioned = props.rollout?.provisionedConcurrency ?? {};
+    const unknown = Object.keys(provisioned).filter((id) => !specs.some((spec) => spec.id === id));
+    if (unknown.length > 0) {
+      throw new Error(
+        `context "provisionedConcurrency" names ${unknown.map((id) => `"${id}"`).join(', ')}, not a function of this stack; functions: ${specs.map((spec) => spec.id).join(', ')}`,
+      );
+    }
     const functions: Record<string, RouteFunction> = {};
     for (const spec of specs) {
       if (functions[spec.id]) throw new Error(`function id ${spec.id} is used twice (route and authorizer ids name Lambdas, so they must be unique)`);
@@ -237,15 +263,25 @@ export class NexChatStack extends Stack {
         webSocketStage: this.webSocketStage,
         settings: props.settings,
         logKey: this.logKey,
+        ...(provisioned[spec.id] ? { provisionedConcurrency: provisioned[spec.id] } : {}),
       });
     }
     this.functions = functions;
-    // Workers consume their queue; a message reported as failed is retried, then dead-lettered.
+    // Workers consume their queue through the alias; a message reported as failed is retried, then
+    // dead-lettered. The mapping keeps the construct path (hence logical id) SqsEventSource gave it on
+    // the function before aliases existed, so moving it to the alias is an in-place update rather than
+    // a second mapping on the same queue and function, created before the old one is deleted.
     for (const worker of workers) {
-      const source = new SqsEventSource(this.queues[worker.queue].queue, { batchSize: 10, reportBatchItemFailures: true });
-      functions[worker.id]!.function.addEventSource(source);
-      const mapping = functions[worker.id]!.function.node.findAll().find((c) => c instanceof CfnEventSourceMapping);
-      Validations.of(mapping!).acknowledge({
+      const queue = this.queues[worker.queue].queue;
+      const fn = functions[worker.id]!;
+      const mapping = new EventSourceMapping(fn.function, `SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+        target: fn.live,
+        eventSourceArn: queue.queueArn,
+        batchSize: 10,
+        reportBatchItemFailures: true,
+      });
+      queue.grantConsumeMessages(fn.live);
+      Validations.of(mapping.node.defaultChild!).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',
         reason:
           "SQS event sources take no on-failure destination (streams and Kafka do): a message that fails every attempt goes to the queue's redrive dead-letter queue, which raises an alarm.",
@@ -254,7 +290,7 @@ export class NexChatStack extends Stack {
 
     const httpCfnRoutes: CfnRoute[] = [];
     for (const route of httpRoutes) {
-      const fn = functions[route.id]!.function;
+      const fn = functions[route.id]!.live;
       const httpRoute = new HttpRoute(this, `${route.id}Route`, {
         httpApi: this.httpApi,
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
@@ -267,13 +303,13 @@ export class NexChatStack extends Stack {
 
     const wsCfnRoutes: CfnRoute[] = [];
     for (const route of wsRoutes) {
-      const fn = functions[route.id]!.function;
+      const fn = functions[route.id]!.live;
       // A Lambda REQUEST authorizer (type CUSTOM on the route; CDK also lets API Gateway invoke the
       // function, from this authorizer only). WebSocket authorizers cache nothing (result TTLs
       // exist for HTTP APIs only), which a single-use ticket needs: every connect is checked anew.
       // With the identity source set, a request without the parameter is refused before any Lambda runs.
       const authorizer = route.authorizer
-        ? new WebSocketLambdaAuthorizer(route.authorizer.id, functions[route.authorizer.id]!.function, {
+        ? new WebSocketLambdaAuthorizer(route.authorizer.id, functions[route.authorizer.id]!.live, {
             identitySource: [`route.request.querystring.${route.authorizer.queryParameter}`],
           })
         : undefined;
@@ -285,6 +321,8 @@ export class NexChatStack extends Stack {
       if (!authorizer) acknowledgeNoGatewayAuthorizer(cfnRoute, route);
       wsCfnRoutes.push(cfnRoute);
     }
+
+    integrationsWaitForPermissions(this);
 
     // Per-route throttles. CloudFormation rejects RouteSettings for a route key that does not
     // exist yet, hence the explicit dependencies.
@@ -310,6 +348,9 @@ export class NexChatStack extends Stack {
       logKey: this.logKey,
       alsoNotify: [this.queues.otp.alarm],
     });
+    // Canary rollback alarms live in the monitoring stack (the main template's resource budget) and
+    // watch the function by name, never the alias, so no dependency cycle (see RolloutAlarms).
+    if (props.rollout?.canary) this.canary = this.enableCanaries(props.rolloutAlarms ?? ((fn) => [this.monitoring.canaryAlarm(fn)]));
 
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'wss:// URL of the WebSocket API' });
@@ -353,12 +394,37 @@ export class NexChatStack extends Stack {
   }
 
   /**
+   * CodeDeploy shifts every function's `live` alias to a new version 10% first, for five minutes,
+   * then the rest. One application for the stack; one service role for all deployment groups (each
+   * group would otherwise make its own). The alarms come from `alarms` (see RolloutAlarms).
+   */
+  private enableCanaries(alarms: RolloutAlarms): { application: LambdaApplication; role: Role } {
+    const application = new LambdaApplication(this, 'CanaryApplication');
+    const policy = ManagedPolicy.fromAwsManagedPolicyName(CODEDEPLOY_LAMBDA_POLICY);
+    const role = new Role(this, 'CanaryDeploymentRole', {
+      assumedBy: new ServicePrincipal('codedeploy.amazonaws.com'),
+      description: `NexChat ${this.stage}: CodeDeploy shifts the functions' live aliases and reads their rollback alarms`,
+      managedPolicies: [policy],
+    });
+    Validations.of(role.node.defaultChild!).acknowledge({
+      id: `AwsSolutions-IAM4[Policy::${flattenCfnReference(this.resolve(policy.managedPolicyArn))}]`,
+      reason:
+        "AWSCodeDeployRoleForLambdaLimited is the policy AWS documents for CodeDeploy's Lambda deployments (and CDK's default): read alarms, get and update aliases and their provisioned concurrency.",
+    });
+    // Each group attaches the same managed policy again; the role keeps one copy (tests check it).
+    for (const fn of Object.values(this.functions)) fn.enableCanary({ application, role, alarms: alarms(fn) });
+    // Operators look deployments up by it (aws deploy list-deployments --application-name ...).
+    new CfnOutput(this, 'CanaryApplicationName', { value: application.applicationName, description: 'CodeDeploy application of the canary deployments' });
+    return { application, role };
+  }
+
+  /**
    * API Gateway's account-level CloudWatch Logs role, set only where the account (this region) has
    * none or has one that no longer exists: a custom resource reads GetAccount and decides (see
    * functions/custom-resources/api-gateway-account.ts), so a first deploy needs no flag and many
    * stages can share an account. The role is retained on delete: once set, other stages rely on it.
    */
-  private createApiGatewayAccountRole(settings: DeploymentSettings): CustomResource {
+  private createApiGatewayAccountRole(settings: DeploymentSettings): { resource: CustomResource; setup: RouteFunction } {
     const logsPolicy = ManagedPolicy.fromAwsManagedPolicyName(API_GATEWAY_LOGS_POLICY);
     const role = new Role(this, 'ApiGatewayCloudWatchRole', {
       assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
@@ -401,16 +467,18 @@ export class NexChatStack extends Stack {
     );
     const anyRole = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     setup.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['iam:GetRole'], resources: [anyRole] }));
-    Validations.of(setup.role.node.findChild('DefaultPolicy').node.defaultChild!).acknowledge({
+    Validations.of(setup.role.node.defaultChild!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(anyRole))}]`,
       reason:
         "iam:GetRole (read only) on the account's roles: the account may point API Gateway at a role of any name, and the function checks that it still exists before leaving it in place.",
     });
-    return new CustomResource(this, 'ApiGatewayAccountRole', {
-      serviceToken: setup.function.functionArn,
+    const resource = new CustomResource(this, 'ApiGatewayAccountRole', {
+      // CloudFormation calls the live alias, like every other caller of every function.
+      serviceToken: setup.live.functionArn,
       resourceType: 'Custom::ApiGatewayAccountRole',
       properties: { RoleArn: role.roleArn },
     });
+    return { resource, setup };
   }
 
   /**
@@ -466,6 +534,24 @@ function attribute(a: KeyAttribute): Attribute {
 
 function pascalCase(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * Each integration waits for the invoke permission on the alias it calls. Moving an integration from
+ * the function to its alias replaces the permission (a new one on the alias; the old one on the
+ * function goes at cleanup), and without the dependency CloudFormation may switch the integration
+ * first, failing requests until the permission exists. (The $connect authorizer cannot wait for its
+ * permission, which names the authorizer: connects may fail for seconds during that one deploy.)
+ */
+function integrationsWaitForPermissions(stack: Stack): void {
+  const all = stack.node.findAll();
+  const permissions = all.filter((c): c is CfnPermission => c instanceof CfnPermission);
+  for (const integration of all.filter((c): c is CfnIntegration => c instanceof CfnIntegration)) {
+    const uri = JSON.stringify(stack.resolve(integration.integrationUri));
+    for (const permission of permissions) {
+      if (uri.includes(JSON.stringify(stack.resolve(permission.functionName)))) integration.addResourceDependency(permission);
+    }
+  }
 }
 
 function applyRouteThrottles(stage: CfnStage, settings: [routeKey: string, throttle: Throttle][], routes: CfnRoute[]): void {

@@ -62,6 +62,7 @@ import {
   syntheticNotifyRoute,
   syntheticPushRoute,
   violationLines,
+  policyStatements,
   type CfnJson,
   type Json,
   type Synth,
@@ -173,7 +174,14 @@ const functionId = (s: Synth, fn: Pick<Granted, 'id'>) => {
 };
 const envOf = (s: Synth, fn: Granted): Record<string, Json> => res(s, functionId(s, fn)).Properties.Environment.Variables;
 const tableIds = (s: Synth) => new Map(tables.map((t) => [logicalId(s, s.stack.tables[t.id]), t.id] as [string, TableId]));
-const allStatements = (s: Synth) => ofType(s, 'AWS::IAM::Policy').flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
+/** What invokes a function: its `live` alias (integrations, authorizers, event sources and permissions name it). */
+const aliasId = (s: Synth, fn: Pick<Granted, 'id'>) => {
+  const made = s.stack.functions[fn.id];
+  assert.ok(made, `the stack made a function for ${fn.id}`);
+  return logicalId(s, made.live);
+};
+/** Every IAM statement in the template: AWS::IAM::Policy resources and roles' inline policies (function grants are inline). */
+const allStatements = (s: Synth) => policyStatements(s.resources);
 
 /** Every statement the function's role is allowed: its inline policies and attached AWS::IAM::Policy. */
 function roleStatements(s: Synth, route: Granted): Json[] {
@@ -181,11 +189,7 @@ function roleStatements(s: Synth, route: Granted): Json[] {
   assert.ok(roleId, `${route.id} has a role`);
   const role = res(s, roleId);
   assert.equal(role.Properties.ManagedPolicyArns, undefined, `${route.id}: no managed policies on the role`);
-  const inline = asArray<Json>(role.Properties.Policies).flatMap((p) => asArray<Json>(p.PolicyDocument.Statement));
-  const attached = ofType(s, 'AWS::IAM::Policy')
-    .filter(([, p]) => asArray<Json>(p.Properties.Roles).some((r) => referencedId(r) === roleId))
-    .flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement));
-  return [...inline, ...attached];
+  return policyStatements(s.resources, roleId);
 }
 
 /** The authorizer functions the routes call for: WebSocket routes with an `authorizer`. */
@@ -233,7 +237,8 @@ describe('OTP queue', () => {
     const mappings = ofType(main, 'AWS::Lambda::EventSourceMapping');
     assert.equal(mappings.length, 1);
     const mapping = mappings[0]![1].Properties;
-    assert.equal(referencedId(mapping.FunctionName), functionId(main, worker));
+    const target = JSON.stringify(mapping.FunctionName);
+    assert.ok(target.includes(`{"Ref":"${aliasId(main, worker)}"}`) && target.endsWith(':live"]]}'), `the worker's live alias: ${target}`);
     assert.deepEqual(mapping.EventSourceArn, { 'Fn::GetAtt': [queueId, 'Arn'] });
     assert.deepEqual(mapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
     for (const route of allRoutes) {
@@ -320,15 +325,15 @@ describe('gateway routes', () => {
     return found[0]![1];
   }
 
-  it('HTTP API: exactly the routes, each invoking its own function', () => {
+  it("HTTP API: exactly the routes, each invoking its own function's live alias", () => {
     for (const { name, s } of apps()) {
-      assert.deepEqual(new Map(http(s).map((r) => [httpRouteKey(r), functionId(s, r)])), routesOf(s, s.stack.httpApi), name);
+      assert.deepEqual(new Map(http(s).map((r) => [httpRouteKey(r), aliasId(s, r)])), routesOf(s, s.stack.httpApi), name);
     }
   });
 
-  it('WebSocket API: exactly the manifest routes, each invoking its own function, selected by body.action', () => {
+  it("WebSocket API: exactly the manifest routes, each invoking its own function's live alias, selected by body.action", () => {
     const actual = routesOf(main, main.stack.webSocketApi);
-    const expected = main.routes.flatMap((r) => (r.kind === 'ws' ? [[r.routeKey, functionId(main, r)] as const] : []));
+    const expected = main.routes.flatMap((r) => (r.kind === 'ws' ? [[r.routeKey, aliasId(main, r)] as const] : []));
     assert.deepEqual(new Map(expected), actual);
     assert.equal(res(main, logicalId(main, main.stack.webSocketApi)).Properties.RouteSelectionExpression, '$request.body.action');
     for (const key of ['$connect', '$disconnect', '$default']) assert.ok(actual.has(key), `${key} route exists`);
@@ -352,8 +357,8 @@ describe('gateway routes', () => {
       const expected = authorizersOf(s().routes);
       assert.equal(authorizers.length, expected.length);
       for (const { authorizer, spec } of expected) {
-        const fnId = functionId(s(), spec);
-        const matching = authorizers.filter(([, a]) => JSON.stringify(a.Properties.AuthorizerUri).includes(`"${fnId}"`));
+        const liveId = aliasId(s(), spec);
+        const matching = authorizers.filter(([, a]) => JSON.stringify(a.Properties.AuthorizerUri).includes(`"${liveId}"`));
         assert.equal(matching.length, 1, `one authorizer invokes ${spec.id}`);
         const p = matching[0]![1].Properties;
         assert.equal(referencedId(p.ApiId), logicalId(s(), s().stack.webSocketApi), 'on the WebSocket API');
@@ -376,8 +381,8 @@ describe('gateway routes', () => {
           assert.equal(p.AuthorizationType, 'CUSTOM', `${route.id}: CUSTOM`);
           const id = referencedId(p.AuthorizerId);
           assert.ok(id && authorizerIds.has(id), `${route.id}: names the authorizer`);
-          const fnId = functionId(s(), authorizerFunctionSpec(route, route.authorizer!));
-          assert.ok(JSON.stringify(res(s(), id).Properties.AuthorizerUri).includes(`"${fnId}"`), `${route.id}: its own authorizer function`);
+          const liveId = aliasId(s(), authorizerFunctionSpec(route, route.authorizer!));
+          assert.ok(JSON.stringify(res(s(), id).Properties.AuthorizerUri).includes(`"${liveId}"`), `${route.id}: its own authorizer function`);
         } else {
           assert.ok(p.AuthorizationType === undefined || p.AuthorizationType === 'NONE', `${route.id}: no gateway authorization`);
           assert.equal(p.AuthorizerId, undefined, `${route.id}: no authorizer`);
@@ -391,8 +396,8 @@ describe('gateway routes', () => {
 
     it(`${name}: API Gateway may invoke each authorizer function, from its authorizer only; no route integrates it`, () => {
       for (const { spec } of authorizersOf(s().routes)) {
-        const fnId = functionId(s(), spec);
-        const permissions = ofType(s(), 'AWS::Lambda::Permission').filter(([, perm]) => referencedId(perm.Properties.FunctionName) === fnId);
+        const liveId = aliasId(s(), spec);
+        const permissions = ofType(s(), 'AWS::Lambda::Permission').filter(([, perm]) => referencedId(perm.Properties.FunctionName) === liveId);
         assert.equal(permissions.length, 1, `${spec.id}: one invoke permission`);
         const p = permissions[0]![1].Properties;
         assert.equal(p.Action, 'lambda:InvokeFunction');
@@ -400,10 +405,10 @@ describe('gateway routes', () => {
         const sourceArn = JSON.stringify(p.SourceArn);
         assert.ok(sourceArn.includes(`{"Ref":"${logicalId(s(), s().stack.webSocketApi)}"}`), 'from our WebSocket API');
         const authorizerId = ofType(s(), 'AWS::ApiGatewayV2::Authorizer').find(([, a]) =>
-          JSON.stringify(a.Properties.AuthorizerUri).includes(`"${fnId}"`),
+          JSON.stringify(a.Properties.AuthorizerUri).includes(`"${liveId}"`),
         )?.[0];
         assert.ok(authorizerId && sourceArn.includes(`"/authorizers/",{"Ref":"${authorizerId}"}`), `from ${spec.id}'s authorizer: ${sourceArn}`);
-        const integrations = ofType(s(), 'AWS::ApiGatewayV2::Integration').filter(([, i]) => referencedId(i.Properties.IntegrationUri) === fnId);
+        const integrations = ofType(s(), 'AWS::ApiGatewayV2::Integration').filter(([, i]) => referencedId(i.Properties.IntegrationUri) === liveId);
         assert.deepEqual(integrations, [], `${spec.id} is no route's integration`);
       }
     });
@@ -715,8 +720,7 @@ describe('least privilege', () => {
   it('sesIdentityArn replaces the derived identity ARN', () => {
     const arn = 'arn:aws:ses:eu-west-1:123456789012:identity/example.org';
     const built = buildApp({ sesIdentityArn: arn }, [syntheticNotifyRoute]);
-    const policies = Template.fromStack(built.stack).findResources('AWS::IAM::Policy');
-    const ses = Object.values(policies).flatMap((p: Json) => allowing(p.Properties.PolicyDocument.Statement, 'ses:SendEmail'));
+    const ses = allowing(policyStatements(Template.fromStack(built.stack).toJSON().Resources), 'ses:SendEmail');
     assert.equal(ses.length, 2, 'the synthetic route and the OTP worker');
     for (const st of ses) {
       assert.deepEqual(asArray(st.Resource), [arn]);
@@ -752,9 +756,7 @@ describe('least privilege', () => {
     const kmsActions = (fn: RouteFunction) => {
       const roleId = stack.getLogicalId(fn.role.node.defaultChild as CfnElement);
       return new Set(
-        Object.values(template.Resources as Record<string, CfnJson>)
-          .filter((r) => r.Type === 'AWS::IAM::Policy' && asArray<Json>(r.Properties.Roles).some((x) => referencedId(x) === roleId))
-          .flatMap((r) => asArray<Json>(r.Properties.PolicyDocument.Statement))
+        policyStatements(template.Resources as Record<string, CfnJson>, roleId)
           .filter((st) => asArray<Json>(st.Resource).some((x) => referencedId(x) === keyId))
           .flatMap((st) => asArray<string>(st.Action)),
       );

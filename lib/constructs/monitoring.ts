@@ -528,6 +528,19 @@ export class Monitoring extends NestedStack {
    * worker), for CodeDeploy canaries. They watch the function by name, i.e. every version at once
    * (see the constructor); each one used from the main stack costs a nested-stack output (200 max).
    */
+  /**
+   * The alarm that rolls back one function's canary deployment (RouteFunction.errorsAlarm: a minute's
+   * errors, so it can fire within the 5-minute canary), made here to keep the main template within
+   * its resource budget, and notifying the topic like every alarm: a rollback is worth knowing about.
+   * It names the function, never the alias, so the deployment groups that use it form no cycle.
+   */
+  canaryAlarm(fn: RouteFunction): IAlarm {
+    const alarm = fn.errorsAlarm(this, `${fn.spec.id}CanaryErrors`);
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    return alarm;
+  }
+
   functionAlarms(functionId: string): IAlarm[] {
     const found = this.byFunction.get(functionId);
     if (!found) throw new Error(`no alarms for function ${functionId}: it is not one of the stack's functions`);
@@ -631,7 +644,7 @@ export class Monitoring extends NestedStack {
       logKey: props.logKey,
     });
     forwarder.function.addEnvironment(WEBHOOK_FORMAT_ENV, webhook.format);
-    this.acknowledgeNoRedrive(this.topic.addSubscription(new LambdaSubscription(forwarder.function)));
+    this.acknowledgeNoRedrive(this.topic.addSubscription(new LambdaSubscription(forwarder.live)));
     this.alarm(this, 'AlarmForwarderErrors', 'AlarmForwarder-Errors', {
       metric: forwarder.function.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
       threshold: 1,

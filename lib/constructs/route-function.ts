@@ -1,13 +1,35 @@
 // RouteFunction: the one way a Lambda is made. Each manifest route (and each route authorizer) gets
-// a NodejsFunction with our defaults, its own role and log group, and exactly the grants its
-// manifest entry lists.
+// a NodejsFunction with our defaults, its own role and log group, exactly the grants its manifest
+// entry lists, a version per code/config change and a `live` alias that everything invokes (the
+// alias is what a rollout shifts: all at once, or by a CodeDeploy canary).
 import { join } from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { LambdaDeploymentConfig, LambdaDeploymentGroup, type ILambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsLogLevel, ParamsAndSecretsVersions, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Effect,
+  Policy,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+  type AddToPrincipalPolicyResult,
+  type IRole,
+  type RoleProps,
+} from 'aws-cdk-lib/aws-iam';
+import {
+  Alias,
+  Architecture,
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsLogLevel,
+  ParamsAndSecretsVersions,
+  Runtime,
+  Tracing,
+  type IVersion,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -188,13 +210,45 @@ export interface RouteFunctionProps extends RouteResources {
   readonly stage: string;
   /** Encrypts the function's log group: the stack's one customer managed key for logs (lib/constructs/log-key.ts). */
   readonly logKey: IKey;
+  /** Execution environments kept initialized on the `live` alias (no cold starts up to that many). @default none */
+  readonly provisionedConcurrency?: number;
 }
+
+/** The name of the alias everything invokes. */
+export const LIVE_ALIAS = 'live';
+
+/** What CodeDeploy needs to shift a function's alias gradually (one application and role per stack). */
+export interface CanaryOptions {
+  readonly application: ILambdaApplication;
+  /** The stack's one CodeDeploy service role, shared by every deployment group. */
+  readonly role: IRole;
+  /** Alarms that stop and roll back a deployment while any is in ALARM (1 to 10, CodeDeploy's limit). */
+  readonly alarms: readonly IAlarm[];
+}
+
+/**
+ * When the errors alarm made by errorsAlarm() fires: in one minute, at least ERRORS_MIN invocations
+ * failed and they were at least ERRORS_RATE_PERCENT of all. The floor keeps a single timeout on a
+ * quiet function from rolling a good deploy back; the rate keeps a busy function's usual noise from
+ * it. A canary whose new version fails every call sends it 10% of traffic: a 10% error rate.
+ */
+export const ROLLOUT_ERRORS_MIN = 2;
+export const ROLLOUT_ERRORS_RATE_PERCENT = 5;
 
 export class RouteFunction extends Construct {
   readonly spec: FunctionSpec;
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /**
+   * The function's current version (`currentVersion`): its logical id is a hash of the function's
+   * configuration and code (the bundle's asset hash), so a deploy makes a new version exactly when
+   * one of them changed, and the alias moves to it.
+   */
+  readonly version: IVersion;
+  /** The alias every caller invokes (integrations, authorizer, event source, invoke permissions). */
+  readonly live: Alias;
+  private canaryGroup?: LambdaDeploymentGroup;
 
   constructor(scope: Construct, id: string, props: RouteFunctionProps) {
     super(scope, id);
@@ -208,7 +262,7 @@ export class RouteFunction extends Construct {
       removalPolicy: logRemovalPolicy(props.stage),
       encryptionKey: props.logKey,
     });
-    this.role = new Role(this, 'Role', {
+    this.role = new InlineGrantsRole(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `NexChat ${props.stage} ${spec.id}: runs its Lambda with its manifest grants only`,
     });
@@ -251,6 +305,92 @@ export class RouteFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     });
+    // The same statement, seen by the Serverless pack, which reads a Lambda role's inline policies (the
+    // grants are inline: see InlineGrantsRole). Every other statement names its resources.
+    Validations.of(rolePolicy(this.role)).acknowledge({
+      id: 'Serverless-LambdaStarPermissions',
+      reason: 'X-Ray tracing is the role\'s only Resource "*": xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    });
+
+    // Versions are retained (CDK's default for currentVersion): the previous one stays available for
+    // a CodeDeploy rollback and for shifting the alias back by hand.
+    this.version = this.function.currentVersion;
+    this.live = new Alias(this, 'Live', {
+      aliasName: LIVE_ALIAS,
+      version: this.version,
+      ...(props.provisionedConcurrency ? { provisionedConcurrentExecutions: props.provisionedConcurrency } : {}),
+    });
+  }
+
+  /** The CodeDeploy deployment group shifting `live`, once enableCanary() ran. */
+  get deploymentGroup(): LambdaDeploymentGroup | undefined {
+    return this.canaryGroup;
+  }
+
+  /**
+   * Shift `live` to each new version by CodeDeploy: 10% for five minutes, then the rest; a failed
+   * deployment, a stop request or any of the alarms in ALARM sends all traffic back to the old version
+   * (and CloudFormation rolls the stack update back).
+   */
+  enableCanary(options: CanaryOptions): LambdaDeploymentGroup {
+    if (this.canaryGroup) throw new Error(`${this.spec.id}: the canary is already enabled`);
+    if (options.alarms.length < 1 || options.alarms.length > 10) {
+      throw new Error(`${this.spec.id}: a canary deployment group takes 1 to 10 alarms (CodeDeploy's limit), got ${options.alarms.length}`);
+    }
+    this.canaryGroup = new LambdaDeploymentGroup(this, 'Canary', {
+      application: options.application,
+      alias: this.live,
+      deploymentConfig: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      role: options.role,
+      alarms: [...options.alarms],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    return this.canaryGroup;
+  }
+
+  /**
+   * An alarm on this function's failed invocations (FunctionName-level metrics, every version: they
+   * name the function, never the alias, so the alarm can live anywhere without depending on the
+   * alias whose update policy names the deployment group). See ROLLOUT_ERRORS_MIN.
+   */
+  errorsAlarm(scope: Construct = this, id = 'ErrorsAlarm'): Alarm {
+    const errors = this.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' });
+    const invocations = this.function.metricInvocations({ period: Duration.minutes(1), statistic: 'Sum' });
+    return new Alarm(scope, id, {
+      alarmDescription: `NexChat ${this.spec.id}: at least ${ROLLOUT_ERRORS_MIN} failed invocations and ${ROLLOUT_ERRORS_RATE_PERCENT}% of all in a minute (rolls a canary deployment back)`,
+      metric: new MathExpression({
+        expression: `IF(errors >= ${ROLLOUT_ERRORS_MIN}, 100 * errors / invocations, 0)`,
+        usingMetrics: { errors, invocations },
+        period: Duration.minutes(1),
+        label: 'failed invocations (%)',
+      }),
+      threshold: ROLLOUT_ERRORS_RATE_PERCENT,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
+
+/**
+ * A role whose grants live in one inline policy of the role itself instead of the separate
+ * AWS::IAM::Policy ("DefaultPolicy") CDK makes by default: the same statements (minimized alike), one
+ * CloudFormation resource less per function, which keeps the stack under its 500-resource limit once
+ * every function also has a version, an alias and a deployment group. In IAM both are inline
+ * policies of the role; the function waits for the role either way.
+ */
+class InlineGrantsRole extends Role {
+  private readonly inlineGrants: PolicyDocument;
+
+  constructor(scope: Construct, id: string, props: RoleProps) {
+    const inlineGrants = new PolicyDocument();
+    super(scope, id, { ...props, inlinePolicies: { ...props.inlinePolicies, Grants: inlineGrants } });
+    this.inlineGrants = inlineGrants;
+  }
+
+  override addToPrincipalPolicy(statement: PolicyStatement): AddToPrincipalPolicyResult {
+    this.inlineGrants.addStatements(statement);
+    return { statementAdded: true, policyDependable: this };
   }
 }
 
@@ -390,7 +530,7 @@ function grantNotify(fn: NodejsFunction, role: Role, spec: FunctionSpec, notify:
       }),
     ],
   });
-  // Separate from the DefaultPolicy the function already waits for: no first call before SMS is allowed.
+  // Separate from the role's inline grants; the function waits for it too: no first call before SMS is allowed.
   fn.node.addDependency(sms);
   Validations.of(sms.node.defaultChild!).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
@@ -404,10 +544,10 @@ function emailDomain(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }
 
-/** The CloudFormation policy holding a role's grants (the role's DefaultPolicy, made by the first grant). */
+/** The CloudFormation resource holding a role's grants: the role itself (InlineGrantsRole). */
 function rolePolicy(role: Role): IConstruct {
-  const policy = role.node.findChild('DefaultPolicy');
-  return policy.node.defaultChild ?? policy;
+  if (!(role instanceof InlineGrantsRole)) throw new Error(`${role.node.path}: grants are expected inline in the role`);
+  return role.node.defaultChild!;
 }
 
 /** The id cdk-nag gives an IAM5 (wildcard) finding on `resourceArn`. */

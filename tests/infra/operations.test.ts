@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import { allRoutes } from '../../lib/routes.ts';
 import { BACKED_UP_TABLES, DEFAULT_BACKUP_RETENTION_DAYS } from '../../lib/constructs/backups.ts';
 import { API_GATEWAY_ACCOUNT_FUNCTION } from '../../lib/nexchat-stack.ts';
-import { asArray, buildApp, logicalId, ofType, res, synthesize, type Json, type Synth } from '../support/cdk-app.ts';
+import { asArray, buildApp, logicalId, ofType, policyStatements, res, synthesize, type Json, type Synth } from '../support/cdk-app.ts';
 
 const getAtt = (v: Json) => (Array.isArray(v?.['Fn::GetAtt']) ? (v['Fn::GetAtt'] as string[]) : undefined);
 
@@ -44,15 +44,16 @@ describe('API Gateway account CloudWatch role (custom resource, no flag)', () =>
 
   it('its function may read and patch the account setting, pass only that role to API Gateway, and read roles; nothing else', () => {
     const [, cr] = ofType(dev, 'Custom::ApiGatewayAccountRole')[0]!;
-    const fnId = getAtt(cr.Properties.ServiceToken)?.[0];
+    // CloudFormation calls the function's live alias
+    const alias = res(dev, cr.Properties.ServiceToken.Ref as string);
+    assert.equal(alias.Type, 'AWS::Lambda::Alias');
+    const fnId = alias.Properties.FunctionName.Ref as string;
     assert.ok(fnId);
     const fn = res(dev, fnId);
     assert.equal(fn.Type, 'AWS::Lambda::Function');
     assert.match(fnId, new RegExp(`^${API_GATEWAY_ACCOUNT_FUNCTION}`));
     const roleId = getAtt(fn.Properties.Role)?.[0];
-    const statements = ofType(dev, 'AWS::IAM::Policy')
-      .filter(([, p]) => asArray<Json>(p.Properties.Roles).some((r) => r.Ref === roleId))
-      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+    const statements = policyStatements(dev.resources, roleId);
     const byAction = (action: string) => statements.filter((st) => asArray<string>(st.Action).includes(action));
     assert.deepEqual(asArray(byAction('apigateway:PATCH')[0]?.Action).sort(), ['apigateway:GET', 'apigateway:PATCH']);
     assert.match(JSON.stringify(byAction('apigateway:PATCH')[0].Resource), /apigateway:.*::\/account"/);

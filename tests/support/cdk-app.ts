@@ -143,6 +143,25 @@ export function res(s: Synth, id: string): CfnJson {
   return r;
 }
 export const ofType = (s: Synth, type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
+
+/**
+ * The IAM statements of a template: every AWS::IAM::Policy and every role's inline policies (a
+ * function role keeps its grants inline). With `roleId`, only that role's: its inline policies and
+ * the AWS::IAM::Policy resources attached to it.
+ */
+export function policyStatements(resources: Record<string, CfnJson>, roleId?: string): Json[] {
+  const statements = (document: Json): Json[] => asArray<Json>(document?.Statement);
+  const isRole = (ref: Json) => typeof ref === 'object' && ref !== null && ref.Ref === roleId;
+  return Object.entries(resources).flatMap(([id, r]) => {
+    if (r.Type === 'AWS::IAM::Role' && (roleId === undefined || id === roleId)) {
+      return asArray<Json>(r.Properties?.Policies).flatMap((p) => statements(p.PolicyDocument));
+    }
+    if (r.Type === 'AWS::IAM::Policy' && (roleId === undefined || asArray<Json>(r.Properties?.Roles).some(isRole))) {
+      return statements(r.Properties?.PolicyDocument);
+    }
+    return [];
+  });
+}
 export interface Finding {
   readonly rule: string;
   readonly path: string;
