@@ -4,8 +4,9 @@
 // with the goals (<= 300 KB, p50 <= SDK baseline + 25 ms) flagged (bench/results/bundles.json);
 // then runs bench/messaging.ts and bench/otp-timing.ts, each in a process of its own, since the laptop
 // runtime they start is one per process (bench/results/messaging.json, bench/results/otp-timing.json),
-// and prices what messaging measured (bench/cost.ts: bench/results/cost.json).
-// Options: --runs N (bundle bench, default 15), --only bundles|messaging|otp.
+// and prices what messaging measured (bench/cost.ts: bench/results/cost.json); bench/observability.ts:
+// business metrics' bundle cost and Powertools Tracer's cold start (bench/results/observability.json).
+// Options: --runs N (bundle and observability benches, default 15), --only bundles|messaging|otp|observability.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { BENCH_DIR, PROJECT_ROOT, environment, formatTable, kib, round, roundRob
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '15' }, only: { type: 'string' } } });
 const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
-const benches = ['bundles', 'messaging', 'otp'] as const;
+const benches = ['bundles', 'messaging', 'otp', 'observability'] as const;
 if (args.only !== undefined && !(benches as readonly string[]).includes(args.only)) throw new Error(`--only takes ${benches.join(', ')}, got ${args.only}`);
 const runs = (bench: (typeof benches)[number]) => args.only === undefined || args.only === bench;
 
@@ -278,9 +279,9 @@ async function main(): Promise<void> {
   }
 }
 
-/** The messaging and OTP benchmarks start the laptop runtime, which runs once per process: each gets its own. */
-function ownProcess(file: string): void {
-  const child = spawnSync(process.execPath, [join(BENCH_DIR, file)], { stdio: 'inherit' });
+/** The messaging and OTP benchmarks start the laptop runtime, which runs once per process: each gets its own (so does observability). */
+function ownProcess(file: string, args: string[] = []): void {
+  const child = spawnSync(process.execPath, [join(BENCH_DIR, file), ...args], { stdio: 'inherit' });
   if (child.status !== 0) throw new Error(`bench/${file} failed (${child.signal ?? `exit ${child.status}`})`);
 }
 
@@ -291,3 +292,4 @@ if (runs('messaging')) {
   ownProcess('cost.ts');
 }
 if (runs('otp')) ownProcess('otp-timing.ts');
+if (runs('observability')) ownProcess('observability.ts', ['--runs', String(RUNS)]);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createTables, deleteTables, forwardDynamo, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { attachHttpGateway } from './http-gateway.ts';
 import { LocalClock, loadHandler, projectRoot } from './lambda.ts';
+import { LocalMetrics } from './metrics.ts';
 import { LocalQueue } from './queue.ts';
 import { queueSettings, workers } from '../lib/routes.ts';
 import type { Db } from '../functions/adapters/dynamodb/db.ts';
@@ -61,6 +62,8 @@ export interface Runtime {
   clock: LocalClock;
   /** In-process stand-ins for the SQS queues and their consumers (OTP delivery). */
   queues: { otp: LocalQueue };
+  /** The business metrics the handlers published, kept in memory (never printed); in Lambda they are EMF lines on stdout. */
+  metrics: LocalMetrics;
   ws: WsGateway;
   stop(): Promise<void>;
 }
@@ -141,6 +144,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const clock = new LocalClock();
     const platform = await import('../functions/wiring/platform.ts');
     platform.useClock(clock);
+    // Business metrics: the same EMF lines as in Lambda, collected here instead of printed.
+    const metrics = new LocalMetrics();
+    (await import('../functions/wiring/metrics.ts')).useMetricsOutput(metrics.write);
     // Codes go out through the OTP queue, as in AWS: the request enqueues, the worker delivers
     // (retrying a failed send, then dead-lettering it to otp-dead-letters.jsonl).
     const otpQueue = new LocalQueue({
@@ -177,6 +183,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       db: platform.db(),
       clock,
       queues: { otp: otpQueue },
+      metrics,
       ws,
       stop() {
         stopped ??= (async () => {

@@ -1,8 +1,9 @@
 // Each Lambda bundles only what its route uses (house style 15). Every manifest route is bundled
 // as the stack bundles it (lib/bundling.ts), all in one esbuild call, and each bundle's metafile is
 // checked: no other route's contract, at most 300 KB minified, AWS clients only for the rights the
-// manifest gives the route, the data files it reads shipped with it, and none of the packages that
-// have no business in a Lambda. The $connect authorizer is checked like a route.
+// manifest gives the route, the data files it reads shipped with it, none of the packages that
+// have no business in a Lambda, and the business-metrics emitter only where metrics are counted. The
+// $connect authorizer is checked like a route.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,15 @@ const EXCLUDED: readonly { readonly what: string; readonly pattern: RegExp }[] =
   },
 ];
 
+/**
+ * The functions that count business metrics (docs/operations.md). Only their bundles hold the EMF
+ * emitter (~0.8 KB with its wiring and flush), each with the flush that publishes once per invocation;
+ * every other bundle holds no byte of it (its settings reader included, found by a variable it reads).
+ */
+const COUNTING = new Set(['PostMessage', 'WsSendMessage', 'Login', 'CreateReport', 'OtpDelivery']);
+const METRICS_MODULES = ['functions/adapters/emf-metrics.ts', 'functions/wiring/metrics.ts', 'functions/middleware/metrics.ts'];
+const METRICS_SETTING = 'POWERTOOLS_METRICS_NAMESPACE';
+
 /** Route contract id -> its module, found by importing every contract/<area>/<file>.ts. */
 async function contractFilesById(): Promise<Map<string, string>> {
   const byId = new Map<string, string>();
@@ -109,6 +119,8 @@ interface RouteBundle {
   readonly inputs: ReadonlyMap<string, number>;
   /** The entry module, where import chains start. */
   readonly entry: string;
+  /** The minified code. */
+  readonly text: string;
 }
 
 let metafile: Metafile;
@@ -191,8 +203,16 @@ describe('Lambda bundles (one esbuild build of every route, lib/bundling.ts opti
           .filter(([, v]) => v.bytesInOutput > 0)
           .map(([k, v]) => [k, v.bytesInOutput] as const),
       );
-      bundles.set(basename(path, '.mjs'), { bytes: output.bytes, inputs, entry: output.entryPoint });
+      const text = result.outputFiles.find((f) => f.path.endsWith(`/${basename(path)}`))!.text;
+      bundles.set(basename(path, '.mjs'), { bytes: output.bytes, inputs, entry: output.entryPoint, text });
     }
+  });
+
+  test('the functions that count business metrics are deployed functions', () => {
+    assert.deepEqual(
+      [...COUNTING].filter((id) => !bundles.has(id)),
+      [],
+    );
   });
 
   test('every manifest route has a bundle and a contract module of its own', () => {
@@ -243,6 +263,24 @@ describe('Lambda bundles (one esbuild build of every route, lib/bundling.ts opti
         );
         for (const f of route.files ?? []) assert.ok(existsSync(join(PROJECT_ROOT, f)), `${f} is missing`);
       });
+
+      if (COUNTING.has(route.id)) {
+        test('holds the business-metrics emitter and the flush that publishes it once per invocation', () => {
+          const b = bundles.get(route.id)!;
+          assert.deepEqual(
+            METRICS_MODULES.filter((m) => !b.inputs.has(m)),
+            [],
+            `${route.id} counts business metrics: it needs the emitter, its wiring and the flush middleware`,
+          );
+        });
+      } else {
+        test('holds no business-metrics code', () => {
+          const b = bundles.get(route.id)!;
+          const found = matching(route, (input) => METRICS_MODULES.includes(input)).map((i) => via(route, i));
+          assert.deepEqual(found, [], `${route.id} counts no business metric, yet bundles:\n  ${found.join('\n  ')}`);
+          assert.ok(!b.text.includes(METRICS_SETTING), `${route.id} bundles the metrics settings reader (loadMetricsConfig)`);
+        });
+      }
 
       test('holds none of the excluded packages', () => {
         const found: string[] = [];

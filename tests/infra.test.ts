@@ -289,6 +289,7 @@ describe('functions', () => {
       assert.equal(p.Handler, 'index.handler');
       assert.equal(p.Environment.Variables.NODE_OPTIONS, '--enable-source-maps');
       assert.equal(p.Environment.Variables.NEXCHAT_STAGE, s.stack.stage);
+      assert.deepEqual([p.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE, p.Environment.Variables.POWERTOOLS_SERVICE_NAME], ['NexChat', 'nexchat']);
       const logGroup = res(s, referencedId(p.LoggingConfig?.LogGroup) ?? '(none)');
       assert.equal(logGroup.Type, 'AWS::Logs::LogGroup');
       assert.ok(logGroup.Properties.RetentionInDays > 0, 'log group has a retention period');

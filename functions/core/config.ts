@@ -270,3 +270,20 @@ export function assertNotLocalInLambda(c: {
   if (c.local) throw new Error('NEXCHAT_LOCAL is set inside Lambda: refusing local-only settings');
   if (c.dynamodbEndpoint) throw new Error('DYNAMODB_ENDPOINT is set inside Lambda: refusing a local endpoint');
 }
+
+/**
+ * Business metrics (CloudWatch EMF), parsed apart from loadConfig so that only the routes that count
+ * carry it. Powertools' variable names, so its conventions (and a later switch) hold: namespace,
+ * service, POWERTOOLS_METRICS_DISABLED. Written only inside Lambda; the laptop runtime collects them
+ * in memory instead (local/metrics.ts), and anything else (tests, scripts) writes none.
+ */
+export function loadMetricsConfig(env: Env) {
+  const r = new EnvReader(env);
+  const disabled = r.bool('POWERTOOLS_METRICS_DISABLED', false);
+  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
+  return {
+    enabled: Boolean(r.optional('AWS_LAMBDA_FUNCTION_NAME')) && !disabled,
+    namespace: r.str('POWERTOOLS_METRICS_NAMESPACE', 'NexChat'),
+    dimensions: { service: r.str('POWERTOOLS_SERVICE_NAME', 'nexchat'), stage: r.str('NEXCHAT_STAGE', 'dev') },
+  };
+}

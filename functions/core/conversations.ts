@@ -9,7 +9,7 @@ import { Forbidden, NotFound, Unauthorized } from './errors.ts';
 import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage } from './message-rules.ts';
 import { assertActive } from './authn.ts';
 import { enforce } from './rate-limit.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, BlocksPort, SecurityEventsPort, UsersPort } from './ports.ts';
+import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, BlocksPort, MetricsPort, SecurityEventsPort, UsersPort } from './ports.ts';
 
 /** What reading conversations needs. */
 export interface ConversationReadDeps {
@@ -29,6 +29,11 @@ export interface OpeningDeps extends ConversationReadDeps {
 export interface ConversationDeps extends OpeningDeps {
   connections: Pick<ConnectionsPort, 'push'>;
   events: SecurityEventsPort;
+}
+
+/** Sending also counts the messages stored (MessagesSent). */
+export interface SendDeps extends ConversationDeps {
+  metrics: MetricsPort;
 }
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
@@ -87,7 +92,7 @@ export type SendInput = MessageInput;
  * Once stored, the message is acked even if a push fails (@connections throttled or failing): a
  * retry would not push it again, and the devices that missed it get it by sync.
  */
-export async function sendMessage(deps: ConversationDeps, senderId: string, to: string, input: SendInput, senderConnectionId?: string) {
+export async function sendMessage(deps: SendDeps, senderId: string, to: string, input: SendInput, senderConnectionId?: string) {
   assertCiphertext(input.ciphertext, input.nonce);
   const { conversationId, blockedByOther } = await openConversation(deps, senderId, to, { refuseIfCallerBlocks: true });
   // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
@@ -101,6 +106,7 @@ export async function sendMessage(deps: ConversationDeps, senderId: string, to: 
     hiddenFrom: blockedByOther ? to : undefined,
   });
   if (!stored.duplicate) {
+    deps.metrics.count('MessagesSent'); // stored now; a retry of a stored message is not a new one
     const frame = (seq: number): PushFrame => ({ type: 'message', ...publicMessage(stored.message), seq });
     const pushes = await Promise.allSettled([
       stored.message.hiddenFrom ? undefined : deps.connections.push([to], frame(stored.recipientSeq)),
@@ -127,7 +133,7 @@ async function pushUnlessBlocked(deps: ConversationDeps, from: string, to: strin
 }
 
 /** HTTP send into a conversation by id: the caller must be a member; the peer is the recipient. */
-export async function sendToConversation(deps: ConversationDeps, senderId: string, conversationId: string, input: SendInput) {
+export async function sendToConversation(deps: SendDeps, senderId: string, conversationId: string, input: SendInput) {
   const member = await requireMember(deps, conversationId, senderId);
   return sendMessage(deps, senderId, member.peerId, input);
 }

@@ -3,8 +3,18 @@
 // (core/ports.ts); the per-request token check lives in authn.ts, the wiring in functions/wiring/.
 import { createHash, randomUUID } from 'node:crypto';
 import type { OtpAccepted, PublicUser, Tokens } from '#contract/auth/schemas.ts';
-import { BadRequest, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
-import type { ChallengeKey, ChallengesPort, ConnectionsPort, LimitsPort, NotifierPort, PublicKeysPort, SecurityEventsPort, UserRecord } from './ports.ts';
+import { BadRequest, DomainError, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
+import type {
+  ChallengeKey,
+  ChallengesPort,
+  ConnectionsPort,
+  LimitsPort,
+  MetricsPort,
+  NotifierPort,
+  PublicKeysPort,
+  SecurityEventsPort,
+  UserRecord,
+} from './ports.ts';
 import { assertActive, familyAlive, type AuthContext, type AuthDeps } from './authn.ts';
 import { codeDigest, destinationKey, digestsEqual, generateCode, type OtpChannel, type OtpPurpose } from './otp.ts';
 import { burnPasswordCheck, hashPassword, isCommonPassword, verifyPassword } from './passwords.ts';
@@ -24,6 +34,11 @@ export interface IdentityDeps extends AuthDeps {
 /** Flows that send a code. */
 export interface DeliveryDeps extends IdentityDeps {
   notifier: NotifierPort;
+}
+
+/** Login also counts the sign-ins it refuses (LoginFailures). */
+export interface LoginDeps extends DeliveryDeps {
+  metrics: MetricsPort;
 }
 
 /** Flows that end sessions also close their sockets. */
@@ -217,9 +232,20 @@ const invalidCredentials = () => new Unauthorized('Wrong identifier or password'
 /**
  * Password login (two steps when OTP is mandatory at login: credentials, then credentials + code),
  * or passwordless login by a `login` OTP. Unknown accounts cost the same scrypt work and give the
- * same answer as a wrong password.
+ * same answer as a wrong password. A refusal (401: the password or code did not prove the account;
+ * 403: the account may not sign in) counts as a LoginFailure; a throttled (429), malformed (400) or
+ * failed (5xx) attempt was never judged and does not.
  */
-export async function login(deps: DeliveryDeps, input: LoginInput, ip: string): Promise<LoginResult> {
+export async function login(deps: LoginDeps, input: LoginInput, ip: string): Promise<LoginResult> {
+  try {
+    return await checkLogin(deps, input, ip);
+  } catch (error) {
+    if (error instanceof DomainError && (error.status === 401 || error.status === 403)) deps.metrics.count('LoginFailures');
+    throw error;
+  }
+}
+
+async function checkLogin(deps: DeliveryDeps, input: LoginInput, ip: string): Promise<LoginResult> {
   const { config: c } = deps;
   const now = deps.clock.now();
   await enforce(deps, 'loginIp', hashed(ip));

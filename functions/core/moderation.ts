@@ -14,6 +14,7 @@ import type {
   ConversationsPort,
   LimitsPort,
   MessageRecord,
+  MetricsPort,
   ModerationPort,
   ReportsPort,
   ReportRecord,
@@ -40,13 +41,15 @@ export interface ModerationDeps extends ReportDeps {
 }
 
 /**
- * Filing a report also checks the cited messages, may block, counts against a limit, and reads the
- * reporter's side of the conversation with the target (does the report count toward restriction?).
+ * Filing a report also checks the cited messages, may block, counts against a limit, reads the
+ * reporter's side of the conversation with the target (does the report count toward restriction?)
+ * and counts the reports filed (ReportsFiled).
  */
 export interface ReportingDeps extends ReportDeps {
   blocks: Pick<BlocksPort, 'block'>;
   conversations: Pick<ConversationsPort, 'getMessage' | 'getMember' | 'history'>;
   limits: LimitsPort;
+  metrics: MetricsPort;
 }
 
 /** Blocking and the list of blocked users. */
@@ -174,6 +177,7 @@ export async function createReport(deps: ReportingDeps, reporterId: string, inpu
   };
   const counts = await reportCounts(deps, reporter, input.targetUserId, conversationId, cited, now);
   const put = await deps.moderation.putReport(report, counts);
+  if (put.created) deps.metrics.count('ReportsFiled'); // stored now; filing the same report again is not a new one
   if (input.block) await deps.blocks.block(reporterId, input.targetUserId);
   if (!put.created) return { report: (await deps.moderation.getReport(put.existingId)) ?? report, created: false };
   if (counts) await autoRestrict(deps, input.targetUserId, now);

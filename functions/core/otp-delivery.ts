@@ -5,12 +5,14 @@
 // attempt, moves it to the dead-letter queue.
 import { otpMessage } from '#contract/internal/otp-message.ts';
 import * as z from 'zod/mini';
-import type { Clock, NotifierPort, SecurityEventsPort } from './ports.ts';
+import type { Clock, MetricsPort, NotifierPort, SecurityEventsPort } from './ports.ts';
 
 export interface DeliveryWorkerDeps {
   notifier: NotifierPort;
   clock: Clock;
   events: SecurityEventsPort;
+  /** OtpsSent by channel: codes handed to SES or SNS (dropped, expired and failed ones are not). */
+  metrics: MetricsPort;
 }
 
 export interface QueuedMessage {
@@ -45,6 +47,7 @@ export async function deliverOtps(deps: DeliveryWorkerDeps, batch: readonly Queu
       }
       try {
         await deps.notifier.sendOtp(message.data);
+        deps.metrics.count('OtpsSent', { channel: message.data.channel });
       } catch (error) {
         deps.events.record('otp_delivery_failed', {
           messageId: m.id,

@@ -192,6 +192,20 @@ export interface SecurityEventsPort {
   record(name: string, data: Record<string, unknown>): void;
 }
 
+// ---- business metrics ----------------------------------------------------------------------------
+
+/** The business events operators count (docs/operations.md), each counted where it has happened. */
+export type BusinessMetric = 'MessagesSent' | 'OtpsSent' | 'LoginFailures' | 'ReportsFiled';
+
+/**
+ * Counts business events for the invocation; they leave once, at its end (functions/middleware/
+ * metrics.ts), as CloudWatch EMF log lines in AWS. Dimensions are fixed words, never request data.
+ */
+export interface MetricsPort {
+  count(name: 'MessagesSent' | 'LoginFailures' | 'ReportsFiled'): void;
+  count(name: 'OtpsSent', dimensions: { channel: OtpChannel }): void;
+}
+
 // ---- public keys -------------------------------------------------------------------------------------
 
 export type KeyRecord = PublicKeySet;

@@ -3,9 +3,10 @@
 // queue on the laptop), and flows that end sessions and therefore close sockets (@connections).
 import { sqsOtpQueue } from '#adapters/aws/otp-queue.ts';
 import { challengesTable } from '#adapters/dynamodb/ephemeral-table.ts';
-import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core/identity.ts';
+import type { DeletionDeps, DeliveryDeps, IdentityDeps, LoginDeps, SocketDeps } from '#core/identity.ts';
 import type { ChallengesPort, NotifierPort } from '#core/ports.ts';
 import { authDeps, events, limits } from './auth.ts';
+import { metrics } from './metrics.ts';
 import { clock, config, db } from './platform.ts';
 import { connections } from './realtime.ts';
 import { publicKeyStore } from './stores.ts';
@@ -40,6 +41,11 @@ export function identity(): IdentityDeps {
 
 export function identityWithDelivery(): DeliveryDeps {
   return { ...identity(), notifier: notifier() };
+}
+
+/** Login: identityWithDelivery() and the LoginFailures count. */
+export function identityForLogin(): LoginDeps {
+  return { ...identityWithDelivery(), metrics: metrics() };
 }
 
 export function identityWithSockets(): SocketDeps {

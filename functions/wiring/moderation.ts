@@ -3,6 +3,7 @@
 // queue and reviews (reports), and sanctions (which also end sessions and sockets).
 import type { BlockingDeps, ModerationDeps, ReportDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
 import { limits, sessions, users } from './auth.ts';
+import { metrics } from './metrics.ts';
 import { clock, config } from './platform.ts';
 import { connections } from './realtime.ts';
 import { blocks, conversationStore, moderationStore, reportStore } from './stores.ts';
@@ -21,7 +22,7 @@ function reports(): ReportDeps {
 }
 
 export function reporting(): ReportingDeps {
-  return { ...reports(), blocks: blocks(), conversations: conversationStore(), limits: limits() };
+  return { ...reports(), blocks: blocks(), conversations: conversationStore(), limits: limits(), metrics: metrics() };
 }
 
 export function sanctions(): SanctionDeps {

@@ -415,7 +415,8 @@ export class Monitoring extends NestedStack {
       new Metric({
         namespace: BUSINESS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: SERVICE_NAME },
+        // the dimensions the functions' EMF lines carry (functions/adapters/emf-metrics.ts): this stage's only
+        dimensionsMap: { service: SERVICE_NAME, stage: this.stage },
         statistic: 'Sum',
         period: FIVE_MINUTES,
         label: metricName,

@@ -61,6 +61,8 @@ export function logRemovalPolicy(stage: string): RemovalPolicy {
   return stage === PROD_STAGE ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
 export const SERVICE_NAME = 'nexchat';
+/** CloudWatch namespace of the business metrics (functions/wiring/metrics.ts; docs/operations.md). */
+export const METRICS_NAMESPACE = 'NexChat';
 
 /** Env var that carries each queue's URL into the functions allowed to send to it. */
 export const queueEnvVars: Readonly<Record<QueueId, string>> = { otp: 'OTP_QUEUE_URL' };
@@ -289,6 +291,9 @@ export class RouteFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         NEXCHAT_STAGE: props.stage,
         SERVICE_NAME,
+        // Business metrics (EMF), under Powertools' names for these settings.
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         [OTP_REQUIRED_FOR_ENV]: props.settings.otpRequiredFor,
         ...(props.settings.jwtIssuer ? { [JWT_ISSUER_ENV]: props.settings.jwtIssuer } : {}),
       },

@@ -4,6 +4,7 @@
 // records handed out as copies, so a use case cannot pass here and fail against DynamoDB.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { monotonicFactory } from 'ulid';
 import type { Role } from '#contract/common.ts';
 import { pushFrames } from '#contract/realtime/frames.ts';
@@ -12,9 +13,9 @@ import type { ReportStatus } from '#contract/moderation/schemas.ts';
 import { auditHash, GENESIS } from '#core/audit-chain.ts';
 import type { AuthContext, AuthDeps } from '#core/authn.ts';
 import { loadConfig, type Config } from '#core/config.ts';
-import type { ConversationDeps, ConversationReadDeps, OpeningDeps } from '#core/conversations.ts';
+import type { ConversationDeps, ConversationReadDeps, OpeningDeps, SendDeps } from '#core/conversations.ts';
 import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
-import type { DeletionDeps, DeliveryDeps, IdentityDeps, SocketDeps } from '#core/identity.ts';
+import type { DeletionDeps, DeliveryDeps, IdentityDeps, LoginDeps, SocketDeps } from '#core/identity.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
 import { messageRecord } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
@@ -23,6 +24,7 @@ import type {
   AuditEntry,
   AuditHead,
   BlocksPort,
+  BusinessMetric,
   ChallengeKey,
   ChallengeRecord,
   ChallengesPort,
@@ -36,6 +38,7 @@ import type {
   LimitsPort,
   MemberView,
   MessageRecord,
+  MetricsPort,
   ModerationPort,
   NotifierPort,
   OtpMessage,
@@ -364,6 +367,20 @@ export class FakeEvents implements SecurityEventsPort {
   }
   named(name: string) {
     return this.recorded.filter((e) => e.name === name);
+  }
+}
+
+// ---- business metrics ------------------------------------------------------------------------------
+
+/** Every count, in order, with its dimensions. */
+export class FakeMetrics implements MetricsPort {
+  readonly counted: { name: BusinessMetric; dimensions: Record<string, string> }[] = [];
+  count(name: BusinessMetric, dimensions: Record<string, string> = {}): void {
+    this.counted.push({ name, dimensions: copy(dimensions) });
+  }
+  /** How many times `name` was counted (only with these dimensions, when given). */
+  total(name: BusinessMetric, dimensions?: Record<string, string>): number {
+    return this.counted.filter((c) => c.name === name && (!dimensions || isDeepStrictEqual(c.dimensions, dimensions))).length;
   }
 }
 
@@ -876,6 +893,7 @@ export function fakeWorld(options: FakeWorldOptions = {}) {
     tickets: new FakeTickets(clock),
     notifier: new FakeNotifier(),
     events: new FakeEvents(),
+    metrics: new FakeMetrics(),
     publicKeys: new FakePublicKeys(),
     conversations: new FakeConversations(clock),
     connections: new FakeConnections(clock),
@@ -892,13 +910,21 @@ export type World = ReturnType<typeof fakeWorld>;
 export const authDeps = (w: World): AuthDeps => ({ config: w.config, clock: w.clock, signingKeys: w.signingKeys, users: w.users, sessions: w.sessions });
 export const identityDeps = (w: World): IdentityDeps => ({ ...authDeps(w), challenges: w.challenges, limits: w.limits, events: w.events });
 export const deliveryDeps = (w: World): DeliveryDeps => ({ ...identityDeps(w), notifier: w.notifier });
+export const loginDeps = (w: World): LoginDeps => ({ ...deliveryDeps(w), metrics: w.metrics });
 export const socketDeps = (w: World): SocketDeps => ({ ...identityDeps(w), connections: w.connections });
 export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys });
 export const conversationReadDeps = (w: World): ConversationReadDeps => ({ config: w.config, clock: w.clock, users: w.users, conversations: w.conversations });
 export const openingDeps = (w: World): OpeningDeps => ({ ...conversationReadDeps(w), blocks: w.blocks, limits: w.limits });
 export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections, events: w.events });
+export const sendDeps = (w: World): SendDeps => ({ ...conversationDeps(w), metrics: w.metrics });
 export const moderationDeps = (w: World): ModerationDeps => ({ config: w.config, clock: w.clock, users: w.users, moderation: w.moderation });
-export const reportingDeps = (w: World): ReportingDeps => ({ ...moderationDeps(w), blocks: w.blocks, conversations: w.conversations, limits: w.limits });
+export const reportingDeps = (w: World): ReportingDeps => ({
+  ...moderationDeps(w),
+  blocks: w.blocks,
+  conversations: w.conversations,
+  limits: w.limits,
+  metrics: w.metrics,
+});
 export const blockingDeps = (w: World): BlockingDeps => ({ users: w.users, blocks: w.blocks });
 export const sanctionDeps = (w: World): SanctionDeps => ({ ...moderationDeps(w), sessions: w.sessions, connections: w.connections });
 export const publishDeps = (w: World): PublishDeps => ({

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { history, listConversations, openConversation, receipt, sendMessage, sendToConversation, sync, typing, type SendInput } from '#core/conversations.ts';
 import { directConversationId, MAX_CIPHERTEXT_BYTES } from '#core/message-rules.ts';
-import { addUser, conversationDeps, conversationReadDeps, fakeWorld, openingDeps, rejectsWith, type World } from '../support/fakes.ts';
+import { addUser, conversationDeps, conversationReadDeps, fakeWorld, openingDeps, rejectsWith, sendDeps, type World } from '../support/fakes.ts';
 
 const b64 = (bytes: number, fill = 7) => Buffer.alloc(bytes, fill).toString('base64');
 const msg = (clientMessageId: string, overrides: Partial<SendInput> = {}): SendInput => ({
@@ -48,8 +48,8 @@ describe('opening a conversation', () => {
     await openConversation(openingDeps(w), ada, cy);
     await w.users.update(ada, { restrictedAt: new Date(w.clock.now()).toISOString() });
     await rejectsWith(openConversation(openingDeps(w), ada, bob), 403, 'account_restricted');
-    await rejectsWith(sendMessage(conversationDeps(w), ada, bob, msg('restricted-1')), 403, 'account_restricted');
-    const sent = await sendMessage(conversationDeps(w), ada, cy, msg('restricted-2'));
+    await rejectsWith(sendMessage(sendDeps(w), ada, bob, msg('restricted-1')), 403, 'account_restricted');
+    const sent = await sendMessage(sendDeps(w), ada, cy, msg('restricted-2'));
     assert.equal(sent.duplicate, false);
     assert.equal(w.conversations.metas.size, 1);
   });
@@ -67,11 +67,11 @@ describe('opening a conversation', () => {
   test('self, unknown recipients and malformed ciphertext are refused and store nothing', async () => {
     const w = fakeWorld();
     const { ada, bob } = await threeUsers(w);
-    await rejectsWith(sendMessage(conversationDeps(w), ada, ada, msg('self-0001')), 400, 'cannot_message_self');
-    await rejectsWith(sendMessage(conversationDeps(w), ada, '00000000-0000-4000-8000-000000000000', msg('nobody-01')), 404, 'user_not_found');
-    await rejectsWith(sendMessage(conversationDeps(w), ada, bob, msg('nonce-001', { nonce: b64(12) })), 422, 'bad_nonce');
-    await rejectsWith(sendMessage(conversationDeps(w), ada, bob, msg('short-001', { ciphertext: b64(15) })), 422, 'bad_ciphertext');
-    await rejectsWith(sendMessage(conversationDeps(w), ada, bob, msg('large-001', { ciphertext: b64(MAX_CIPHERTEXT_BYTES + 1) })), 413, 'ciphertext_too_large');
+    await rejectsWith(sendMessage(sendDeps(w), ada, ada, msg('self-0001')), 400, 'cannot_message_self');
+    await rejectsWith(sendMessage(sendDeps(w), ada, '00000000-0000-4000-8000-000000000000', msg('nobody-01')), 404, 'user_not_found');
+    await rejectsWith(sendMessage(sendDeps(w), ada, bob, msg('nonce-001', { nonce: b64(12) })), 422, 'bad_nonce');
+    await rejectsWith(sendMessage(sendDeps(w), ada, bob, msg('short-001', { ciphertext: b64(15) })), 422, 'bad_ciphertext');
+    await rejectsWith(sendMessage(sendDeps(w), ada, bob, msg('large-001', { ciphertext: b64(MAX_CIPHERTEXT_BYTES + 1) })), 413, 'ciphertext_too_large');
     assert.equal(w.conversations.metas.size, 0);
     assert.equal(w.conversations.messages.size, 0);
   });
@@ -82,7 +82,7 @@ describe('sending', () => {
     const w = fakeWorld();
     const { ada, bob } = await threeUsers(w);
     const [a1, a2, b1, b2] = [w.connections.open(ada, 'sa'), w.connections.open(ada, 'sa2'), w.connections.open(bob, 'sb'), w.connections.open(bob, 'sb2')];
-    const { ack, duplicate } = await sendMessage(conversationDeps(w), ada, bob, msg('hello-0001'), a1);
+    const { ack, duplicate } = await sendMessage(sendDeps(w), ada, bob, msg('hello-0001'), a1);
     assert.equal(duplicate, false);
     assert.deepEqual(frames(w, a1), []);
     const expected = {
@@ -106,7 +106,7 @@ describe('sending', () => {
   test('each user’s sync stream is gapless and ordered across all their conversations', async () => {
     const w = fakeWorld();
     const { ada, bob, cy } = await threeUsers(w);
-    const d = conversationDeps(w);
+    const d = sendDeps(w);
     const sent = [
       await sendMessage(d, ada, bob, msg('sync-0001')),
       await sendMessage(d, bob, ada, msg('sync-0002')),
@@ -132,15 +132,15 @@ describe('sending', () => {
     const w = fakeWorld();
     const { ada, bob } = await threeUsers(w);
     const b1 = w.connections.open(bob, 'sb');
-    const first = await sendMessage(conversationDeps(w), ada, bob, msg('retry-0001'));
+    const first = await sendMessage(sendDeps(w), ada, bob, msg('retry-0001'));
     w.clock.advance(5000);
-    const retry = await sendMessage(conversationDeps(w), ada, bob, msg('retry-0001', { ciphertext: b64(64, 9) }));
+    const retry = await sendMessage(sendDeps(w), ada, bob, msg('retry-0001', { ciphertext: b64(64, 9) }));
     assert.deepEqual(retry, { ack: first.ack, duplicate: true });
     assert.equal(frames(w, b1).length, 1);
     assert.equal(w.conversations.messages.get(first.ack.conversationId)?.size, 1);
     assert.equal((await sync(conversationReadDeps(w), bob, 0, 10)).messages.length, 1);
     // idempotency is per sender: the same id from the other side is another message
-    const reply = await sendMessage(conversationDeps(w), bob, ada, msg('retry-0001'));
+    const reply = await sendMessage(sendDeps(w), bob, ada, msg('retry-0001'));
     assert.equal(reply.duplicate, false);
     assert.notEqual(reply.ack.messageId, first.ack.messageId);
   });
@@ -150,7 +150,7 @@ describe('sending', () => {
     const { ada, bob } = await threeUsers(w);
     const [a1, a2, b1] = [w.connections.open(ada, 'sa'), w.connections.open(ada, 'sa2'), w.connections.open(bob, 'sb')];
     await w.blocks.block(bob, ada);
-    const { ack, duplicate } = await sendMessage(conversationDeps(w), ada, bob, msg('hidden-001'), a1);
+    const { ack, duplicate } = await sendMessage(sendDeps(w), ada, bob, msg('hidden-001'), a1);
     assert.equal(duplicate, false);
     assert.deepEqual(
       frames(w, a2).map((f) => [f.type, f.messageId, 'hiddenFrom' in f]),
@@ -167,7 +167,7 @@ describe('sending', () => {
 
     // unblocking restores future delivery only
     await w.blocks.unblock(bob, ada);
-    const later = await sendMessage(conversationDeps(w), ada, bob, msg('hidden-002'));
+    const later = await sendMessage(sendDeps(w), ada, bob, msg('hidden-002'));
     assert.deepEqual(
       frames(w, b1).map((f) => f.messageId),
       [later.ack.messageId],
@@ -182,7 +182,7 @@ describe('sending', () => {
     const w = fakeWorld();
     const { ada, bob } = await threeUsers(w);
     await w.blocks.block(ada, bob);
-    await rejectsWith(sendMessage(conversationDeps(w), ada, bob, msg('blocker-01')), 403, 'user_blocked');
+    await rejectsWith(sendMessage(sendDeps(w), ada, bob, msg('blocker-01')), 403, 'user_blocked');
     assert.equal(w.conversations.messages.size, 0);
   });
 
@@ -190,15 +190,15 @@ describe('sending', () => {
     const w = fakeWorld();
     const { ada, bob } = await threeUsers(w);
     await w.users.update(ada, { status: 'suspended', suspendedUntil: w.clock.now() + 60_000 });
-    await rejectsWith(sendMessage(conversationDeps(w), ada, bob, msg('suspend-01')), 403, 'account_suspended');
+    await rejectsWith(sendMessage(sendDeps(w), ada, bob, msg('suspend-01')), 403, 'account_suspended');
   });
 
   test('sending into a conversation by id needs membership', async () => {
     const w = fakeWorld();
     const { ada, bob, cy } = await threeUsers(w);
     const { conversationId } = await openConversation(openingDeps(w), ada, bob);
-    await rejectsWith(sendToConversation(conversationDeps(w), cy, conversationId, msg('intrude-01')), 404, 'conversation_not_found');
-    const sent = await sendToConversation(conversationDeps(w), ada, conversationId, msg('member-001'));
+    await rejectsWith(sendToConversation(sendDeps(w), cy, conversationId, msg('intrude-01')), 404, 'conversation_not_found');
+    const sent = await sendToConversation(sendDeps(w), ada, conversationId, msg('member-001'));
     assert.equal((await w.conversations.getMessage(conversationId, sent.ack.messageId))?.recipientId, bob);
   });
 });
@@ -207,7 +207,7 @@ describe('receipts and typing', () => {
   async function threeMessages(w: World) {
     const { ada, bob, cy } = await threeUsers(w);
     const ids: string[] = [];
-    for (const n of [1, 2, 3]) ids.push((await sendMessage(conversationDeps(w), ada, bob, msg(`receipt-${n}00`))).ack.messageId);
+    for (const n of [1, 2, 3]) ids.push((await sendMessage(sendDeps(w), ada, bob, msg(`receipt-${n}00`))).ack.messageId);
     return { ada, bob, cy, ids, conversationId: directConversationId(ada, bob) };
   }
 
@@ -254,7 +254,7 @@ describe('receipts and typing', () => {
     const w = fakeWorld();
     const { ada, bob, cy, conversationId } = await threeMessages(w);
     await w.blocks.block(bob, ada);
-    const hidden = await sendMessage(conversationDeps(w), ada, bob, msg('hidden-100'));
+    const hidden = await sendMessage(sendDeps(w), ada, bob, msg('hidden-100'));
     await rejectsWith(receipt(conversationDeps(w), 'read', bob, conversationId, hidden.ack.messageId), 404, 'message_not_found');
     await rejectsWith(receipt(conversationDeps(w), 'read', cy, conversationId, hidden.ack.messageId), 404, 'conversation_not_found');
   });
@@ -268,7 +268,7 @@ describe('receipts and typing', () => {
     assert.deepEqual(frames(w, b1), []);
     await rejectsWith(typing(conversationDeps(w), cy, bob), 404, 'conversation_not_found');
 
-    await sendMessage(conversationDeps(w), ada, bob, msg('typing-001'));
+    await sendMessage(sendDeps(w), ada, bob, msg('typing-001'));
     await typing(conversationDeps(w), ada, bob);
     const conversationId = directConversationId(ada, bob);
     assert.deepEqual(frames(w, b1).slice(1), [{ type: 'typing', from: ada, conversationId }]);

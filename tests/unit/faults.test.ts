@@ -8,7 +8,7 @@ import { sendMessage } from '#core/conversations.ts';
 import { NotFound, RateLimited, ServiceUnavailable } from '#core/errors.ts';
 import { mapError } from '#middleware/common.ts';
 import { logger } from '#middleware/logger.ts';
-import { addUser, conversationDeps, fakeWorld } from '../support/fakes.ts';
+import { addUser, fakeWorld, sendDeps } from '../support/fakes.ts';
 
 logger.setLogLevel('SILENT');
 
@@ -78,7 +78,7 @@ describe('sendMessage when pushing fails', () => {
   test('the stored message is acked, each failed push recorded (no ciphertext), and a retry stores nothing new', async () => {
     const w = fakeWorld();
     const [ada, bob] = await Promise.all([addUser(w), addUser(w)]);
-    const deps = conversationDeps(w);
+    const deps = sendDeps(w);
     deps.connections = { push: () => Promise.reject(new LimitExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } })) };
     const input = {
       clientMessageId: 'cmid-0001',

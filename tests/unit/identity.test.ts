@@ -17,7 +17,7 @@ import {
   type Identifier,
   type TokenResponse,
 } from '#core/identity.ts';
-import { addUser, authDeps, deletionDeps, deliveryDeps, fakeWorld, rejectsWith, socketDeps, type World } from '../support/fakes.ts';
+import { addUser, authDeps, deletionDeps, deliveryDeps, fakeWorld, loginDeps, rejectsWith, socketDeps, type World } from '../support/fakes.ts';
 
 const IP = '198.51.100.7';
 const PASSWORD = 'violet-otter-sings-42';
@@ -31,7 +31,7 @@ async function registerWithCode(w: World, destination: string, password: string 
 }
 
 async function signInWithPassword(w: World, destination: string, password = PASSWORD): Promise<TokenResponse> {
-  const result = await login(deliveryDeps(w), { identifier: email(destination), password }, IP);
+  const result = await login(loginDeps(w), { identifier: email(destination), password }, IP);
   assert.equal(result.kind, 'tokens');
   return (result as Extract<typeof result, { kind: 'tokens' }>).tokens;
 }
@@ -66,8 +66,8 @@ describe('registration and sign-in', () => {
   test('wrong passwords and unknown accounts get the same 401', async () => {
     const w = fakeWorld();
     await addUser(w, { email: 'ada@example.test', password: PASSWORD });
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), password: 'not-the-password' }, IP), 401, 'invalid_credentials');
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('nobody@example.test'), password: PASSWORD }, IP), 401, 'invalid_credentials');
+    await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), password: 'not-the-password' }, IP), 401, 'invalid_credentials');
+    await rejectsWith(login(loginDeps(w), { identifier: email('nobody@example.test'), password: PASSWORD }, IP), 401, 'invalid_credentials');
   });
 
   test('registration needs the code and refuses a common password, creating nothing', async () => {
@@ -116,19 +116,19 @@ describe('registration and sign-in', () => {
     const w = fakeWorld();
     const until = w.clock.now() + 3600_000;
     await addUser(w, { email: 'ada@example.test', password: PASSWORD, status: 'suspended', suspendedUntil: until });
-    const refused = await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP), 403, 'account_suspended');
+    const refused = await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP), 403, 'account_suspended');
     assert.deepEqual(refused.details, { until: new Date(until).toISOString() });
     w.clock.advance(3600_000 - 1);
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, '198.51.100.8'), 403, 'account_suspended');
+    await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, '198.51.100.8'), 403, 'account_suspended');
     w.clock.advance(1);
-    const tokens = await login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, '198.51.100.9');
+    const tokens = await login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, '198.51.100.9');
     assert.equal(tokens.kind, 'tokens');
   });
 
   test('a banned account is refused', async () => {
     const w = fakeWorld();
     await addUser(w, { email: 'ada@example.test', password: PASSWORD, status: 'banned' });
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP), 403, 'account_banned');
+    await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP), 403, 'account_banned');
   });
 });
 
@@ -137,19 +137,19 @@ describe('rate limits', () => {
     const w = fakeWorld();
     w.clock.advance(120_000); // two minutes in: the sub-window 120-150 s leaves the 5-minute window at 450 s
     for (let i = 0; i < 5; i++) {
-      await rejectsWith(login(deliveryDeps(w), { identifier: email(`u${i}@example.test`), password: PASSWORD }, IP), 401, 'invalid_credentials');
+      await rejectsWith(login(loginDeps(w), { identifier: email(`u${i}@example.test`), password: PASSWORD }, IP), 401, 'invalid_credentials');
     }
-    const limited = await rejectsWith(login(deliveryDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, IP), 429, 'rate_limited');
+    const limited = await rejectsWith(login(loginDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, IP), 429, 'rate_limited');
     assert.equal(limited.headers['Retry-After'], '330');
     assert.deepEqual(limited.details, { limited: 'login attempts from this address', retryAfterSeconds: 330 });
     // another address is not affected
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, '203.0.113.1'), 401, 'invalid_credentials');
+    await rejectsWith(login(loginDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, '203.0.113.1'), 401, 'invalid_credentials');
 
     w.clock.advance(330_000 - 1);
-    const last = await rejectsWith(login(deliveryDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, IP), 429, 'rate_limited');
+    const last = await rejectsWith(login(loginDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, IP), 429, 'rate_limited');
     assert.equal(last.headers['Retry-After'], '1');
     w.clock.advance(1);
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, IP), 401, 'invalid_credentials');
+    await rejectsWith(login(loginDeps(w), { identifier: email('u9@example.test'), password: PASSWORD }, IP), 401, 'invalid_credentials');
   });
 
   test('a new code for the same address waits for the resend delay, which the 429 counts down', async () => {
@@ -223,9 +223,9 @@ describe('one-time codes', () => {
     assert.equal(reg.user.hasPassword, false);
     await requestOtp(deliveryDeps(w), 'login', email('pia@example.test'), IP);
     const code = w.notifier.codeFor('pia@example.test');
-    const first = await login(deliveryDeps(w), { identifier: email('pia@example.test'), code }, IP);
+    const first = await login(loginDeps(w), { identifier: email('pia@example.test'), code }, IP);
     assert.equal(first.kind, 'tokens');
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('pia@example.test'), code }, IP), 401, 'invalid_code');
+    await rejectsWith(login(loginDeps(w), { identifier: email('pia@example.test'), code }, IP), 401, 'invalid_code');
   });
 
   test('two sign-ins racing with one code: exactly one gets in', async () => {
@@ -233,7 +233,7 @@ describe('one-time codes', () => {
     await registerWithCode(w, 'pia@example.test', null);
     await requestOtp(deliveryDeps(w), 'login', email('pia@example.test'), IP);
     const code = w.notifier.codeFor('pia@example.test');
-    const results = await Promise.allSettled([1, 2, 3].map(() => login(deliveryDeps(w), { identifier: email('pia@example.test'), code }, IP)));
+    const results = await Promise.allSettled([1, 2, 3].map(() => login(loginDeps(w), { identifier: email('pia@example.test'), code }, IP)));
     assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value.kind : (r.reason as { code: string }).code)).sort(), [
       'invalid_code',
       'invalid_code',
@@ -246,18 +246,18 @@ describe('one-time codes', () => {
     await addUser(w, { email: 'ada@example.test', password: PASSWORD });
     await requestOtp(deliveryDeps(w), 'login', email('ada@example.test'), IP);
     assert.equal(w.notifier.sent.length, 0);
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), code: '123456' }, IP), 401, 'invalid_code');
+    await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), code: '123456' }, IP), 401, 'invalid_code');
   });
 
   test('with codes required at login, the code is a second step with the password, never instead of it', async () => {
     const w = fakeWorld({ env: { OTP_REQUIRED_FOR: 'register,login' } });
     await addUser(w, { email: 'ada@example.test', password: PASSWORD });
-    const step = await login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP);
+    const step = await login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP);
     assert.equal(step.kind, 'otp_required');
     const code = w.notifier.codeFor('ada@example.test');
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), code }, IP), 401, 'invalid_code');
+    await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), code }, IP), 401, 'invalid_code');
     // the refused code-only attempt did not burn the owner's code
-    const done = await login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD, code }, IP);
+    const done = await login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD, code }, IP);
     assert.equal(done.kind, 'tokens');
   });
 });
@@ -328,7 +328,7 @@ describe('ending sessions', () => {
     await rejectsWith(refresh(socketDeps(w), b.refreshToken, IP), 401, 'invalid_refresh_token');
     assert.deepEqual([w.connections.isOpen(socketA), w.connections.isOpen(socketB)], [true, false]);
     await refresh(socketDeps(w), a.refreshToken, IP);
-    await rejectsWith(login(deliveryDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP), 401, 'invalid_credentials');
+    await rejectsWith(login(loginDeps(w), { identifier: email('ada@example.test'), password: PASSWORD }, IP), 401, 'invalid_credentials');
     await signInWithPassword(w, 'ada@example.test', 'amber-heron-glides-7');
     assert.equal(w.events.named('password_changed').length, 1);
   });

@@ -26,7 +26,6 @@ import {
   addUser,
   authDeps,
   blockingDeps,
-  conversationDeps,
   fakeWorld,
   message,
   moderationDeps,
@@ -34,6 +33,7 @@ import {
   rejectsWith,
   reportingDeps,
   sanctionDeps,
+  sendDeps,
   signIn,
   type World,
 } from '../support/fakes.ts';
@@ -100,10 +100,10 @@ describe('reporting', () => {
   test('only messages of the reporter’s own conversation with the target, visible to the reporter, can be cited', async () => {
     const w = fakeWorld();
     const { ada, bob, cy } = await cast(w);
-    const theirs = await sendMessage(conversationDeps(w), bob.userId, cy.userId, message('other-conv'));
-    const ours = await sendMessage(conversationDeps(w), bob.userId, ada.userId, message('our-conv01'));
+    const theirs = await sendMessage(sendDeps(w), bob.userId, cy.userId, message('other-conv'));
+    const ours = await sendMessage(sendDeps(w), bob.userId, ada.userId, message('our-conv01'));
     await w.blocks.block(bob.userId, ada.userId);
-    const hiddenFromBob = await sendMessage(conversationDeps(w), ada.userId, bob.userId, message('hidden-001'));
+    const hiddenFromBob = await sendMessage(sendDeps(w), ada.userId, bob.userId, message('hidden-001'));
     await w.blocks.unblock(bob.userId, ada.userId);
     const foreign = await rejectsWith(
       createReport(reportingDeps(w), ada.userId, report(bob.userId, { messageIds: [ours.ack.messageId, theirs.ack.messageId] })),
@@ -155,7 +155,7 @@ describe('auto-restriction', () => {
   let sent = 0;
   /** The target writes to each of them (so their reports can count). */
   async function writesTo(w: World, target: string, ...recipients: string[]) {
-    for (const r of recipients) await sendMessage(conversationDeps(w), target, r, message(`written-${++sent}`));
+    for (const r of recipients) await sendMessage(sendDeps(w), target, r, message(`written-${++sent}`));
   }
   /** Every account made so far becomes old enough for its reports to count. */
   const ageAccounts = (w: World) => w.clock.advance(w.config.moderation.reporterMinAgeHours * 3600_000);
@@ -189,7 +189,7 @@ describe('auto-restriction', () => {
     const strangers = await Promise.all(Array.from({ length: 10 }, () => addUser(w)));
     // some even opened a conversation with the target, or wrote to it: the target never answered
     await openConversation(openingDeps(w), strangers[0]!.userId, dee.userId);
-    await sendMessage(conversationDeps(w), strangers[1]!.userId, dee.userId, message('unanswered-1'));
+    await sendMessage(sendDeps(w), strangers[1]!.userId, dee.userId, message('unanswered-1'));
     ageAccounts(w);
     for (const s of strangers) {
       const filed = await createReport(reportingDeps(w), s.userId, report(dee.userId, { reason: 'spam' }));
@@ -231,7 +231,7 @@ describe('auto-restriction', () => {
     // the reporter wrote last: the target's earlier message is found in the recent history
     const [t1, t2, t3] = [await addUser(w), await addUser(w), await addUser(w)];
     await writesTo(w, t1.userId, ada.userId);
-    for (let i = 0; i < 3; i++) await sendMessage(conversationDeps(w), ada.userId, t1.userId, message(`reply-${i}-ada`));
+    for (let i = 0; i < 3; i++) await sendMessage(sendDeps(w), ada.userId, t1.userId, message(`reply-${i}-ada`));
     assert.equal(await counted(ada.userId, t1.userId), true);
     // messages from the target the reporter never saw (the reporter blocks the target) do not count
     await w.blocks.block(bob.userId, t2.userId);
@@ -244,7 +244,7 @@ describe('auto-restriction', () => {
     // a cited message from the target counts on its own
     await writesTo(w, dee.userId, ada.userId);
     const [cite] = (await w.conversations.history(directConversationId(ada.userId, dee.userId), ada.userId, undefined, 1)).messages;
-    await sendMessage(conversationDeps(w), ada.userId, dee.userId, message('answer-dee'));
+    await sendMessage(sendDeps(w), ada.userId, dee.userId, message('answer-dee'));
     await createReport(reportingDeps(w), ada.userId, report(dee.userId, { messageIds: [cite!.messageId] }));
     assert.ok(await restrictedAt(w, dee.userId));
   });

@@ -10,6 +10,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliverOtps } from '../../functions/core/otp-delivery.ts';
 import type { OtpMessage } from '../../functions/core/ports.ts';
 import { LocalQueue } from '../../local/queue.ts';
+import { FakeMetrics } from '../support/fakes.ts';
 
 const now = 1_800_000_000_000;
 const message = (over: Partial<OtpMessage> = {}) =>
@@ -18,10 +19,13 @@ const message = (over: Partial<OtpMessage> = {}) =>
 function world(failFor: (m: OtpMessage) => boolean = () => false) {
   const sent: OtpMessage[] = [];
   const events: { name: string; data: Record<string, unknown> }[] = [];
+  const metrics = new FakeMetrics();
   return {
     sent,
     events,
+    metrics,
     deps: {
+      metrics,
       clock: { now: () => now },
       events: { record: (name: string, data: Record<string, unknown>) => void events.push({ name, data }) },
       notifier: {
@@ -53,6 +57,24 @@ describe('the OTP delivery worker', () => {
     const failed = w.events.find((e) => e.name === 'otp_delivery_failed')!;
     assert.deepEqual(failed.data, { messageId: 'down', channel: 'email', attempt: 2, errorName: 'ThrottlingException' });
     assert.doesNotMatch(JSON.stringify(w.events), /042137|@example\.test/, 'events hold no code and no destination');
+    assert.deepEqual(w.metrics.counted, [{ name: 'OtpsSent', dimensions: { channel: 'email' } }], 'only the code handed to SES/SNS counts');
+  });
+
+  test('counts OtpsSent by channel once per code handed over, also when a retry finally succeeds', async () => {
+    let down = true;
+    const w = world((m) => m.channel === 'sms' && down);
+    const sms = message({ channel: 'sms', destination: '+14155550100' });
+    assert.deepEqual(
+      await deliverOtps(w.deps, [
+        { id: 'mail', body: message(), receiveCount: 1 },
+        { id: 'text', body: sms, receiveCount: 1 },
+      ]),
+      ['text'],
+    );
+    assert.deepEqual([w.metrics.total('OtpsSent', { channel: 'email' }), w.metrics.total('OtpsSent', { channel: 'sms' })], [1, 0]);
+    down = false;
+    assert.deepEqual(await deliverOtps(w.deps, [{ id: 'text', body: sms, receiveCount: 2 }]), []);
+    assert.deepEqual([w.metrics.total('OtpsSent', { channel: 'email' }), w.metrics.total('OtpsSent', { channel: 'sms' })], [1, 1]);
   });
 });
 
@@ -71,6 +93,7 @@ describe('undeliverable messages', () => {
       ['ada@example.test'],
     );
     assert.deepEqual(w.events, []);
+    assert.equal(w.metrics.total('OtpsSent'), 1, 'placeholders are not codes sent');
   });
 
   test('a message without the flag is malformed: the request path always says whether to deliver', async () => {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { otpPurposes, type OtpPurpose } from '#contract/auth/schemas.ts';
-import { login, requestOtp, type DeliveryDeps, type Identifier } from '#core/identity.ts';
-import { addUser, deliveryDeps, fakeWorld, rejectsWith, type World } from '../support/fakes.ts';
+import { login, requestOtp, type Identifier, type LoginDeps } from '#core/identity.ts';
+import { addUser, deliveryDeps, fakeWorld, loginDeps, rejectsWith, type World } from '../support/fakes.ts';
 
 const IP = '198.51.100.7';
 const PASSWORD = 'violet-otter-sings-42';
@@ -37,9 +37,9 @@ function recorded<T extends object>(name: string, port: T, calls: string[]): T {
   });
 }
 
-/** Delivery deps whose data ports (users, challenges, limits, queue) record their calls. */
-function recordingDeps(w: World, calls: string[]): DeliveryDeps {
-  const d = deliveryDeps(w);
+/** Login deps whose data ports (users, challenges, limits, queue) record their calls. */
+function recordingDeps(w: World, calls: string[]): LoginDeps {
+  const d = loginDeps(w);
   return {
     ...d,
     users: recorded('users', d.users, calls),
@@ -97,7 +97,7 @@ describe('the OTP request path', () => {
     const { w, id } = await world();
     await requestOtp(deliveryDeps(w), 'login', id.unknown, IP);
     assert.equal(w.challenges.items.size, 1);
-    await rejectsWith(login(deliveryDeps(w), { identifier: id.unknown, code: '000000' }, IP), 401, 'invalid_code');
+    await rejectsWith(login(loginDeps(w), { identifier: id.unknown, code: '000000' }, IP), 401, 'invalid_code');
   });
 });
 

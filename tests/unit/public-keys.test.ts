@@ -6,7 +6,7 @@ import nacl from 'tweetnacl';
 import { openConversation, sendMessage } from '#core/conversations.ts';
 import { currentKeys } from '#core/key-lookup.ts';
 import { fingerprint, fingerprintPattern, publishAndAnnounce } from '#core/public-keys.ts';
-import { addUser, conversationDeps, fakeWorld, openingDeps, publishDeps, message, rejectsWith, type World } from '../support/fakes.ts';
+import { addUser, fakeWorld, message, openingDeps, publishDeps, rejectsWith, sendDeps, type World } from '../support/fakes.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
@@ -18,7 +18,6 @@ function clientKeys(identity = nacl.sign.keyPair(), box = nacl.box.keyPair()) {
     upload: { identityKey: b64(identity.publicKey), publicKey: b64(box.publicKey), signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)) },
   };
 }
-
 
 const keyFrames = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'keyChanged');
 
@@ -37,7 +36,7 @@ describe('publishing keys', () => {
   test('publishing the same keys again is a no-op: same version, no history, no event', async () => {
     const w = fakeWorld();
     const [ada, bob] = [(await addUser(w)).userId, (await addUser(w)).userId];
-    await sendMessage(conversationDeps(w), ada, bob, message('keys-00001'));
+    await sendMessage(sendDeps(w), ada, bob, message('keys-00001'));
     const b1 = w.connections.open(bob, 'sb');
     const { upload } = clientKeys();
     const first = await publishAndAnnounce(publishDeps(w), ada, upload);
@@ -86,12 +85,12 @@ describe('publishing keys', () => {
       string,
     ];
     await publishAndAnnounce(publishDeps(w), ada, clientKeys().upload);
-    await sendMessage(conversationDeps(w), ada, bob, message('partner-01')); // ada talked with bob
+    await sendMessage(sendDeps(w), ada, bob, message('partner-01')); // ada talked with bob
     await openConversation(openingDeps(w), ada, cy); // and opened one with cy ...
     await w.blocks.block(ada, cy); // ... whom she then blocked
-    await sendMessage(conversationDeps(w), ada, dee, message('partner-02'));
+    await sendMessage(sendDeps(w), ada, dee, message('partner-02'));
     await w.blocks.block(dee, ada); // dee blocks ada
-    await sendMessage(conversationDeps(w), eve, ada, message('stranger-1')); // eve wrote to ada, ada never answered
+    await sendMessage(sendDeps(w), eve, ada, message('stranger-1')); // eve wrote to ada, ada never answered
     for (const u of [bob, cy, dee, eve, fay]) w.connections.open(u, `s-${u}`);
 
     w.clock.advance(1000);
@@ -153,7 +152,7 @@ describe('publishing keys', () => {
   test('a failed fan-out is recorded, and the new keys are stored anyway', async () => {
     const w = fakeWorld();
     const [ada, bob] = [(await addUser(w)).userId, (await addUser(w)).userId];
-    await sendMessage(conversationDeps(w), ada, bob, message('fanout-001'));
+    await sendMessage(sendDeps(w), ada, bob, message('fanout-001'));
     const failing = {
       ...publishDeps(w),
       connections: {

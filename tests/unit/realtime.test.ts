@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sendMessage } from '#core/conversations.ts';
 import { authorizeTicket, connect, createTicket, disconnect } from '#core/realtime.ts';
-import { addUser, authorizerDeps, conversationDeps, fakeWorld, message, presenceDeps, rejectsWith, signIn, ticketDeps, type World } from '../support/fakes.ts';
-
+import { addUser, authorizerDeps, fakeWorld, message, presenceDeps, rejectsWith, sendDeps, signIn, ticketDeps, type World } from '../support/fakes.ts';
 
 const presence = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'presence');
 
@@ -54,7 +53,7 @@ describe('connect and disconnect', () => {
   test('connect re-checks the session and removes the row when it died after the authorizer', async () => {
     const w = fakeWorld();
     const [ada, bob] = [await addUser(w), await addUser(w)];
-    await sendMessage(conversationDeps(w), ada.userId, bob.userId, message('presence-1'));
+    await sendMessage(sendDeps(w), ada.userId, bob.userId, message('presence-1'));
     const bobSocket = w.connections.open(bob.userId, 'bob-session');
     const auth = await signIn(w, ada.userId);
     const owner = await authorizeTicket(authorizerDeps(w), (await createTicket(ticketDeps(w), auth)).ticket);
@@ -75,7 +74,7 @@ describe('connect and disconnect', () => {
   test('partners hear "online" for the first connection and "offline" after the last, with the clock’s time', async () => {
     const w = fakeWorld();
     const [ada, bob] = [await addUser(w), await addUser(w)];
-    await sendMessage(conversationDeps(w), ada.userId, bob.userId, message('presence-2'));
+    await sendMessage(sendDeps(w), ada.userId, bob.userId, message('presence-2'));
     w.connections.open(bob.userId, 'bob-session');
     const auth = await signIn(w, ada.userId);
     const at = (connectionId: string) => ({ connectionId, connectedAt: w.clock.now() });
@@ -99,8 +98,8 @@ describe('connect and disconnect', () => {
   test('presence never crosses a block, and strangers hear nothing', async () => {
     const w = fakeWorld();
     const [ada, bob, cy, dee] = [await addUser(w), await addUser(w), await addUser(w), await addUser(w)];
-    await sendMessage(conversationDeps(w), ada.userId, bob.userId, message('presence-3'));
-    await sendMessage(conversationDeps(w), ada.userId, cy.userId, message('presence-4'));
+    await sendMessage(sendDeps(w), ada.userId, bob.userId, message('presence-3'));
+    await sendMessage(sendDeps(w), ada.userId, cy.userId, message('presence-4'));
     await w.blocks.block(cy.userId, ada.userId);
     for (const u of [bob, cy, dee]) w.connections.open(u.userId, `s-${u.userId}`);
     const auth = await signIn(w, ada.userId);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { authenticate } from '#core/authn.ts';
 import { deleteAccount, login, requestOtp, updateProfile, type Identifier } from '#core/identity.ts';
-import { addUser, authDeps, deletionDeps, deliveryDeps, fakeWorld, identityDeps, rejectsWith, signIn, type World } from '../support/fakes.ts';
+import { addUser, authDeps, deletionDeps, deliveryDeps, fakeWorld, identityDeps, loginDeps, rejectsWith, signIn, type World } from '../support/fakes.ts';
 
 const IP = '198.51.100.7';
 const PASSWORD = 'violet-otter-sings-42';
@@ -44,7 +44,7 @@ describe('deleting the account takes a fresh proof', () => {
     assert.deepEqual(limited.details, { limited: 'login attempts for this account', retryAfterSeconds: 330 });
     assert.ok(await exists(w, a.user.userId));
     // the same counter as login: signing in is refused too until the window moves on
-    await rejectsWith(login(deliveryDeps(w), { identifier: a.id, password: PASSWORD }, '203.0.113.100'), 429, 'rate_limited');
+    await rejectsWith(login(loginDeps(w), { identifier: a.id, password: PASSWORD }, '203.0.113.100'), 429, 'rate_limited');
     w.clock.advance(330_000);
     await deleteAccount(deletionDeps(w), await a.auth(), { password: PASSWORD }, IP);
     assert.equal(await exists(w, a.user.userId), false);

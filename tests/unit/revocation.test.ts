@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { authenticate, liveSession } from '#core/authn.ts';
 import { changePassword, login, logoutAll, refresh, requestOtp, resetPassword, type TokenResponse } from '#core/identity.ts';
 import type { FamilyRecord, SessionsPort } from '#core/ports.ts';
-import { addUser, authDeps, deliveryDeps, fakeWorld, rejectsWith, socketDeps, type World } from '../support/fakes.ts';
+import { addUser, authDeps, deliveryDeps, fakeWorld, loginDeps, rejectsWith, socketDeps, type World } from '../support/fakes.ts';
 
 const IP = '198.51.100.7';
 const PASSWORD = 'violet-otter-sings-42';
@@ -16,7 +16,7 @@ const NEW_PASSWORD = 'amber-heron-glides-7';
 const ada = { channel: 'email' as const, destination: 'ada@example.test' };
 
 async function signInWith(w: World, password: string, sessions: SessionsPort = w.sessions): Promise<TokenResponse> {
-  const result = await login({ ...deliveryDeps(w), sessions }, { identifier: ada, password }, IP);
+  const result = await login({ ...loginDeps(w), sessions }, { identifier: ada, password }, IP);
   assert.equal(result.kind, 'tokens');
   return (result as Extract<typeof result, { kind: 'tokens' }>).tokens;
 }

@@ -3,10 +3,13 @@
 import { postMessage as contract } from '#contract/conversations/post-message.ts';
 import { sendToConversation } from '#core/conversations.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
+import { publishMetrics } from '#middleware/metrics.ts';
 import { httpGate } from '#wiring/auth.ts';
-import { conversations } from '#wiring/conversations.ts';
+import { messageSending } from '#wiring/conversations.ts';
 
-export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => {
-  const { ack, duplicate } = await sendToConversation(conversations(), auth.userId, path.conversationId, body);
-  return { statusCode: duplicate ? 200 : 201, body: ack };
-});
+export const handler = httpHandler(contract, httpGate)
+  .handle(async ({ auth, path, body }) => {
+    const { ack, duplicate } = await sendToConversation(messageSending(), auth.userId, path.conversationId, body);
+    return { statusCode: duplicate ? 200 : 201, body: ack };
+  })
+  .use(publishMetrics());
