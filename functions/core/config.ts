@@ -160,6 +160,8 @@ export function loadConfig(env: Env) {
     DYNAMODB_ENDPOINT: r.url('DYNAMODB_ENDPOINT'),
     /** Base URL of the WebSocket @connections management API (the stage's callback URL in AWS). */
     WS_CALLBACK_URL: r.url('WS_CALLBACK_URL'),
+    /** Behind the edge (CloudFront + WAF): the value CloudFront sends in x-origin-verify. Absent, requests are taken as they come. */
+    EDGE_ORIGIN_SECRET: r.optional('EDGE_ORIGIN_SECRET'),
     /** The SQS queue codes go out through (AWS); the laptop runtime has an in-process queue instead. */
     OTP_QUEUE_URL: r.url('OTP_QUEUE_URL'),
     MAX_BODY_BYTES: r.int('MAX_BODY_BYTES', 256 * 1024, 1),
@@ -208,6 +210,7 @@ export function loadConfig(env: Env) {
     region: e.AWS_REGION,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     wsCallbackUrl: e.WS_CALLBACK_URL,
+    edgeOriginSecret: e.EDGE_ORIGIN_SECRET,
     otpQueueUrl: e.OTP_QUEUE_URL,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
