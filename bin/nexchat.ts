@@ -6,6 +6,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { parseOrigins } from '../lib/cors.ts';
 import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
+import { readEdgeSettings } from '../lib/constructs/edge.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
 import type { Route } from '../lib/routes.ts';
 
@@ -40,6 +41,7 @@ export function createApp(props?: AppProps, routes?: readonly Route[]): NexChatA
     description: `NexChat ${stage}: serverless E2E-encrypted chat backend`,
     settings: readDeploymentSettings(app.node),
     apiGatewayAccountRole: readFlag(app.node, 'apiGatewayAccountRole'),
+    edge: readEdgeSettings(app.node),
     ...(routes ? { routes } : {}),
   });
   Tags.of(app).add('project', 'nexchat');

@@ -56,6 +56,7 @@ import {
   type WsRoute as ManifestWsRoute,
 } from './routes.ts';
 import { corsPolicy } from './cors.ts';
+import { Edge, type EdgeSettings } from './constructs/edge.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
 
 export interface NexChatStackProps extends StackProps {
@@ -71,6 +72,8 @@ export interface NexChatStackProps extends StackProps {
   readonly apiGatewayAccountRole?: boolean;
   /** The routes to deploy. Tests pass extra synthetic routes; deployments use the manifest. @default allRoutes */
   readonly routes?: readonly Route[];
+  /** CloudFront + WAF in front of both APIs on a custom domain (lib/constructs/edge.ts); absent, nothing changes. */
+  readonly edge?: EdgeSettings;
 }
 
 /** Prefix of the access log groups: AWS log delivery writes under it without growing the region's Logs resource policy. */
@@ -127,6 +130,8 @@ export class NexChatStack extends Stack {
   readonly queues: Readonly<Record<QueueId, { readonly queue: Queue; readonly deadLetters: Queue; readonly alarm: Alarm }>>;
   /** API Gateway's account-level CloudWatch Logs setting, when this stack owns it. */
   readonly apiGatewayAccount?: CfnAccount;
+  /** The edge (distribution, origins, and its us-east-1 firewall stack), when context turns it on. */
+  readonly edge?: Edge;
 
   constructor(scope: Construct, id: string, props: NexChatStackProps) {
     super(scope, id, props);
@@ -283,8 +288,27 @@ export class NexChatStack extends Stack {
       wsCfnRoutes,
     );
 
-    new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url, description: 'Base URL of the HTTP API' });
-    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'wss:// URL of the WebSocket API' });
+    if (props.edge) {
+      this.edge = new Edge(this, 'Edge', {
+        settings: props.edge,
+        stage: props.stage,
+        httpApi: this.httpApi,
+        httpStage: this.httpStage,
+        webSocketApi: this.webSocketApi,
+        webSocketStage: this.webSocketStage,
+        routes,
+        functions,
+        accessLogPrefix: ACCESS_LOG_PREFIX,
+      });
+    }
+
+    // Behind the edge the execute-api endpoints are off: the outputs name the public URLs instead.
+    const urls = this.edge?.urls;
+    new CfnOutput(this, 'HttpApiUrl', { value: urls?.http ?? this.httpStage.url, description: `Base URL of the HTTP API${urls ? ' (CloudFront)' : ''}` });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: urls?.ws ?? this.webSocketStage.url,
+      description: `wss:// URL of the WebSocket API${urls ? ' (CloudFront)' : ''}`,
+    });
     // Operator tooling (npm run admin -- grant ... --aws) names the tables it writes.
     new CfnOutput(this, 'UsersTableName', { value: this.tables.users.tableName, description: 'Users table (for npm run admin --aws)' });
     new CfnOutput(this, 'ModerationTableName', { value: this.tables.moderation.tableName, description: 'Moderation table (for npm run admin --aws)' });
