@@ -33,16 +33,19 @@ describe('edgeCheck', () => {
     }
   });
 
-  test("a request through CloudFront is allowed and named by the viewer's address; without one, the source IP stays", () => {
+  test("a request through CloudFront is allowed and named by the viewer's address; without one, the source IP stays, with one warning", async () => {
     assert.deepEqual(edgeCheck({ 'x-origin-verify': SECRET, 'cloudfront-viewer-address': `${VIEWER_IP}:46532` }, GATEWAY_IP, SECRET), {
       allowed: true,
       clientIp: VIEWER_IP,
     });
-    assert.deepEqual(edgeCheck({ 'x-origin-verify': SECRET }, GATEWAY_IP, SECRET), { allowed: true, clientIp: GATEWAY_IP });
-    assert.deepEqual(edgeCheck({ 'x-origin-verify': SECRET, 'cloudfront-viewer-address': 'not an address' }, GATEWAY_IP, SECRET), {
-      allowed: true,
-      clientIp: GATEWAY_IP,
-    });
+    const logs = await captureOutput(async () => {
+      assert.deepEqual(edgeCheck({ 'x-origin-verify': SECRET }, GATEWAY_IP, SECRET), { allowed: true, clientIp: GATEWAY_IP });
+      assert.deepEqual(edgeCheck({ 'x-origin-verify': SECRET, 'cloudfront-viewer-address': 'not an address' }, GATEWAY_IP, SECRET), {
+        allowed: true,
+        clientIp: GATEWAY_IP,
+      });
+    }, 'INFO');
+    assert.equal(logs.match(/without CloudFront-Viewer-Address/g)?.length, 1, 'warned once per container');
   });
 
   test('header names in any case (WebSocket and authorizer events keep the client’s case)', () => {

@@ -3,6 +3,7 @@
 // name. Such a request is refused, and only a request that has it is believed about the viewer's
 // address (CloudFront-Viewer-Address): API Gateway's own source IP is then one of CloudFront's.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { logger } from './logger.ts';
 
 /** Set by CloudFront as an origin custom header (ORIGIN_VERIFY_HEADER in lib/constructs/edge.ts). */
 export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
@@ -54,5 +55,16 @@ export function viewerAddress(value: string | undefined): string | undefined {
 export function edgeCheck(headers: Headers, sourceIp: string, secret: string | undefined): EdgeCheck {
   if (secret === undefined) return { allowed: true, clientIp: sourceIp };
   if (!verified(headers, secret)) return { allowed: false, clientIp: sourceIp };
-  return { allowed: true, clientIp: viewerAddress(header(headers, VIEWER_ADDRESS_HEADER)) ?? sourceIp };
+  const viewer = viewerAddress(header(headers, VIEWER_ADDRESS_HEADER));
+  if (!viewer) warnNoViewerOnce();
+  return { allowed: true, clientIp: viewer ?? sourceIp };
+}
+
+let warned = false;
+
+/** Once per container: the operator should know when per-IP limits have become per CloudFront address. */
+function warnNoViewerOnce(): void {
+  if (warned) return;
+  warned = true;
+  logger.warn('edge: a request through CloudFront came without CloudFront-Viewer-Address; per-IP limits count per CloudFront address');
 }

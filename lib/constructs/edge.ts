@@ -506,7 +506,7 @@ export class EdgeLogsStack extends Stack {
       deliveryDestinationArn: destination.attrArn,
       recordFields: [...ACCESS_LOG_FIELDS],
     });
-    delivery.addDependency(source);
+    delivery.node.addDependency(source);
   }
 }
 
