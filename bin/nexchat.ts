@@ -9,6 +9,7 @@ import type { Node } from 'constructs';
 import { parseOrigins } from '../lib/cors.ts';
 import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { readMonitoringSettings } from '../lib/constructs/monitoring.ts';
+import { readEdgeSettings } from '../lib/constructs/edge.ts';
 import { NexChatStack } from '../lib/nexchat-stack.ts';
 import { readBackupSettings } from '../lib/constructs/backups.ts';
 import { acknowledgePolicyFindings, controlTowerChecks } from '../lib/policy-acknowledgements.ts';
@@ -63,6 +64,7 @@ export function createApp(props?: AppProps, routes?: readonly Route[], options: 
     backups: readBackupSettings(app.node, stage),
     monitoring: readMonitoringSettings(app.node),
     rollout: readRolloutSettings(app.node),
+    edge: readEdgeSettings(app.node),
     ...(routes ? { routes } : {}),
   });
   Tags.of(app).add('project', 'nexchat');

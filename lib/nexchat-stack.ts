@@ -63,6 +63,7 @@ import {
 import { corsPolicy } from './cors.ts';
 import { TableBackups, type BackupSettings } from './constructs/backups.ts';
 import type { RolloutAlarms, RolloutSettings } from './rollout.ts';
+import { Edge, type EdgeSettings } from './constructs/edge.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
 import { defaultMonitoringSettings, Monitoring, type MonitoringSettings } from './constructs/monitoring.ts';
 
@@ -84,6 +85,8 @@ export interface NexChatStackProps extends StackProps {
    * its own errors alarm (RouteFunction.errorsAlarm). Only used with rollout.canary.
    */
   readonly rolloutAlarms?: RolloutAlarms;
+  /** CloudFront + WAF in front of both APIs on a custom domain (lib/constructs/edge.ts); absent, nothing changes. */
+  readonly edge?: EdgeSettings;
 }
 
 /** Prefix of the access log groups: AWS log delivery writes under it without growing the region's Logs resource policy. */
@@ -158,6 +161,8 @@ export class NexChatStack extends Stack {
   readonly monitoring: Monitoring;
   /** With the canary on: the stack's one CodeDeploy application and the one role all its deployment groups use. */
   readonly canary?: { readonly application: LambdaApplication; readonly role: Role };
+  /** The edge (distribution, origins, and its us-east-1 firewall stack), when context turns it on. */
+  readonly edge?: Edge;
 
   constructor(scope: Construct, id: string, props: NexChatStackProps) {
     super(scope, id, props);
@@ -337,6 +342,20 @@ export class NexChatStack extends Stack {
       wsCfnRoutes,
     );
 
+    if (props.edge) {
+      this.edge = new Edge(this, 'Edge', {
+        settings: props.edge,
+        stage: props.stage,
+        httpApi: this.httpApi,
+        httpStage: this.httpStage,
+        webSocketApi: this.webSocketApi,
+        webSocketStage: this.webSocketStage,
+        routes,
+        functions,
+        accessLogPrefix: ACCESS_LOG_PREFIX,
+      });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,
       settings: props.monitoring ?? defaultMonitoringSettings,
@@ -345,15 +364,19 @@ export class NexChatStack extends Stack {
       httpApi: this.httpApi,
       webSocketStage: this.webSocketStage,
       deploymentSettings: props.settings,
-      logKey: this.logKey,
       alsoNotify: [this.queues.otp.alarm],
     });
     // Canary rollback alarms live in the monitoring stack (the main template's resource budget) and
     // watch the function by name, never the alias, so no dependency cycle (see RolloutAlarms).
     if (props.rollout?.canary) this.canary = this.enableCanaries(props.rolloutAlarms ?? ((fn) => [this.monitoring.canaryAlarm(fn)]));
 
-    new CfnOutput(this, 'HttpApiUrl', { value: this.httpStage.url, description: 'Base URL of the HTTP API' });
-    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketStage.url, description: 'wss:// URL of the WebSocket API' });
+    // Behind the edge the execute-api endpoints are off: the outputs name the public URLs instead.
+    const urls = this.edge?.urls;
+    new CfnOutput(this, 'HttpApiUrl', { value: urls?.http ?? this.httpStage.url, description: `Base URL of the HTTP API${urls ? ' (CloudFront)' : ''}` });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: urls?.ws ?? this.webSocketStage.url,
+      description: `wss:// URL of the WebSocket API${urls ? ' (CloudFront)' : ''}`,
+    });
     // Operator tooling (npm run admin -- grant ... --aws) names the tables it writes.
     new CfnOutput(this, 'UsersTableName', { value: this.tables.users.tableName, description: 'Users table (for npm run admin --aws)' });
     new CfnOutput(this, 'ModerationTableName', { value: this.tables.moderation.tableName, description: 'Moderation table (for npm run admin --aws)' });

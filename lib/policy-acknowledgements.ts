@@ -109,6 +109,33 @@ export const policyAcknowledgements: readonly PolicyAcknowledgement[] = [
       'cost and cold-start latency, and protect no resource.',
   },
   {
+    control: 'CT.CLOUDFRONT.PR.5',
+    rule: 'cloudfront_access_logs_enabled_check',
+    resources: "the edge's CloudFront distribution",
+    appliesTo: (r) => isEdgeDistribution(r),
+    reason: () =>
+      'False positive: the distribution logs through CloudFront standard logging v2 (a CloudWatch Logs delivery in the EdgeLogs stack, ' +
+      'chosen fields only, no query strings or cookies); the rule looks only at the legacy Logging property, which cannot drop the query string.',
+  },
+  {
+    control: 'CT.CLOUDFRONT.PR.1',
+    rule: 'cloudfront_default_root_object_configured_check',
+    resources: "the edge's CloudFront distribution",
+    appliesTo: (r) => isEdgeDistribution(r),
+    reason: () =>
+      'An API, not a website: /api/* goes to the HTTP API and every other path, / included, is the WebSocket endpoint (wss://<domain>/?ticket=...); ' +
+      'a default root object would rewrite the socket path to a file name.',
+  },
+  {
+    control: 'CT.CLOUDFRONT.PR.4',
+    rule: 'cloudfront_origin_failover_enabled_check',
+    resources: "the edge's CloudFront distribution",
+    appliesTo: (r) => isEdgeDistribution(r),
+    reason: () =>
+      "One region's APIs and tables are the only origins: a failover origin would be a second regional deployment with replicated tables, " +
+      'which NexChat does not have; CloudFront origin groups also fail over GET/HEAD only, never a WebSocket upgrade or a POST.',
+  },
+  {
     control: 'CT.SQS.PR.1',
     rule: 'sqs_dlq_check',
     resources: "the stack's dead-letter queues",
@@ -181,4 +208,10 @@ function queueOf(r: CfnResource, part: 'deadLetters' | 'alarm'): string | undefi
   const stack = nexChatStackOf(r);
   if (!stack || !(part === 'deadLetters' ? r instanceof CfnQueue : r instanceof CfnAlarm)) return undefined;
   return Object.entries(stack.queues).find(([, q]) => q[part].node.defaultChild === r)?.[0];
+}
+
+/** The CloudFront distribution of the edge (lib/constructs/edge.ts), when the stack has one. */
+function isEdgeDistribution(r: CfnResource): boolean {
+  const stack = Stack.of(r);
+  return stack instanceof NexChatStack && stack.edge !== undefined && stack.edge.distribution.node.defaultChild === r;
 }

@@ -151,107 +151,60 @@ export function loadConfig(env: Env) {
   const r = new EnvReader(env);
   const stage = r.str('NEXCHAT_STAGE', 'dev');
   const otpRequiredFor = r.list('OTP_REQUIRED_FOR', 'register', ['register', 'login'] as const);
-  const e = {
-    NEXCHAT_STAGE: stage,
-    /** Set by the laptop runtime only. Lambda refuses to start with it (see assertNotLocalInLambda). */
-    NEXCHAT_LOCAL: r.bool('NEXCHAT_LOCAL', false),
-    AWS_LAMBDA_FUNCTION_NAME: r.optional('AWS_LAMBDA_FUNCTION_NAME'),
-    AWS_REGION: r.str('AWS_REGION', 'us-east-1'),
-    DYNAMODB_ENDPOINT: r.url('DYNAMODB_ENDPOINT'),
-    /** Base URL of the WebSocket @connections management API (the stage's callback URL in AWS). */
-    WS_CALLBACK_URL: r.url('WS_CALLBACK_URL'),
-    /** The SQS queue codes go out through (AWS); the laptop runtime has an in-process queue instead. */
-    OTP_QUEUE_URL: r.url('OTP_QUEUE_URL'),
-    MAX_BODY_BYTES: r.int('MAX_BODY_BYTES', 256 * 1024, 1),
-    WS_MAX_FRAME_BYTES: r.int('WS_MAX_FRAME_BYTES', 128 * 1024, 1),
-    HEALTH_TIMEOUT_MS: r.int('HEALTH_TIMEOUT_MS', 2000, 1),
-    /** Secrets Manager secret holding { kid, master } (AWS). */
-    AUTH_SECRET_ARN: r.optional('AUTH_SECRET_ARN'),
-    /** Dev secrets file written by the laptop runtime; refused inside Lambda. */
-    NEXCHAT_DEV_SECRETS_FILE: r.optional('NEXCHAT_DEV_SECRETS_FILE'),
-    /** Dev outbox for OTP messages (laptop); refused inside Lambda. */
-    NEXCHAT_OUTBOX_FILE: r.optional('NEXCHAT_OUTBOX_FILE'),
-    NEXCHAT_OUTBOX_ECHO: r.bool('NEXCHAT_OUTBOX_ECHO', false),
-    JWT_ISSUER: r.optional('JWT_ISSUER'),
-    ACCESS_TOKEN_TTL_SECONDS: r.int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 3600),
-    REFRESH_TOKEN_TTL_SECONDS: r.int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 3600),
-    /** scrypt cost; tests lower it, deployments keep 2^17 (see tests/identity-unit.test.ts). */
-    PASSWORD_SCRYPT_LOG2N: r.int('PASSWORD_SCRYPT_LOG2N', 17, 10, 20),
-    /** Which flows need an OTP code: comma list of register, login; or "none". */
-    OTP_REQUIRED_FOR: otpRequiredFor,
-    OTP_TTL_SECONDS: r.int('OTP_TTL_SECONDS', 300, 30, 3600),
-    OTP_MAX_ATTEMPTS: r.int('OTP_MAX_ATTEMPTS', 5, 1, 20),
-    OTP_RESEND_SECONDS: r.int('OTP_RESEND_SECONDS', 60, 0, 3600),
-    SES_FROM_ADDRESS: r.str('SES_FROM_ADDRESS', 'no-reply@nexchat.invalid'),
-    WS_TICKET_TTL_SECONDS: r.int('WS_TICKET_TTL_SECONDS', 30, 5, 300),
-    MESSAGE_RETENTION_DAYS: r.int('MESSAGE_RETENTION_DAYS', 365, 1, 3650),
-    /** Distinct reporters within AUTO_RESTRICT_WINDOW_HOURS that restrict a user from new conversations. */
-    AUTO_RESTRICT_REPORTERS: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),
-    AUTO_RESTRICT_WINDOW_HOURS: r.int('AUTO_RESTRICT_WINDOW_HOURS', 24, 1, 24 * 30),
-    /** Reports count toward auto-restriction only from accounts at least this old (and who heard from the target). */
-    REPORTER_MIN_AGE_HOURS: r.int('REPORTER_MIN_AGE_HOURS', 72, 0, 24 * 365),
-    RATE_LIMITS: rateLimits(r.optional('RATE_LIMITS'), r.problems),
-    // physical table names (set by the stack for granted tables only, or by the laptop runtime)
-    USERS_TABLE: r.optional('USERS_TABLE'),
-    KEYS_TABLE: r.optional('KEYS_TABLE'),
-    SESSIONS_TABLE: r.optional('SESSIONS_TABLE'),
-    EPHEMERAL_TABLE: r.optional('EPHEMERAL_TABLE'),
-    CONNECTIONS_TABLE: r.optional('CONNECTIONS_TABLE'),
-    MESSAGES_TABLE: r.optional('MESSAGES_TABLE'),
-    MODERATION_TABLE: r.optional('MODERATION_TABLE'),
-  };
-  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
   const config = {
-    stage: e.NEXCHAT_STAGE,
-    local: e.NEXCHAT_LOCAL,
-    inLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
-    region: e.AWS_REGION,
-    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
-    wsCallbackUrl: e.WS_CALLBACK_URL,
-    otpQueueUrl: e.OTP_QUEUE_URL,
+    stage: stage,
+    local: r.bool('NEXCHAT_LOCAL', false),
+    inLambda: Boolean(r.optional('AWS_LAMBDA_FUNCTION_NAME')),
+    region: r.str('AWS_REGION', 'us-east-1'),
+    dynamodbEndpoint: r.url('DYNAMODB_ENDPOINT'),
+    wsCallbackUrl: r.url('WS_CALLBACK_URL'),
+    edgeOriginSecret: r.optional('EDGE_ORIGIN_SECRET'),
+    otpQueueUrl: r.url('OTP_QUEUE_URL'),
     limits: {
-      maxBodyBytes: e.MAX_BODY_BYTES,
-      wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,
-      healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
+      maxBodyBytes: r.int('MAX_BODY_BYTES', 256 * 1024, 1),
+      wsMaxFrameBytes: r.int('WS_MAX_FRAME_BYTES', 128 * 1024, 1),
+      healthTimeoutMs: r.int('HEALTH_TIMEOUT_MS', 2000, 1),
     },
-    secrets: { arn: e.AUTH_SECRET_ARN, devFile: e.NEXCHAT_DEV_SECRETS_FILE },
-    outboxFile: e.NEXCHAT_OUTBOX_FILE,
-    outboxEcho: e.NEXCHAT_OUTBOX_ECHO,
+    secrets: { arn: r.optional('AUTH_SECRET_ARN'), devFile: r.optional('NEXCHAT_DEV_SECRETS_FILE') },
+    outboxFile: r.optional('NEXCHAT_OUTBOX_FILE'),
+    outboxEcho: r.bool('NEXCHAT_OUTBOX_ECHO', false),
     /** Physical table names by table id; a table this function has no grant on is absent. */
     tables: {
-      users: e.USERS_TABLE,
-      keys: e.KEYS_TABLE,
-      sessions: e.SESSIONS_TABLE,
-      ephemeral: e.EPHEMERAL_TABLE,
-      connections: e.CONNECTIONS_TABLE,
-      messages: e.MESSAGES_TABLE,
-      moderation: e.MODERATION_TABLE,
+      users: r.optional('USERS_TABLE'),
+      keys: r.optional('KEYS_TABLE'),
+      sessions: r.optional('SESSIONS_TABLE'),
+      ephemeral: r.optional('EPHEMERAL_TABLE'),
+      connections: r.optional('CONNECTIONS_TABLE'),
+      messages: r.optional('MESSAGES_TABLE'),
+      moderation: r.optional('MODERATION_TABLE'),
     },
     tokens: {
-      issuer: e.JWT_ISSUER ?? `https://nexchat/${e.NEXCHAT_STAGE}`,
+      issuer: r.optional('JWT_ISSUER') ?? `https://nexchat/${stage}`,
       accessAudience: 'nexchat-api',
       refreshAudience: 'nexchat-refresh',
-      accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+      accessTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 3600),
+      refreshTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 3600),
     },
     /** scrypt N=2^17, r=8, p=1 (OWASP), 32-byte salt, 64-byte key; maxmem sized for N. */
-    password: { log2N: e.PASSWORD_SCRYPT_LOG2N, r: 8, p: 1, saltBytes: 32, keyBytes: 64, minLength: 8, maxLength: 128 },
+    password: { log2N: r.int('PASSWORD_SCRYPT_LOG2N', 17, 10, 20), r: 8, p: 1, saltBytes: 32, keyBytes: 64, minLength: 8, maxLength: 128 },
     otp: {
-      requiredFor: { register: e.OTP_REQUIRED_FOR.includes('register'), login: e.OTP_REQUIRED_FOR.includes('login') },
-      ttlSeconds: e.OTP_TTL_SECONDS,
-      maxAttempts: e.OTP_MAX_ATTEMPTS,
-      resendSeconds: e.OTP_RESEND_SECONDS,
-      sesFromAddress: e.SES_FROM_ADDRESS,
+      requiredFor: { register: otpRequiredFor.includes('register'), login: otpRequiredFor.includes('login') },
+      ttlSeconds: r.int('OTP_TTL_SECONDS', 300, 30, 3600),
+      maxAttempts: r.int('OTP_MAX_ATTEMPTS', 5, 1, 20),
+      resendSeconds: r.int('OTP_RESEND_SECONDS', 60, 0, 3600),
+      sesFromAddress: r.str('SES_FROM_ADDRESS', 'no-reply@nexchat.invalid'),
     },
-    rateLimits: e.RATE_LIMITS,
-    realtime: { ticketTtlSeconds: e.WS_TICKET_TTL_SECONDS },
+    rateLimits: rateLimits(r.optional('RATE_LIMITS'), r.problems),
+    realtime: { ticketTtlSeconds: r.int('WS_TICKET_TTL_SECONDS', 30, 5, 300) },
     moderation: {
-      autoRestrictReporters: e.AUTO_RESTRICT_REPORTERS,
-      autoRestrictWindowHours: e.AUTO_RESTRICT_WINDOW_HOURS,
-      reporterMinAgeHours: e.REPORTER_MIN_AGE_HOURS,
+      autoRestrictReporters: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),
+      autoRestrictWindowHours: r.int('AUTO_RESTRICT_WINDOW_HOURS', 24, 1, 24 * 30),
+      reporterMinAgeHours: r.int('REPORTER_MIN_AGE_HOURS', 72, 0, 24 * 365),
     },
-    messages: { retentionSeconds: e.MESSAGE_RETENTION_DAYS * 24 * 3600, historyPageMax: 100 },
+    messages: { retentionSeconds: r.int('MESSAGE_RETENTION_DAYS', 365, 1, 3650) * 24 * 3600, historyPageMax: 100 },
   };
+  // every reader above has run: report all that is wrong at once
+  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
   assertNotLocalInLambda(config);
   return config;
 }

@@ -12,6 +12,7 @@ import { BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType } from '#c
 import type { AuthContext } from '#core/authn.ts';
 import { config } from '#wiring/platform.ts';
 import { mapError, outgoingError, shapeOutput, validate } from './common.ts';
+import { edgeCheck } from './edge.ts';
 import { logger } from './logger.ts';
 
 export interface HttpRequest<C extends HttpContract> {
@@ -20,7 +21,10 @@ export interface HttpRequest<C extends HttpContract> {
   readonly path: Parsed<C['input']['path']>;
   readonly event: APIGatewayProxyEventV2;
   readonly context: Context;
-  /** From the gateway's request context: a client cannot forge it with a header. */
+  /**
+   * From the gateway's request context, or behind the edge from CloudFront-Viewer-Address on a request
+   * that carries the edge's secret (middleware/edge.ts): a client cannot forge it with a header.
+   */
   readonly sourceIp: string;
   /** The verified caller on signed-in routes. */
   readonly auth: C['access'] extends 'public' ? undefined : AuthContext;
@@ -154,6 +158,8 @@ function buildHttpHandler<C extends HttpContract>(contract: C, gate: (() => Http
     .use(apiHeaders)
     .use({ onError: async (request) => void (request.response = errorResponse(request, contract)) })
     .handler(async (event, context) => {
+      const edge = edgeCheck(event.headers, event.requestContext?.http?.sourceIp ?? 'unknown', config().edgeOriginSecret);
+      if (!edge.allowed) throw new Forbidden('This API is served through its public domain only', 'edge_only');
       let auth: AuthContext | undefined;
       if (contract.access !== 'public') {
         const g = gate!();
@@ -169,7 +175,7 @@ function buildHttpHandler<C extends HttpContract>(contract: C, gate: (() => Http
         path: validate(contract.input.path ?? empty, event.pathParameters ?? {}, 'path'),
         event,
         context,
-        sourceIp: event.requestContext?.http?.sourceIp ?? 'unknown',
+        sourceIp: edge.clientIp,
         auth,
       } as HttpRequest<C>;
       return toResult(contract, (await impl(req)) as HttpResponse<HttpContract>);

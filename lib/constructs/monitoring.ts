@@ -25,10 +25,11 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Operation, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
-import { denyGrantsExceptAwsServices } from './log-key.ts';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import { createLogKey, denyGrantsExceptAwsServices } from './log-key.ts';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic, type Subscription } from 'aws-cdk-lib/aws-sns';
+import { CfnTopic, Topic, type Subscription } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type Node } from 'constructs';
 import { isWebhookFormat, webhookFormats, type WebhookFormat } from '../../contract/internal/alarm-webhook.ts';
@@ -189,8 +190,6 @@ export interface MonitoringProps {
   readonly webSocketStage: WebSocketStage;
   /** The stage's function settings: the forwarder is made like every other function. */
   readonly deploymentSettings: DeploymentSettings;
-  /** The stack's logs key: the forwarder's log group is encrypted like every other. */
-  readonly logKey: IKey;
   /**
    * Alarms made in the main stack that notify the topic too (the OTP dead-letter alarm). The
    * dashboard graphs their metrics but cannot list the alarms: they depend on this stack's topic.
@@ -642,10 +641,16 @@ export class Monitoring extends NestedStack {
       secrets: { alarmWebhook: secret },
       webSocketStage: props.webSocketStage,
       settings: props.deploymentSettings,
-      logKey: props.logKey,
+      // A logs key of this (nested) stack, referenced by GetAtt like the main stack's: cfn-guard's plugin
+      // fails on a log group whose KmsKeyId is a Ref to a parameter (the parent's key passed down).
+      logKey: createLogKey(this, 'ForwarderLogKey', props.stage),
     });
     forwarder.function.addEnvironment(WEBHOOK_FORMAT_ENV, webhook.format);
     this.acknowledgeNoRedrive(this.topic.addSubscription(new LambdaSubscription(forwarder.live)));
+    // The same ARN as the Ref CDK writes, as GetAtt: cfn-guard's plugin fails on a permission whose
+    // SourceArn is a Ref (it reads Ref and GetAtt results differently), and a GetAtt passes its rule.
+    const permission = forwarder.live.node.findAll().find((c): c is CfnPermission => c instanceof CfnPermission);
+    permission?.addPropertyOverride('SourceArn', { 'Fn::GetAtt': [this.getLogicalId(this.topic.node.defaultChild as CfnTopic), 'TopicArn'] });
     this.alarm(this, 'AlarmForwarderErrors', 'AlarmForwarder-Errors', {
       metric: forwarder.function.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
       threshold: 1,

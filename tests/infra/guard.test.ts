@@ -24,7 +24,7 @@ import {
   isControlTowerAcknowledgement,
   logicalId,
   ofType,
-  optionsContext,
+  everythingContext,
   optionsRoutes,
   sorted,
   synthesize,
@@ -49,12 +49,13 @@ let opts: Synth;
 before(() => {
   // synthesize() throws, listing them, if any finding is left unacknowledged.
   main = synthesize(buildApp({}, allRoutes, { controlTowerChecks: true }), allRoutes);
-  opts = synthesize(buildApp(optionsContext, optionsRoutes, { controlTowerChecks: true }), optionsRoutes);
+  // every optional feature on (edge stacks in us-east-1, canary, backups, alarm subscribers...)
+  opts = synthesize(buildApp(everythingContext, optionsRoutes, { controlTowerChecks: true }), optionsRoutes);
 });
 
 const apps = () => [
   { name: 'manifest app', s: main },
-  { name: 'options app', s: opts },
+  { name: 'every-option app', s: opts },
 ];
 
 describe('Control Tower rules (cfn-guard)', () => {
@@ -121,7 +122,12 @@ describe('Control Tower rules (cfn-guard)', () => {
           api_gw_v2_authorization_type_configured_check: s.routes.length - authorized,
           // One per route integration and one per authorizer; the queue worker has none.
           lambda_function_public_access_prohibited_check: ofType(s, 'AWS::Lambda::Permission').length,
-          lambda_inside_vpc_check: functions + 1, // + the account-role custom resource's function
+          // + the account-role custom resource's function, + the alarm forwarder (with a webhook)
+          lambda_inside_vpc_check: functions + 1 + (s === opts ? 1 : 0),
+          // the edge's distribution, in the every-option app only
+          cloudfront_access_logs_enabled_check: s === opts ? 1 : 0,
+          cloudfront_default_root_object_configured_check: s === opts ? 1 : 0,
+          cloudfront_origin_failover_enabled_check: s === opts ? 1 : 0,
           sqs_dlq_check: 1,
         },
         s.stack.stage,

@@ -82,6 +82,30 @@ export const optionsContext = {
   corsOrigins: 'https://app.example.com,http://localhost:5173',
 };
 
+/**
+ * Every optional feature on at once: the options above, a pinned environment, the edge (CloudFront +
+ * WAF, whose firewall and log stacks live in us-east-1), the canary, provisioned concurrency,
+ * backups with a cross-region copy, and both alarm subscribers. "Done" for the operator issue means
+ * this synthesizes clean under cdk-nag and the Control Tower rules.
+ */
+export const everythingContext = {
+  ...optionsContext,
+  stage: 'every',
+  account: '123456789012',
+  region: 'eu-west-1',
+  edgeDomain: 'chat.example.com',
+  edgeCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+  edgeOriginCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
+  edgeHostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  edgeHostedZoneName: 'example.com',
+  canary: 'true',
+  provisionedConcurrency: '2',
+  backups: 'true',
+  backupCopyVaultArn: 'arn:aws:backup:eu-central-1:123456789012:backup-vault:nexchat-copies',
+  alarmEmail: 'oncall@example.com',
+  alarmWebhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:nexchat/alarm-webhook-AbCdEf',
+};
+
 /** The options app's routes: the manifest's and the two synthetic ones. */
 export const optionsRoutes: readonly Route[] = [...allRoutes, syntheticNotifyRoute, syntheticPushRoute];
 
