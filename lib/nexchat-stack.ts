@@ -368,7 +368,17 @@ export class NexChatStack extends Stack {
     });
     // Canary rollback alarms live in the monitoring stack (the main template's resource budget) and
     // watch the function by name, never the alias, so no dependency cycle (see RolloutAlarms).
-    if (props.rollout?.canary) this.canary = this.enableCanaries(props.rolloutAlarms ?? ((fn) => [this.monitoring.canaryAlarm(fn)]));
+    // A canary rolls back on its own fast errors alarm and on the function's errors and duration alarms
+    // (not throttles: they follow traffic, not the new code).
+    if (props.rollout?.canary) {
+      this.canary = this.enableCanaries(
+        props.rolloutAlarms ??
+          ((fn) => {
+            const [errors, , duration] = this.monitoring.functionAlarms(fn.spec.id);
+            return [this.monitoring.canaryAlarm(fn), errors!, duration!];
+          }),
+      );
+    }
 
     // Behind the edge the execute-api endpoints are off: the outputs name the public URLs instead.
     const urls = this.edge?.urls;

@@ -292,10 +292,23 @@ describe('CodeDeploy canary (context canary=true)', () => {
       assert.deepEqual(sorted(p.AutoRollbackConfiguration.Events), ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'], id);
       assert.equal(p.AlarmConfiguration.Enabled, true);
       // its own errors alarm, made in the monitoring stack (the main template's resource budget)
-      const alarms = p.AlarmConfiguration.Alarms as Json[];
-      assert.equal(alarms.length, 1, id);
-      assert.equal(alarms[0].Name['Fn::GetAtt'][0], monitoringId, `${id}: its alarm comes from the monitoring stack`);
-      assert.match(alarms[0].Name['Fn::GetAtt'][1], new RegExp(`^Outputs\\.NexChatallMonitoring${id}CanaryErrors`), id);
+      // its fast errors alarm, and its errors and duration alarms, all made in the monitoring stack
+      const alarms = (p.AlarmConfiguration.Alarms as Json[]).map((a) => a.Name['Fn::GetAtt'] as [string, string]);
+      assert.equal(alarms.length, 3, id);
+      for (const [stackId] of alarms) assert.equal(stackId, monitoringId, `${id}: its alarms come from the monitoring stack`);
+      const outputs = alarms.map(([, output]) => output);
+      assert.ok(
+        outputs.some((o) => new RegExp(`^Outputs\\.NexChatallMonitoring${id}CanaryErrors`).test(o)),
+        `${id}: ${outputs.join(', ')}`,
+      );
+      assert.ok(
+        outputs.some((o) => /Errors/.test(o) && !/CanaryErrors/.test(o)),
+        `${id}: its errors alarm`,
+      );
+      assert.ok(
+        outputs.some((o) => /Duration/.test(o)),
+        `${id}: its duration alarm`,
+      );
     }
   });
 
