@@ -19,7 +19,6 @@ function clientKeys(identity = nacl.sign.keyPair(), box = nacl.box.keyPair()) {
   };
 }
 
-
 const keyFrames = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'keyChanged');
 
 describe('publishing keys', () => {

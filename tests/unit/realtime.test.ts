@@ -7,7 +7,6 @@ import { sendMessage } from '#core/conversations.ts';
 import { authorizeTicket, connect, createTicket, disconnect } from '#core/realtime.ts';
 import { addUser, authorizerDeps, conversationDeps, fakeWorld, message, presenceDeps, rejectsWith, signIn, ticketDeps, type World } from '../support/fakes.ts';
 
-
 const presence = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'presence');
 
 describe('tickets', () => {

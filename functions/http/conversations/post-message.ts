@@ -7,6 +7,9 @@ import { httpGate } from '#wiring/auth.ts';
 import { conversations } from '#wiring/conversations.ts';
 
 export const handler = httpHandler(contract, httpGate).handle(async ({ auth, path, body }) => {
-  const { ack, duplicate } = await sendToConversation(conversations(), auth.userId, path.conversationId, body);
+  const { ack, duplicate, delivery } = await sendToConversation(conversations(), auth.userId, path.conversationId, body, {
+    caller: Promise.resolve(auth.user),
+  });
+  await delivery; // a Lambda must not return with pushes in flight; a failed push never fails the send
   return { statusCode: duplicate ? 200 : 201, body: ack };
 });
