@@ -16,6 +16,7 @@ import type {
   LimitsPort,
   MemberView,
   MessageRecord,
+  MessageStorePort,
   BlocksPort,
   MetricsPort,
   SecurityEventsPort,
@@ -23,16 +24,21 @@ import type {
   UsersPort,
 } from './ports.ts';
 
-/** What reading conversations needs. */
-export interface ConversationReadDeps {
+/** What every conversation operation needs: sends, opening and receipts use no listing reads. */
+export interface ConversationBaseDeps {
   config: Config;
   clock: Clock;
   users: Pick<UsersPort, 'get' | 'displayNames'>;
+  conversations: MessageStorePort;
+}
+
+/** What reading conversations needs: the listing reads too (history, sync, inbox). */
+export interface ConversationReadDeps extends ConversationBaseDeps {
   conversations: ConversationsPort;
 }
 
 /** Opening a conversation also checks blocks and the per-user limit of new conversations. */
-export interface OpeningDeps extends ConversationReadDeps {
+export interface OpeningDeps extends ConversationBaseDeps {
   blocks: Pick<BlocksPort, 'blockPair' | 'blockRelations'>;
   limits: LimitsPort;
 }
@@ -95,7 +101,7 @@ export async function openConversation(
 }
 
 /** Members only: others get the same 404 as for a conversation that does not exist. */
-export async function requireMember(deps: Pick<ConversationReadDeps, 'conversations'>, conversationId: string, userId: string): Promise<MemberView> {
+export async function requireMember(deps: Pick<ConversationBaseDeps, 'conversations'>, conversationId: string, userId: string): Promise<MemberView> {
   const member = await deps.conversations.getMember(conversationId, userId);
   if (!member) throw notFound();
   return member;

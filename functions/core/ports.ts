@@ -268,7 +268,8 @@ export interface SyncPage {
   hasMore: boolean;
 }
 
-export interface ConversationsPort {
+/** The messages table as sends, opening and receipts use it: no listing reads (those are MessageQueriesPort). */
+export interface MessageStorePort {
   /** Creates the conversation once, and the member items of `members` (an opener's side only, see core). */
   ensureConversation(conversationId: string, a: string, b: string, members?: readonly string[]): Promise<{ created: boolean; createdAt: string }>;
   getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
@@ -278,6 +279,10 @@ export interface ConversationsPort {
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
   /** Everyone the user has taken part in a conversation with. */
   partnersOf(userId: string): Promise<string[]>;
+}
+
+/** The messages table's listing reads: history, the delivery queue, the inbox, unread counts. */
+export interface MessageQueriesPort {
   /** History as the viewer sees it, newest first; `before` is exclusive. */
   history(conversationId: string, viewerId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; before?: string }>;
   /** What was delivered to the user after the cursor (absent: from the start), oldest first, each message once. */
@@ -287,6 +292,8 @@ export interface ConversationsPort {
   /** Messages from the peer after the read position, counted up to `cap`. */
   countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap?: number): Promise<number>;
 }
+
+export interface ConversationsPort extends MessageStorePort, MessageQueriesPort {}
 
 // ---- realtime connections --------------------------------------------------------------------------
 
