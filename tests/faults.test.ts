@@ -14,7 +14,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Runtime } from '../local/runtime.ts';
 import { captureOutput } from './support/capture.ts';
 import { bearer, connectAs, logIn, outbox, requestCode, signUp, uniqueEmail, type Account } from './support/identity.ts';
-import { request, startTestRuntime, type TestSocket } from './support/runtime.ts';
+import { eventually, request, startTestRuntime, type TestSocket } from './support/runtime.ts';
 
 // ---- the injector ---------------------------------------------------------------------------------
 
@@ -228,11 +228,28 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     assert.equal((await a.next(isType('ack'))).clientMessageId, retry.clientMessageId, 'a failing database is not an ended session');
   });
 
+  /**
+   * MessagesSent published since `start` (waiting for `expected`), not counting a fresh send from `a`
+   * used as a barrier: its ack comes after the earlier invocations on the socket have ended (and published).
+   */
+  async function messagesSentSince(a: TestSocket, start: number, expected: number): Promise<number> {
+    const barrier = sendFrame(bob);
+    a.send(barrier);
+    assert.equal((await a.next(isType('ack'))).clientMessageId, barrier.clientMessageId);
+    await eventually(
+      async () => rt.metrics.sum('MessagesSent') - start,
+      (n) => n >= expected + 1,
+    );
+    await new Promise((r) => setTimeout(r, 100)); // and a miscount after it would have landed too
+    return rt.metrics.sum('MessagesSent') - start - 1;
+  }
+
   const cmidPut = (input: Record<string, unknown>) => String((input.Item as { sk?: string } | undefined)?.sk ?? '').startsWith('CMID#');
   const memberUpdate = (input: Record<string, unknown>) => String((input.Key as { sk?: string } | undefined)?.sk ?? '').startsWith('MEMBER#');
 
   test("a throttled idempotency write: one attempt, a throttled frame, and the client's retry is stored once", async () => {
     const a = await device(alice);
+    const start = rt.metrics.sum('MessagesSent');
     const fault = inject({ client: 'dynamodb', command: 'PutItemCommand', match: cmidPut, error: dynamo.ProvisionedThroughputExceededException, times: 1 });
     const frame = sendFrame(bob);
     a.send(frame);
@@ -249,10 +266,12 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
       [ack.messageId],
       'stored exactly once',
     );
+    assert.equal(await messagesSentSince(a, start, 1), 1, 'MessagesSent: the retry stored it, the throttled attempt counted nothing');
   });
 
   test('a crash between the writes (the idempotency record stored, the message and queue entry not): the retry completes them once', async () => {
     const a = await device(alice);
+    const start = rt.metrics.sum('MessagesSent');
     const fault = inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.ProvisionedThroughputExceededException, times: 1 });
     const frame = sendFrame(bob);
     a.send(frame);
@@ -272,6 +291,10 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     a.send(frame);
     assert.equal((await a.next(isType('ack'))).messageId, ack.messageId);
     assert.equal((await synced(bob, frame.clientMessageId)).length, 1, 'a third copy changes nothing');
+    // Counted by the copy that wins the idempotency record once the message is stored: the crashed
+    // attempt never got there, and a repairing copy cannot tell a crashed first attempt from one still
+    // writing (which will count), so it counts nothing. Never twice; here, not at all.
+    assert.equal(await messagesSentSince(a, start, 0), 0, 'MessagesSent: neither the crashed attempt nor the repairs');
   });
 
   test('a crash on an inbox entry: the retry completes it, and a message the recipient already synced is not queued again', async () => {
@@ -307,6 +330,7 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
 
   test('a send whose response timed out after the write: the retry is acked with the stored message, never a second copy', async () => {
     const a = await device(alice);
+    const start = rt.metrics.sum('MessagesSent');
     const fault = inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.TimeoutError, afterSend: true, times: 1 });
     const frame = sendFrame(bob);
     a.send(frame);
@@ -318,6 +342,7 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     const ack = await a.next(isType('ack'));
     assert.equal(ack.messageId, stored[0]!.messageId, 'the retry gets the stored message');
     assert.equal((await synced(bob, frame.clientMessageId)).length, 1, 'no second copy');
+    assert.equal(await messagesSentSince(a, start, 0), 0, 'MessagesSent: the attempt failed before counting, the retry is a duplicate');
   });
 });
 
