@@ -8,19 +8,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import {
-  InternalServerError,
-  ProvisionedThroughputExceededException,
-  RequestLimitExceeded,
-  ThrottlingException,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { InternalServerError, ProvisionedThroughputExceededException, RequestLimitExceeded, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayManagementApiServiceException, GoneException, LimitExceededException } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Runtime } from '../local/runtime.ts';
 import { captureOutput } from './support/capture.ts';
 import { bearer, connectAs, logIn, outbox, requestCode, signUp, uniqueEmail, type Account } from './support/identity.ts';
-import { request, startTestRuntime, type TestSocket } from './support/runtime.ts';
+import { eventually, request, startTestRuntime, type TestSocket } from './support/runtime.ts';
 
 // ---- the injector ---------------------------------------------------------------------------------
 
@@ -75,14 +69,6 @@ const dynamo = {
   AbortError: () => Object.assign(new Error('Request aborted'), { name: 'AbortError' }),
 };
 const dynamoInternal = () => new InternalServerError({ message: 'Internal server error', $metadata: $metadata(500) });
-const cancelled =
-  (...codes: string[]) =>
-  () =>
-    new TransactionCanceledException({
-      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
-      CancellationReasons: codes.map((Code) => ({ Code })),
-      $metadata: $metadata(400),
-    });
 const connections = {
   429: () => new LimitExceededException({ message: 'Rate exceeded', $metadata: $metadata(429) }),
   500: () =>
@@ -147,7 +133,7 @@ const sendFrame = (to: Account, clientMessageId?: string) => ({ action: 'sendMes
 const isType = (type: string) => (f: { type: string }) => f.type === type;
 const synced = async (p: Account, clientMessageId: string) =>
   (
-    (await request(rt.httpUrl, 'GET', '/api/messages/sync?after=0&limit=100', { headers: bearer(p.accessToken) })).json.messages as {
+    (await request(rt.httpUrl, 'GET', '/api/messages/sync?limit=100', { headers: bearer(p.accessToken) })).json.messages as {
       clientMessageId: string;
       messageId: string;
     }[]
@@ -242,15 +228,35 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     assert.equal((await a.next(isType('ack'))).clientMessageId, retry.clientMessageId, 'a failing database is not an ended session');
   });
 
-  test("a throttled send transaction: one attempt, a throttled frame, and the client's retry is stored once", async () => {
+  /**
+   * MessagesSent published since `start` (waiting for `expected`), not counting a fresh send from `a`
+   * used as a barrier: its ack comes after the earlier invocations on the socket have ended (and published).
+   */
+  async function messagesSentSince(a: TestSocket, start: number, expected: number): Promise<number> {
+    const barrier = sendFrame(bob);
+    a.send(barrier);
+    assert.equal((await a.next(isType('ack'))).clientMessageId, barrier.clientMessageId);
+    await eventually(
+      async () => rt.metrics.sum('MessagesSent') - start,
+      (n) => n >= expected + 1,
+    );
+    await new Promise((r) => setTimeout(r, 100)); // and a miscount after it would have landed too
+    return rt.metrics.sum('MessagesSent') - start - 1;
+  }
+
+  const cmidPut = (input: Record<string, unknown>) => String((input.Item as { sk?: string } | undefined)?.sk ?? '').startsWith('CMID#');
+  const memberUpdate = (input: Record<string, unknown>) => String((input.Key as { sk?: string } | undefined)?.sk ?? '').startsWith('MEMBER#');
+
+  test("a throttled idempotency write: one attempt, a throttled frame, and the client's retry is stored once", async () => {
     const a = await device(alice);
-    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: dynamo.ProvisionedThroughputExceededException, times: 1 });
+    const start = rt.metrics.sum('MessagesSent');
+    const fault = inject({ client: 'dynamodb', command: 'PutItemCommand', match: cmidPut, error: dynamo.ProvisionedThroughputExceededException, times: 1 });
     const frame = sendFrame(bob);
     a.send(frame);
     const error = await a.next(isType('error'));
     assert.equal(error.code, 'throttled');
     assert.equal(error.retryAfterSeconds, 1);
-    assert.equal(fault.hits, 1, 'one transaction, not a dozen');
+    assert.equal(fault.hits, 1, 'one attempt');
     assert.deepEqual(await synced(bob, frame.clientMessageId), [], 'nothing stored');
     a.send(frame);
     const ack = await a.next(isType('ack'));
@@ -260,42 +266,57 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
       [ack.messageId],
       'stored exactly once',
     );
+    assert.equal(await messagesSentSince(a, start, 1), 1, 'MessagesSent: the retry stored it, the throttled attempt counted nothing');
   });
 
-  test('a transaction cancelled for throttling (cancellation reasons) surfaces at once as throttled', async () => {
+  test('a crash between the writes (the idempotency record stored, the message and queue entry not): the retry completes them once', async () => {
     const a = await device(alice);
-    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('None', 'None', 'ThrottlingError', 'None'), times: 5 });
+    const start = rt.metrics.sum('MessagesSent');
+    const fault = inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.ProvisionedThroughputExceededException, times: 1 });
     const frame = sendFrame(bob);
     a.send(frame);
     assert.equal((await a.next(isType('error'))).code, 'throttled');
-    assert.equal(fault.hits, 1, 'not retried');
-    assert.deepEqual(await synced(bob, frame.clientMessageId), []);
-  });
-
-  test('a transaction that lost a real conflict is retried and the send goes through', async () => {
-    const a = await device(alice);
-    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('None', 'TransactionConflict', 'None'), times: 1 });
-    const frame = sendFrame(bob);
+    assert.equal(fault.hits, 1);
+    assert.deepEqual(await synced(bob, frame.clientMessageId), [], 'the message is not readable yet');
     a.send(frame);
     const ack = await a.next(isType('ack'));
-    assert.equal(fault.hits, 1);
     assert.deepEqual(
       (await synced(bob, frame.clientMessageId)).map((m) => m.messageId),
       [ack.messageId],
+      'the retry finished the job',
     );
+    const conversations = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(bob.accessToken) });
+    const entry = conversations.json.conversations.find((c: { conversationId: string }) => c.conversationId === ack.conversationId);
+    assert.equal(entry?.lastMessage?.messageId, ack.messageId, "the recipient's inbox too");
+    a.send(frame);
+    assert.equal((await a.next(isType('ack'))).messageId, ack.messageId);
+    assert.equal((await synced(bob, frame.clientMessageId)).length, 1, 'a third copy changes nothing');
+    // Counted by the copy that wins the idempotency record once the message is stored: the crashed
+    // attempt never got there, and a repairing copy cannot tell a crashed first attempt from one still
+    // writing (which will count), so it counts nothing. Never twice; here, not at all.
+    assert.equal(await messagesSentSince(a, start, 0), 0, 'MessagesSent: neither the crashed attempt nor the repairs');
   });
 
-  test('a cancellation for another reason (validation) is neither retried nor reported as throttling', async () => {
+  test('a crash on an inbox entry: the retry completes it, and a message the recipient already synced is not queued again', async () => {
     const a = await device(alice);
-    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('None', 'ValidationError'), times: 5 });
-    a.send(sendFrame(bob));
-    assert.equal((await a.next(isType('error'))).code, 'internal');
+    const fault = inject({ client: 'dynamodb', command: 'UpdateItemCommand', match: memberUpdate, error: dynamo.ThrottlingException, times: 1 });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    assert.equal((await a.next(isType('error'))).code, 'throttled');
     assert.equal(fault.hits, 1);
+    const first = await request(rt.httpUrl, 'GET', '/api/messages/sync?limit=100', { headers: bearer(bob.accessToken) });
+    const stored = first.json.messages.filter((m: { clientMessageId: string }) => m.clientMessageId === frame.clientMessageId);
+    assert.equal(stored.length, 1, 'the queue entry was written before the crash');
+    a.send(frame);
+    const ack = await a.next(isType('ack'));
+    assert.equal(ack.messageId, stored[0].messageId);
+    const next = await request(rt.httpUrl, 'GET', `/api/messages/sync?after=${first.json.cursor}&limit=100`, { headers: bearer(bob.accessToken) });
+    assert.deepEqual(next.json.messages, [], 'the repair re-delivers nothing');
   });
 
-  test('HTTP send: the same throttled transaction is a 503 with Retry-After', async () => {
+  test('HTTP send: the same throttled idempotency write is a 503 with Retry-After', async () => {
     const conv = await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(alice.accessToken), body: { userId: bob.userId } });
-    inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: cancelled('ProvisionedThroughputExceeded', 'None'), times: 1 });
+    inject({ client: 'dynamodb', command: 'PutItemCommand', match: cmidPut, error: dynamo.ThrottlingException, times: 1 });
     const body = message();
     const path = `/api/conversations/${conv.json.conversationId}/messages`;
     assertRetryLater(await request(rt.httpUrl, 'POST', path, { headers: bearer(alice.accessToken), body }), 'throttled', 'post message');
@@ -309,7 +330,8 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
 
   test('a send whose response timed out after the write: the retry is acked with the stored message, never a second copy', async () => {
     const a = await device(alice);
-    const fault = inject({ client: 'dynamodb', command: 'TransactWriteItemsCommand', error: dynamo.TimeoutError, afterSend: true, times: 1 });
+    const start = rt.metrics.sum('MessagesSent');
+    const fault = inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.TimeoutError, afterSend: true, times: 1 });
     const frame = sendFrame(bob);
     a.send(frame);
     const error = await a.next(isType('error'));
@@ -320,7 +342,7 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     const ack = await a.next(isType('ack'));
     assert.equal(ack.messageId, stored[0]!.messageId, 'the retry gets the stored message');
     assert.equal((await synced(bob, frame.clientMessageId)).length, 1, 'no second copy');
-    assert.equal((await synced(alice, frame.clientMessageId)).length, 1, "nor in the sender's stream");
+    assert.equal(await messagesSentSince(a, start, 0), 0, 'MessagesSent: the attempt failed before counting, the retry is a duplicate');
   });
 });
 

@@ -66,7 +66,7 @@ const isType = (type: string) => (f: { type: string }) => f.type === type;
 const post = (who: Account, path: string, body?: unknown) =>
   request(rt.httpUrl, 'POST', path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
 const get = (who: Account, path: string) => request(rt.httpUrl, 'GET', path, { headers: bearer(who.accessToken) });
-const sync = (who: Account, after = 0) => get(who, `/api/messages/sync?after=${after}`);
+const sync = (who: Account, after = '') => get(who, `/api/messages/sync?after=${after}`);
 
 /** Sends over a socket and returns the ack. */
 async function send(s: TestSocket, to: Account) {

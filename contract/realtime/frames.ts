@@ -17,7 +17,7 @@ export const errorFrame = /* @__PURE__ */ (() =>
     details: z.optional(errorDetails),
     retryAfterSeconds: z.optional(z.int().check(z.positive())),
   }))();
-export const messageFrame = z.extend(message, { type: z.literal('message'), seq: z.int() });
+export const messageFrame = z.extend(message, { type: z.literal('message') });
 export const typingFrame = z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() });
 export const readFrame = z.object({ type: z.literal('read'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() });
 export const deliveredFrame = z.object({ type: z.literal('delivered'), conversationId: z.string(), by: z.string(), upToMessageId: z.string() });

@@ -5,6 +5,7 @@ import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, 
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { pushFrames } from '#contract/realtime/frames.ts';
 import { shapeOutput } from '#contract/shape.ts';
+import type { PushFrame } from '#contract/realtime/frames.ts';
 import type { Clock, ConnectionRow, ConnectionsPort } from '#core/ports.ts';
 import type { Db } from './dynamodb/db.ts';
 
@@ -82,10 +83,25 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
     await close(connectionId);
   }
 
+  /** A 410 from @connections deletes that row, awaited, and delivery to the rest goes on. */
+  async function pushTo(targets: readonly string[], frame: PushFrame): Promise<{ delivered: number; gone: number }> {
+    if (!targets.length) return { delivered: 0, gone: 0 };
+    const shaped = shapeOutput(pushFrames[frame.type], frame, `${frame.type} frame`);
+    const results = await Promise.all(
+      targets.map(async (id) => {
+        if (await send(id, shaped)) return true;
+        await remove(id);
+        return false;
+      }),
+    );
+    return { delivered: results.filter(Boolean).length, gone: results.filter((r) => !r).length };
+  }
+
   return {
     send,
     remove,
     end,
+    pushTo,
 
     async save(row) {
       await doc.send(
@@ -109,19 +125,11 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
 
     /** A 410 from @connections deletes that row, awaited, and delivery to the rest goes on. */
     async push(userIds, frame, exceptConnectionId) {
-      const shaped = shapeOutput(pushFrames[frame.type], frame, `${frame.type} frame`);
       const targets = (await Promise.all([...new Set(userIds)].map(rowsOf)))
         .flat()
         .map((r) => r.connectionId)
         .filter((id) => id !== exceptConnectionId);
-      const results = await Promise.all(
-        targets.map(async (id) => {
-          if (await send(id, shaped)) return true;
-          await remove(id);
-          return false;
-        }),
-      );
-      return { delivered: results.filter(Boolean).length, gone: results.filter((r) => !r).length };
+      return pushTo(targets, frame);
     },
 
     /** Used when sessions end (logout, password change, deletion, sanctions): closes and forgets, awaited. */

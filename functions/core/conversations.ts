@@ -9,25 +9,43 @@ import { Forbidden, NotFound, Unauthorized } from './errors.ts';
 import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage } from './message-rules.ts';
 import { assertActive } from './authn.ts';
 import { enforce } from './rate-limit.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, LimitsPort, MemberView, BlocksPort, MetricsPort, SecurityEventsPort, UsersPort } from './ports.ts';
+import type {
+  Clock,
+  ConnectionsPort,
+  ConversationsPort,
+  LimitsPort,
+  MemberView,
+  MessageRecord,
+  MessageStorePort,
+  BlocksPort,
+  MetricsPort,
+  SecurityEventsPort,
+  UserRecord,
+  UsersPort,
+} from './ports.ts';
 
-/** What reading conversations needs. */
-export interface ConversationReadDeps {
+/** What every conversation operation needs: sends, opening and receipts use no listing reads. */
+export interface ConversationBaseDeps {
   config: Config;
   clock: Clock;
   users: Pick<UsersPort, 'get' | 'displayNames'>;
+  conversations: MessageStorePort;
+}
+
+/** What reading conversations needs: the listing reads too (history, sync, inbox). */
+export interface ConversationReadDeps extends ConversationBaseDeps {
   conversations: ConversationsPort;
 }
 
 /** Opening a conversation also checks blocks and the per-user limit of new conversations. */
-export interface OpeningDeps extends ConversationReadDeps {
+export interface OpeningDeps extends ConversationBaseDeps {
   blocks: Pick<BlocksPort, 'blockPair' | 'blockRelations'>;
   limits: LimitsPort;
 }
 
 /** Sending and receipts also reach the sockets of both sides; a push that fails is recorded. */
 export interface ConversationDeps extends OpeningDeps {
-  connections: Pick<ConnectionsPort, 'push'>;
+  connections: Pick<ConnectionsPort, 'push' | 'pushTo' | 'openConnections'>;
   events: SecurityEventsPort;
 }
 
@@ -54,11 +72,16 @@ const unknownUser = () => new NotFound('No such user', 'user_not_found');
  * opening a conversation reveals nothing to its target (not presence, not key changes) and a
  * blocked opener cannot tell. A user under auto-restriction cannot start new conversations.
  */
-export async function openConversation(deps: OpeningDeps, callerId: string, otherId: string, opts: { refuseIfCallerBlocks?: boolean } = {}) {
+export async function openConversation(
+  deps: OpeningDeps,
+  callerId: string,
+  otherId: string,
+  opts: { refuseIfCallerBlocks?: boolean; caller?: Promise<UserRecord | undefined> } = {},
+) {
   assertNotSelf(callerId, otherId);
   const conversationId = directConversationId(callerId, otherId);
   const [caller, other, existing, [callerBlocks, blockedByOther]] = await Promise.all([
-    deps.users.get(callerId),
+    opts.caller ?? deps.users.get(callerId),
     deps.users.get(otherId),
     deps.conversations.getMember(conversationId, callerId),
     deps.blocks.blockPair(callerId, otherId),
@@ -78,7 +101,7 @@ export async function openConversation(deps: OpeningDeps, callerId: string, othe
 }
 
 /** Members only: others get the same 404 as for a conversation that does not exist. */
-export async function requireMember(deps: Pick<ConversationReadDeps, 'conversations'>, conversationId: string, userId: string): Promise<MemberView> {
+export async function requireMember(deps: Pick<ConversationBaseDeps, 'conversations'>, conversationId: string, userId: string): Promise<MemberView> {
   const member = await deps.conversations.getMember(conversationId, userId);
   if (!member) throw notFound();
   return member;
@@ -86,15 +109,31 @@ export async function requireMember(deps: Pick<ConversationReadDeps, 'conversati
 
 export type SendInput = MessageInput;
 
+export interface SendOptions {
+  /** The sending socket: it gets the ack, not an echo of the message. */
+  senderConnectionId?: string | undefined;
+  /**
+   * The caller's user record as the per-frame session check reads it: awaited with the send's own
+   * reads, so the check costs no round trip of its own. A failed check fails the send before any write.
+   */
+  caller?: Promise<UserRecord | undefined>;
+}
+
 /**
  * Stores and delivers one message. The sender is always the caller's identity, never input.
- * A retry with the same clientMessageId returns the first ack and stores and pushes nothing new.
- * Once stored, the message is acked even if a push fails (@connections throttled or failing): a
- * retry would not push it again, and the devices that missed it get it by sync.
+ * Three sequential rounds of DynamoDB calls: every read (and both sides' socket lookups) at once, the
+ * idempotency record, then the message, the recipient's queue entry and both inbox entries at once.
+ * A retry with the same clientMessageId returns the first ack and pushes nothing new (it completes
+ * what a crashed first attempt left unwritten). `delivery` is the push to both sides' devices: the
+ * caller sends the ack alongside it, never after it; it never rejects (a failed push is recorded and
+ * the devices that missed it get the message by sync). MessagesSent is counted once per stored
+ * message, by the copy that wrote its idempotency record and then the message.
  */
-export async function sendMessage(deps: SendDeps, senderId: string, to: string, input: SendInput, senderConnectionId?: string) {
+export async function sendMessage(deps: SendDeps, senderId: string, to: string, input: SendInput, opts: SendOptions = {}) {
   assertCiphertext(input.ciphertext, input.nonce);
-  const { conversationId, blockedByOther } = await openConversation(deps, senderId, to, { refuseIfCallerBlocks: true });
+  const sockets = Promise.all([deps.connections.openConnections(to), deps.connections.openConnections(senderId)]);
+  sockets.catch(() => undefined); // awaited (and reported) by the delivery, if there is one
+  const { conversationId, blockedByOther } = await openConversation(deps, senderId, to, { refuseIfCallerBlocks: true, caller: opts.caller });
   // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
   // ack and devices see an ordinary send.
   const stored = await deps.conversations.storeMessage({
@@ -105,25 +144,36 @@ export async function sendMessage(deps: SendDeps, senderId: string, to: string, 
     retentionSeconds: deps.config.messages.retentionSeconds,
     hiddenFrom: blockedByOther ? to : undefined,
   });
-  if (!stored.duplicate) {
-    deps.metrics.count('MessagesSent'); // stored now; a retry of a stored message is not a new one
-    const frame = (seq: number): PushFrame => ({ type: 'message', ...publicMessage(stored.message), seq });
-    const pushes = await Promise.allSettled([
-      stored.message.hiddenFrom ? undefined : deps.connections.push([to], frame(stored.recipientSeq)),
-      deps.connections.push([senderId], frame(stored.senderSeq), senderConnectionId),
-    ]);
-    pushes.forEach((p, i) => {
-      if (p.status === 'rejected') {
-        deps.events.record('message_push_failed', {
-          conversationId,
-          messageId: stored.message.messageId,
-          side: i === 0 ? 'recipient' : 'sender',
-          errorName: (p.reason as Error)?.name,
-        });
-      }
-    });
-  }
-  return { ack: ackOf(stored.message), duplicate: stored.duplicate };
+  const ack = ackOf(stored.message);
+  // A copy that found the idempotency record (a retry, a concurrent copy, or a retry repairing a
+  // crashed first attempt) neither counts nor pushes: only the copy that won the record does.
+  if (stored.duplicate) return { ack, duplicate: true, delivery: Promise.resolve() };
+  deps.metrics.count('MessagesSent'); // stored now
+  return { ack, duplicate: false, delivery: deliver(deps, stored.message, sockets, opts.senderConnectionId) };
+}
+
+/** Pushes a stored message to the recipient's devices (unless hidden) and the sender's other ones. */
+async function deliver(deps: ConversationDeps, message: MessageRecord, sockets: Promise<string[][]>, senderConnectionId: string | undefined) {
+  const frame: PushFrame = { type: 'message', ...publicMessage(message) };
+  const pushes = await Promise.allSettled([
+    message.hiddenFrom ? undefined : sockets.then(([recipient]) => deps.connections.pushTo(recipient!, frame)),
+    sockets.then(([, sender]) =>
+      deps.connections.pushTo(
+        sender!.filter((id) => id !== senderConnectionId),
+        frame,
+      ),
+    ),
+  ]);
+  pushes.forEach((p, i) => {
+    if (p.status === 'rejected') {
+      deps.events.record('message_push_failed', {
+        conversationId: message.conversationId,
+        messageId: message.messageId,
+        side: i === 0 ? 'recipient' : 'sender',
+        errorName: (p.reason as Error)?.name,
+      });
+    }
+  });
 }
 
 /** Ephemeral events never cross a block, in either direction. */
@@ -133,9 +183,9 @@ async function pushUnlessBlocked(deps: ConversationDeps, from: string, to: strin
 }
 
 /** HTTP send into a conversation by id: the caller must be a member; the peer is the recipient. */
-export async function sendToConversation(deps: SendDeps, senderId: string, conversationId: string, input: SendInput) {
+export async function sendToConversation(deps: SendDeps, senderId: string, conversationId: string, input: SendInput, opts: SendOptions = {}) {
   const member = await requireMember(deps, conversationId, senderId);
-  return sendMessage(deps, senderId, member.peerId, input);
+  return sendMessage(deps, senderId, member.peerId, input, opts);
 }
 
 export async function typing(deps: ConversationDeps, from: string, to: string): Promise<void> {
@@ -202,7 +252,7 @@ export async function history(deps: ConversationReadDeps, userId: string, conver
   return deps.conversations.history(conversationId, userId, before, Math.min(limit ?? 50, deps.config.messages.historyPageMax));
 }
 
-/** Everything sent or received after a sync position, in order. */
-export async function sync(deps: ConversationReadDeps, userId: string, after: number | undefined, limit: number | undefined) {
-  return deps.conversations.syncStream(userId, after ?? 0, limit ?? 100);
+/** Every message delivered to the user after the cursor, oldest first, each once per cursor chain. */
+export async function sync(deps: ConversationReadDeps, userId: string, after: string | undefined, limit: number | undefined) {
+  return deps.conversations.syncStream(userId, after, limit ?? 100);
 }

@@ -1,6 +1,7 @@
 // Messaging rules the server can enforce without reading anything: who may talk to whom, which
 // conversation a pair shares, and the shape of what is stored (sizes of ciphertext and nonce).
 import { createHash } from 'node:crypto';
+import { encodeTime } from 'ulid';
 import type { Message } from '#contract/conversations/schemas.ts';
 import { BadRequest, DomainError, Unprocessable } from './errors.ts';
 import type { MessageRecord, SendRequest } from './ports.ts';
@@ -26,6 +27,48 @@ export function assertCiphertext(ciphertext: string, nonce: string): void {
     });
   }
   if (bytes < BOX_OVERHEAD_BYTES) throw new Unprocessable(`ciphertext must be at least ${BOX_OVERHEAD_BYTES} bytes (a sealed box)`, 'bad_ciphertext');
+}
+
+/**
+ * How long after its id was drawn a queue entry can still become visible: the id is drawn before the
+ * send's writes, which end within the send function's timeout (10 s), and a late repair writes under a
+ * fresh id instead. A sync cursor never moves past this horizon; newer ids it already returned ride in
+ * the cursor, so nothing is skipped and nothing is returned twice.
+ */
+export const SYNC_SETTLE_SECONDS = 30;
+/** At most this many recent ids ride in a sync cursor; a page stops early rather than grow it. */
+export const SYNC_CURSOR_MAX_RECENT = 200;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The smallest ULID of a millisecond: every id drawn at or after `ms` sorts at or above it. */
+export function ulidFloor(ms: number): string {
+  return encodeTime(Math.max(0, Math.floor(ms)), 10) + '0'.repeat(16);
+}
+
+/** The sync cursor: a settled position, then the ids after it already returned (all ULIDs, 26 characters each). */
+export function parseSyncCursor(text: string | undefined): { settled: string; recent: Set<string> } {
+  if (!text) return { settled: '', recent: new Set() };
+  const ids = text.match(/.{1,26}/g) ?? [];
+  if (text.length % 26 !== 0 || !ids.every((id) => ULID.test(id))) {
+    throw new BadRequest('Not a sync cursor', 'invalid_cursor');
+  }
+  const [settled, ...recent] = ids;
+  return { settled: settled === '0'.repeat(26) ? '' : settled!, recent: new Set(recent) };
+}
+
+/**
+ * The cursor after a page. `frontier`: the last queue id the page's scan went through (consumed, or
+ * skipped as already returned), or null when it reached the end of the queue. Everything up to the
+ * frontier has been returned, except entries not yet visible, which can only be newer than the settle
+ * horizon: so the settled position moves to the frontier, but never past the horizon, and the ids
+ * returned beyond it are listed instead.
+ */
+export function nextSyncCursor(before: { settled: string; recent: Set<string> }, consumed: readonly string[], frontier: string | null, nowMs: number): string {
+  const horizon = ulidFloor(nowMs - SYNC_SETTLE_SECONDS * 1000);
+  const reach = frontier === null || frontier > horizon ? horizon : frontier;
+  const settled = before.settled > reach ? before.settled : reach;
+  const recent = [...new Set([...before.recent, ...consumed])].filter((id) => id > settled).sort();
+  return (settled || '0'.repeat(26)) + recent.join('');
 }
 
 export function assertNotSelf(senderId: string, to: string): void {

@@ -254,14 +254,22 @@ export interface SendRequest {
 
 export interface StoredSend {
   message: MessageRecord;
-  /** Position of the message in the sender's and the recipient's sync streams. */
-  senderSeq: number;
-  recipientSeq: number;
-  /** True when this clientMessageId was stored before: nothing new was written. */
+  /**
+   * True when this clientMessageId was stored before (or a concurrent copy stored it): nothing new was
+   * stored, except what a crashed first attempt had left unwritten, completed without re-delivering.
+   */
   duplicate: boolean;
 }
 
-export interface ConversationsPort {
+/** A page of the user's delivery queue and the opaque cursor to pass next time. */
+export interface SyncPage {
+  messages: Message[];
+  cursor: string;
+  hasMore: boolean;
+}
+
+/** The messages table as sends, opening and receipts use it: no listing reads (those are MessageQueriesPort). */
+export interface MessageStorePort {
   /** Creates the conversation once, and the member items of `members` (an opener's side only, see core). */
   ensureConversation(conversationId: string, a: string, b: string, members?: readonly string[]): Promise<{ created: boolean; createdAt: string }>;
   getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
@@ -271,15 +279,21 @@ export interface ConversationsPort {
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
   /** Everyone the user has taken part in a conversation with. */
   partnersOf(userId: string): Promise<string[]>;
+}
+
+/** The messages table's listing reads: history, the delivery queue, the inbox, unread counts. */
+export interface MessageQueriesPort {
   /** History as the viewer sees it, newest first; `before` is exclusive. */
   history(conversationId: string, viewerId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; before?: string }>;
-  /** The user's sync stream after a sequence number, in order. */
-  syncStream(userId: string, after: number, limit: number): Promise<{ messages: (Message & { seq: number })[]; cursor: number; hasMore: boolean }>;
+  /** What was delivered to the user after the cursor (absent: from the start), oldest first, each message once. */
+  syncStream(userId: string, after: string | undefined, limit: number): Promise<SyncPage>;
   /** A page of the user's inbox, latest activity first (the cursor is checked against the user's own partition). */
   inbox(userId: string, limit: number, cursor?: string): Promise<Page<MemberView>>;
   /** Messages from the peer after the read position, counted up to `cap`. */
   countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap?: number): Promise<number>;
 }
+
+export interface ConversationsPort extends MessageStorePort, MessageQueriesPort {}
 
 // ---- realtime connections --------------------------------------------------------------------------
 
@@ -300,6 +314,8 @@ export interface ConnectionsPort {
   openConnections(userId: string): Promise<string[]>;
   /** Sends one frame to one connection; false when it is gone. */
   send(connectionId: string, frame: unknown): Promise<boolean>;
+  /** Pushes a frame to these connections (from openConnections); gone ones are forgotten (awaited). */
+  pushTo(connectionIds: readonly string[], frame: PushFrame): Promise<{ delivered: number; gone: number }>;
   /** Pushes a frame to every open connection of the users, except one; gone ones are forgotten (awaited). */
   push(userIds: readonly string[], frame: PushFrame, exceptConnectionId?: string): Promise<{ delivered: number; gone: number }>;
   /** Ends one connection: its row first (no more pushes), then the socket. */

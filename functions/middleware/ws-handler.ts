@@ -63,6 +63,21 @@ export interface WsRequest<C extends WsContract> {
   readonly endpoint: string;
   /** Sends a frame to the calling connection, through the route's schema for that frame type. */
   reply(frame: WsFrame<C>): Promise<void>;
+  /**
+   * The frame's session check (and the route's per-user limit). Settled before the handler runs,
+   * unless the route folds the check into its own first round of reads (foldSessionCheck): then the
+   * handler must await it before it writes anything.
+   */
+  readonly session: Promise<AuthContext>;
+}
+
+export interface WsHandlerOptions {
+  /**
+   * Start the per-frame session check and the per-user limit with the handler, not before it, so they
+   * share the handler's first round trip. The check still runs on every frame and an ended session
+   * still gets its error frame and a closed socket; the handler must await `session` before writing.
+   */
+  foldSessionCheck?: boolean;
 }
 
 /** An error's `retryAfterSeconds` (429 rate_limited, 503 throttled/unavailable) also rides at the top level. */
@@ -101,10 +116,26 @@ function callbackUrl(requestContext: { domainName?: string; stage?: string }): s
 
 /** `wsHandler(contract).handle(impl)`: the contract is fixed first, then `impl`'s replies are checked against it. */
 export function wsHandler<const C extends WsContract>(contract: C, ...gate: C['access'] extends 'public' ? [] : [gate: () => SocketGate]) {
-  return { handle: (impl: (req: WsRequest<C>) => Promise<void>) => buildWsHandler(contract, gate[0], impl) };
+  return {
+    handle: (impl: (req: WsRequest<C>) => Promise<void>, opts: WsHandlerOptions = {}) => buildWsHandler(contract, gate[0], impl, opts),
+  };
 }
 
-function buildWsHandler<C extends WsContract>(route: C, gate: (() => SocketGate) | undefined, impl: (req: WsRequest<C>) => Promise<void>) {
+/** A session check that failed with a domain error (ended, revoked, suspended): the socket is ended. */
+class SessionEnded extends Error {
+  override readonly cause: DomainError;
+  constructor(cause: DomainError) {
+    super(cause.message);
+    this.cause = cause;
+  }
+}
+
+function buildWsHandler<C extends WsContract>(
+  route: C,
+  gate: (() => SocketGate) | undefined,
+  impl: (req: WsRequest<C>) => Promise<void>,
+  opts: WsHandlerOptions,
+) {
   if (route.access !== 'public' && !gate) throw new Error(`${route.id} is signed-in but has no gate`);
   return middy<WsEvent, WsResult>().handler(async (event, context) => {
     const started = performance.now();
@@ -121,6 +152,7 @@ function buildWsHandler<C extends WsContract>(route: C, gate: (() => SocketGate)
       await send(shapeOutput(schema, frame, `${type} frame of ${route.id}`));
     };
     let status = 200;
+    let sessionCheck: Promise<AuthContext> | undefined;
     try {
       const caller = route.access === 'public' ? undefined : await callerOf(event, sockets);
       const userId = caller?.userId;
@@ -129,18 +161,25 @@ function buildWsHandler<C extends WsContract>(route: C, gate: (() => SocketGate)
       }
       // Every frame of a signed-in connection re-checks its session: logout, password change,
       // deletion and sanctions end the socket's rights at once, not at reconnect.
+      let session: Promise<AuthContext> = Promise.reject(new Error(`${route.id} has no session check`));
+      session.catch(() => undefined);
       if (route.access !== 'public' && ctx.eventType === 'MESSAGE') {
-        try {
+        const check = (async () => {
           if (!caller?.sessionId) throw new Unauthorized('This connection has no session; reconnect with a fresh ticket', 'not_signed_in');
-          await gate!().liveSession(caller.userId, caller.sessionId);
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error; // a failing database is not an ended session
-          await send(errorFrame(error.code, error.message)).catch(() => undefined);
-          await sockets.end(ctx.connectionId).catch(() => undefined);
-          status = 401;
-          return { statusCode: 200 };
-        }
-        if (route.userLimit) await gate!().limit(route.userLimit, caller.userId);
+          return gate!().liveSession(caller.userId, caller.sessionId);
+        })().catch((error: unknown) => {
+          throw error instanceof DomainError ? new SessionEnded(error) : error; // a failing database is not an ended session
+        });
+        const limited = route.userLimit ? gate!().limit(route.userLimit, caller!.userId) : undefined;
+        // the session's verdict comes first: an ended session is refused as such, whatever the limit says
+        session = Promise.allSettled([check, limited]).then(([c, l]) => {
+          if (c.status === 'rejected') throw c.reason;
+          if (l.status === 'rejected') throw l.reason;
+          return c.value;
+        });
+        session.catch(() => undefined);
+        if (!opts.foldSessionCheck) await session;
+        else sessionCheck = check;
       }
       const input =
         ctx.eventType === 'CONNECT'
@@ -160,9 +199,19 @@ function buildWsHandler<C extends WsContract>(route: C, gate: (() => SocketGate)
         sourceIp: ctx.identity?.sourceIp ?? 'unknown',
         endpoint,
         reply,
+        session,
       });
       return { statusCode: 200 };
-    } catch (error) {
+    } catch (caught) {
+      let error = caught;
+      // a folded check may have failed while the handler failed on something else: the session wins
+      if (sessionCheck && !(error instanceof SessionEnded)) error = await sessionCheck.then(() => error).catch((e: unknown) => e);
+      if (error instanceof SessionEnded) {
+        status = 401;
+        await send(errorFrame(error.cause.code, error.cause.message)).catch(() => undefined);
+        await sockets.end(ctx.connectionId).catch(() => undefined);
+        return { statusCode: 200 };
+      }
       const mapped = mapError(error, { route: route.id, requestId: ctx.requestId });
       status = mapped.status;
       if (ctx.eventType === 'MESSAGE') {

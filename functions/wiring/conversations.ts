@@ -1,18 +1,23 @@
 // Composition root of conversations: reads need the messages table and names; sends and receipts
 // also need block checks, the per-user limits and the sockets of both sides; sends also count.
-import type { ConversationDeps, ConversationReadDeps, OpeningDeps, SendDeps } from '#core/conversations.ts';
+// Only the reading routes get the listing reads (stores.ts: conversationStore vs messageStore).
+import type { ConversationBaseDeps, ConversationDeps, ConversationReadDeps, OpeningDeps, SendDeps } from '#core/conversations.ts';
 import { events, limits, users } from './auth.ts';
 import { metrics } from './metrics.ts';
 import { clock, config } from './platform.ts';
 import { connections } from './realtime.ts';
-import { blocks, conversationStore } from './stores.ts';
+import { blocks, conversationStore, messageStore } from './stores.ts';
 
 export function conversationReads(): ConversationReadDeps {
-  return { config: config(), clock: clock(), users: users(), conversations: conversationStore() };
+  return { ...conversationBase(), conversations: conversationStore() };
+}
+
+function conversationBase(): ConversationBaseDeps {
+  return { config: config(), clock: clock(), users: users(), conversations: messageStore() };
 }
 
 export function conversationOpening(): OpeningDeps {
-  return { ...conversationReads(), blocks: blocks(), limits: limits() };
+  return { ...conversationBase(), blocks: blocks(), limits: limits() };
 }
 
 /** `eventEndpoint`: a WebSocket route's own @connections URL, used when the stage sets none. */

@@ -1,14 +1,16 @@
 // The tables several areas share, created once: conversations (messages table), moderation
 // (reports and audit), blocks and public keys.
+import { messageQueries } from '#adapters/dynamodb/message-queries.ts';
 import { messagesTable } from '#adapters/dynamodb/messages-table.ts';
 import { partnersIndex } from '#adapters/dynamodb/partners-index.ts';
 import { blocksTable } from '#adapters/dynamodb/blocks-table.ts';
 import { reportQueries } from '#adapters/dynamodb/report-queries.ts';
 import { reportsTable } from '#adapters/dynamodb/reports-table.ts';
 import { publicKeysTable } from '#adapters/dynamodb/public-keys-table.ts';
-import type { BlocksPort, ConversationsPort, ModerationPort, PublicKeysPort, ReportsPort } from '#core/ports.ts';
+import type { BlocksPort, ConversationsPort, MessageStorePort, ModerationPort, PublicKeysPort, ReportsPort } from '#core/ports.ts';
 import { clock, db } from './platform.ts';
 
+let messagesPort: MessageStorePort | undefined;
 let conversationsPort: ConversationsPort | undefined;
 let reportsPort: ReportsPort | undefined;
 let moderationPort: ModerationPort | undefined;
@@ -16,8 +18,14 @@ let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
 let partnersPort: Pick<ConversationsPort, 'partnersOf'> | undefined;
 
+/** Sends, opening and receipts: the messages table without its listing reads. */
+export function messageStore(): MessageStorePort {
+  return (messagesPort ??= messagesTable(db(), clock()));
+}
+
+/** The messages table with its listing reads (history, sync, inbox, unread). */
 export function conversationStore(): ConversationsPort {
-  return (conversationsPort ??= messagesTable(db(), clock()));
+  return (conversationsPort ??= { ...messageStore(), ...messageQueries(db(), clock()) });
 }
 
 /** The report lifecycle and audit appends (deciding, sanctioning, reporting). */

@@ -17,7 +17,7 @@ import type { ConversationDeps, ConversationReadDeps, OpeningDeps, SendDeps } fr
 import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
 import type { DeletionDeps, DeliveryDeps, IdentityDeps, LoginDeps, SocketDeps } from '#core/identity.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
-import { messageRecord } from '#core/message-rules.ts';
+import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
 import type {
   AuditChainPort,
@@ -421,8 +421,9 @@ interface MemberItem extends MemberView {
   activity: string;
 }
 
-interface StreamEntry {
-  seq: number;
+interface QueueEntry {
+  /** The queue's sort key: the message id, or a fresh id for a late repair (as the adapter). */
+  entryId: string;
   conversationId: string;
   messageId: string;
   expiresAt: number;
@@ -434,8 +435,8 @@ export class FakeConversations implements ConversationsPort {
   /** conversationId → messageId → record and its expiry (epoch seconds). */
   readonly messages = new Map<string, Map<string, { record: MessageRecord; expiresAt: number }>>();
   readonly clientIds = new Map<string, string>();
-  readonly streams = new Map<string, StreamEntry[]>();
-  readonly counters = new Map<string, number>();
+  /** Per user: the delivery queue, kept sorted by entry id. */
+  readonly queues = new Map<string, QueueEntry[]>();
   readonly #clock: Clock;
   readonly #ulid = monotonicFactory();
   constructor(clock: Clock) {
@@ -484,16 +485,20 @@ export class FakeConversations implements ConversationsPort {
     return m && m.expiresAt * 1000 > this.#clock.now() ? copy(m.record) : undefined;
   }
 
-  #appendStream(userId: string, entry: Omit<StreamEntry, 'seq'>): number {
-    const seq = (this.counters.get(userId) ?? 0) + 1;
-    this.counters.set(userId, seq);
-    this.streams.set(userId, [...(this.streams.get(userId) ?? []), { ...entry, seq }]);
-    return seq;
+  #enqueue(userId: string, entry: QueueEntry): void {
+    const q = this.queues.get(userId) ?? [];
+    if (q.some((e) => e.messageId === entry.messageId)) return;
+    this.queues.set(
+      userId,
+      [...q, entry].sort((x, y) => (x.entryId < y.entryId ? -1 : 1)),
+    );
   }
 
   #touchInbox(req: SendRequest, message: MessageRecord, userId: string, peerId: string): void {
     const key = FakeConversations.#member(req.conversationId, userId);
     const old = this.members.get(key);
+    // forward only, as the adapter's condition
+    if (old?.lastMessageId !== undefined && !(old.lastMessageId < message.messageId)) return;
     this.members.set(key, {
       ...old,
       conversationId: req.conversationId,
@@ -508,13 +513,13 @@ export class FakeConversations implements ConversationsPort {
     });
   }
 
-  /** Once per (conversation, sender, clientMessageId); both streams gapless; hidden sends touch the sender's side only. */
+  /** Once per (conversation, sender, clientMessageId); the recipient's queue gets a copy; hidden sends touch the sender's side only. */
   async storeMessage(req: SendRequest): Promise<StoredSend> {
     const cmid = `${req.conversationId}|${req.senderId}|${req.clientMessageId}`;
     const firstId = this.clientIds.get(cmid);
     if (firstId) {
       const existing = await this.getMessage(req.conversationId, firstId);
-      if (existing) return { message: existing, senderSeq: 0, recipientSeq: 0, duplicate: true };
+      if (existing) return { message: existing, duplicate: true };
     }
     const now = this.#clock.now();
     const message = messageRecord(req, this.#ulid(now), now);
@@ -523,15 +528,12 @@ export class FakeConversations implements ConversationsPort {
     conv.set(message.messageId, { record: copy(message), expiresAt });
     this.messages.set(req.conversationId, conv);
     this.clientIds.set(cmid, message.messageId);
-    const entry = { conversationId: req.conversationId, messageId: message.messageId, expiresAt };
-    const senderSeq = this.#appendStream(req.senderId, entry);
     this.#touchInbox(req, message, req.senderId, req.recipientId);
-    let recipientSeq = 0;
     if (!req.hiddenFrom) {
-      recipientSeq = this.#appendStream(req.recipientId, entry);
+      this.#enqueue(req.recipientId, { entryId: message.messageId, conversationId: req.conversationId, messageId: message.messageId, expiresAt });
       this.#touchInbox(req, message, req.recipientId, req.senderId);
     }
-    return { message: copy(message), senderSeq, recipientSeq, duplicate: false };
+    return { message: copy(message), duplicate: false };
   }
 
   /** Conditional: the member exists and the position is unset or lower. */
@@ -559,21 +561,36 @@ export class FakeConversations implements ConversationsPort {
     return candidates.length > limit ? { messages, before: evaluated.at(-1)!.messageId } : { messages };
   }
 
-  async syncStream(userId: string, after: number, limit: number) {
+  /** As the adapter: the queue after the cursor's settled position, skipping the ids it lists. */
+  async syncStream(userId: string, afterText: string | undefined, limit: number) {
     const now = this.#clock.now();
-    const entries = (this.streams.get(userId) ?? []).filter((e) => e.seq > after);
-    const taken = entries.slice(0, limit);
-    const messages: (Omit<MessageRecord, 'hiddenFrom'> & { seq: number })[] = [];
-    let cursor = after;
+    const after = parseSyncCursor(afterText);
+    const take = Math.min(limit, Math.max(0, SYNC_CURSOR_MAX_RECENT - after.recent.size));
+    const all = (this.queues.get(userId) ?? []).filter((e) => e.entryId > after.settled);
+    const entries = all.filter((e) => !after.recent.has(e.entryId));
+    const taken = entries.slice(0, take);
+    const more = entries.length > take;
+    // the scan went through the taken entries and the already-returned ones before the next untaken one
+    const next = entries[take];
+    const scanned = all.filter((e) => !next || e.entryId < next.entryId);
+    const messages: Omit<MessageRecord, 'hiddenFrom'>[] = [];
     for (const e of taken) {
       const m = this.messages.get(e.conversationId)?.get(e.messageId);
-      if (m && m.expiresAt * 1000 > now) {
+      if (m && e.expiresAt * 1000 > now) {
         const { hiddenFrom: _h, ...rest } = copy(m.record);
-        messages.push({ ...rest, seq: e.seq });
+        messages.push(rest);
       }
-      cursor = e.seq;
     }
-    return { messages, cursor, hasMore: entries.length > limit };
+    return {
+      messages,
+      cursor: nextSyncCursor(
+        after,
+        taken.map((e) => e.entryId),
+        more ? (scanned.at(-1)?.entryId ?? after.settled) : null,
+        now,
+      ),
+      hasMore: more,
+    };
   }
 
   async inbox(userId: string, limit: number, cursor?: string): Promise<Page<MemberView>> {
@@ -669,14 +686,21 @@ export class FakeConnections implements ConnectionsPort {
 
   /** Frames leave through their contract schema, as in the real adapter; a gone socket's row is deleted. */
   async push(userIds: readonly string[], frame: Parameters<ConnectionsPort['push']>[1], exceptConnectionId?: string) {
-    const shaped = shapeOutput(pushFrames[frame.type], frame, `${frame.type} frame`);
     const targets = [...new Set(userIds)].flatMap((u) => this.#rowsOf(u)).filter((r) => r.connectionId !== exceptConnectionId);
+    return this.pushTo(
+      targets.map((r) => r.connectionId),
+      frame,
+    );
+  }
+
+  async pushTo(connectionIds: readonly string[], frame: Parameters<ConnectionsPort['push']>[1]) {
+    const shaped = shapeOutput(pushFrames[frame.type], frame, `${frame.type} frame`);
     let delivered = 0;
     let gone = 0;
-    for (const r of targets) {
-      if (await this.send(r.connectionId, shaped)) delivered++;
+    for (const id of connectionIds) {
+      if (await this.send(id, shaped)) delivered++;
       else {
-        await this.remove(r.connectionId);
+        await this.remove(id);
         gone++;
       }
     }

@@ -3,8 +3,30 @@
 // and typing reaches only an inbox that already has the conversation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { history, listConversations, openConversation, receipt, sendMessage, sendToConversation, sync, typing, type SendInput } from '#core/conversations.ts';
-import { directConversationId, MAX_CIPHERTEXT_BYTES } from '#core/message-rules.ts';
+import {
+  history,
+  listConversations,
+  openConversation,
+  receipt,
+  sendMessage as send,
+  sendToConversation as sendTo,
+  sync,
+  typing,
+  type SendInput,
+} from '#core/conversations.ts';
+
+/** A send as a handler runs it: the ack, then (alongside it) the pushes, all settled. */
+async function sendMessage(...args: Parameters<typeof send>) {
+  const { delivery, ...result } = await send(...args);
+  await delivery;
+  return result;
+}
+async function sendToConversation(...args: Parameters<typeof sendTo>) {
+  const { delivery, ...result } = await sendTo(...args);
+  await delivery;
+  return result;
+}
+import { directConversationId, MAX_CIPHERTEXT_BYTES, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import { addUser, conversationDeps, conversationReadDeps, fakeWorld, openingDeps, rejectsWith, sendDeps, type World } from '../support/fakes.ts';
 
 const b64 = (bytes: number, fill = 7) => Buffer.alloc(bytes, fill).toString('base64');
@@ -82,7 +104,7 @@ describe('sending', () => {
     const w = fakeWorld();
     const { ada, bob } = await threeUsers(w);
     const [a1, a2, b1, b2] = [w.connections.open(ada, 'sa'), w.connections.open(ada, 'sa2'), w.connections.open(bob, 'sb'), w.connections.open(bob, 'sb2')];
-    const { ack, duplicate } = await sendMessage(sendDeps(w), ada, bob, msg('hello-0001'), a1);
+    const { ack, duplicate } = await sendMessage(sendDeps(w), ada, bob, msg('hello-0001'), { senderConnectionId: a1 });
     assert.equal(duplicate, false);
     assert.deepEqual(frames(w, a1), []);
     const expected = {
@@ -97,13 +119,12 @@ describe('sending', () => {
       senderKeyVersion: 1,
       recipientKeyVersion: 1,
       sentAt: new Date(w.clock.now()).toISOString(),
-      seq: 1,
     };
     for (const c of [a2, b1, b2]) assert.deepEqual(frames(w, c), [expected]);
     assert.equal(ack.sentAt, expected.sentAt);
   });
 
-  test('each user’s sync stream is gapless and ordered across all their conversations', async () => {
+  test('sync returns what was delivered to the user, oldest first, once along a chain of cursors; sent messages stay in history', async () => {
     const w = fakeWorld();
     const { ada, bob, cy } = await threeUsers(w);
     const d = sendDeps(w);
@@ -113,19 +134,48 @@ describe('sending', () => {
       await sendMessage(d, ada, cy, msg('sync-0003')),
       await sendMessage(d, ada, bob, msg('sync-0004')),
     ].map((s) => s.ack.messageId);
-    const adaStream = await sync(conversationReadDeps(w), ada, undefined, undefined);
+    const reads = conversationReadDeps(w);
     assert.deepEqual(
-      adaStream.messages.map((m) => [m.seq, m.messageId]),
-      sent.map((id, i) => [i + 1, id]),
+      (await sync(reads, ada, undefined, undefined)).messages.map((m) => m.messageId),
+      [sent[1]],
+      "ada's queue holds what she received, not what she sent",
     );
-    const bobStream = await sync(conversationReadDeps(w), bob, undefined, undefined);
+    const bobAll = await sync(reads, bob, undefined, undefined);
     assert.deepEqual(
-      bobStream.messages.map((m) => m.seq),
-      [1, 2, 3],
+      bobAll.messages.map((m) => m.messageId),
+      [sent[0], sent[3]],
     );
-    const page = await sync(conversationReadDeps(w), ada, 1, 2);
-    assert.deepEqual([page.messages.map((m) => m.seq), page.cursor, page.hasMore], [[2, 3], 3, true]);
-    assert.deepEqual((await sync(conversationReadDeps(w), cy, 1, 10)).messages, []);
+    assert.deepEqual((await sync(reads, bob, bobAll.cursor, undefined)).messages, [], 'nothing twice right after');
+    // paging: a chain of cursors walks the queue without gaps or repeats, also within the settle horizon
+    const first = await sync(reads, bob, undefined, 1);
+    assert.deepEqual([first.messages.map((m) => m.messageId), first.hasMore], [[sent[0]], true]);
+    const second = await sync(reads, bob, first.cursor, 1);
+    assert.deepEqual([second.messages.map((m) => m.messageId), second.hasMore], [[sent[3]], false]);
+    // a message that appears behind the newest one returned (a slower writer) is still found
+    const late = await sendMessage(d, cy, bob, msg('sync-0005'));
+    assert.deepEqual(
+      (await sync(reads, bob, second.cursor, 10)).messages.map((m) => m.messageId),
+      [late.ack.messageId],
+    );
+    await rejectsWith(sync(reads, bob, 'not-a-cursor', 10), 400, 'invalid_cursor');
+  });
+
+  test('the sync cursor settles: ids older than the horizon leave it, so it stays small', async () => {
+    const w = fakeWorld();
+    const { ada, bob } = await threeUsers(w);
+    const reads = conversationReadDeps(w);
+    for (let i = 0; i < 3; i++) await sendMessage(sendDeps(w), ada, bob, msg(`settle-00${i}`));
+    const fresh = await sync(reads, bob, undefined, 10);
+    assert.equal(fresh.cursor.length, 26 * 4, 'a settled position and the three recent ids');
+    w.clock.advance((SYNC_SETTLE_SECONDS + 1) * 1000);
+    const settled = await sync(reads, bob, fresh.cursor, 10);
+    assert.deepEqual([settled.messages, settled.cursor.length], [[], 26], 'only the settled position is left');
+    assert.ok(settled.cursor > fresh.cursor.slice(-26), 'past the last id returned');
+    const later = await sendMessage(sendDeps(w), ada, bob, msg('settle-009'));
+    assert.deepEqual(
+      (await sync(reads, bob, settled.cursor, 10)).messages.map((m) => m.messageId),
+      [later.ack.messageId],
+    );
   });
 
   test('a retry with the same clientMessageId returns the first ack and stores and pushes nothing', async () => {
@@ -138,7 +188,7 @@ describe('sending', () => {
     assert.deepEqual(retry, { ack: first.ack, duplicate: true });
     assert.equal(frames(w, b1).length, 1);
     assert.equal(w.conversations.messages.get(first.ack.conversationId)?.size, 1);
-    assert.equal((await sync(conversationReadDeps(w), bob, 0, 10)).messages.length, 1);
+    assert.equal((await sync(conversationReadDeps(w), bob, undefined, 10)).messages.length, 1);
     // idempotency is per sender: the same id from the other side is another message
     const reply = await sendMessage(sendDeps(w), bob, ada, msg('retry-0001'));
     assert.equal(reply.duplicate, false);
@@ -150,7 +200,7 @@ describe('sending', () => {
     const { ada, bob } = await threeUsers(w);
     const [a1, a2, b1] = [w.connections.open(ada, 'sa'), w.connections.open(ada, 'sa2'), w.connections.open(bob, 'sb')];
     await w.blocks.block(bob, ada);
-    const { ack, duplicate } = await sendMessage(sendDeps(w), ada, bob, msg('hidden-001'), a1);
+    const { ack, duplicate } = await sendMessage(sendDeps(w), ada, bob, msg('hidden-001'), { senderConnectionId: a1 });
     assert.equal(duplicate, false);
     assert.deepEqual(
       frames(w, a2).map((f) => [f.type, f.messageId, 'hiddenFrom' in f]),
@@ -162,7 +212,7 @@ describe('sending', () => {
       [ack.messageId],
     );
     await rejectsWith(history(conversationReadDeps(w), bob, ack.conversationId, undefined, undefined), 404, 'conversation_not_found');
-    assert.deepEqual((await sync(conversationReadDeps(w), bob, 0, 10)).messages, []);
+    assert.deepEqual((await sync(conversationReadDeps(w), bob, undefined, 10)).messages, []);
     assert.deepEqual((await listConversations(conversationReadDeps(w), bob, 10, undefined)).conversations, []);
 
     // unblocking restores future delivery only

@@ -79,7 +79,8 @@ describe('sendMessage when pushing fails', () => {
     const w = fakeWorld();
     const [ada, bob] = await Promise.all([addUser(w), addUser(w)]);
     const deps = sendDeps(w);
-    deps.connections = { push: () => Promise.reject(new LimitExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } })) };
+    const refuse = () => Promise.reject(new LimitExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
+    deps.connections = { openConnections: (u) => w.connections.openConnections(u), push: refuse, pushTo: refuse };
     const input = {
       clientMessageId: 'cmid-0001',
       ciphertext: Buffer.alloc(48, 7).toString('base64'),
@@ -89,6 +90,7 @@ describe('sendMessage when pushing fails', () => {
     };
     const first = await sendMessage(deps, ada.userId, bob.userId, input);
     assert.equal(first.duplicate, false);
+    await first.delivery; // never rejects: the ack went out alongside it
     assert.equal(first.ack.clientMessageId, 'cmid-0001');
     const events = w.events.named('message_push_failed');
     assert.deepEqual(

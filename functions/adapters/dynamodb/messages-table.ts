@@ -1,34 +1,22 @@
 // Messages table. Per conversation: META, one MEMBER#<user> item per member (GSI byMember keyed
 // INBOX#<user> / <last activity>#<conversation> for the inbox), MSG#<ulid> items and CMID#<sender>#<id>
-// idempotency records. Per user: a gapless sync stream STREAM#<user> / SEQ#<n> with its COUNTER.
-// A send is one transaction whose counter conditions make each stream gapless and ordered.
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+// idempotency records (holding the whole message). Per user: a delivery queue QUEUE#<user> / MSG#<ulid>
+// of copies of the messages delivered to them, read by sync. No counters: sends never contend.
+// The writes and point reads; the listing reads (history, sync, inbox, unread) are message-queries.ts.
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
-import type { Message } from '#contract/conversations/schemas.ts';
 import { ServiceUnavailable } from '#core/errors.ts';
-import { messageRecord, publicMessage } from '#core/message-rules.ts';
-import type { Clock, ConversationsPort, MemberView, MessageRecord, SendRequest, StoredSend } from '#core/ports.ts';
-import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
+import { messageRecord, publicMessage, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
+import type { Clock, MemberView, MessageRecord, MessageStorePort, SendRequest, StoredSend } from '#core/ports.ts';
 import { partnersIndex } from './partners-index.ts';
 import { isConditionFailure, stripKeys, type Db } from './db.ts';
 
 const newUlid = monotonicFactory();
-const SEQ_DIGITS = 12;
-const seqKey = (n: number) => `SEQ#${String(n).padStart(SEQ_DIGITS, '0')}`;
 const convKey = (c: string, sk: string) => ({ pk: `CONV#${c}`, sk });
 const memberKey = (c: string, u: string) => convKey(c, `MEMBER#${u}`);
-const counterKey = (u: string) => ({ pk: `STREAM#${u}`, sk: 'COUNTER' });
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item, ['expiresAt']);
 
-/** A cancellation whose every reason is a failed condition or a conflicting transaction. */
-function lostRace(error: unknown): boolean {
-  if (!(error instanceof TransactionCanceledException)) return false;
-  const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None').filter((c) => c !== 'None');
-  return codes.length > 0 && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict');
-}
-
-export function messagesTable(db: Db, clock: Clock): ConversationsPort {
+export function messagesTable(db: Db, clock: Clock): MessageStorePort {
   const { doc } = db;
   const table = () => db.table('messages');
 
@@ -98,217 +86,161 @@ export function messagesTable(db: Db, clock: Clock): ConversationsPort {
     return strip<MessageRecord>(out.Item);
   }
 
-  async function findDuplicate(conversationId: string, senderId: string, clientMessageId: string): Promise<MessageRecord | undefined> {
-    const out = await doc.send(
-      new GetCommand({ TableName: table(), Key: convKey(conversationId, `CMID#${senderId}#${clientMessageId}`), ConsistentRead: true }),
-    );
-    if (!out.Item) return undefined;
-    return getMessage(conversationId, out.Item.messageId as string);
-  }
+  /** The idempotency record: the whole message, so that a retry can finish what a crashed attempt began. */
+  const cmidKey = (req: Pick<SendRequest, 'conversationId' | 'senderId' | 'clientMessageId'>) =>
+    convKey(req.conversationId, `CMID#${req.senderId}#${req.clientMessageId}`);
+  const queueKey = (userId: string, entryId: string) => ({ pk: `QUEUE#${userId}`, sk: `MSG#${entryId}` });
 
-  async function readCounters(a: string, b: string): Promise<[number, number]> {
-    const out = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: [counterKey(a), counterKey(b)], ConsistentRead: true } } }));
-    const items = out.Responses?.[table()] ?? [];
-    const seqOf = (u: string) => Number(items.find((i) => i.pk === `STREAM#${u}`)?.seq ?? 0);
-    return [seqOf(a), seqOf(b)];
-  }
-
-  function counterUpdate(userId: string, prev: number) {
-    return {
-      Update: {
-        TableName: table(),
-        Key: counterKey(userId),
-        UpdateExpression: 'SET seq = :next',
-        ConditionExpression: prev === 0 ? 'attribute_not_exists(seq)' : 'seq = :prev',
-        ExpressionAttributeValues: prev === 0 ? { ':next': 1 } : { ':next': prev + 1, ':prev': prev },
-      },
-    };
+  /** The message of an idempotency record (records written before the queue hold only its id). */
+  async function recordedMessage(item: Record<string, unknown>, conversationId: string): Promise<MessageRecord | undefined> {
+    if (item.message) return item.message as MessageRecord;
+    return getMessage(conversationId, item.messageId as string);
   }
 
   /**
-   * Stores a message once per (sender, clientMessageId), in one transaction with: its idempotency
-   * record, the next entry of both users' sync streams (counter conditions keep them gapless), and
-   * both members' inbox entries. Lost races (another send took the counter, a transaction conflict)
-   * retry with fresh counters; a lost idempotency race returns the stored copy.
+   * Inbox entries move forward only: the condition keeps the newest message when sends in one
+   * conversation land out of order, and makes a retry's repair a no-op where the first attempt wrote.
+   * An upsert: a member item missing (a conversation opened while the recipient blocked the sender)
+   * appears with the first delivered message. The sender's side is marked engaged: only conversations
+   * a user took part in make their presence and key changes visible to the other side.
    */
-  async function storeMessage(req: SendRequest): Promise<StoredSend> {
-    for (let attempt = 0; attempt < 12; attempt++) {
-      const existing = await findDuplicate(req.conversationId, req.senderId, req.clientMessageId);
-      if (existing) return { message: existing, senderSeq: 0, recipientSeq: 0, duplicate: true };
-      const [senderPrev, recipientPrev] = await readCounters(req.senderId, req.recipientId);
-      const now = clock.now();
-      const message = messageRecord(req, newUlid(now), now);
-      const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
-      const streamEntry = (userId: string, seq: number) => ({
-        Put: {
+  async function touchInbox(message: MessageRecord, userId: string, peerId: string): Promise<void> {
+    try {
+      await doc.send(
+        new UpdateCommand({
           TableName: table(),
-          Item: { pk: `STREAM#${userId}`, sk: seqKey(seq), seq, conversationId: req.conversationId, messageId: message.messageId, expiresAt },
-        },
-      });
-      // An upsert: the member item appears with the first delivered message if it was not there
-      // (a conversation opened while the recipient blocked the sender).
-      // The sender's side is marked engaged: only conversations a user took part in make their
-      // presence and key changes visible to the other side (a stranger's message does not).
-      const inbox = (userId: string, peerId: string) => ({
-        Update: {
-          TableName: table(),
-          Key: memberKey(req.conversationId, userId),
+          Key: memberKey(message.conversationId, userId),
           UpdateExpression:
             'SET gsi1pk = :inbox, gsi1sk = :act, conversationId = :c, userId = :u, peerId = :p, createdAt = if_not_exists(createdAt, :at), lastMessageId = :m, lastMessageAt = :at, lastSenderId = :s' +
-            (userId === req.senderId ? ', engagedAt = if_not_exists(engagedAt, :at)' : ''),
+            (userId === message.senderId ? ', engagedAt = if_not_exists(engagedAt, :at)' : ''),
+          ConditionExpression: 'attribute_not_exists(lastMessageId) OR lastMessageId < :m',
           ExpressionAttributeValues: {
             ':inbox': `INBOX#${userId}`,
-            ':act': `${message.sentAt}#${req.conversationId}`,
-            ':c': req.conversationId,
+            ':act': `${message.sentAt}#${message.conversationId}`,
+            ':c': message.conversationId,
             ':u': userId,
             ':p': peerId,
             ':m': message.messageId,
             ':at': message.sentAt,
-            ':s': req.senderId,
+            ':s': message.senderId,
           },
-        },
-      });
-      const hidden = Boolean(req.hiddenFrom);
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // a newer message is already there. (If it won the race against the sender's very first message,
+      // the sender's engagement is recorded by its next one.)
+    }
+  }
+
+  const queueItem = (message: MessageRecord, entryId: string, expiresAt: number) => ({
+    ...queueKey(message.recipientId, entryId),
+    ...publicMessage(message),
+    expiresAt,
+  });
+
+  /** One BatchWriteItem, unprocessed items retried with backoff (they are unconditional puts). */
+  async function batchPut(items: Record<string, unknown>[]): Promise<void> {
+    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 2 ** attempt * 10) * Math.random()));
+      if (attempt > 8) throw new ServiceUnavailable('Throttled; retry', 'throttled');
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table()]: pending } }));
+      pending = (out.UnprocessedItems?.[table()] ?? []) as typeof pending;
+    }
+  }
+
+  async function putIfAbsent(Item: Record<string, unknown>): Promise<boolean> {
+    try {
+      await doc.send(new PutCommand({ TableName: table(), Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * A retry (or a concurrent copy) found the idempotency record: writes whatever the first attempt may
+   * have left out, never twice. The message and a young queue entry go under their own keys, only if
+   * absent (an entry the recipient already synced is still there until it expires, so it is not
+   * queued again). An entry whose id is older than the settle horizon may be behind a cursor already:
+   * if it is missing, one repair (claimed on the idempotency record) queues it under a fresh id.
+   */
+  async function repair(message: MessageRecord, expiresAt: number, hidden: boolean): Promise<void> {
+    const queueEntry = async () => {
+      if (hidden) return;
+      const age = clock.now() - Date.parse(message.sentAt);
+      if (age < SYNC_SETTLE_SECONDS * 1000) {
+        await putIfAbsent(queueItem(message, message.messageId, expiresAt));
+        return;
+      }
+      const found = await doc.send(new GetCommand({ TableName: table(), Key: queueKey(message.recipientId, message.messageId), ConsistentRead: true }));
+      if (found.Item) return;
+      const entryId = newUlid(clock.now());
       try {
         await doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: table(),
-                  Item: { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                Put: {
-                  TableName: table(),
-                  Item: { ...convKey(req.conversationId, `CMID#${req.senderId}#${req.clientMessageId}`), messageId: message.messageId, expiresAt },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              counterUpdate(req.senderId, senderPrev),
-              streamEntry(req.senderId, senderPrev + 1),
-              inbox(req.senderId, req.recipientId),
-              ...(hidden
-                ? []
-                : [counterUpdate(req.recipientId, recipientPrev), streamEntry(req.recipientId, recipientPrev + 1), inbox(req.recipientId, req.senderId)]),
-            ],
+          new UpdateCommand({
+            TableName: table(),
+            Key: cmidKey(message),
+            UpdateExpression: 'SET requeuedAs = :e',
+            ConditionExpression: 'attribute_not_exists(requeuedAs)',
+            ExpressionAttributeValues: { ':e': entryId },
           }),
         );
-        return { message, senderSeq: senderPrev + 1, recipientSeq: hidden ? 0 : recipientPrev + 1, duplicate: false };
       } catch (error) {
-        // Only a lost race (a duplicate, a counter another send moved, a conflicting transaction) is
-        // resolved by re-reading; throttling and anything else surface now (the SDK already retried).
-        if (!lostRace(error)) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+        if (isConditionFailure(error)) return;
+        throw error;
       }
-    }
-    throw new ServiceUnavailable('Too much contention storing the message; retry with the same clientMessageId', 'busy');
+      await putIfAbsent(queueItem(message, entryId, expiresAt));
+    };
+    await Promise.all([
+      putIfAbsent({ ...convKey(message.conversationId, `MSG#${message.messageId}`), ...message, expiresAt }),
+      queueEntry(),
+      touchInbox(message, message.senderId, message.recipientId),
+      hidden ? undefined : touchInbox(message, message.recipientId, message.senderId),
+    ]);
   }
 
-  /** History as the viewer sees it, newest first; `before` is exclusive. Expired and hidden messages are skipped. */
-  async function history(
-    conversationId: string,
-    viewerId: string,
-    before: string | undefined,
-    limit: number,
-  ): Promise<{ messages: Message[]; before?: string }> {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: before ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
-        FilterExpression: '(attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me) AND expiresAt > :now',
-        ExpressionAttributeValues: {
-          ':pk': `CONV#${conversationId}`,
-          ':lo': 'MSG#',
-          ':me': viewerId,
-          ':now': Math.floor(clock.now() / 1000),
-          // BETWEEN is inclusive: the largest key below `before`
-          ...(before ? { ':hi': `MSG#${before.slice(0, -1)}${String.fromCharCode(before.charCodeAt(before.length - 1) - 1)}~` } : {}),
-        },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    const messages = (out.Items ?? []).map((i) => publicMessage(strip<MessageRecord>(i)));
-    const last = out.LastEvaluatedKey?.sk as string | undefined;
-    return last ? { messages, before: last.slice('MSG#'.length) } : { messages };
-  }
-
-  /** The caller's stream after a sequence number, in order; each entry resolved to its message. */
-  async function syncStream(userId: string, after: number, limit: number) {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: { ':pk': `STREAM#${userId}`, ':lo': seqKey(after + 1), ':hi': 'SEQ#~' },
-        Limit: limit,
-        // Entry and message are written in one transaction; only strongly consistent reads are
-        // guaranteed to see both, and a cursor must never move past a message it did not return.
-        ConsistentRead: true,
-      }),
-    );
-    const entries = out.Items ?? [];
-    const keys = entries.map((e) => convKey(e.conversationId as string, `MSG#${e.messageId}`));
-    const found = new Map<string, Record<string, unknown>>();
-    let pending: Record<string, unknown>[] = keys;
-    while (pending.length) {
-      const res = await doc.send(new BatchGetCommand({ RequestItems: { [table()]: { Keys: pending.slice(0, 100), ConsistentRead: true } } }));
-      for (const item of res.Responses?.[table()] ?? []) found.set(`${item.pk}|${item.sk}`, item);
-      const unprocessed = (res.UnprocessedKeys?.[table()]?.Keys ?? []) as Record<string, unknown>[];
-      pending = [...unprocessed, ...pending.slice(100)];
-    }
+  /**
+   * Stores a message once per (sender, clientMessageId), with no counter and so no contention:
+   * 1. a conditional PutItem of the idempotency record, holding the whole message;
+   * 2. in parallel, one BatchWriteItem (the message in its conversation, a copy in the recipient's
+   *    delivery queue) and both members' inbox entries.
+   * A copy that loses step 1 to an earlier or concurrent one gets that one's message back and
+   * completes what may be missing (repair) before acking, so an ack always means stored.
+   */
+  async function storeMessage(req: SendRequest): Promise<StoredSend> {
     const now = clock.now();
-    const messages: (Omit<MessageRecord, 'hiddenFrom'> & { seq: number })[] = [];
-    let cursor = after;
-    for (const e of entries) {
-      const item = found.get(`CONV#${e.conversationId}|MSG#${e.messageId}`);
-      const entryExpired = (e.expiresAt as number) * 1000 <= now;
-      // A live entry whose message is not readable yet ends the page: the client asks again later.
-      if (!item && !entryExpired) return { messages, cursor, hasMore: true };
-      if (item && (item.expiresAt as number) * 1000 > now) messages.push({ ...publicMessage(strip<MessageRecord>(item)), seq: e.seq as number });
-      cursor = e.seq as number;
+    const message = messageRecord(req, newUlid(now), now);
+    const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
+    const hidden = Boolean(req.hiddenFrom);
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: table(),
+          Item: { ...cmidKey(req), messageId: message.messageId, message, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // the rare path (a retry or a concurrent copy) reads the record rather than bundling an unmarshaller
+      const item = (await doc.send(new GetCommand({ TableName: table(), Key: cmidKey(req), ConsistentRead: true }))).Item;
+      const first = item && (await recordedMessage(item, req.conversationId));
+      if (!first) throw new ServiceUnavailable('Being stored; retry with the same clientMessageId', 'busy');
+      await repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom));
+      return { message: first, duplicate: true };
     }
-    return { messages, cursor, hasMore: out.LastEvaluatedKey !== undefined };
-  }
-
-  /** A page of the caller's inbox, latest activity first. */
-  async function inbox(userId: string, limit: number, cursorText?: string) {
-    const cursor = decodeCursor(cursorText, cursors.inbox(userId));
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: 'byMember',
-        KeyConditionExpression: 'gsi1pk = :inbox',
-        ExpressionAttributeValues: { ':inbox': `INBOX#${userId}` },
-        ScanIndexForward: false,
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: cursor } : {}),
-      }),
-    );
-    return { items: (out.Items ?? []).map((i) => strip<MemberView>(i)), cursor: encodeCursor(out.LastEvaluatedKey) };
-  }
-
-  /** Messages from the peer after the read position, counted up to a cap (the badge shows "99+"). */
-  async function countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap = 100): Promise<number> {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-        FilterExpression: 'senderId <> :me AND (attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me) AND expiresAt > :now',
-        ExpressionAttributeValues: {
-          ':pk': `CONV#${conversationId}`,
-          ':lo': readUpTo ? `MSG#${readUpTo}\u0000` : 'MSG#',
-          ':hi': 'MSG#~',
-          ':me': userId,
-          ':now': Math.floor(clock.now() / 1000),
-        },
-        Select: 'COUNT',
-        Limit: cap,
-      }),
-    );
-    return out.Count ?? 0;
+    await Promise.all([
+      batchPut([
+        { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
+        ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
+      ]),
+      touchInbox(message, req.senderId, req.recipientId),
+      hidden ? undefined : touchInbox(message, req.recipientId, req.senderId),
+    ]);
+    return { message, duplicate: false };
   }
 
   /** Everyone the user has taken part in a conversation with (for presence and key-change events). */
@@ -334,5 +266,5 @@ export function messagesTable(db: Db, clock: Clock): ConversationsPort {
     }
   }
 
-  return { ensureConversation, getMember, getMessage, storeMessage, advancePosition, partnersOf, history, syncStream, inbox, countUnread };
+  return { ensureConversation, getMember, getMessage, storeMessage, advancePosition, partnersOf };
 }

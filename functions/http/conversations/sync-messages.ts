@@ -1,5 +1,5 @@
-// GET /api/messages/sync?after=&limit=: everything sent or received after the cursor, in order.
-// Streams are gapless per user, so a client that keeps the last cursor sees each message once.
+// GET /api/messages/sync?after=&limit=: the caller's delivery queue after the cursor, oldest first.
+// A client that keeps the last cursor sees each message delivered to it once (core/message-rules.ts).
 import { syncMessages as contract } from '#contract/conversations/sync-messages.ts';
 import { sync } from '#core/conversations.ts';
 import { httpHandler } from '#middleware/http-handler.ts';
