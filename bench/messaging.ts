@@ -14,7 +14,7 @@ import type { Runtime } from '../local/runtime.ts';
 import { bearer, signUp, type Account } from '../tests/support/identity.ts';
 import { request, startTestRuntime } from '../tests/support/runtime.ts';
 import { environment, formatTable, mean, percentile, round, writeResults } from './lib.ts';
-import { isReadOp, itemBytes, perAction, SdkMeter } from './sdk-meter.ts';
+import { isReadOp, itemBytes, perAction, roundTrips, SdkMeter, type CallSpan } from './sdk-meter.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -474,8 +474,17 @@ async function main(): Promise<void> {
     console.log('messaging: capacity units (ReturnConsumedCapacity)...');
     dynamoMeter.capacity = true;
     dynamoMeter.reset();
-    for (let i = 0; i < CAPACITY_SENDS; i++) await pairs[i % pairs.length]!.send();
-    const perSend = perAction(dynamoMeter.snapshot(), CAPACITY_SENDS);
+    // calls between one send's start and the next's belong to that send (sends run one at a time)
+    const spansPerSend: CallSpan[][] = [];
+    for (let i = 0; i < CAPACITY_SENDS; i++) {
+      spansPerSend.at(-1)?.push(...dynamoMeter.takeSpans());
+      await pairs[i % pairs.length]!.send();
+      spansPerSend.push(dynamoMeter.takeSpans());
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    spansPerSend.at(-1)!.push(...dynamoMeter.takeSpans());
+    const rounds = spansPerSend.map(roundTrips);
+    const perSend = { ...perAction(dynamoMeter.snapshot(), CAPACITY_SENDS), roundTrips: { mean: round(mean(rounds), 2), max: Math.max(...rounds) } };
     for (const p of fresh) await p.connect(rt);
     dynamoMeter.reset();
     for (const p of fresh) await p.send(true);
@@ -529,7 +538,7 @@ function report(r: {
     floorCpuMsPerOp: CpuPerOp;
     ratioToFloor: number;
   };
-  perSend: Capacity;
+  perSend: Capacity & { roundTrips: { mean: number; max: number } };
   perFirstSend: Capacity;
   perPage: Capacity;
   localReports: boolean;
@@ -636,6 +645,10 @@ function report(r: {
     );
   }
   console.log(
+    `  send (existing conversation): ${r.perSend.roundTrips.mean} sequential DynamoDB round trips per send on average, at most ${r.perSend.roundTrips.max}\n` +
+      '  (a round: calls that overlap in time; a new one starts when a call begins after every earlier call of that send ended)',
+  );
+  console.log(
     "  RCU and non-transactional WCU are DynamoDB Local's ConsumedCapacity. It under-counts multi-item TransactWriteItems, so\n" +
       '  "WCU by rules" recomputes their table part from item sizes (2 WCU per started KB per item; GSI part as reported).\n' +
       '  Failed calls (a failed condition, a cancelled transaction) return no ConsumedCapacity; "their WCU by rules" prices them\n' +
@@ -656,7 +669,9 @@ function report(r: {
       'first two per pair dropped; its floor is sampled (half before, half after) around that window. Sustained throughput: closed loop on every pair for a window after 1 s of ramp-up, counting ' +
       'messages that reached their recipient inside it; the floor runs the same loop with PutItem+Query, half a window before and ' +
       'half after. Capacity: every DynamoDB call carries ReturnConsumedCapacity INDEXES (only in that phase) and an SDK middleware ' +
-      'sums ConsumedCapacity; read/write split by operation type.',
+      'sums ConsumedCapacity; read/write split by operation type. perSend.roundTrips: in that phase the middleware records each ' +
+      "call's start and end (performance.now()); a send's calls are grouped into rounds of overlapping calls, a new round starting when " +
+      'a call begins after every earlier call of that send ended; mean and max over the sends.',
     plaintextBytes: PLAINTEXT.length,
     samplesPerConfig: SAMPLES,
     configs: r.configs,
