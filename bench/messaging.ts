@@ -14,7 +14,7 @@ import type { Runtime } from '../local/runtime.ts';
 import { bearer, signUp, type Account } from '../tests/support/identity.ts';
 import { request, startTestRuntime } from '../tests/support/runtime.ts';
 import { environment, formatTable, mean, percentile, round, writeResults } from './lib.ts';
-import { isReadOp, itemBytes, perAction, SdkMeter } from './sdk-meter.ts';
+import { isReadOp, itemBytes, perAction, roundTrips, SdkMeter, type CallSpan } from './sdk-meter.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +47,12 @@ const HISTORY_PAGE = 50;
 const WARMUP_SENDS = 20;
 const FIRST_WARMUP_SENDS = 100;
 const SEND_TIMEOUT_MS = 30_000;
+/** The hot recipient case: this many senders, each this many messages to one recipient, one in flight per sender. */
+const HOT_SENDERS = 20;
+const HOT_MESSAGES_PER_SENDER = 50;
+/** A sender that gets an error frame sends the same clientMessageId again, after retryAfterSeconds or this long, this many times at most. */
+const HOT_RETRY_MS = 50;
+const HOT_MAX_ATTEMPTS = 20;
 
 // ---- clients ---------------------------------------------------------------------------------------
 
@@ -270,6 +276,146 @@ async function pool<T, R>(items: readonly T[], width: number, fn: (item: T) => P
   return out;
 }
 
+// ---- hot recipient ---------------------------------------------------------------------------------
+
+interface HotRecipientResult {
+  senders: number;
+  messagesPerSender: number;
+  messages: number;
+  seconds: number;
+  messagesPerSecond: number;
+  /** Error frames the senders got (the handler's, by code, and the gateway's own), retries included. */
+  errorFrames: number;
+  busyFrames: number;
+  errorFramesByCode: Record<string, number>;
+  /** Sends that needed more than one attempt, and those that never got an ack. */
+  retriedSends: number;
+  unacked: number;
+  /** On the recipient's socket, by clientMessageId: messages never delivered, extra copies, distinct messageIds beyond one per message. */
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  extraMessageIds: number;
+  ackLatency: Latency;
+}
+
+/**
+ * Many senders to one recipient: each sender keeps one message in flight (waits for its ack; on an
+ * error frame, sends the same clientMessageId again), the recipient's one socket collects what
+ * arrives, then every message is checked to have arrived exactly once.
+ */
+async function hotRecipient(rt: Runtime, senders: Party[], recipient: Party): Promise<HotRecipientResult> {
+  const recipientSocket = await connect(rt, recipient);
+  const senderSockets = await Promise.all(senders.map((s) => connect(rt, s)));
+  const deliveries = new Map<string, { copies: number; messageIds: Set<string> }>();
+  let lastDeliveryAt = 0;
+  const expected = new Set<string>();
+  recipientSocket.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    if (frame.type !== 'message' || !expected.has(frame.clientMessageId)) return;
+    const d = deliveries.get(frame.clientMessageId) ?? { copies: 0, messageIds: new Set<string>() };
+    d.copies++;
+    d.messageIds.add(frame.messageId);
+    deliveries.set(frame.clientMessageId, d);
+    lastDeliveryAt = performance.now();
+  });
+  const errorFramesByCode: Record<string, number> = {};
+  let retriedSends = 0;
+  let unacked = 0;
+  const acks: number[] = [];
+  const started = performance.now();
+  try {
+    await Promise.all(
+      senders.map(async (sender, i) => {
+        const ws = senderSockets[i]!;
+        const shared = nacl.box.before(recipient.box.publicKey, sender.box.secretKey);
+        for (let m = 0; m < HOT_MESSAGES_PER_SENDER; m++) {
+          const id = randomUUID();
+          expected.add(id);
+          const nonce = nacl.randomBytes(24);
+          const frame = JSON.stringify({
+            action: 'sendMessage',
+            to: recipient.userId,
+            clientMessageId: id,
+            ciphertext: Buffer.from(nacl.box.after(new TextEncoder().encode(PLAINTEXT), nonce, shared)).toString('base64'),
+            nonce: Buffer.from(nonce).toString('base64'),
+            senderKeyVersion: 1,
+            recipientKeyVersion: 1,
+          });
+          const t0 = performance.now();
+          let acked = false;
+          for (let attempt = 1; attempt <= HOT_MAX_ATTEMPTS && !acked; attempt++) {
+            if (attempt === 2) retriedSends++;
+            // the ack for this id, or the first error frame (errors carry no id; one in flight per sender)
+            const answer = await new Promise<{ ack: true } | { ack: false; code: string; retryMs: number }>((resolve, reject) => {
+              const timer = setTimeout(
+                () => (ws.off('message', onFrame), reject(new Error(`hot recipient: no answer to ${id} in ${SEND_TIMEOUT_MS} ms`))),
+                SEND_TIMEOUT_MS,
+              );
+              const onFrame = (data: RawData) => {
+                const f = JSON.parse(data.toString());
+                if (f.type === 'ack' && f.clientMessageId === id) {
+                  clearTimeout(timer);
+                  ws.off('message', onFrame);
+                  resolve({ ack: true });
+                } else if (f.type === 'error' || f.type === undefined) {
+                  clearTimeout(timer);
+                  ws.off('message', onFrame);
+                  resolve({
+                    ack: false,
+                    code: f.type === 'error' ? String(f.code) : `gateway: ${f.message}`,
+                    retryMs: (f.retryAfterSeconds ?? 0) * 1000 || HOT_RETRY_MS,
+                  });
+                }
+              };
+              ws.on('message', onFrame);
+              ws.send(frame);
+            });
+            if (answer.ack) acked = true;
+            else {
+              errorFramesByCode[answer.code] = (errorFramesByCode[answer.code] ?? 0) + 1;
+              await new Promise((resolve) => setTimeout(resolve, answer.retryMs));
+            }
+          }
+          if (acked) acks.push(performance.now() - t0);
+          else unacked++;
+        }
+      }),
+    );
+    // every message that was acked has been pushed by now or is on its way: wait for the stragglers
+    const deadline = performance.now() + 5000;
+    while (performance.now() < deadline && [...expected].some((id) => !deliveries.has(id))) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // room for a late duplicate
+  } finally {
+    await Promise.all(
+      [recipientSocket, ...senderSockets].map(
+        (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : (ws.once('close', () => resolve()), ws.close()))),
+      ),
+    );
+  }
+  const messages = expected.size;
+  const seconds = (lastDeliveryAt - started) / 1000;
+  const copies = [...deliveries.values()];
+  const errorFrames = Object.values(errorFramesByCode).reduce((n, c) => n + c, 0);
+  return {
+    senders: senders.length,
+    messagesPerSender: HOT_MESSAGES_PER_SENDER,
+    messages,
+    seconds: round(seconds, 2),
+    messagesPerSecond: round(deliveries.size / seconds, 1),
+    errorFrames,
+    busyFrames: errorFramesByCode['busy'] ?? 0,
+    errorFramesByCode,
+    retriedSends,
+    unacked,
+    delivered: deliveries.size,
+    missing: messages - deliveries.size,
+    duplicates: copies.reduce((n, d) => n + d.copies - 1, 0),
+    extraMessageIds: copies.reduce((n, d) => n + d.messageIds.size - 1, 0),
+    ackLatency: latency(acks),
+  };
+}
+
 // ---- the run -----------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -474,8 +620,17 @@ async function main(): Promise<void> {
     console.log('messaging: capacity units (ReturnConsumedCapacity)...');
     dynamoMeter.capacity = true;
     dynamoMeter.reset();
-    for (let i = 0; i < CAPACITY_SENDS; i++) await pairs[i % pairs.length]!.send();
-    const perSend = perAction(dynamoMeter.snapshot(), CAPACITY_SENDS);
+    // calls between one send's start and the next's belong to that send (sends run one at a time)
+    const spansPerSend: CallSpan[][] = [];
+    for (let i = 0; i < CAPACITY_SENDS; i++) {
+      spansPerSend.at(-1)?.push(...dynamoMeter.takeSpans());
+      await pairs[i % pairs.length]!.send();
+      spansPerSend.push(dynamoMeter.takeSpans());
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    spansPerSend.at(-1)!.push(...dynamoMeter.takeSpans());
+    const rounds = spansPerSend.map(roundTrips);
+    const perSend = { ...perAction(dynamoMeter.snapshot(), CAPACITY_SENDS), roundTrips: { mean: round(mean(rounds), 2), max: Math.max(...rounds) } };
     for (const p of fresh) await p.connect(rt);
     dynamoMeter.reset();
     for (const p of fresh) await p.send(true);
@@ -493,7 +648,11 @@ async function main(): Promise<void> {
     dynamoMeter.capacity = false;
     const localReports = perSend.readUnits + perSend.writeUnits > 0;
 
-    report({ configs, throughput: throughput!, perSend, perFirstSend, perPage, localReports, seconds: round((performance.now() - startedAt) / 1000, 1) });
+    console.log(`messaging: hot recipient, ${HOT_SENDERS} senders x ${HOT_MESSAGES_PER_SENDER} messages to one recipient...`);
+    const hotPeople = await pool(Array.from({ length: HOT_SENDERS + 1 }), 4, party);
+    const hot = await hotRecipient(rt, hotPeople.slice(1), hotPeople[0]!);
+
+    report({ configs, throughput: throughput!, perSend, perFirstSend, perPage, hot, localReports, seconds: round((performance.now() - startedAt) / 1000, 1) });
   } finally {
     sizeClient.destroy();
     await Promise.all([...pairs, ...fresh].map((p) => p.close().catch(() => undefined)));
@@ -529,9 +688,10 @@ function report(r: {
     floorCpuMsPerOp: CpuPerOp;
     ratioToFloor: number;
   };
-  perSend: Capacity;
+  perSend: Capacity & { roundTrips: { mean: number; max: number } };
   perFirstSend: Capacity;
   perPage: Capacity;
+  hot: HotRecipientResult;
   localReports: boolean;
   seconds: number;
 }): void {
@@ -636,10 +796,24 @@ function report(r: {
     );
   }
   console.log(
+    `  send (existing conversation): ${r.perSend.roundTrips.mean} sequential DynamoDB round trips per send on average, at most ${r.perSend.roundTrips.max}\n` +
+      '  (a round: calls that overlap in time; a new one starts when a call begins after every earlier call of that send ended)',
+  );
+  console.log(
     "  RCU and non-transactional WCU are DynamoDB Local's ConsumedCapacity. It under-counts multi-item TransactWriteItems, so\n" +
       '  "WCU by rules" recomputes their table part from item sizes (2 WCU per started KB per item; GSI part as reported).\n' +
       '  Failed calls (a failed condition, a cancelled transaction) return no ConsumedCapacity; "their WCU by rules" prices them\n' +
       '  as if written (AWS bills failed conditional writes) and is not included in the other WCU columns.',
+  );
+
+  const h = r.hot;
+  console.log(
+    `\nHot recipient: ${h.senders} senders x ${h.messagesPerSender} messages to one recipient, one in flight per sender: ` +
+      `${h.messagesPerSecond} msg/s (${h.messages} in ${h.seconds} s; ack p50 ${h.ackLatency.p50} ms, p99 ${h.ackLatency.p99} ms)`,
+  );
+  console.log(
+    `  error frames: ${h.errorFrames} (busy: ${h.busyFrames}${h.errorFrames ? `; ${JSON.stringify(h.errorFramesByCode)}` : ''}), sends retried: ${h.retriedSends}, never acked: ${h.unacked}; ` +
+      `on the recipient's socket: ${h.delivered} of ${h.messages} delivered, ${h.missing} missing, ${h.duplicates} duplicates, ${h.extraMessageIds} extra messageIds`,
   );
 
   const path = writeResults('messaging.json', {
@@ -656,11 +830,22 @@ function report(r: {
       'first two per pair dropped; its floor is sampled (half before, half after) around that window. Sustained throughput: closed loop on every pair for a window after 1 s of ramp-up, counting ' +
       'messages that reached their recipient inside it; the floor runs the same loop with PutItem+Query, half a window before and ' +
       'half after. Capacity: every DynamoDB call carries ReturnConsumedCapacity INDEXES (only in that phase) and an SDK middleware ' +
-      'sums ConsumedCapacity; read/write split by operation type.',
+      'sums ConsumedCapacity; read/write split by operation type. perSend.roundTrips: in that phase the middleware records each ' +
+      "call's start and end (performance.now()); a send's calls are grouped into rounds of overlapping calls, a new round starting when " +
+      'a call begins after every earlier call of that send ended; mean and max over the sends.',
     plaintextBytes: PLAINTEXT.length,
     samplesPerConfig: SAMPLES,
     configs: r.configs,
     throughput: r.throughput,
+    hotRecipient: {
+      method:
+        `${HOT_SENDERS} new users each send ${HOT_MESSAGES_PER_SENDER} sealed messages to one new user, each sender on its own socket with one ` +
+        'message in flight (the next is sent when the ack arrives); on an error frame the sender sends the same clientMessageId again ' +
+        `after retryAfterSeconds or ${HOT_RETRY_MS} ms (at most ${HOT_MAX_ATTEMPTS} attempts). The recipient's one socket collects the message ` +
+        'frames; each clientMessageId must arrive exactly once with one messageId. messagesPerSecond: distinct messages delivered over the ' +
+        'time from the first send to the last delivery. Not metered (no ReturnConsumedCapacity).',
+      ...r.hot,
+    },
     capacity: {
       source: r.localReports ? 'DynamoDB Local ConsumedCapacity (ReturnConsumedCapacity: INDEXES)' : 'none reported',
       note:

@@ -115,6 +115,26 @@ async function failedWriteUnits(op: string, input: Record<string, unknown>, size
   return Math.max(1, Math.ceil(bytes / 1024));
 }
 
+/** One call's wall-clock span (performance.now()), from the middleware's entry to its answer. */
+export interface CallSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Sequential round trips among calls: groups of overlapping calls, a new group starting when a call
+ * begins after every earlier call (by start time) has ended. Calls in parallel share a round.
+ */
+export function roundTrips(spans: readonly CallSpan[]): number {
+  let rounds = 0;
+  let lastEnd = -Infinity;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    if (s.start >= lastEnd) rounds++;
+    lastEnd = Math.max(lastEnd, s.end);
+  }
+  return rounds;
+}
+
 export class SdkMeter {
   /** When set, DynamoDB calls carry ReturnConsumedCapacity: 'INDEXES' (off while timing, so requests stay as shipped). */
   capacity = false;
@@ -123,6 +143,8 @@ export class SdkMeter {
   readonly name: string;
   private readonly sizeOf: ItemSizeLookup | undefined;
   private tallies = new Map<string, OpTally>();
+  /** Spans of the calls since the last takeSpans() (recorded only while capacity is on). */
+  private spans: CallSpan[] = [];
 
   constructor(name: string, sizeOf?: ItemSizeLookup) {
     this.name = name;
@@ -144,15 +166,19 @@ export class SdkMeter {
           try {
             result = await next(priced ? { ...args, input: { ...args.input, ReturnConsumedCapacity: 'INDEXES' } } : args);
           } catch (error) {
+            const ended = performance.now();
+            if (this.capacity) this.spans.push({ start: started, end: ended });
             // failed calls get their own row: their cost and time differ from successful ones
-            const tally = this.tally(`${op} (failed)`, performance.now() - started);
+            const tally = this.tally(`${op} (failed)`, ended - started);
             if (priced) {
               tally.unreported++;
               tally.estimatedWriteUnits += await failedWriteUnits(op, args.input, this.sizeOf);
             }
             throw error;
           }
-          const tally = this.tally(op, performance.now() - started);
+          const ended = performance.now();
+          if (this.capacity) this.spans.push({ start: started, end: ended });
+          const tally = this.tally(op, ended - started);
           if (priced) await this.count(op, tally, result.output.ConsumedCapacity, args.input);
           return result;
         },
@@ -190,6 +216,14 @@ export class SdkMeter {
 
   reset(): void {
     this.tallies.clear();
+    this.spans = [];
+  }
+
+  /** The call spans recorded since the last call (or reset), and forgets them. */
+  takeSpans(): CallSpan[] {
+    const spans = this.spans;
+    this.spans = [];
+    return spans;
   }
 
   /** Tallies since the last reset, per operation ("Op (failed)" for calls that threw). */
