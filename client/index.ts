@@ -18,7 +18,37 @@ export interface ClientOptions {
   /** Called whenever tokens change (persist them), and with null when the session is over. */
   onTokens?: (tokens: Tokens | null) => void;
   fetch?: typeof fetch;
+  /**
+   * Sockets from connect() send `{"action":"ping"}` this often (the server answers `pong`), since
+   * API Gateway closes a socket idle for 10 minutes. Default 5 minutes; 0 turns it off; must be
+   * under 10 minutes.
+   */
+  keepAliveMs?: number;
+  /** The timers the keep-alive uses (tests pass fakes); defaults to the global ones. */
+  timers?: KeepAliveTimers;
 }
+
+export interface KeepAliveTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** API Gateway's idle timeout for a WebSocket connection (not adjustable). */
+export const WS_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** The SDK's default keep-alive interval: half the idle timeout. */
+export const KEEP_ALIVE_MS = 5 * 60_000;
+/** The keep-alive frame: `$default` answers it with `{"type":"pong","time":…}`. */
+export const PING_FRAME = JSON.stringify({ action: 'ping' });
+
+const globalTimers: KeepAliveTimers = {
+  setInterval(fn, ms) {
+    const handle = setInterval(fn, ms);
+    // a keep-alive alone never keeps a Node process running
+    (handle as { unref?: () => void }).unref?.();
+    return handle;
+  },
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
 
 export class ApiError extends Error {
   readonly status: number;
@@ -54,6 +84,10 @@ export class NexChatClient {
     this.opts = opts;
     this.tokens = opts.tokens;
     this.doFetch = opts.fetch ?? fetch;
+    const every = opts.keepAliveMs ?? KEEP_ALIVE_MS;
+    if (!Number.isFinite(every) || every < 0 || every >= WS_IDLE_TIMEOUT_MS) {
+      throw new RangeError(`keepAliveMs must be 0 (off) or under API Gateway's 10-minute idle timeout, got ${every}`);
+    }
   }
 
   get signedIn(): boolean {
@@ -149,7 +183,11 @@ export class NexChatClient {
 
   // ---- realtime -------------------------------------------------------------------------------
 
-  /** Opens the WebSocket with a fresh single-use ticket (tokens never go in URLs). */
+  /**
+   * Opens the WebSocket with a fresh single-use ticket (tokens never go in URLs). While it is open it
+   * pings every `keepAliveMs` (the `pong` answers arrive like any frame: ignore them); closing it
+   * stops the pings. API Gateway still closes every socket after 2 hours: reconnect on `close`.
+   */
   async connect(): Promise<WebSocket> {
     const { ticket } = await this.request<{ ticket: string }>('POST', '/api/ws/ticket');
     const ws = new WebSocket(`${this.opts.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
@@ -157,7 +195,18 @@ export class NexChatClient {
       ws.addEventListener('open', () => resolve(), { once: true });
       ws.addEventListener('error', () => reject(new Error('WebSocket connection failed')), { once: true });
     });
+    this.keepAlive(ws);
     return ws;
+  }
+
+  private keepAlive(ws: WebSocket): void {
+    const every = this.opts.keepAliveMs ?? KEEP_ALIVE_MS;
+    if (every === 0) return;
+    const timers = this.opts.timers ?? globalTimers;
+    const handle = timers.setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(PING_FRAME);
+    }, every);
+    ws.addEventListener('close', () => timers.clearInterval(handle), { once: true });
   }
 }
 

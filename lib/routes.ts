@@ -122,8 +122,43 @@ function ws<const C extends WsContract>(contract: C, d: Deployment & { authorize
   return { ...contract, ...d, tables: { ...t, connections: t.connections ?? 'read', users: t.users ?? 'read', sessions: t.sessions ?? 'read', ...limit } };
 }
 
-/** Stage-wide default throttle; routes below set their own, tighter where it matters. */
-export const stageThrottle: Throttle = { rate: 200, burst: 400 };
+/**
+ * Gateway throttles from the capacity plan (docs/architecture.md, "Capacity plan"): 1M users, 100k
+ * concurrent sockets, 30k of them chatting at peak at 4 messages a minute (2,000 msg/s), AWS's default
+ * account quotas. A route throttle is a ceiling for ALL users together, so that one route cannot eat
+ * the account's share; fairness between users is RATE_LIMITS' job (functions/core/config.ts).
+ */
+const capacity = {
+  /** 2,000 msg/s at peak, 25% headroom. */
+  sends: { rate: 2500, burst: 2500 },
+  /** The HTTP send is a fallback for clients without a socket: a tenth of the socket path. */
+  httpSends: { rate: 250, burst: 250 },
+  /** At most one receipt per received message (clients send the newest id): as sends. */
+  deliveredReceipts: { rate: 2500, burst: 2500 },
+  /** Read positions move once per conversation looked at, not per message. */
+  reads: { rate: 1000, burst: 1000 },
+  /** About one typing frame per message sent; droppable, so no headroom: it never crowds out sends. */
+  typing: { rate: 2000, burst: 2000 },
+  /** Keep-alive pings (100k sockets / 300 s = 333/s) and unknown actions, 3× headroom. */
+  keepAlive: { rate: 1000, burst: 1000 },
+  /** AWS's default for new WebSocket connections (500/s per account and region), and a ticket each. */
+  connects: { rate: 500, burst: 500 },
+  /** Sockets that drop together (a network blip) disconnect faster than they can come back. */
+  disconnects: { rate: 1000, burst: 1000 },
+  /** One or two sync pages per reconnect, at the connect rate. */
+  syncs: { rate: 1000, burst: 1000 },
+  /** The inbox and a history page when an app opens, at the connect rate. */
+  appOpens: { rate: 500, burst: 500 },
+  /** 100k online clients with 15-minute access tokens refresh 111/s; a reconnect storm refreshes expired ones at once. */
+  refreshes: { rate: 300, burst: 600 },
+} as const satisfies Record<string, Throttle>;
+
+/**
+ * Stage-wide default throttle: API Gateway's default account quota (10,000 rps, burst 5,000, shared by
+ * every API in the region). Every route sets its own; the local gateways use this as one bucket for
+ * all routes, which is how the account quota behaves.
+ */
+export const stageThrottle: Throttle = { rate: 10000, burst: 5000 };
 
 const authThrottle = { rate: 10, burst: 20 } as const;
 /** scrypt N=2^17 wants 128 MiB; more memory also buys the CPU that keeps a hash near 100 ms. */
@@ -145,39 +180,39 @@ export const routes = {
     },
     tables: { connections: 'readwrite', messages: 'read', users: 'read', sessions: 'read', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.connects,
   }),
   wsDisconnect: ws(wsDisconnect, {
     handler: 'functions/ws/disconnect.ts',
     tables: { connections: 'readwrite', messages: 'read', users: 'readwrite', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.disconnects,
   }),
   sendMessage: ws(sendMessage, {
     handler: 'functions/ws/send-message.ts',
     tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 100, burst: 200 },
+    throttle: capacity.sends,
   }),
   typing: ws(typing, {
     handler: 'functions/ws/typing.ts',
     tables: { messages: 'read', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.typing,
   }),
   markRead: ws(markRead, {
     handler: 'functions/ws/mark-read.ts',
     tables: { messages: 'readwrite', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.reads,
   }),
   delivered: ws(delivered, {
     handler: 'functions/ws/delivered.ts',
     tables: { messages: 'readwrite', connections: 'readwrite', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.deliveredReceipts,
   }),
-  wsDefault: ws(wsDefault, { handler: 'functions/ws/default.ts', tables: {}, manageConnections: true, throttle: { rate: 100, burst: 200 } }),
+  wsDefault: ws(wsDefault, { handler: 'functions/ws/default.ts', tables: {}, manageConnections: true, throttle: capacity.keepAlive }),
   requestOtp: http(requestOtp, {
     handler: 'functions/http/auth/request-otp.ts',
     tables: { users: 'read', ephemeral: 'readwrite' },
@@ -206,7 +241,7 @@ export const routes = {
     tables: { users: 'read', sessions: 'readwrite', ephemeral: 'readwrite', connections: 'readwrite' },
     manageConnections: true,
     secrets: ['auth'],
-    throttle: { rate: 20, burst: 40 },
+    throttle: capacity.refreshes,
   }),
   logout: http(logout, {
     handler: 'functions/http/auth/logout.ts',
@@ -255,7 +290,7 @@ export const routes = {
   createWsTicket: http(createWsTicket, {
     handler: 'functions/http/realtime/create-ticket.ts',
     tables: { ephemeral: 'readwrite' },
-    throttle: { rate: 20, burst: 40 },
+    throttle: capacity.connects,
   }),
   putPublicKey: http(putPublicKey, {
     handler: 'functions/http/public-keys/put-public-key.ts',
@@ -282,23 +317,23 @@ export const routes = {
   listConversations: http(listConversations, {
     handler: 'functions/http/conversations/list-conversations.ts',
     tables: { users: 'read', messages: 'read' },
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.appOpens,
   }),
   listMessages: http(listMessages, {
     handler: 'functions/http/conversations/list-messages.ts',
     tables: { messages: 'read' },
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.appOpens,
   }),
   postMessage: http(postMessage, {
     handler: 'functions/http/conversations/post-message.ts',
     tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
     manageConnections: true,
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.httpSends,
   }),
   syncMessages: http(syncMessages, {
     handler: 'functions/http/conversations/sync-messages.ts',
     tables: { messages: 'read' },
-    throttle: { rate: 50, burst: 100 },
+    throttle: capacity.syncs,
   }),
   blockUser: http(blockUser, {
     handler: 'functions/http/moderation/block-user.ts',

@@ -8,7 +8,18 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, base64url } from 'jose';
 import type { Runtime } from '../local/runtime.ts';
 import { deriveKeys } from '../functions/core/signing-keys.ts';
-import { NexChatClient, SessionExpired, generateDeviceKeys, open, publicKeyUpload, seal, verifyPublishedKey, type Tokens } from '../client/index.ts';
+import {
+  KEEP_ALIVE_MS,
+  NexChatClient,
+  SessionExpired,
+  generateDeviceKeys,
+  open,
+  publicKeyUpload,
+  seal,
+  verifyPublishedKey,
+  type KeepAliveTimers,
+  type Tokens,
+} from '../client/index.ts';
 import { startTestRuntime } from './support/runtime.ts';
 import { lastCode, uniqueEmail } from './support/identity.ts';
 
@@ -158,5 +169,78 @@ describe('an encrypted conversation between two SDK clients', () => {
     assert.equal(open(frame, aliceEntry.publicKey, generateDeviceKeys()), null, 'nobody else can open it');
     aliceSocket.close();
     bobSocket.close();
+  });
+});
+
+/** Timers that run only when told: the keep-alive's interval, its period, and whether it was cleared. */
+function fakeTimers() {
+  const intervals: { fn: () => void; ms: number; cleared: boolean }[] = [];
+  const timers: KeepAliveTimers = {
+    setInterval(fn, ms) {
+      intervals.push({ fn, ms, cleared: false });
+      return intervals.length - 1;
+    },
+    clearInterval(handle) {
+      intervals[handle as number]!.cleared = true;
+    },
+  };
+  return { intervals, timers };
+}
+
+/** Frames of one type as they arrive on the socket. */
+function framesOf(socket: WebSocket, type: string) {
+  const got: any[] = [];
+  socket.addEventListener('message', (e) => {
+    const frame = JSON.parse(String(e.data));
+    if (frame.type === type) got.push(frame);
+  });
+  return got;
+}
+
+async function until(check: () => boolean, what: string, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("keep-alive under API Gateway's 10-minute idle timeout", () => {
+  test('every 5 minutes by default a ping the server answers with pong; closing the socket stops it', async () => {
+    const { intervals, timers } = fakeTimers();
+    const { client } = await signedUpClient({ timers });
+    assert.equal(KEEP_ALIVE_MS, 5 * 60_000);
+    const socket = await client.connect();
+    assert.equal(intervals.length, 1, 'one keep-alive interval per socket');
+    assert.equal(intervals[0]!.ms, KEEP_ALIVE_MS);
+    const pongs = framesOf(socket, 'pong');
+    intervals[0]!.fn();
+    await until(() => pongs.length === 1, 'the first pong');
+    intervals[0]!.fn();
+    await until(() => pongs.length === 2, 'the second pong');
+    assert.ok(!Number.isNaN(Date.parse(pongs[1].time)));
+
+    const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }));
+    socket.close();
+    await closed;
+    assert.equal(intervals[0]!.cleared, true, 'closing the socket clears the interval');
+    intervals[0]!.fn(); // a late tick on a closed socket sends nothing and throws nothing
+  });
+
+  test('configurable: a short interval with real timers pings on its own; 0 turns it off; 10 minutes or more is refused', async () => {
+    const { client } = await signedUpClient({ keepAliveMs: 30 });
+    const socket = await client.connect();
+    const pongs = framesOf(socket, 'pong');
+    await until(() => pongs.length >= 2, 'two pongs from a 30 ms keep-alive');
+    socket.close();
+
+    const off = fakeTimers();
+    const { client: quiet } = await signedUpClient({ keepAliveMs: 0, timers: off.timers });
+    (await quiet.connect()).close();
+    assert.equal(off.intervals.length, 0);
+
+    for (const keepAliveMs of [10 * 60_000, 20 * 60_000, -1, Number.NaN]) {
+      assert.throws(() => new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl, keepAliveMs }), RangeError, String(keepAliveMs));
+    }
   });
 });

@@ -195,7 +195,11 @@ export function loadConfig(env: Env) {
       sesFromAddress: r.str('SES_FROM_ADDRESS', 'no-reply@nexchat.invalid'),
     },
     rateLimits: rateLimits(r.optional('RATE_LIMITS'), r.problems),
-    realtime: { ticketTtlSeconds: r.int('WS_TICKET_TTL_SECONDS', 30, 5, 300) },
+    realtime: {
+      ticketTtlSeconds: r.int('WS_TICKET_TTL_SECONDS', 30, 5, 300),
+      /** Presence (online/offline) goes to at most this many partners per event, the latest conversations first. */
+      presenceFanoutMax: r.int('PRESENCE_FANOUT_MAX', 500, 1, 10_000),
+    },
     moderation: {
       autoRestrictReporters: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),
       autoRestrictWindowHours: r.int('AUTO_RESTRICT_WINDOW_HOURS', 24, 1, 24 * 30),

@@ -60,8 +60,9 @@ const notFound = () => new NotFound('No such conversation', 'conversation_not_fo
 export async function reachablePartners(
   deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<BlocksPort, 'blockRelations'> },
   userId: string,
+  limit?: number,
 ): Promise<string[]> {
-  const [all, blocked] = await Promise.all([deps.conversations.partnersOf(userId), deps.blocks.blockRelations(userId)]);
+  const [all, blocked] = await Promise.all([deps.conversations.partnersOf(userId, limit), deps.blocks.blockRelations(userId)]);
   return all.filter((p) => !blocked.has(p));
 }
 const unknownUser = () => new NotFound('No such user', 'user_not_found');
@@ -211,14 +212,22 @@ export async function receipt(
   if (moved) await pushUnlessBlocked(deps, userId, member.peerId, { type: kind, conversationId, by: userId, upToMessageId });
 }
 
-/** Tells conversation partners, except anyone on either side of a block with the user. */
+/**
+ * Tells conversation partners, except anyone on either side of a block with the user: at most
+ * `presenceFanoutMax` of them (PRESENCE_FANOUT_MAX), those with the latest conversation activity.
+ */
 export async function announcePresence(
-  deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<BlocksPort, 'blockRelations'>; connections: Pick<ConnectionsPort, 'push'> },
+  deps: {
+    conversations: Pick<ConversationsPort, 'partnersOf'>;
+    blocks: Pick<BlocksPort, 'blockRelations'>;
+    connections: Pick<ConnectionsPort, 'push'>;
+    presenceFanoutMax: number;
+  },
   userId: string,
   status: 'online' | 'offline',
   lastSeen?: string,
 ): Promise<void> {
-  const partners = await reachablePartners(deps, userId);
+  const partners = await reachablePartners(deps, userId, deps.presenceFanoutMax);
   if (partners.length) await deps.connections.push(partners, { type: 'presence', userId, status, ...(lastSeen ? { lastSeen } : {}) });
 }
 

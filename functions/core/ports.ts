@@ -277,8 +277,11 @@ export interface MessageStorePort {
   storeMessage(req: SendRequest): Promise<StoredSend>;
   /** Moves a read or delivered position forward only; false when it would not move. */
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
-  /** Everyone the user has taken part in a conversation with. */
-  partnersOf(userId: string): Promise<string[]>;
+  /**
+   * Everyone the user has taken part in a conversation with, latest conversation activity first;
+   * only the first `limit` of them when given.
+   */
+  partnersOf(userId: string, limit?: number): Promise<string[]>;
 }
 
 /** The messages table's listing reads: history, the delivery queue, the inbox, unread counts. */

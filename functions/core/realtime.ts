@@ -31,6 +31,8 @@ export interface PresenceDeps {
   conversations: Pick<ConversationsPort, 'partnersOf'>;
   blocks: Pick<BlocksPort, 'blockRelations'>;
   connections: ConnectionsPort;
+  /** Presence goes to at most this many partners, the latest first (config.realtime.presenceFanoutMax). */
+  presenceFanoutMax: number;
 }
 
 /**

@@ -41,5 +41,6 @@ export function presence(eventEndpoint?: string): PresenceDeps {
     conversations: partners(),
     blocks: blocks(),
     connections: connections(eventEndpoint),
+    presenceFanoutMax: config().realtime.presenceFanoutMax,
   };
 }

@@ -546,8 +546,11 @@ export class FakeConversations implements ConversationsPort {
     return true;
   }
 
-  async partnersOf(userId: string): Promise<string[]> {
-    return [...this.members.values()].filter((m) => m.userId === userId && m.engagedAt !== undefined).map((m) => m.peerId);
+  /** Latest activity first, as the byMember index read backwards. */
+  async partnersOf(userId: string, limit?: number): Promise<string[]> {
+    const engaged = [...this.members.values()].filter((m) => m.userId === userId && m.engagedAt !== undefined);
+    const peers = engaged.sort((x, y) => (x.activity < y.activity ? 1 : x.activity > y.activity ? -1 : 0)).map((m) => m.peerId);
+    return limit === undefined ? peers : peers.slice(0, limit);
   }
 
   /** Newest first, `before` exclusive; the limit counts messages before hidden ones are filtered out. */
@@ -966,6 +969,7 @@ export const presenceDeps = (w: World): PresenceDeps => ({
   conversations: w.conversations,
   blocks: w.blocks,
   connections: w.connections,
+  presenceFanoutMax: w.config.realtime.presenceFanoutMax,
 });
 export const authorizerDeps = (w: World): AuthorizerDeps => ({ tickets: w.tickets, users: w.users, sessions: w.sessions, clock: w.clock });
 export const ticketDeps = (w: World) => ({ tickets: w.tickets, config: w.config });

@@ -113,6 +113,35 @@ describe('connect and disconnect', () => {
     assert.deepEqual(presence(w, dee.userId), []);
   });
 
+  test('presence goes to at most PRESENCE_FANOUT_MAX partners, those of the latest conversations, blocks still applied', async () => {
+    const w = fakeWorld({ env: { PRESENCE_FANOUT_MAX: '3' } });
+    assert.equal(w.config.realtime.presenceFanoutMax, 3);
+    const ada = await addUser(w);
+    const peers = [];
+    for (let i = 0; i < 6; i++) {
+      const peer = await addUser(w);
+      peers.push(peer);
+      w.clock.advance(1000);
+      await sendMessage(sendDeps(w), ada.userId, peer.userId, message(`fanout-${i}`));
+      w.connections.open(peer.userId, `s-${i}`);
+    }
+    // an older conversation becomes the latest again
+    w.clock.advance(1000);
+    await sendMessage(sendDeps(w), ada.userId, peers[0]!.userId, message('fanout-again'));
+    assert.deepEqual(
+      await w.conversations.partnersOf(ada.userId, 3),
+      [peers[0], peers[5], peers[4]].map((p) => p!.userId),
+    );
+    await w.blocks.block(peers[5]!.userId, ada.userId);
+
+    const auth = await signIn(w, ada.userId);
+    await connect(presenceDeps(w), { connectionId: 'c-1', connectedAt: w.clock.now() }, ada.userId, auth.sessionId);
+    await disconnect(presenceDeps(w), 'c-1', ada.userId);
+    const heard = peers.map((p) => presence(w, p.userId).map((f) => (f as { status: string }).status));
+    // the 3 latest are peers 0, 5 and 4; peer 5 blocked Ada, so only 2 hear, and nobody past the cap
+    assert.deepEqual(heard, [['online', 'offline'], [], [], [], ['online', 'offline'], []]);
+  });
+
   test('the last disconnect of a deleted account still cleans up quietly', async () => {
     const w = fakeWorld();
     const ada = await addUser(w);
