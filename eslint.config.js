@@ -141,7 +141,11 @@ export default defineConfig(
         'error',
         { object: 'Date', property: 'now', message: 'Take time from the injected Clock (functions/core/ports.ts), so tests can move it.' },
         { object: 'performance', property: 'now', message: 'Take time from the injected Clock (functions/core/ports.ts), so tests can move it.' },
-        { object: 'process', property: 'env', message: 'Read configuration from the parsed Config (functions/core/config.ts), which the composition root builds once.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration from the parsed Config (functions/core/config.ts), which the composition root builds once.',
+        },
       ],
     },
   },

@@ -164,7 +164,13 @@ describe('edge: stacks and origins', () => {
         .sort();
     // each with its own logs key: log groups are KMS-encrypted like every other (Control Tower CT.CLOUDWATCH.PR.3)
     assert.deepEqual(types(firewall), ['AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::WAFv2::LoggingConfiguration', 'AWS::WAFv2::WebACL']);
-    assert.deepEqual(types(accessLogs), ['AWS::KMS::Key', 'AWS::Logs::Delivery', 'AWS::Logs::DeliveryDestination', 'AWS::Logs::DeliverySource', 'AWS::Logs::LogGroup']);
+    assert.deepEqual(types(accessLogs), [
+      'AWS::KMS::Key',
+      'AWS::Logs::Delivery',
+      'AWS::Logs::DeliveryDestination',
+      'AWS::Logs::DeliverySource',
+      'AWS::Logs::LogGroup',
+    ]);
     assert.equal(ofType(edge, 'AWS::S3::Bucket').length, 0, 'no log bucket');
   });
 
