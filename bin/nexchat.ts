@@ -7,6 +7,7 @@ import { App, Tags, Validations, type AppProps, type Environment } from 'aws-cdk
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { parseOrigins } from '../lib/cors.ts';
+import { EMAIL_PATTERN, readFlag, readOptionalString } from '../lib/context.ts';
 import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { readMonitoringSettings } from '../lib/constructs/monitoring.ts';
 import { readEdgeSettings } from '../lib/constructs/edge.ts';
@@ -17,8 +18,6 @@ import { hotFunctionIds, type RolloutSettings } from '../lib/rollout.ts';
 import type { Route } from '../lib/routes.ts';
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
-/** A bare address: SES's ses:FromAddress condition compares the address, never a display name. */
-const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const SES_IDENTITY_ARN_PATTERN = /^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/[^\s*]+$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -164,29 +163,12 @@ function readOtpRequiredFor(value: unknown): OtpRequiredFor {
   return known.filter((f) => flows.includes(f)).join(',') as OtpRequiredFor;
 }
 
-function readOptionalString(node: Node, key: string, pattern: RegExp, expected: string): string | undefined {
-  const value: unknown = node.tryGetContext(key);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new Error(`context "${key}" must be ${expected}; got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 /** Context "account" and "region" pin the stack's environment (either or both); absent, it stays agnostic. */
 function readEnvironment(node: Node): Environment | undefined {
   const account = readOptionalString(node, 'account', ACCOUNT_PATTERN, 'a 12-digit AWS account id, e.g. 123456789012');
   const region = readOptionalString(node, 'region', REGION_PATTERN, 'an AWS region, e.g. eu-west-1');
   if (!account && !region) return undefined;
   return { ...(account ? { account } : {}), ...(region ? { region } : {}) };
-}
-
-/** true/false, as a boolean (cdk.json) or a string (-c key=true); absent means false. */
-function readFlag(node: Node, key: string): boolean {
-  const value: unknown = node.tryGetContext(key);
-  if (value === undefined || value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new Error(`context "${key}" must be true or false; got ${JSON.stringify(value)}`);
 }
 
 if (import.meta.main) createApp().app.synth();

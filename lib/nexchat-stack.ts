@@ -82,7 +82,7 @@ export interface NexChatStackProps extends StackProps {
   readonly rollout?: RolloutSettings;
   /**
    * The alarms that roll back each function's canary deployment; without it, each function gets
-   * its own errors alarm (RouteFunction.errorsAlarm). Only used with rollout.canary.
+   * the monitoring stack's canary errors alarm and its errors and duration alarms. Only used with rollout.canary.
    */
   readonly rolloutAlarms?: RolloutAlarms;
   /** CloudFront + WAF in front of both APIs on a custom domain (lib/constructs/edge.ts); absent, nothing changes. */

@@ -15,7 +15,7 @@ export interface RolloutSettings {
  * The alarms that stop and roll back one function's canary deployment (1 to 10). They must not depend
  * on the function's alias (the alias's update policy names the deployment group, which names them):
  * use FunctionName-level metrics, or Alias.metric*(), which names the alias by string. The default
- * is RouteFunction.errorsAlarm().
+ * in the stack is the monitoring stack's canary, errors and duration alarms of the function.
  */
 export type RolloutAlarms = (fn: RouteFunction) => readonly IAlarm[];
 

@@ -9,6 +9,7 @@ import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Construct, type Node } from 'constructs';
+import { readOptionalFlag } from '../context.ts';
 import type { TableId } from '../tables.ts';
 import { PROD_STAGE } from './route-function.ts';
 
@@ -35,11 +36,7 @@ const VAULT_ARN = /^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z
  * `backupCopyVaultArn` (optional destination vault) and `backupCopyRetentionDays` (default: the same).
  */
 export function readBackupSettings(node: Node, stage: string): BackupSettings {
-  const flag: unknown = node.tryGetContext('backups');
-  let enabled = stage === PROD_STAGE;
-  if (flag === true || flag === 'true') enabled = true;
-  else if (flag === false || flag === 'false') enabled = false;
-  else if (flag !== undefined) throw new Error(`context "backups" must be true or false; got ${JSON.stringify(flag)}`);
+  const enabled = readOptionalFlag(node, 'backups') ?? stage === PROD_STAGE;
   const retentionDays = readDays(node, 'backupRetentionDays') ?? DEFAULT_BACKUP_RETENTION_DAYS;
   const copyVaultArn: unknown = node.tryGetContext('backupCopyVaultArn');
   if (copyVaultArn !== undefined && (typeof copyVaultArn !== 'string' || !VAULT_ARN.test(copyVaultArn))) {

@@ -32,6 +32,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnTopic, Topic, type Subscription } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, type Node } from 'constructs';
+import { EMAIL_PATTERN, readOptionalString } from '../context.ts';
 import { isWebhookFormat, webhookFormats, type WebhookFormat } from '../../contract/internal/alarm-webhook.ts';
 import type { TableId } from '../tables.ts';
 import { DEFAULT_TIMEOUT_SECONDS, RouteFunction, SERVICE_NAME, type DeploymentSettings, type FunctionSpec } from './route-function.ts';
@@ -52,7 +53,6 @@ export interface MonitoringSettings {
 /** AWS's defaults: 1,000 concurrent executions per region; an SMS spend limit of 1 USD a month. */
 export const defaultMonitoringSettings: MonitoringSettings = { lambdaConcurrencyLimit: 1000, smsMonthlyBudgetUsd: 1 };
 
-const EMAIL_PATTERN = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 /** A complete secret ARN (with the 6-character suffix Secrets Manager adds), so the grant names exactly one secret. */
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
@@ -69,8 +69,8 @@ export function readMonitoringSettings(node: Node): MonitoringSettings {
       'context "alarmWebhookSecretArn" looks like the webhook URL itself: store the URL in a Secrets Manager secret and pass the secret\'s ARN, so it never enters the template',
     );
   }
-  const alarmEmail = readString(node, 'alarmEmail', EMAIL_PATTERN, 'a bare email address, e.g. ops@example.com');
-  const secretArn = readString(
+  const alarmEmail = readOptionalString(node, 'alarmEmail', EMAIL_PATTERN, 'a bare email address, e.g. ops@example.com');
+  const secretArn = readOptionalString(
     node,
     'alarmWebhookSecretArn',
     SECRET_ARN_PATTERN,
@@ -90,13 +90,6 @@ export function readMonitoringSettings(node: Node): MonitoringSettings {
     lambdaConcurrencyLimit,
     smsMonthlyBudgetUsd,
   };
-}
-
-function readString(node: Node, key: string, pattern: RegExp, expected: string): string | undefined {
-  const value: unknown = node.tryGetContext(key);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !pattern.test(value)) throw new Error(`context "${key}" must be ${expected}; got ${JSON.stringify(value)}`);
-  return value;
 }
 
 /** A positive number, from cdk.json (a number) or -c key=value (a string). */

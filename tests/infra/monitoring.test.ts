@@ -16,6 +16,7 @@ import { allRoutes, allWorkers, type HttpRoute, type Route } from '../../lib/rou
 import { tables } from '../../lib/tables.ts';
 import {
   acknowledgements,
+  isControlTowerAcknowledgement,
   asArray,
   buildApp,
   logicalId,
@@ -569,7 +570,7 @@ describe('cdk-nag and resource budget', () => {
   it('every acknowledgement in the nested stack names one resource and one rule, with a reason, and matches a real finding', () => {
     const raw = rawNagFindings(() => buildApp(fullContext, full.routes));
     // cdk-nag's only: the Control Tower (cfn-guard) ones are checked by tests/infra/guard.test.ts.
-    const acks = acknowledgements(full.stack.monitoring).filter((a) => !a.rule.startsWith('cdk-validator-cfnguard::'));
+    const acks = acknowledgements(full.stack.monitoring).filter((a) => !isControlTowerAcknowledgement(a));
     assert.ok(acks.length >= 4, 'subscriptions (no redrive), forwarder (DLQ, X-Ray wildcard)');
     for (const ack of acks) {
       const where = `${ack.rule} @ ${ack.construct.node.path}`;

@@ -18,6 +18,7 @@ import { hotFunctionIds, type RolloutAlarms } from '../../lib/rollout.ts';
 import { allRoutes, routes } from '../../lib/routes.ts';
 import {
   acknowledgements,
+  isControlTowerAcknowledgement,
   asArray,
   buildApp,
   cdkJson,
@@ -522,7 +523,7 @@ describe('resource budget and cdk-nag with every option on', () => {
     );
     const raw = rawNagFindings(() => buildApp(everythingContext));
     // cdk-nag's only: the Control Tower (cfn-guard) ones are checked by tests/infra/guard.test.ts.
-    const acks = acknowledgements(everything.built.app).filter((a) => !a.rule.startsWith('cdk-validator-cfnguard::'));
+    const acks = acknowledgements(everything.built.app).filter((a) => !isControlTowerAcknowledgement(a));
     for (const ack of acks) {
       const where = `${ack.rule} @ ${ack.construct.node.path}`;
       assert.ok(CfnResource.isCfnResource(ack.construct), where);

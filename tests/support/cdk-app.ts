@@ -122,6 +122,27 @@ export interface Synth {
 }
 
 /** The violations in a validation report, one line each. */
+/**
+ * Synthesizes an app that must fail validation, and returns the text of the validation report the
+ * error names (the report is read, not printed).
+ */
+export function failedSynthReport(app: { synth(): unknown }): string {
+  let message = '';
+  const consoleError = console.error;
+  console.error = () => undefined;
+  try {
+    assert.throws(
+      () => app.synth(),
+      (e: Error) => ((message = e.message), /Validation failed/.test(e.message)),
+    );
+  } finally {
+    console.error = consoleError;
+  }
+  const reportPath = /\S+validation-report\.json/.exec(message)?.[0];
+  assert.ok(reportPath, 'the error names the report');
+  return readFileSync(reportPath, 'utf8');
+}
+
 export function violationLines(report: Json, severities: readonly string[]): string[] {
   return asArray<Json>(report.pluginReports).flatMap((p) =>
     asArray<Json>(p.violations)
