@@ -45,3 +45,14 @@ export function stripKeys<T>(item: Record<string, unknown>, extra: readonly stri
   for (const [k, v] of Object.entries(item)) if (k !== 'pk' && k !== 'sk' && k !== 'gsi1pk' && k !== 'gsi1sk' && !extra.includes(k)) out[k] = v;
   return out as T;
 }
+
+/**
+ * Runs writes in parallel and waits for every one of them before reporting the first failure:
+ * Promise.all would answer (and Lambda could freeze the sandbox) while the others are still in
+ * flight, so a retry could find half of them not yet written.
+ */
+export async function writeAll(writes: readonly (Promise<unknown> | undefined)[]): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -9,7 +9,7 @@ import { ServiceUnavailable } from '#core/errors.ts';
 import { messageRecord, publicMessage, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import type { Clock, MemberView, MessageRecord, MessageStorePort, SendRequest, StoredSend } from '#core/ports.ts';
 import { partnersIndex } from './partners-index.ts';
-import { isConditionFailure, stripKeys, type Db } from './db.ts';
+import { isConditionFailure, stripKeys, writeAll, type Db } from './db.ts';
 
 const newUlid = monotonicFactory();
 const convKey = (c: string, sk: string) => ({ pk: `CONV#${c}`, sk });
@@ -194,7 +194,7 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
       }
       await putIfAbsent(queueItem(message, entryId, expiresAt));
     };
-    await Promise.all([
+    await writeAll([
       putIfAbsent({ ...convKey(message.conversationId, `MSG#${message.messageId}`), ...message, expiresAt }),
       queueEntry(),
       touchInbox(message, message.senderId, message.recipientId),
@@ -232,7 +232,7 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
       await repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom));
       return { message: first, duplicate: true };
     }
-    await Promise.all([
+    await writeAll([
       batchPut([
         { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
         ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
