@@ -28,6 +28,8 @@ interface Fault {
   times?: number;
   /** The call reaches the service first (a response lost after the write). */
   afterSend?: boolean;
+  /** With afterSend: what reaches the service (a crash part-way through a batch: only some of its items). */
+  partial?: (input: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const faults: (Fault & { hits: number })[] = [];
@@ -46,7 +48,7 @@ function installInjector(stack: Stack, client: Fault['client']): void {
     const f = faults.find((x) => x.client === client && x.command === context.commandName && x.hits < (x.times ?? Infinity) && (x.match?.(args.input) ?? true));
     if (!f) return next(args);
     f.hits++;
-    if (f.afterSend) await next(args);
+    if (f.afterSend) await next(f.partial ? { ...args, input: f.partial(args.input) } : args);
     throw f.error();
   };
   stack.add(middleware, { step: 'initialize', name: 'faultInjection', priority: 'high' });
@@ -218,7 +220,8 @@ describe('auth rate limiters fail closed', () => {
 describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame with retryAfterSeconds', () => {
   test('the per-frame session check throttled: an error frame, and the socket stays open', async () => {
     const a = await device(alice);
-    inject({ client: 'dynamodb', command: 'GetItemCommand', error: dynamo.RequestLimitExceeded });
+    // a send reads the session with everything else it needs, in one BatchGetItem
+    inject({ client: 'dynamodb', command: 'BatchGetItemCommand', error: dynamo.RequestLimitExceeded });
     a.send(sendFrame(bob));
     const frame = await a.next(isType('error'));
     assert.deepEqual(frame, { type: 'error', code: 'throttled', message: frame.message, details: { retryAfterSeconds: 1 }, retryAfterSeconds: 1 });
@@ -245,7 +248,14 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
   }
 
   const cmidPut = (input: Record<string, unknown>) => String((input.Item as { sk?: string } | undefined)?.sk ?? '').startsWith('CMID#');
-  const memberUpdate = (input: Record<string, unknown>) => String((input.Key as { sk?: string } | undefined)?.sk ?? '').startsWith('MEMBER#');
+  /** A send's BatchWriteItem with its member items (the inbox entries) left out: a crash part-way through it. */
+  const withoutMemberItems = (input: Record<string, unknown>) => {
+    const tables = input.RequestItems as Record<string, { PutRequest: { Item: { sk: string } } }[]>;
+    return {
+      ...input,
+      RequestItems: Object.fromEntries(Object.entries(tables).map(([t, writes]) => [t, writes.filter((w) => !w.PutRequest.Item.sk.startsWith('MEMBER#'))])),
+    };
+  };
 
   test("a throttled idempotency write: one attempt, a throttled frame, and the client's retry is stored once", async () => {
     const a = await device(alice);
@@ -299,7 +309,14 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
 
   test('a crash on an inbox entry: the retry completes it, and a message the recipient already synced is not queued again', async () => {
     const a = await device(alice);
-    const fault = inject({ client: 'dynamodb', command: 'UpdateItemCommand', match: memberUpdate, error: dynamo.ThrottlingException, times: 1 });
+    const fault = inject({
+      client: 'dynamodb',
+      command: 'BatchWriteItemCommand',
+      afterSend: true,
+      partial: withoutMemberItems,
+      error: dynamo.ThrottlingException,
+      times: 1,
+    });
     const frame = sendFrame(bob);
     a.send(frame);
     assert.equal((await a.next(isType('error'))).code, 'throttled');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { tables } from '../lib/tables.ts';
@@ -195,6 +195,16 @@ describe('delivery', () => {
         },
       }),
     );
+    // and in the user's socket set, as if its $disconnect had been lost
+    const socketsKey = { pk: `USER#${b.userId}`, sk: 'SOCKETS' };
+    await doc.send(
+      new UpdateCommand({
+        TableName: process.env.CONNECTIONS_TABLE,
+        Key: socketsKey,
+        UpdateExpression: 'ADD ids :id',
+        ExpressionAttributeValues: { ':id': new Set([ghost]) },
+      }),
+    );
     const s = await device(a);
     s.send(sendFrame(b, 'still delivered', a));
     await s.next(isType('ack'));
@@ -205,6 +215,11 @@ describe('delivery', () => {
       (items) => !items.some((i) => i.connectionId === ghost),
     );
     assert.ok(!rows.some((i) => i.connectionId === ghost), 'the gone connection was deleted');
+    const set = await eventually(
+      async () => (await doc.send(new GetCommand({ TableName: process.env.CONNECTIONS_TABLE, Key: socketsKey, ConsistentRead: true }))).Item?.ids as Set<string>,
+      (ids) => !ids.has(ghost),
+    );
+    assert.ok(!set.has(ghost) && set.size === 1, 'and forgotten in the socket set, where the live one stays');
     assert.ok(
       rows.some((i) => i.userId === b.userId),
       'the live one stays',

@@ -2,17 +2,17 @@
 // fan-out) and the @connections management API. The same @aws-sdk/client-apigatewaymanagementapi
 // runs in AWS and against the local gateway; only the endpoint differs (the stage's callback URL).
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pushFrames } from '#contract/realtime/frames.ts';
 import { shapeOutput } from '#contract/shape.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
 import type { Clock, ConnectionRow, ConnectionsPort } from '#core/ports.ts';
-import type { Db } from './dynamodb/db.ts';
+import { isConditionFailure, writeAll, type Db } from './dynamodb/db.ts';
+import { connectionKey as connKey, socketsKey } from './dynamodb/item-keys.ts';
 
 /** API Gateway closes every WebSocket after 2 hours; rows outlive that a little, then TTL removes them. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
 
-const connKey = (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'META' });
 
 const managementClients = new Map<string, ApiGatewayManagementApiClient>();
 
@@ -38,8 +38,41 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
     }
   }
 
+  /**
+   * The user's socket set (USER#u / SOCKETS): what a send reads to push, in the same BatchGetItem as its
+   * other reads. It lives as long as the user's newest connection could; an id left behind by a lost
+   * $disconnect goes at its first 410.
+   */
+  async function addSocket(userId: string, connectionId: string): Promise<void> {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: socketsKey(userId),
+        UpdateExpression: 'ADD ids :id SET expiresAt = :exp',
+        ExpressionAttributeValues: { ':id': new Set([connectionId]), ':exp': Math.floor(clock.now() / 1000) + CONNECTION_TTL_SECONDS },
+      }),
+    );
+  }
+
+  async function dropSocket(userId: string, connectionId: string): Promise<void> {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: socketsKey(userId),
+        UpdateExpression: 'DELETE ids :id',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':id': new Set([connectionId]) },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error; // no set: nothing to forget
+    });
+  }
+
+  /** Forgets a connection: its row, then its id in its user's socket set. */
   async function remove(connectionId: string): Promise<void> {
-    await doc.send(new DeleteCommand({ TableName: table(), Key: connKey(connectionId) }));
+    const out = await doc.send(new DeleteCommand({ TableName: table(), Key: connKey(connectionId), ReturnValues: 'ALL_OLD' }));
+    const userId = out.Attributes?.userId as string | undefined;
+    if (userId) await dropSocket(userId, connectionId);
   }
 
   async function close(connectionId: string): Promise<void> {
@@ -104,12 +137,15 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
     pushTo,
 
     async save(row) {
-      await doc.send(
-        new PutCommand({
-          TableName: table(),
-          Item: { ...connKey(row.connectionId), ...row, expiresAt: Math.floor(clock.now() / 1000) + CONNECTION_TTL_SECONDS },
-        }),
-      );
+      await writeAll([
+        doc.send(
+          new PutCommand({
+            TableName: table(),
+            Item: { ...connKey(row.connectionId), ...row, expiresAt: Math.floor(clock.now() / 1000) + CONNECTION_TTL_SECONDS },
+          }),
+        ),
+        row.userId ? addSocket(row.userId, row.connectionId) : undefined,
+      ]);
     },
 
     async ownerOf(connectionId) {

@@ -73,10 +73,14 @@ export async function liveSession(
   issuedAtSeconds?: number,
 ): Promise<AuthContext> {
   const [user, family] = await Promise.all([deps.users.get(userId), deps.sessions.get(sessionId)]);
+  return checkLiveSession(user, family, deps.clock.now(), issuedAtSeconds);
+}
+
+/** liveSession's verdict over records read already (a send reads them in its own first round). */
+export function checkLiveSession(user: UserRecord | undefined, family: FamilyRecord | undefined, now: number, issuedAtSeconds?: number): AuthContext {
   const revoked = new Unauthorized('This session has ended; refresh or sign in again', 'token_revoked');
   if (!user) throw revoked;
   if (issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Math.floor(user.tokensValidAfter / 1000) * 1000) throw revoked;
-  const now = deps.clock.now();
   if (!familyAlive(family, user, now)) throw revoked;
   assertActive(user, now);
   return { userId: user.userId, sessionId: family.familyId, role: user.role, user };

@@ -20,6 +20,8 @@ import type {
   BlocksPort,
   MetricsPort,
   SecurityEventsPort,
+  SendContext,
+  SendContextPort,
   UserRecord,
   UsersPort,
 } from './ports.ts';
@@ -49,9 +51,17 @@ export interface ConversationDeps extends OpeningDeps {
   events: SecurityEventsPort;
 }
 
-/** Sending also counts the messages stored (MessagesSent). */
-export interface SendDeps extends ConversationDeps {
+/**
+ * Sending reads what it needs in one round trip (sendContext: blocks included, so no blocks port),
+ * may open the conversation (the per-user limit of new ones), pushes to both sides, and counts
+ * the messages stored (MessagesSent).
+ */
+export interface SendDeps extends ConversationBaseDeps {
+  limits: LimitsPort;
+  connections: Pick<ConnectionsPort, 'pushTo'>;
+  events: SecurityEventsPort;
   metrics: MetricsPort;
+  sendContext: SendContextPort;
 }
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
@@ -66,6 +76,7 @@ export async function reachablePartners(
   return all.filter((p) => !blocked.has(p));
 }
 const unknownUser = () => new NotFound('No such user', 'user_not_found');
+const laterOf = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined || a > b ? a : b);
 
 /**
  * The direct conversation of the caller and another user, created once. Only the caller's side
@@ -73,20 +84,27 @@ const unknownUser = () => new NotFound('No such user', 'user_not_found');
  * opening a conversation reveals nothing to its target (not presence, not key changes) and a
  * blocked opener cannot tell. A user under auto-restriction cannot start new conversations.
  */
-export async function openConversation(
-  deps: OpeningDeps,
-  callerId: string,
-  otherId: string,
-  opts: { refuseIfCallerBlocks?: boolean; caller?: Promise<UserRecord | undefined> } = {},
-) {
+export async function openConversation(deps: OpeningDeps, callerId: string, otherId: string) {
   assertNotSelf(callerId, otherId);
   const conversationId = directConversationId(callerId, otherId);
-  const [caller, other, existing, [callerBlocks, blockedByOther]] = await Promise.all([
-    opts.caller ?? deps.users.get(callerId),
+  const [caller, other, existing, blocks] = await Promise.all([
+    deps.users.get(callerId),
     deps.users.get(otherId),
     deps.conversations.getMember(conversationId, callerId),
     deps.blocks.blockPair(callerId, otherId),
   ]);
+  return openWith(deps, conversationId, { callerId, caller, other, existing, blocks });
+}
+
+/** openConversation's rules, over reads made already (a send makes them with its own). */
+async function openWith(
+  deps: Pick<OpeningDeps, 'config' | 'clock' | 'limits' | 'conversations'>,
+  conversationId: string,
+  read: { callerId: string; caller: UserRecord | undefined; other: UserRecord | undefined; existing: MemberView | undefined; blocks: [boolean, boolean] },
+  opts: { refuseIfCallerBlocks?: boolean } = {},
+) {
+  const { callerId, caller, other, existing } = read;
+  const [callerBlocks, blockedByOther] = read.blocks;
   if (!other) throw unknownUser();
   if (!caller) throw new Unauthorized('This account no longer exists', 'token_revoked');
   assertActive(caller, deps.clock.now());
@@ -97,7 +115,7 @@ export async function openConversation(
   }
   // counted here, where a conversation is really created, whichever route (HTTP or a first message) does it
   await enforce(deps, 'conversationUser', callerId);
-  const result = await deps.conversations.ensureConversation(conversationId, callerId, otherId, [callerId]);
+  const result = await deps.conversations.ensureConversation(conversationId, callerId, other.userId, [callerId]);
   return { conversationId, created: result.created, createdAt: result.createdAt, blockedByOther, peer: other };
 }
 
@@ -114,16 +132,21 @@ export interface SendOptions {
   /** The sending socket: it gets the ack, not an echo of the message. */
   senderConnectionId?: string | undefined;
   /**
-   * The caller's user record as the per-frame session check reads it: awaited with the send's own
-   * reads, so the check costs no round trip of its own. A failed check fails the send before any write.
+   * The WebSocket frame's session check, made on the send's own first-round reads (the session family
+   * and the caller's user record), so it costs no round trip of its own. It throws when the session has
+   * ended; a send whose check fails writes nothing.
    */
-  caller?: Promise<UserRecord | undefined>;
+  session?: { sessionId: string; check(caller: UserRecord | undefined, family: SendContext['family']): void };
+  /** The route's per-user limit, started alongside the reads: awaited before anything is written. */
+  admitted?: Promise<unknown>;
 }
 
 /**
  * Stores and delivers one message. The sender is always the caller's identity, never input.
- * Three sequential rounds of DynamoDB calls: every read (and both sides' socket lookups) at once, the
- * idempotency record, then the message, the recipient's queue entry and both inbox entries at once.
+ * Three sequential rounds of DynamoDB calls: (1) one BatchGetItem of everything the send must know
+ * (session, both users, both member items, the block pair, both socket sets), alongside the per-user
+ * limit's UpdateItem; (2) the idempotency record's conditional PutItem; (3) one BatchWriteItem of the
+ * message, the recipient's queue entry and both inbox entries. Four calls in all.
  * A retry with the same clientMessageId returns the first ack and pushes nothing new (it completes
  * what a crashed first attempt left unwritten). `delivery` is the push to both sides' devices: the
  * caller sends the ack alongside it, never after it; it never rejects (a failed push is recorded and
@@ -131,10 +154,20 @@ export interface SendOptions {
  * message, by the copy that wrote its idempotency record and then the message.
  */
 export async function sendMessage(deps: SendDeps, senderId: string, to: string, input: SendInput, opts: SendOptions = {}) {
+  const conversationId = directConversationId(senderId, to);
+  const read = await deps.sendContext.load({ senderId, recipientId: to, conversationId, sessionId: opts.session?.sessionId });
+  // an ended session is refused as such, whatever else is wrong with the frame
+  opts.session?.check(read.caller, read.family);
+  assertNotSelf(senderId, to);
   assertCiphertext(input.ciphertext, input.nonce);
-  const sockets = Promise.all([deps.connections.openConnections(to), deps.connections.openConnections(senderId)]);
-  sockets.catch(() => undefined); // awaited (and reported) by the delivery, if there is one
-  const { conversationId, blockedByOther } = await openConversation(deps, senderId, to, { refuseIfCallerBlocks: true, caller: opts.caller });
+  await opts.admitted;
+  const opened = await openWith(
+    deps,
+    conversationId,
+    { callerId: senderId, caller: read.caller, other: read.recipient, existing: read.senderMember, blocks: read.blocks },
+    { refuseIfCallerBlocks: true },
+  );
+  const senderMember = read.senderMember ?? { conversationId, userId: senderId, peerId: to, createdAt: opened.createdAt };
   // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
   // ack and devices see an ordinary send.
   const stored = await deps.conversations.storeMessage({
@@ -143,26 +176,26 @@ export async function sendMessage(deps: SendDeps, senderId: string, to: string, 
     recipientId: to,
     ...input,
     retentionSeconds: deps.config.messages.retentionSeconds,
-    hiddenFrom: blockedByOther ? to : undefined,
+    hiddenFrom: opened.blockedByOther ? to : undefined,
+    members: { sender: senderMember, recipient: read.recipientMember },
   });
   const ack = ackOf(stored.message);
   // A copy that found the idempotency record (a retry, a concurrent copy, or a retry repairing a
   // crashed first attempt) neither counts nor pushes: only the copy that won the record does.
   if (stored.duplicate) return { ack, duplicate: true, delivery: Promise.resolve() };
   deps.metrics.count('MessagesSent'); // stored now
-  return { ack, duplicate: false, delivery: deliver(deps, stored.message, sockets, opts.senderConnectionId) };
+  return { ack, duplicate: false, delivery: deliver(deps, stored.message, read.sockets, opts.senderConnectionId) };
 }
 
 /** Pushes a stored message to the recipient's devices (unless hidden) and the sender's other ones. */
-async function deliver(deps: ConversationDeps, message: MessageRecord, sockets: Promise<string[][]>, senderConnectionId: string | undefined) {
+async function deliver(deps: Pick<SendDeps, 'connections' | 'events'>, message: MessageRecord, sockets: [string[], string[]], senderConnectionId: string | undefined) {
   const frame: PushFrame = { type: 'message', ...publicMessage(message) };
+  const [recipient, sender] = sockets;
   const pushes = await Promise.allSettled([
-    message.hiddenFrom ? undefined : sockets.then(([recipient]) => deps.connections.pushTo(recipient!, frame)),
-    sockets.then(([, sender]) =>
-      deps.connections.pushTo(
-        sender!.filter((id) => id !== senderConnectionId),
-        frame,
-      ),
+    message.hiddenFrom ? undefined : deps.connections.pushTo(recipient, frame),
+    deps.connections.pushTo(
+      sender.filter((id) => id !== senderConnectionId),
+      frame,
     ),
   ]);
   pushes.forEach((p, i) => {
@@ -241,24 +274,37 @@ export async function listConversations(
   cursor: string | undefined,
 ): Promise<{ conversations: Conversation[]; cursor?: string }> {
   const page = await deps.conversations.inbox(userId, limit, cursor);
-  const names = await deps.users.displayNames(page.items.map((m) => m.peerId));
+  const [names, positions] = await Promise.all([
+    deps.users.displayNames(page.items.map((m) => m.peerId)),
+    deps.conversations.readPositions(
+      page.items.map((m) => m.conversationId),
+      userId,
+    ),
+  ]);
   const conversations = await Promise.all(
-    page.items.map(async (m) => ({
-      conversationId: m.conversationId,
-      peer: { userId: m.peerId, ...(names.has(m.peerId) ? { displayName: names.get(m.peerId)! } : {}) },
-      createdAt: m.createdAt,
-      ...(m.lastMessageId ? { lastMessage: { messageId: m.lastMessageId, senderId: m.lastSenderId!, sentAt: m.lastMessageAt! } } : {}),
-      unreadCount: m.lastMessageId ? await deps.conversations.countUnread(m.conversationId, userId, m.readUpTo) : 0,
-      ...(m.readUpTo ? { readUpTo: m.readUpTo } : {}),
-    })),
+    page.items.map(async (m) => {
+      // positions have their own items; a member item written before that may still carry one
+      const readUpTo = laterOf(m.readUpTo, positions.get(m.conversationId));
+      return {
+        conversationId: m.conversationId,
+        peer: { userId: m.peerId, ...(names.has(m.peerId) ? { displayName: names.get(m.peerId)! } : {}) },
+        createdAt: m.createdAt,
+        ...(m.lastMessageId ? { lastMessage: { messageId: m.lastMessageId, senderId: m.lastSenderId!, sentAt: m.lastMessageAt! } } : {}),
+        unreadCount: m.lastMessageId ? await deps.conversations.countUnread(m.conversationId, userId, readUpTo) : 0,
+        ...(readUpTo ? { readUpTo } : {}),
+      };
+    }),
   );
   return { conversations, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
 /** Ciphertext history, newest first; members only (others get the same 404 as for no conversation). */
 export async function history(deps: ConversationReadDeps, userId: string, conversationId: string, before: string | undefined, limit: number | undefined) {
-  await requireMember(deps, conversationId, userId);
-  return deps.conversations.history(conversationId, userId, before, Math.min(limit ?? 50, deps.config.messages.historyPageMax));
+  // The page holds only messages addressed to the caller, so a page with any is its own proof of
+  // membership: the member item is read only for an empty page (a non-member's always is).
+  const page = await deps.conversations.history(conversationId, userId, before, Math.min(limit ?? 50, deps.config.messages.historyPageMax));
+  if (page.messages.length === 0) await requireMember(deps, conversationId, userId);
+  return page;
 }
 
 /** Every message delivered to the user after the cursor, oldest first, each once per cursor chain. */

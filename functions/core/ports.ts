@@ -233,8 +233,31 @@ export interface MemberView {
   lastMessageId?: string;
   lastMessageAt?: string;
   lastSenderId?: string;
+  /** Set on a member's first message: only conversations a user took part in reveal their presence and key changes. */
+  engagedAt?: string;
   readUpTo?: string;
   deliveredUpTo?: string;
+}
+
+/**
+ * Everything a 1:1 send must know before it writes, read in one round trip (one BatchGetItem over the
+ * sessions, users, messages, moderation and connections tables).
+ */
+export interface SendContext {
+  /** The session family, when the send names one (a WebSocket frame's; HTTP checked its token already). */
+  family?: FamilyRecord | undefined;
+  caller?: UserRecord | undefined;
+  recipient?: UserRecord | undefined;
+  senderMember?: MemberView | undefined;
+  recipientMember?: MemberView | undefined;
+  /** [the sender blocks the recipient, the recipient blocks the sender] */
+  blocks: [boolean, boolean];
+  /** The open connection ids of [the recipient, the sender] (the per-user socket sets). */
+  sockets: [string[], string[]];
+}
+
+export interface SendContextPort {
+  load(query: { senderId: string; recipientId: string; conversationId: string; sessionId?: string | undefined }): Promise<SendContext>;
 }
 
 /** What the store needs to write one message (the sender is the caller, never client input). */
@@ -250,6 +273,11 @@ export interface SendRequest {
   retentionSeconds: number;
   /** The recipient blocks the sender: store for the sender's side only. */
   hiddenFrom?: string | undefined;
+  /**
+   * The member items as the send read them (the sender's always exists by now): the send rewrites both
+   * with the new last message, carrying their other fields, in the same BatchWriteItem as the message.
+   */
+  members: { sender: MemberView; recipient?: MemberView | undefined };
 }
 
 export interface StoredSend {
@@ -275,7 +303,7 @@ export interface MessageStorePort {
   getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
   getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined>;
   storeMessage(req: SendRequest): Promise<StoredSend>;
-  /** Moves a read or delivered position forward only; false when it would not move. */
+  /** Moves a read or delivered position forward only (its own item, apart from the member item); false when it would not move. */
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
   /**
    * Everyone the user has taken part in a conversation with, latest conversation activity first;
@@ -294,6 +322,8 @@ export interface MessageQueriesPort {
   inbox(userId: string, limit: number, cursor?: string): Promise<Page<MemberView>>;
   /** Messages from the peer after the read position, counted up to `cap`. */
   countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap?: number): Promise<number>;
+  /** The user's read positions in these conversations (one BatchGetItem per 100). */
+  readPositions(conversationIds: readonly string[], userId: string): Promise<Map<string, string>>;
 }
 
 export interface ConversationsPort extends MessageStorePort, MessageQueriesPort {}

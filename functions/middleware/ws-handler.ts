@@ -8,7 +8,7 @@ import { empty } from '#contract/common.ts';
 import { errorFrame as errorFrameSchema } from '#contract/realtime/frames.ts';
 import { BadRequest, DomainError, PayloadTooLarge, Unauthorized } from '#core/errors.ts';
 import type { AuthContext } from '#core/authn.ts';
-import type { ConnectionsPort } from '#core/ports.ts';
+import type { ConnectionsPort, FamilyRecord, UserRecord } from '#core/ports.ts';
 import { config } from '#wiring/platform.ts';
 import { connections } from '#wiring/realtime.ts';
 import { mapError, outgoingError, shapeOutput, validate } from './common.ts';
@@ -17,6 +17,8 @@ import { logger } from './logger.ts';
 /** What a signed-in WebSocket route checks on every frame (built by functions/wiring/auth.ts). */
 export interface SocketGate {
   liveSession(userId: string, sessionId: string): Promise<AuthContext>;
+  /** liveSession's verdict over records the handler read itself (sessionCheck: 'handler'). */
+  checkSession(user: UserRecord | undefined, family: FamilyRecord | undefined): AuthContext;
   limit(name: RateLimitName, key: string): Promise<void>;
 }
 
@@ -64,20 +66,28 @@ export interface WsRequest<C extends WsContract> {
   /** Sends a frame to the calling connection, through the route's schema for that frame type. */
   reply(frame: WsFrame<C>): Promise<void>;
   /**
-   * The frame's session check (and the route's per-user limit). Settled before the handler runs,
-   * unless the route folds the check into its own first round of reads (foldSessionCheck): then the
-   * handler must await it before it writes anything.
+   * The frame's session check (and the route's per-user limit), settled before the handler runs.
+   * With sessionCheck 'handler' it is never settled: use checkSession and admitted instead.
    */
   readonly session: Promise<AuthContext>;
+  /**
+   * sessionCheck 'handler': the frame's session check over the user record and session family the
+   * handler read in its own first round. Throws when the session has ended (the middleware then sends
+   * the error frame and closes the socket, as for its own check).
+   */
+  checkSession(user: UserRecord | undefined, family: FamilyRecord | undefined): AuthContext;
+  /** sessionCheck 'handler': the route's per-user limit, started with the handler; await it before writing. */
+  readonly admitted: Promise<void>;
 }
 
 export interface WsHandlerOptions {
   /**
-   * Start the per-frame session check and the per-user limit with the handler, not before it, so they
-   * share the handler's first round trip. The check still runs on every frame and an ended session
-   * still gets its error frame and a closed socket; the handler must await `session` before writing.
+   * 'handler': the route reads the session family and the user itself, in its first round of reads,
+   * and calls checkSession on them before it writes; the per-user limit starts with the handler
+   * (admitted). The check still runs on every frame, and an ended session still gets its error frame
+   * and a closed socket. Default 'middleware': both are settled before the handler runs.
    */
-  foldSessionCheck?: boolean;
+  sessionCheck?: 'middleware' | 'handler';
 }
 
 /** An error's `retryAfterSeconds` (429 rate_limited, 503 throttled/unavailable) also rides at the top level. */
@@ -152,7 +162,6 @@ function buildWsHandler<C extends WsContract>(
       await send(shapeOutput(schema, frame, `${type} frame of ${route.id}`));
     };
     let status = 200;
-    let sessionCheck: Promise<AuthContext> | undefined;
     try {
       const caller = route.access === 'public' ? undefined : await callerOf(event, sockets);
       const userId = caller?.userId;
@@ -163,23 +172,38 @@ function buildWsHandler<C extends WsContract>(
       // deletion and sanctions end the socket's rights at once, not at reconnect.
       let session: Promise<AuthContext> = Promise.reject(new Error(`${route.id} has no session check`));
       session.catch(() => undefined);
+      let admitted: Promise<void> = Promise.resolve();
+      let checkSession: WsRequest<C>['checkSession'] = () => {
+        throw new Error(`${route.id} checks its session in the middleware`);
+      };
       if (route.access !== 'public' && ctx.eventType === 'MESSAGE') {
-        const check = (async () => {
-          if (!caller?.sessionId) throw new Unauthorized('This connection has no session; reconnect with a fresh ticket', 'not_signed_in');
-          return gate!().liveSession(caller.userId, caller.sessionId);
-        })().catch((error: unknown) => {
-          throw error instanceof DomainError ? new SessionEnded(error) : error; // a failing database is not an ended session
-        });
-        const limited = route.userLimit ? gate!().limit(route.userLimit, caller!.userId) : undefined;
-        // the session's verdict comes first: an ended session is refused as such, whatever the limit says
-        session = Promise.allSettled([check, limited]).then(([c, l]) => {
-          if (c.status === 'rejected') throw c.reason;
-          if (l.status === 'rejected') throw l.reason;
-          return c.value;
-        });
-        session.catch(() => undefined);
-        if (!opts.foldSessionCheck) await session;
-        else sessionCheck = check;
+        if (!caller?.sessionId) throw new SessionEnded(new Unauthorized('This connection has no session; reconnect with a fresh ticket', 'not_signed_in'));
+        const limited = route.userLimit ? gate!().limit(route.userLimit, caller.userId) : Promise.resolve();
+        if (opts.sessionCheck === 'handler') {
+          admitted = limited;
+          admitted.catch(() => undefined);
+          checkSession = (user, family) => {
+            try {
+              if (user && user.userId !== caller.userId) throw new Unauthorized('This session has ended; refresh or sign in again', 'token_revoked');
+              return gate!().checkSession(user, family);
+            } catch (error) {
+              throw error instanceof DomainError ? new SessionEnded(error) : error;
+            }
+          };
+        } else {
+          const check = gate!()
+            .liveSession(caller.userId, caller.sessionId)
+            .catch((error: unknown) => {
+              throw error instanceof DomainError ? new SessionEnded(error) : error; // a failing database is not an ended session
+            });
+          // the session's verdict comes first: an ended session is refused as such, whatever the limit says
+          session = Promise.allSettled([check, limited]).then(([c, l]) => {
+            if (c.status === 'rejected') throw c.reason;
+            if (l.status === 'rejected') throw l.reason;
+            return c.value;
+          });
+          await session;
+        }
       }
       const input =
         ctx.eventType === 'CONNECT'
@@ -200,12 +224,12 @@ function buildWsHandler<C extends WsContract>(
         endpoint,
         reply,
         session,
+        checkSession,
+        admitted,
       });
       return { statusCode: 200 };
     } catch (caught) {
-      let error = caught;
-      // a folded check may have failed while the handler failed on something else: the session wins
-      if (sessionCheck && !(error instanceof SessionEnded)) error = await sessionCheck.then(() => error).catch((e: unknown) => e);
+      const error = caught;
       if (error instanceof SessionEnded) {
         status = 401;
         await send(errorFrame(error.cause.code, error.cause.message)).catch(() => undefined);

@@ -7,7 +7,7 @@ import { limitsTable } from '#adapters/dynamodb/ephemeral-table.ts';
 import { sessionsTable } from '#adapters/dynamodb/sessions-table.ts';
 import { usersTable } from '#adapters/dynamodb/users-table.ts';
 import { devFileSigningKeys } from '#adapters/signing-keys-cache.ts';
-import { authenticate, liveSession, type AuthDeps } from '#core/authn.ts';
+import { authenticate, checkLiveSession, liveSession, type AuthDeps } from '#core/authn.ts';
 import type { LimitsPort, SecurityEventsPort, SessionsPort, SigningKeysPort, UsersPort } from '#core/ports.ts';
 import { enforce } from '#core/rate-limit.ts';
 import { logger } from '#middleware/logger.ts';
@@ -86,6 +86,7 @@ export function staffGate(): HttpGate {
 export function socketGate(): SocketGate {
   return (socketGatePort ??= {
     liveSession: (userId, sessionId) => liveSession({ users: users(), sessions: sessions(), clock: clock() }, userId, sessionId),
+    checkSession: (user, family) => checkLiveSession(user, family, clock().now()),
     limit: (name, key) => enforce({ limits: limits(), config: config(), clock: clock() }, name, key),
   });
 }

@@ -6,7 +6,7 @@ import { events, limits, users } from './auth.ts';
 import { metrics } from './metrics.ts';
 import { clock, config } from './platform.ts';
 import { connections } from './realtime.ts';
-import { blocks, conversationStore, messageStore } from './stores.ts';
+import { blocks, conversationStore, messageStore, sendContext } from './stores.ts';
 
 export function conversationReads(): ConversationReadDeps {
   return { ...conversationBase(), conversations: conversationStore() };
@@ -25,7 +25,14 @@ export function conversations(eventEndpoint?: string): ConversationDeps {
   return { ...conversationOpening(), connections: connections(eventEndpoint), events };
 }
 
-/** Sending a message: conversations() and the MessagesSent count. */
+/** Sending a message: its one-round read (blocks included), the limits, pushes and the MessagesSent count. */
 export function messageSending(eventEndpoint?: string): SendDeps {
-  return { ...conversations(eventEndpoint), metrics: metrics() };
+  return {
+    ...conversationBase(),
+    limits: limits(),
+    connections: connections(eventEndpoint),
+    events,
+    metrics: metrics(),
+    sendContext: sendContext(),
+  };
 }

@@ -3,11 +3,12 @@
 import { messageQueries } from '#adapters/dynamodb/message-queries.ts';
 import { messagesTable } from '#adapters/dynamodb/messages-table.ts';
 import { partnersIndex } from '#adapters/dynamodb/partners-index.ts';
+import { sendContextReader } from '#adapters/dynamodb/send-context.ts';
 import { blocksTable } from '#adapters/dynamodb/blocks-table.ts';
 import { reportQueries } from '#adapters/dynamodb/report-queries.ts';
 import { reportsTable } from '#adapters/dynamodb/reports-table.ts';
 import { publicKeysTable } from '#adapters/dynamodb/public-keys-table.ts';
-import type { BlocksPort, ConversationsPort, MessageStorePort, ModerationPort, PublicKeysPort, ReportsPort } from '#core/ports.ts';
+import type { BlocksPort, ConversationsPort, MessageStorePort, ModerationPort, PublicKeysPort, ReportsPort, SendContextPort } from '#core/ports.ts';
 import { clock, db } from './platform.ts';
 
 let messagesPort: MessageStorePort | undefined;
@@ -17,6 +18,7 @@ let moderationPort: ModerationPort | undefined;
 let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
 let partnersPort: Pick<ConversationsPort, 'partnersOf'> | undefined;
+let sendContextPort: SendContextPort | undefined;
 
 /** Sends, opening and receipts: the messages table without its listing reads. */
 export function messageStore(): MessageStorePort {
@@ -49,4 +51,9 @@ export function publicKeyStore(): PublicKeysPort {
 /** Who a user has talked with, without the rest of the message store (key changes, presence). */
 export function partners(): Pick<ConversationsPort, 'partnersOf'> {
   return (partnersPort ??= partnersIndex(db()));
+}
+
+/** A send's first round: one BatchGetItem over five tables. */
+export function sendContext(): SendContextPort {
+  return (sendContextPort ??= sendContextReader(db()));
 }

@@ -1,5 +1,5 @@
 // sendMessage: store (idempotent on clientMessageId), then ack the sender while pushing to both sides'
-// devices. The frame's session check runs inside the send's first round of reads (foldSessionCheck).
+// devices. The frame's session check runs on the send's own first round of reads (sessionCheck: 'handler').
 import { sendMessage as contract } from '#contract/realtime/send-message.ts';
 import { sendMessage } from '#core/conversations.ts';
 import { publishMetrics } from '#middleware/metrics.ts';
@@ -9,12 +9,15 @@ import { messageSending } from '#wiring/conversations.ts';
 
 export const handler = wsHandler(contract, socketGate)
   .handle(
-    async ({ input, userId, connectionId, endpoint, reply, session }) => {
+    async ({ input, userId, sessionId, connectionId, endpoint, reply, checkSession, admitted }) => {
       const { action: _action, to, ...message } = input;
-      const caller = session.then((s) => s.user);
-      const { ack, delivery } = await sendMessage(messageSending(endpoint), userId, to, message, { senderConnectionId: connectionId, caller });
+      const { ack, delivery } = await sendMessage(messageSending(endpoint), userId, to, message, {
+        senderConnectionId: connectionId,
+        session: { sessionId: sessionId!, check: checkSession },
+        admitted,
+      });
       await Promise.all([reply({ type: 'ack', ...ack }), delivery]);
     },
-    { foldSessionCheck: true },
+    { sessionCheck: 'handler' },
   )
   .use(publishMetrics());

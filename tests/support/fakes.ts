@@ -54,6 +54,7 @@ import type {
   UserChanges,
   UserRecord,
   UsersPort,
+  SendContextPort,
 } from '#core/ports.ts';
 import { LIMIT_SUBWINDOWS } from '#core/ports.ts';
 import type { PublishDeps } from '#core/public-keys.ts';
@@ -560,7 +561,8 @@ export class FakeConversations implements ConversationsPort {
       .filter((m) => before === undefined || m.messageId < before)
       .sort((x, y) => (x.messageId < y.messageId ? 1 : -1));
     const evaluated = candidates.slice(0, limit);
-    const messages = evaluated.filter((m) => m.hiddenFrom !== viewerId).map(({ hiddenFrom: _h, ...rest }) => copy(rest));
+    // as the adapter's filter: only messages addressed to the viewer, never one hidden from them
+    const messages = evaluated.filter((m) => (m.senderId === viewerId || m.recipientId === viewerId) && m.hiddenFrom !== viewerId).map(({ hiddenFrom: _h, ...rest }) => copy(rest));
     return candidates.length > limit ? { messages, before: evaluated.at(-1)!.messageId } : { messages };
   }
 
@@ -600,6 +602,15 @@ export class FakeConversations implements ConversationsPort {
     const sorted = [...this.members.values()].filter((m) => m.userId === userId).sort((a, b) => (a.activity < b.activity ? 1 : -1));
     const p = page(sorted, (m) => m.activity, `inbox#${userId}`, limit, cursor);
     return { items: p.items.map((m) => this.#view(m)), cursor: p.cursor };
+  }
+
+  async readPositions(conversationIds: readonly string[], userId: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const c of conversationIds) {
+      const at = this.members.get(FakeConversations.#member(c, userId))?.readUpTo;
+      if (at) out.set(c, at);
+    }
+    return out;
   }
 
   /** Counted over at most `cap` messages after the read position, as the real Query's Limit does. */
@@ -943,7 +954,26 @@ export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), pub
 export const conversationReadDeps = (w: World): ConversationReadDeps => ({ config: w.config, clock: w.clock, users: w.users, conversations: w.conversations });
 export const openingDeps = (w: World): OpeningDeps => ({ ...conversationReadDeps(w), blocks: w.blocks, limits: w.limits });
 export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections, events: w.events });
-export const sendDeps = (w: World): SendDeps => ({ ...conversationDeps(w), metrics: w.metrics });
+export const sendDeps = (w: World): SendDeps => ({ ...conversationDeps(w), metrics: w.metrics, sendContext: fakeSendContext(w) });
+
+/** The send's one-round read, assembled from the fakes (the adapter does it in one BatchGetItem). */
+export function fakeSendContext(w: World): SendContextPort {
+  return {
+    async load({ senderId, recipientId, conversationId, sessionId }) {
+      const [family, caller, recipient, senderMember, recipientMember, blocks, recipientSockets, senderSockets] = await Promise.all([
+        sessionId ? w.sessions.get(sessionId) : undefined,
+        w.users.get(senderId),
+        w.users.get(recipientId),
+        w.conversations.getMember(conversationId, senderId),
+        w.conversations.getMember(conversationId, recipientId),
+        w.blocks.blockPair(senderId, recipientId),
+        w.connections.openConnections(recipientId),
+        w.connections.openConnections(senderId),
+      ]);
+      return { family, caller, recipient, senderMember, recipientMember, blocks, sockets: [recipientSockets, senderSockets] };
+    },
+  };
+}
 export const moderationDeps = (w: World): ModerationDeps => ({ config: w.config, clock: w.clock, users: w.users, moderation: w.moderation });
 export const reportingDeps = (w: World): ReportingDeps => ({
   ...moderationDeps(w),

@@ -57,6 +57,7 @@ test('conversations: concurrent sends fill both delivery queues in order; a fore
     senderKeyVersion: 1,
     recipientKeyVersion: 1,
     retentionSeconds: 60,
+    members: { sender: { conversationId: 'c', userId: senderId, peerId: recipientId, createdAt: new Date(0).toISOString() } },
   });
   await Promise.all(Array.from({ length: 10 }, (_, i) => w.conversations.storeMessage(i % 2 ? req('a', 'b', `m${i}`) : req('b', 'a', `m${i}`))));
   // concurrent sends: each recipient's queue holds exactly its five, in id order

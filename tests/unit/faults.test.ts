@@ -80,7 +80,7 @@ describe('sendMessage when pushing fails', () => {
     const [ada, bob] = await Promise.all([addUser(w), addUser(w)]);
     const deps = sendDeps(w);
     const refuse = () => Promise.reject(new LimitExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
-    deps.connections = { openConnections: (u) => w.connections.openConnections(u), push: refuse, pushTo: refuse };
+    deps.connections = { pushTo: refuse };
     const input = {
       clientMessageId: 'cmid-0001',
       ciphertext: Buffer.alloc(48, 7).toString('base64'),

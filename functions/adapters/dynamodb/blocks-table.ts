@@ -6,8 +6,8 @@ import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand } from 
 import type { BlocksPort, Clock } from '#core/ports.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
 import type { Db } from './db.ts';
+import { blockKey } from './item-keys.ts';
 
-const blockKey = (blocker: string, blocked: string) => ({ pk: `USER#${blocker}`, sk: `BLOCK#${blocked}` });
 
 export function blocksTable(db: Db, clock: Clock): BlocksPort {
   const { doc } = db;

@@ -1,12 +1,14 @@
 // Messages table, the listing reads: a conversation's history, a user's delivery queue (sync), the
 // inbox (GSI byMember) and unread counts. Apart from the writes (messages-table.ts) so that the routes
 // that send, open conversations and post receipts do not bundle them (PostMessage is the tightest).
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '#contract/conversations/schemas.ts';
+import { ServiceUnavailable } from '#core/errors.ts';
 import { nextSyncCursor, parseSyncCursor, publicMessage, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
 import type { Clock, MemberView, MessageQueriesPort, MessageRecord, SyncPage } from '#core/ports.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
 import { stripKeys, type Db } from './db.ts';
+import { positionsKey } from './item-keys.ts';
 
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item, ['expiresAt']);
 
@@ -14,7 +16,11 @@ export function messageQueries(db: Db, clock: Clock): MessageQueriesPort {
   const { doc } = db;
   const table = () => db.table('messages');
 
-  /** History as the viewer sees it, newest first; `before` is exclusive. Expired and hidden messages are skipped. */
+  /**
+   * History as the viewer sees it, newest first; `before` is exclusive. Only messages addressed to the
+   * viewer (sent or received) count, so a non-member reads nothing (core then answers 404); expired
+   * and hidden messages are skipped.
+   */
   async function history(
     conversationId: string,
     viewerId: string,
@@ -25,7 +31,7 @@ export function messageQueries(db: Db, clock: Clock): MessageQueriesPort {
       new QueryCommand({
         TableName: table(),
         KeyConditionExpression: before ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
-        FilterExpression: '(attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me) AND expiresAt > :now',
+        FilterExpression: '(senderId = :me OR recipientId = :me) AND (attribute_not_exists(hiddenFrom) OR hiddenFrom <> :me) AND expiresAt > :now',
         ExpressionAttributeValues: {
           ':pk': `CONV#${conversationId}`,
           ':lo': 'MSG#',
@@ -125,5 +131,23 @@ export function messageQueries(db: Db, clock: Clock): MessageQueriesPort {
     return out.Count ?? 0;
   }
 
-  return { history, syncStream, inbox, countUnread };
+  /** Read positions (POS items; older member items may still carry one: the later of the two counts). */
+  async function readPositions(conversationIds: readonly string[], userId: string): Promise<Map<string, string>> {
+    const positions = new Map<string, string>();
+    for (let i = 0; i < conversationIds.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = conversationIds.slice(i, i + 100).map((c) => positionsKey(c, userId));
+      for (let attempt = 0; keys?.length; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 2 ** attempt * 10) * Math.random()));
+        const out: BatchGetCommandOutput = await doc.send(
+          new BatchGetCommand({ RequestItems: { [table()]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'conversationId, readUpTo' } } }),
+        );
+        for (const item of out.Responses?.[table()] ?? []) if (item.readUpTo) positions.set(item.conversationId as string, item.readUpTo as string);
+        keys = out.UnprocessedKeys?.[table()]?.Keys;
+        if (attempt > 8 && keys?.length) throw new ServiceUnavailable('Throttled; retry', 'throttled');
+      }
+    }
+    return positions;
+  }
+
+  return { history, syncStream, inbox, countUnread, readPositions };
 }

@@ -1,5 +1,6 @@
 // Messages table. Per conversation: META, one MEMBER#<user> item per member (GSI byMember keyed
-// INBOX#<user> / <last activity>#<conversation> for the inbox), MSG#<ulid> items and CMID#<sender>#<id>
+// INBOX#<user> / <last activity>#<conversation> for the inbox; rewritten whole by every send), one
+// POS#<user> item of read and delivered positions, MSG#<ulid> items and CMID#<sender>#<id>
 // idempotency records (holding the whole message). Per user: a delivery queue QUEUE#<user> / MSG#<ulid>
 // of copies of the messages delivered to them, read by sync. No counters: sends never contend.
 // The writes and point reads; the listing reads (history, sync, inbox, unread) are message-queries.ts.
@@ -10,10 +11,9 @@ import { messageRecord, publicMessage, SYNC_SETTLE_SECONDS } from '#core/message
 import type { Clock, MemberView, MessageRecord, MessageStorePort, SendRequest, StoredSend } from '#core/ports.ts';
 import { partnersIndex } from './partners-index.ts';
 import { isConditionFailure, stripKeys, writeAll, type Db } from './db.ts';
+import { convKey, memberKey, positionsKey } from './item-keys.ts';
 
 const newUlid = monotonicFactory();
-const convKey = (c: string, sk: string) => ({ pk: `CONV#${c}`, sk });
-const memberKey = (c: string, u: string) => convKey(c, `MEMBER#${u}`);
 const strip = <T>(item: Record<string, unknown>): T => stripKeys<T>(item, ['expiresAt']);
 
 export function messagesTable(db: Db, clock: Clock): MessageStorePort {
@@ -203,12 +203,40 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
   }
 
   /**
+   * A member item as a send rewrites it: the inbox entry (byMember index) moved to this message, the
+   * other fields as the send read them. The sender's side is marked engaged: only conversations a user
+   * took part in make their presence and key changes visible to the other side. Read positions live in
+   * their own items (advancePosition), so this unconditional put cannot undo a receipt.
+   */
+  function memberItem(message: MessageRecord, read: MemberView | undefined, userId: string, peerId: string, createdAt: string) {
+    const { lastMessageId: _m, lastMessageAt: _a, lastSenderId: _s, ...kept } = read ?? ({} as Partial<MemberView>);
+    const isSender = userId === message.senderId;
+    return {
+      ...kept,
+      ...memberKey(message.conversationId, userId),
+      conversationId: message.conversationId,
+      userId,
+      peerId,
+      createdAt: read?.createdAt ?? createdAt,
+      gsi1pk: `INBOX#${userId}`,
+      gsi1sk: `${message.sentAt}#${message.conversationId}`,
+      lastMessageId: message.messageId,
+      lastMessageAt: message.sentAt,
+      lastSenderId: message.senderId,
+      ...(isSender ? { engagedAt: read?.engagedAt ?? message.sentAt } : {}),
+    };
+  }
+
+  /**
    * Stores a message once per (sender, clientMessageId), with no counter and so no contention:
    * 1. a conditional PutItem of the idempotency record, holding the whole message;
-   * 2. in parallel, one BatchWriteItem (the message in its conversation, a copy in the recipient's
-   *    delivery queue) and both members' inbox entries.
-   * A copy that loses step 1 to an earlier or concurrent one gets that one's message back and
-   * completes what may be missing (repair) before acking, so an ack always means stored.
+   * 2. one BatchWriteItem: the message in its conversation, a copy in the recipient's delivery queue,
+   *    and both member items (the inbox entries) as the send read them, moved to this message.
+   * A member item that already shows a newer message (read in the send's first round) is left alone;
+   * two sends landing between one's read and its write may leave the older one as the inbox's last
+   * message until the next (history, unread counts and sync are exact). A copy that loses step 1 to an
+   * earlier or concurrent one gets that one's message back and completes what may be missing (repair)
+   * before acking, so an ack always means stored.
    */
   async function storeMessage(req: SendRequest): Promise<StoredSend> {
     const now = clock.now();
@@ -232,13 +260,13 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
       await repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom));
       return { message: first, duplicate: true };
     }
-    await writeAll([
-      batchPut([
-        { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
-        ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
-      ]),
-      touchInbox(message, req.senderId, req.recipientId),
-      hidden ? undefined : touchInbox(message, req.recipientId, req.senderId),
+    const { sender, recipient } = req.members;
+    const newer = (m: MemberView | undefined) => m?.lastMessageId !== undefined && m.lastMessageId > message.messageId;
+    await batchPut([
+      { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
+      ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
+      ...(newer(sender) ? [] : [memberItem(message, sender, req.senderId, req.recipientId, sender.createdAt)]),
+      ...(hidden || newer(recipient) ? [] : [memberItem(message, recipient, req.recipientId, req.senderId, sender.createdAt)]),
     ]);
     return { message, duplicate: false };
   }
@@ -246,17 +274,20 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
   /** Everyone the user has taken part in a conversation with (for presence and key-change events). */
   const { partnersOf } = partnersIndex(db);
 
-  /** Moves a read or delivered position forward only; false when it would not move. */
+  /**
+   * Moves a read or delivered position forward only; false when it would not move. Positions have their
+   * own item (CONV#c / POS#u): sends rewrite the member item whole, which must never undo a receipt.
+   */
   async function advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean> {
     try {
       await doc.send(
         new UpdateCommand({
           TableName: table(),
-          Key: memberKey(conversationId, userId),
-          UpdateExpression: 'SET #f = :m',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :m)',
+          Key: positionsKey(conversationId, userId),
+          UpdateExpression: 'SET #f = :m, conversationId = :c, userId = :u',
+          ConditionExpression: 'attribute_not_exists(#f) OR #f < :m',
           ExpressionAttributeNames: { '#f': field },
-          ExpressionAttributeValues: { ':m': messageId },
+          ExpressionAttributeValues: { ':m': messageId, ':c': conversationId, ':u': userId },
         }),
       );
       return true;

@@ -4,8 +4,8 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, FamilyRecord, SessionsPort } from '#core/ports.ts';
 import { isConditionFailure, type Db } from './db.ts';
+import { familyKey } from './item-keys.ts';
 
-const familyKey = (familyId: string) => ({ pk: `FAMILY#${familyId}`, sk: 'META' });
 
 export function sessionsTable(db: Db, clock: Clock): SessionsPort {
   const { doc } = db;

@@ -6,8 +6,8 @@ import type { Role } from '#contract/common.ts';
 import { Conflict, NotFound } from '#core/errors.ts';
 import type { Clock, UserRecord, UsersPort } from '#core/ports.ts';
 import { isConditionFailure, stripKeys, type Db } from './db.ts';
+import { profileKey } from './item-keys.ts';
 
-const profileKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' });
 const claimKey = (kind: 'email' | 'phone', value: string) => ({ pk: `${kind.toUpperCase()}#${value}`, sk: 'CLAIM' });
 
 function claims(user: Pick<UserRecord, 'email' | 'phone'>) {

@@ -9,9 +9,7 @@ import { messageSending } from '#wiring/conversations.ts';
 
 export const handler = httpHandler(contract, httpGate)
   .handle(async ({ auth, path, body }) => {
-    const { ack, duplicate, delivery } = await sendToConversation(messageSending(), auth.userId, path.conversationId, body, {
-      caller: Promise.resolve(auth.user),
-    });
+    const { ack, duplicate, delivery } = await sendToConversation(messageSending(), auth.userId, path.conversationId, body);
     await delivery; // a Lambda must not return with pushes in flight; a failed push never fails the send
     return { statusCode: duplicate ? 200 : 201, body: ack };
   })
