@@ -644,8 +644,27 @@ async function main(): Promise<void> {
       if (res.status !== 200 || res.json.messages.length !== HISTORY_PAGE)
         throw new Error(`history page: ${res.status}, ${res.json?.messages?.length} messages`);
     }
-    const perPage = perAction(dynamoMeter.snapshot(), CAPACITY_PAGES);
+    const pageOps = perAction(dynamoMeter.snapshot(), CAPACITY_PAGES);
     dynamoMeter.capacity = false;
+    // the page's bytes as DynamoDB sizes them: the newest HISTORY_PAGE message items, read unmetered
+    const newest = await sizeClient.send(
+      new QueryCommand({
+        TableName: tableName('messages'),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+        ExpressionAttributeValues: { ':pk': `CONV#${reader.conversationId}`, ':m': 'MSG#' },
+        ScanIndexForward: false,
+        Limit: HISTORY_PAGE,
+      }),
+    );
+    const pageBytes = (newest.Items ?? []).reduce((n, item) => n + itemBytes(item), 0);
+    const queryUnits = pageOps.byOperation.Query?.readUnits ?? 0;
+    const perPage = {
+      ...pageOps,
+      pageBytes,
+      // DynamoDB's strongly consistent rule for the page's bytes, and what the rest of the route reads (auth)
+      readUnitsForBytes: Math.ceil(pageBytes / 4096),
+      authReadUnits: round(pageOps.readUnits - queryUnits, 2),
+    };
     const localReports = perSend.readUnits + perSend.writeUnits > 0;
 
     console.log(`messaging: hot recipient, ${HOT_SENDERS} senders x ${HOT_MESSAGES_PER_SENDER} messages to one recipient...`);
@@ -690,7 +709,7 @@ function report(r: {
   };
   perSend: Capacity & { roundTrips: { mean: number; max: number } };
   perFirstSend: Capacity;
-  perPage: Capacity;
+  perPage: Capacity & { pageBytes: number; readUnitsForBytes: number; authReadUnits: number };
   hot: HotRecipientResult;
   localReports: boolean;
   seconds: number;
@@ -798,6 +817,10 @@ function report(r: {
   console.log(
     `  send (existing conversation): ${r.perSend.roundTrips.mean} sequential DynamoDB round trips per send on average, at most ${r.perSend.roundTrips.max}\n` +
       '  (a round: calls that overlap in time; a new one starts when a call begins after every earlier call of that send ended)',
+  );
+  console.log(
+    `  history page of ${HISTORY_PAGE}: ${r.perPage.pageBytes} bytes of messages, ceil(bytes / 4 KB) = ${r.perPage.readUnitsForBytes} RCU; ` +
+      `the route read ${r.perPage.readUnits} RCU, of which ${r.perPage.authReadUnits} outside the history Query (auth and membership)`,
   );
   console.log(
     "  RCU and non-transactional WCU are DynamoDB Local's ConsumedCapacity. It under-counts multi-item TransactWriteItems, so\n" +

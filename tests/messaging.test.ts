@@ -465,6 +465,39 @@ describe('conversations, receipts, typing, presence', () => {
     assert.equal(foreign.status, 400, "someone else's cursor is refused");
   });
 
+  test('sends rewrite the inbox entries but never undo a receipt; a position an older member item carries still counts', async () => {
+    const [a, b] = [await person('Wes'), await person('Xia')];
+    const [sa, sb] = [await device(a), await device(b)];
+    sa.send(sendFrame(b, 'one', a));
+    const first = await sa.next(isType('ack'));
+    // receipts and sends in both directions at once: the read position lives apart from the member item
+    const burst = ['two', 'three', 'four'].map((text) => sendFrame(b, text, a));
+    for (const f of burst) sa.send(f);
+    sb.send({ action: 'markRead', conversationId: first.conversationId, upToMessageId: first.messageId });
+    sb.send(sendFrame(a, 'reply', b));
+    for (let i = 0; i < burst.length; i++) await sa.next(isType('ack'));
+    await sb.next(isType('ack'));
+    await sa.next(isType('read'));
+    const inbox = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(b.accessToken) });
+    const entry = inbox.json.conversations.find((x: { conversationId: string }) => x.conversationId === first.conversationId);
+    assert.equal(entry.readUpTo, first.messageId, 'the read position survived the sends that rewrote the member item');
+    assert.equal(entry.unreadCount, 3, 'two, three, four');
+    // a member item written before positions had their own items: its position is still honoured
+    const history = await request(rt.httpUrl, 'GET', `/api/conversations/${first.conversationId}/messages`, { headers: bearer(b.accessToken) });
+    const newestFromA = history.json.messages.find((m: { senderId: string }) => m.senderId === a.userId).messageId;
+    await doc.send(
+      new UpdateCommand({
+        TableName: process.env.MESSAGES_TABLE,
+        Key: { pk: `CONV#${first.conversationId}`, sk: `MEMBER#${b.userId}` },
+        UpdateExpression: 'SET readUpTo = :m',
+        ExpressionAttributeValues: { ':m': newestFromA },
+      }),
+    );
+    const legacy = await request(rt.httpUrl, 'GET', '/api/conversations', { headers: bearer(b.accessToken) });
+    const legacyEntry = legacy.json.conversations.find((x: { conversationId: string }) => x.conversationId === first.conversationId);
+    assert.deepEqual([legacyEntry.readUpTo, legacyEntry.unreadCount], [newestFromA, 0], 'the later of the two positions counts');
+  });
+
   test('opening a conversation reveals nothing to its target until a message is delivered', async () => {
     const [mallory, target] = [await person('Mal'), await person('Tess')];
     const conv = await request(rt.httpUrl, 'POST', '/api/conversations', { headers: bearer(mallory.accessToken), body: { userId: target.userId } });
