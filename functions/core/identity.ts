@@ -253,7 +253,7 @@ export interface LoginInput {
   deviceName?: string | undefined;
 }
 
-export type LoginResult = { kind: 'tokens'; tokens: TokenResponse } | { kind: 'otp_required'; otp: OtpRequestResult & { channel: OtpChannel } };
+export type LoginResult = { kind: 'tokens'; tokens: SignInResponse } | { kind: 'otp_required'; otp: OtpRequestResult & { channel: OtpChannel } };
 
 const invalidCredentials = () => new Unauthorized('Wrong identifier or password', 'invalid_credentials');
 
