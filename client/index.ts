@@ -159,14 +159,14 @@ export class NexChatClient {
     return this.request('POST', '/api/auth/otp/request', { channel, destination, purpose });
   }
 
-  async register(input: { email?: string; phone?: string; displayName: string; password?: string; code?: string }) {
+  async register(input: { email?: string; phone?: string; displayName: string; password?: string; code?: string; deviceName?: string }) {
     const res = await this.request('POST', '/api/auth/register', input);
     this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
     return res.user;
   }
 
   /** Returns the user, or `{ otpRequired: true, ... }` when this deployment wants a code too. */
-  async login(input: { email?: string; phone?: string; password?: string; code?: string }) {
+  async login(input: { email?: string; phone?: string; password?: string; code?: string; deviceName?: string }) {
     const res = await this.request('POST', '/api/auth/login', input);
     if (res.otpRequired) return res;
     this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
@@ -178,6 +178,95 @@ export class NexChatClient {
       await this.request('POST', '/api/auth/logout');
     } finally {
       this.setTokens(null);
+    }
+  }
+
+  // ---- devices ---------------------------------------------------------------------------------
+
+  /** This account's signed-in devices; `current` marks this one. */
+  async devices(): Promise<DeviceInfo[]> {
+    return (await this.request<{ devices: DeviceInfo[] }>('GET', '/api/devices')).devices;
+  }
+
+  renameDevice(deviceId: string, name: string): Promise<DeviceInfo> {
+    return this.request('PATCH', `/api/devices/${encodeURIComponent(deviceId)}`, { name });
+  }
+
+  /** Signs a device out (its tokens stop at once, its sockets close); takes the password, or a `reauth` code. */
+  async revokeDevice(deviceId: string, proof: Proof): Promise<void> {
+    await this.request('DELETE', `/api/devices/${encodeURIComponent(deviceId)}`, proof);
+  }
+
+  /**
+   * On the new, signed-out device: an ephemeral X25519 key pair and a link request. Show
+   * `qrPayload` (and `verificationCode`, which the approving device shows too) and keep the request
+   * for claimLink(); it expires after `expiresIn` seconds.
+   */
+  async requestLink(deviceName: string): Promise<LinkRequest> {
+    const keyPair = nacl.box.keyPair();
+    const publicKey = b64(keyPair.publicKey);
+    const res = await this.request<{ linkId: string; linkSecret: string; expiresIn: number }>('POST', '/api/devices/links', { publicKey, deviceName });
+    return {
+      ...res,
+      publicKey,
+      keyPair,
+      deviceName,
+      qrPayload: linkQrPayload(res.linkId, publicKey),
+      verificationCode: linkVerificationCode(publicKey),
+      expiresAt: Date.now() + res.expiresIn * 1000,
+    };
+  }
+
+  /**
+   * On a signed-in device: `scanned` is parseLinkQr() of the new device's code. The server's copy of
+   * the key must match it, and the user must see the same verificationCode on both screens before
+   * calling this. The account's secret keys go to the new device boxed to its key: the server relays
+   * ciphertext only.
+   */
+  async approveLink(scanned: { linkId: string; publicKey: string }, accountKeys: DeviceKeys, proof: Proof): Promise<void> {
+    const pending = await this.request<{ publicKey: string; approved: boolean }>('GET', `/api/devices/links/${encodeURIComponent(scanned.linkId)}`);
+    if (pending.publicKey !== scanned.publicKey) throw new LinkMismatch();
+    const sender = nacl.box.keyPair();
+    const nonce = nacl.randomBytes(nacl.box.nonceLength);
+    const plaintext = new TextEncoder().encode(
+      JSON.stringify({ v: 1, identitySecretKey: b64(accountKeys.identity.secretKey), boxSecretKey: b64(accountKeys.box.secretKey) }),
+    );
+    const ciphertext = nacl.box(plaintext, nonce, unb64(scanned.publicKey), sender.secretKey);
+    await this.request('POST', `/api/devices/links/${encodeURIComponent(scanned.linkId)}/approve`, {
+      ciphertext: b64(ciphertext),
+      nonce: b64(nonce),
+      publicKey: b64(sender.publicKey),
+      ...proof,
+    });
+  }
+
+  /**
+   * On the new device, once approved: signs in as a new device of the account and opens the relayed
+   * box. A link that is not approved yet answers like an unknown one (404 link_not_found): see
+   * waitForLink() to poll.
+   */
+  async claimLink(request: LinkRequest): Promise<LinkedDevice> {
+    const res = await this.request('POST', `/api/devices/links/${encodeURIComponent(request.linkId)}/claim`, { linkSecret: request.linkSecret });
+    const opened = nacl.box.open(unb64(res.ciphertext), unb64(res.nonce), unb64(res.publicKey), request.keyPair.secretKey);
+    if (!opened) throw new ApiError(0, 'link_box_invalid', 'The relayed keys do not open with this device’s key');
+    const secrets = JSON.parse(new TextDecoder().decode(opened)) as { identitySecretKey: string; boxSecretKey: string };
+    const keys: DeviceKeys = {
+      identity: nacl.sign.keyPair.fromSecretKey(unb64(secrets.identitySecretKey)),
+      box: nacl.box.keyPair.fromSecretKey(unb64(secrets.boxSecretKey)),
+    };
+    this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+    return { user: res.user, deviceId: res.deviceId, keys };
+  }
+
+  /** Claims as soon as the link is approved: polls every `intervalMs` until the request expires. */
+  async waitForLink(request: LinkRequest, intervalMs = 3000, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<LinkedDevice> {
+    for (;;) {
+      try {
+        return await this.claimLink(request);
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.code !== 'link_not_found' || Date.now() + intervalMs > request.expiresAt) throw error;
+      }
+      await sleep(intervalMs);
     }
   }
 
@@ -196,7 +285,27 @@ export class NexChatClient {
       ws.addEventListener('error', () => reject(new Error('WebSocket connection failed')), { once: true });
     });
     this.keepAlive(ws);
+    this.watchRevocation(ws);
     return ws;
+  }
+
+  /**
+   * API Gateway cannot close a socket with a code of ours, so a revoked device is told by an error
+   * frame (`device_revoked`) just before the server closes it: the SDK signs out (onTokens(null)) and
+   * closes the socket itself with DEVICE_REVOKED_CLOSE_CODE, so apps see one clear reason.
+   */
+  private watchRevocation(ws: WebSocket): void {
+    ws.addEventListener('message', (event) => {
+      let frame: { type?: unknown; code?: unknown } | undefined;
+      try {
+        frame = JSON.parse(String(event.data));
+      } catch {
+        return;
+      }
+      if (frame?.type !== 'error' || frame.code !== 'device_revoked') return;
+      this.setTokens(null);
+      if (ws.readyState === WebSocket.OPEN) ws.close(DEVICE_REVOKED_CLOSE_CODE, 'device revoked');
+    });
   }
 
   private keepAlive(ws: WebSocket): void {
@@ -214,6 +323,89 @@ export class NexChatClient {
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+
+// ---- device linking ---------------------------------------------------------------------------------
+
+/** The close code the SDK uses when the server says this device was revoked (an application code, 4000-4999). */
+export const DEVICE_REVOKED_CLOSE_CODE = 4003;
+
+/** A fresh proof: the account password, or a `reauth` code for an account without one. */
+export type Proof = { password: string } | { code: string };
+
+export interface DeviceInfo {
+  deviceId: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string;
+  current: boolean;
+}
+
+export interface LinkRequest {
+  linkId: string;
+  /** Proves this device at claim: keep it on the device, never show it or put it in the QR code. */
+  linkSecret: string;
+  expiresIn: number;
+  /** Epoch ms, by this device's clock. */
+  expiresAt: number;
+  deviceName: string;
+  /** The ephemeral X25519 public key, standard base64. */
+  publicKey: string;
+  keyPair: nacl.BoxKeyPair;
+  /** What the QR code shows: link id and public key, nothing secret. */
+  qrPayload: string;
+  /** Six digits both screens show; the user checks they match before approving. */
+  verificationCode: string;
+}
+
+export interface LinkedDevice {
+  user: unknown;
+  deviceId: string;
+  /** The account's keys, as every device of the account holds them. */
+  keys: DeviceKeys;
+}
+
+/** The server's key for this link differs from the one scanned: do not approve (a swapped QR code or a lying server). */
+export class LinkMismatch extends Error {
+  constructor() {
+    super('The link request does not carry the public key that was scanned');
+    this.name = 'LinkMismatch';
+  }
+}
+
+const QR_PREFIX = 'nexchat://link?';
+
+/** `nexchat://link?v=1&id=<linkId>&key=<base64url public key>`: fits a small QR code, holds nothing secret. */
+export function linkQrPayload(linkId: string, publicKey: string): string {
+  const key = publicKey.replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return `${QR_PREFIX}${new URLSearchParams({ v: '1', id: linkId, key })}`;
+}
+
+/** The link id and public key (standard base64) from a scanned payload; throws on anything else. */
+export function parseLinkQr(payload: string): { linkId: string; publicKey: string } {
+  if (!payload.startsWith(QR_PREFIX)) throw new Error('Not a NexChat link code');
+  const q = new URLSearchParams(payload.slice(QR_PREFIX.length));
+  const linkId = q.get('id') ?? '';
+  const key = q.get('key') ?? '';
+  if (q.get('v') !== '1' || !/^dl_[0-9a-f]{32}$/.test(linkId) || !/^[A-Za-z0-9_-]{43}$/.test(key)) throw new Error('Not a NexChat link code');
+  return { linkId, publicKey: `${key.replaceAll('-', '+').replaceAll('_', '/')}=` };
+}
+
+/**
+ * Six digits derived from the new device's ephemeral public key, shown on both screens: equal codes
+ * mean the approving device boxes the keys to the device in the user's hand, not to a key swapped
+ * in by someone else (or by the server). tweetnacl's SHA-512 (available wherever the SDK runs) over
+ * a domain label and the key; the first 32 bits, modulo 10^6.
+ */
+export function linkVerificationCode(publicKey: string): string {
+  const label = new TextEncoder().encode('nexchat-link-v1:');
+  const key = unb64(publicKey);
+  const input = new Uint8Array(label.length + key.length);
+  input.set(label);
+  input.set(key, label.length);
+  const h = nacl.hash(input);
+  const n = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  return String(n % 1_000_000).padStart(6, '0');
+}
 
 export interface DeviceKeys {
   identity: nacl.SignKeyPair;

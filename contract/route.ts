@@ -27,6 +27,8 @@ export const rateLimitNames = [
   'sendUser',
   'conversationUser',
   'keysUser',
+  'linkIp',
+  'linkClaimIp',
 ] as const;
 export type RateLimitName = (typeof rateLimitNames)[number];
 

@@ -46,6 +46,13 @@ import { adminSuspendUser } from '../contract/admin/suspend-user.ts';
 import { adminBanUser } from '../contract/admin/ban-user.ts';
 import { adminRestoreUser } from '../contract/admin/restore-user.ts';
 import { adminAudit } from '../contract/admin/list-audit.ts';
+import { listDevices } from '../contract/devices/list-devices.ts';
+import { renameDevice } from '../contract/devices/rename-device.ts';
+import { revokeDevice } from '../contract/devices/revoke-device.ts';
+import { createDeviceLink } from '../contract/devices/create-link.ts';
+import { getDeviceLink } from '../contract/devices/get-link.ts';
+import { approveDeviceLink } from '../contract/devices/approve-link.ts';
+import { claimDeviceLink } from '../contract/devices/claim-link.ts';
 
 export type { Access, HttpMethod };
 export type Grant = 'read' | 'readwrite';
@@ -390,6 +397,41 @@ export const routes = {
   }),
   adminRestoreUser: http(adminRestoreUser, { handler: 'functions/http/admin/restore-user.ts', tables: sanctionTables, throttle: { rate: 10, burst: 20 } }),
   adminAudit: http(adminAudit, { handler: 'functions/http/admin/list-audit.ts', tables: { moderation: 'read' }, throttle: { rate: 10, burst: 20 } }),
+  // devices live beside their sessions (sessions table); link requests are ephemeral (docs/devices.md)
+  listDevices: http(listDevices, { handler: 'functions/http/devices/list-devices.ts', tables: {}, throttle: { rate: 20, burst: 40 } }),
+  renameDevice: http(renameDevice, {
+    handler: 'functions/http/devices/rename-device.ts',
+    tables: { sessions: 'readwrite' },
+    throttle: { rate: 10, burst: 20 },
+  }),
+  // a fresh proof (password: hashing memory; counted like logins: ephemeral), then the device's session and sockets end
+  revokeDevice: http(revokeDevice, {
+    handler: 'functions/http/devices/revoke-device.ts',
+    tables: { sessions: 'readwrite', connections: 'readwrite', ephemeral: 'readwrite' },
+    manageConnections: true,
+    memoryMb: hashingMemory,
+    throttle: authThrottle,
+  }),
+  createDeviceLink: http(createDeviceLink, {
+    handler: 'functions/http/devices/create-link.ts',
+    tables: { ephemeral: 'readwrite' },
+    throttle: { rate: 5, burst: 10 },
+  }),
+  getDeviceLink: http(getDeviceLink, { handler: 'functions/http/devices/get-link.ts', tables: { ephemeral: 'read' }, throttle: { rate: 10, burst: 20 } }),
+  approveDeviceLink: http(approveDeviceLink, {
+    handler: 'functions/http/devices/approve-link.ts',
+    tables: { ephemeral: 'readwrite' },
+    memoryMb: hashingMemory,
+    throttle: { rate: 5, burst: 10 },
+  }),
+  // signs the new device in (a session, the auth secret) and tells the account's sockets (deviceLinked)
+  claimDeviceLink: http(claimDeviceLink, {
+    handler: 'functions/http/devices/claim-link.ts',
+    tables: { ephemeral: 'readwrite', users: 'read', sessions: 'readwrite', connections: 'readwrite' },
+    secrets: ['auth'],
+    manageConnections: true,
+    throttle: { rate: 20, burst: 40 },
+  }),
 } as const satisfies Record<string, Route>;
 
 /** A function behind a queue instead of the gateway (an SQS event source, partial batch failures). */

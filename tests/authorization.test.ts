@@ -67,6 +67,9 @@ const f = {
   reportAboutM: '',
   reportAboutM2: '',
   cursors: { inbox: '', blocked: '', myReports: '', queue: '', audit: '' },
+  /** V's device, and a link V approved for a new device (not claimed yet). */
+  deviceV: '',
+  linkV: '',
 };
 /** Victims' sockets, every frame recorded; the attacker's socket. */
 const watched = new Map<string, { socket: TestSocket; frames: any[] }>();
@@ -196,6 +199,20 @@ before(async () => {
     cursorOf(x, '/api/admin/audit?limit=1'),
   ]);
   f.cursors = { inbox, blocked, myReports, queue, audit };
+  // V's device, and a link request V approved (its secret stays with V's new device)
+  f.deviceV = (await ok(call(v, 'GET', '/api/devices'))).devices[0].deviceId;
+  const linkKey = nacl.box.keyPair();
+  f.linkV = (await ok(request(rt.httpUrl, 'POST', '/api/devices/links', { body: { publicKey: b64(linkKey.publicKey), deviceName: 'Vera phone' } }))).linkId;
+  const sealed = nacl.box(nacl.randomBytes(96), new Uint8Array(24), linkKey.publicKey, nacl.box.keyPair().secretKey);
+  await ok(
+    call(v, 'POST', `/api/devices/links/${f.linkV}/approve`, {
+      ciphertext: b64(sealed),
+      nonce: b64(new Uint8Array(24)),
+      publicKey: b64(nacl.box.keyPair().publicKey),
+      password: v.password,
+    }),
+    204,
+  );
   await Promise.all([watch(v), watch(p), connectAs(rt, a.accessToken).then((s) => (attackerSocket = s))]);
   await victimFrames(); // presence and the like, from setting up
   last = await snapshot(rt);
@@ -510,6 +527,53 @@ const cases: Case[] = [
     route: 'AdminResolveReport',
     fields: ['path.reportId'],
     run: async () => forbidden('target_is_staff')(await call(m, 'POST', `/api/admin/reports/${f.reportAboutM2}/resolve`, { decision: 'ban', note: 'rival' })),
+  },
+  {
+    name: "another user's device cannot be renamed (not found)",
+    route: 'RenameDevice',
+    fields: ['path.deviceId'],
+    run: async () => expectStatus(await call(a, 'PATCH', `/api/devices/${f.deviceV}`, { name: 'pwned' }), [404], 'device_not_found'),
+  },
+  {
+    name: "another user's device cannot be revoked, even with the caller's own fresh proof (not found)",
+    route: 'RevokeDevice',
+    fields: ['path.deviceId'],
+    run: async () => expectStatus(await call(a, 'DELETE', `/api/devices/${f.deviceV}`, { password: a.password }), [404], 'device_not_found'),
+  },
+  {
+    name: 'a link another account approved cannot be viewed',
+    route: 'GetDeviceLink',
+    fields: ['path.linkId'],
+    run: async () => expectStatus(await call(a, 'GET', `/api/devices/links/${f.linkV}`), [404], 'link_not_found'),
+  },
+  {
+    name: 'a link another account approved cannot be approved again (its box replaced)',
+    route: 'ApproveDeviceLink',
+    fields: ['path.linkId'],
+    run: async () =>
+      expectStatus(
+        await call(a, 'POST', `/api/devices/links/${f.linkV}/approve`, {
+          ciphertext: Buffer.from(nacl.randomBytes(112)).toString('base64'),
+          nonce: Buffer.from(nacl.randomBytes(24)).toString('base64'),
+          publicKey: Buffer.from(nacl.box.keyPair().publicKey).toString('base64'),
+          password: a.password,
+        }),
+        [404],
+        'link_not_found',
+      ),
+  },
+  {
+    name: "a stolen link id without its secret claims nothing (and does not spend the victim's link)",
+    route: 'ClaimDeviceLink',
+    fields: ['path.linkId'],
+    run: async () =>
+      expectStatus(
+        await request(rt.httpUrl, 'POST', `/api/devices/links/${f.linkV}/claim`, {
+          body: { linkSecret: Buffer.from(nacl.randomBytes(32)).toString('base64url') },
+        }),
+        [404],
+        'link_not_found',
+      ),
   },
   ...(['suspend', 'ban', 'restore'] as const).flatMap((action): Case[] => {
     const route = { suspend: 'AdminSuspendUser', ban: 'AdminBanUser', restore: 'AdminRestoreUser' }[action];

@@ -585,4 +585,46 @@ describe('privacy canary', () => {
     const messages = JSON.stringify((await doc.send(new ScanCommand({ TableName: process.env.MESSAGES_TABLE }))).Items);
     assert.match(messages, /"ciphertext":"/, 'the ciphertext itself is stored');
   });
+
+  test('device linking: the account keys relayed to a new device (with a canary) reach no table and no log; the link table holds only ciphertext, and nothing after the claim', async () => {
+    const canary = `canary-${randomBytes(16).toString('hex')}`;
+    const a = await person('Canary Linker');
+    const newDevice = nacl.box.keyPair();
+    const sender = nacl.box.keyPair();
+    const nonce = nacl.randomBytes(24);
+    const secrets = JSON.stringify({ boxSecretKey: Buffer.from(a.box.secretKey).toString('base64'), note: canary });
+    const ciphertext = Buffer.from(nacl.box(new TextEncoder().encode(secrets), nonce, newDevice.publicKey, sender.secretKey)).toString('base64');
+    const dumpTables = async () =>
+      JSON.stringify(await Promise.all(tables.map(async (t) => (await doc.send(new ScanCommand({ TableName: process.env[t.envVar] }))).Items)));
+    let linkSecret = '';
+    let whileApproved = '';
+    const logs = await captureOutput(async () => {
+      const link = await request(rt.httpUrl, 'POST', '/api/devices/links', {
+        body: { publicKey: Buffer.from(newDevice.publicKey).toString('base64'), deviceName: 'Canary phone' },
+      });
+      assert.equal(link.status, 201, link.text);
+      linkSecret = link.json.linkSecret;
+      const approved = await request(rt.httpUrl, 'POST', `/api/devices/links/${link.json.linkId}/approve`, {
+        headers: bearer(a.accessToken),
+        body: { ciphertext, nonce: Buffer.from(nonce).toString('base64'), publicKey: Buffer.from(sender.publicKey).toString('base64'), password: a.password },
+      });
+      assert.equal(approved.status, 204, approved.text);
+      whileApproved = await dumpTables();
+      const claimed = await request(rt.httpUrl, 'POST', `/api/devices/links/${link.json.linkId}/claim`, { body: { linkSecret } });
+      assert.equal(claimed.status, 200, claimed.text);
+      assert.equal(claimed.json.ciphertext, ciphertext);
+    }, 'DEBUG');
+    assert.ok(whileApproved.includes(ciphertext), 'the link table holds the box while it waits for the claim');
+    const after = await dumpTables();
+    for (const [when, dump] of [
+      ['while approved', whileApproved],
+      ['after the claim', after],
+    ] as const) {
+      assert.ok(!dump.includes(canary), `canary in a table ${when}`);
+      assert.ok(!dump.includes(Buffer.from(a.box.secretKey).toString('base64')), `a secret key in a table ${when}`);
+      assert.ok(!dump.includes(linkSecret), `the link secret in a table ${when}`);
+    }
+    assert.ok(!after.includes(ciphertext.slice(0, 40)), 'the box left the table with the claim');
+    assert.ok(!logs.includes(canary) && !logs.includes(ciphertext.slice(0, 40)) && !logs.includes(linkSecret), 'no canary, box or link secret in the logs');
+  });
 });

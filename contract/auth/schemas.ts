@@ -47,6 +47,19 @@ export const displayName = /* @__PURE__ */ (() =>
       z.maxLength(64, { message: 'At most 64 characters' }),
       z.regex(visibleNameCharacters, { message: 'Control, invisible, formatting (bidi) and unassigned characters are not allowed' }),
     ))();
+/**
+ * A device's name as its owner sees it in GET /api/devices ("Ada's laptop"): trimmed, 1-64 visible
+ * characters (no control, format or separator code points). Pure: only the routes that take one bundle it.
+ */
+export const deviceName = /* @__PURE__ */ (() =>
+  z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, { message: 'At least 1 character' }),
+      z.maxLength(64, { message: 'At most 64 characters' }),
+      z.regex(/^[^\p{C}\p{Zl}\p{Zp}]+$/u, { message: 'Control, invisible and formatting characters are not allowed' }),
+    ))();
 /** Compared exactly as given: no trimming, no normalisation; only the length is checked here. */
 export const newPassword = z.string().check(z.minLength(8, { message: 'At least 8 characters' }), z.maxLength(128, { message: 'At most 128 characters' }));
 export const anyPassword = z.string().check(z.minLength(1), z.maxLength(128));

@@ -36,6 +36,9 @@ export const keyChangedFrame = z.object({
   changedAt: z.string(),
 });
 
+/** A device of this account was linked (POST /api/devices/links/{linkId}/claim): shown on the other devices so a link nobody expected is noticed. */
+export const deviceLinkedFrame = z.object({ type: z.literal('deviceLinked'), deviceId: z.string(), name: z.string(), linkedAt: z.string() });
+
 export const pushFrames = {
   message: messageFrame,
   typing: typingFrame,
@@ -43,6 +46,7 @@ export const pushFrames = {
   delivered: deliveredFrame,
   presence: presenceFrame,
   keyChanged: keyChangedFrame,
+  deviceLinked: deviceLinkedFrame,
 } as const;
 
 export type PushFrameType = keyof typeof pushFrames;

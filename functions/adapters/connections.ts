@@ -168,15 +168,16 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
       return pushTo(targets, frame);
     },
 
-    /** Used when sessions end (logout, password change, deletion, sanctions): closes and forgets, awaited. */
+    /** Used when sessions end (logout, password change, deletion, sanctions, a revoked device): closes and forgets, awaited. */
     async endForUser(userId, filter = {}) {
       const rows = (await rowsOf(userId)).filter(
         (r) =>
           (filter.onlySession === undefined || r.sessionId === filter.onlySession) &&
           (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
       );
-      // one failed close does not stop the rest
-      const results = await Promise.allSettled(rows.map((r) => end(r.connectionId)));
+      // one failed close does not stop the rest; a notice (why) goes first, best effort
+      const { notice } = filter;
+      const results = await Promise.allSettled(rows.map(async (r) => (notice && (await send(r.connectionId, notice).catch(() => 0)), end(r.connectionId))));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       return rows.length;

@@ -112,6 +112,10 @@ export const defaultRateLimits = {
   conversationUser: { limit: 60, windowSeconds: 3600 },
   /** public-key uploads per user */
   keysUser: { limit: 20, windowSeconds: 3600 },
+  /** device link requests per client IP (a signed-out route) */
+  linkIp: { limit: 10, windowSeconds: 600 },
+  /** link claims per client IP: a new device polls until approved (every 3 s for 5 minutes is 100) */
+  linkClaimIp: { limit: 120, windowSeconds: 300 },
 } satisfies Record<RateLimitName, RatePolicy>;
 
 /** Overrides of the rate-limit table from JSON, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
@@ -244,3 +248,21 @@ export function loadMetricsConfig(env: Env) {
     dimensions: { service: r.str('POWERTOOLS_SERVICE_NAME', 'nexchat'), stage: r.str('NEXCHAT_STAGE', 'dev') },
   };
 }
+
+/**
+ * Devices and linking (core/devices.ts), parsed apart from loadConfig so that only the device routes
+ * carry it (as loadMetricsConfig).
+ */
+export function loadDeviceConfig(env: Env) {
+  const r = new EnvReader(env);
+  const settings = {
+    /** Devices with a live session an account may have; linking one more is refused (sign-ins are not). */
+    maxPerUser: r.int('DEVICES_MAX', 10, 1, 100),
+    /** Life of a device link request: approve and claim within it. */
+    linkTtlSeconds: r.int('DEVICE_LINK_TTL_SECONDS', 300, 60, 900),
+  };
+  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
+  return settings;
+}
+
+export type DeviceConfig = ReturnType<typeof loadDeviceConfig>;

@@ -8,6 +8,7 @@ import type {
   ChallengeKey,
   ChallengesPort,
   ConnectionsPort,
+  DevicesPort,
   LimitsPort,
   MetricsPort,
   NotifierPort,
@@ -31,13 +32,18 @@ export interface IdentityDeps extends AuthDeps {
   events: SecurityEventsPort;
 }
 
+/** Flows that sign a device in (register, login, a claimed link) record the device. */
+export interface SignInDeps extends IdentityDeps {
+  devices: Pick<DevicesPort, 'create'>;
+}
+
 /** Flows that send a code. */
 export interface DeliveryDeps extends IdentityDeps {
   notifier: NotifierPort;
 }
 
 /** Login also counts the sign-ins it refuses (LoginFailures). */
-export interface LoginDeps extends DeliveryDeps {
+export interface LoginDeps extends DeliveryDeps, SignInDeps {
   metrics: MetricsPort;
 }
 
@@ -60,6 +66,14 @@ export interface TokenResponse extends Tokens {
   /** Seconds until the refresh token's absolute end, for the cookie's Max-Age. */
   refreshMaxAgeSeconds: number;
 }
+
+/** A sign-in's answer and the device it created. */
+export interface SignInResponse extends TokenResponse {
+  deviceId: string;
+}
+
+/** A device nobody named (the client sent no deviceName). */
+export const UNNAMED_DEVICE = 'Unnamed device';
 
 const kindOf = (channel: OtpChannel) => (channel === 'email' ? 'email' : 'phone');
 /** Keys rate limits by a digest, so counters never hold an address or IP in clear. */
@@ -146,14 +160,19 @@ export async function verifyOtp(deps: IdentityDeps, purpose: OtpPurpose, id: Ide
 
 // ---- sessions -------------------------------------------------------------------------------
 
-async function startSession(deps: IdentityDeps, user: UserRecord): Promise<TokenResponse> {
+/**
+ * A new device and its session (refresh family), written together: the family names the device and
+ * the device its family; both end at the family's absolute end (the device record by TTL).
+ */
+export async function startSession(deps: SignInDeps, user: UserRecord, deviceName = UNNAMED_DEVICE): Promise<SignInResponse> {
   const now = deps.clock.now();
   const keys = await deps.signingKeys.current();
   const familyId = randomUUID();
+  const deviceId = randomUUID();
   const expiresAt = Math.floor(now / 1000) + deps.config.tokens.refreshTtlSeconds;
   const refreshToken = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, expiresAt }, now);
   // the epoch of the user record whose credentials this sign-in checked (see authn.ts familyAlive)
-  await deps.sessions.create({
+  const family = deps.sessions.create({
     familyId,
     userId: user.userId,
     currentDigest: tokenDigest(refreshToken),
@@ -161,7 +180,13 @@ async function startSession(deps: IdentityDeps, user: UserRecord): Promise<Token
     createdAt: now,
     epoch: user.sessionEpoch,
     expiresAt,
+    deviceId,
   });
+  const device = deps.devices.create({ deviceId, userId: user.userId, name: deviceName, createdAt: new Date(now).toISOString(), familyId, expiresAt });
+  // both settle before an answer (a failure of either is a 5xx; the client signs in again)
+  const [f, d] = await Promise.allSettled([family, device]);
+  if (f.status === 'rejected') throw f.reason;
+  if (d.status === 'rejected') throw d.reason;
   const access = await issueAccessToken(keys, deps.config.tokens, { sub: user.userId, sid: familyId, role: user.role }, now);
   return {
     user: publicUser(user),
@@ -169,6 +194,7 @@ async function startSession(deps: IdentityDeps, user: UserRecord): Promise<Token
     refreshToken,
     expiresIn: access.expiresIn,
     refreshMaxAgeSeconds: Math.max(0, expiresAt - Math.floor(now / 1000)),
+    deviceId,
   };
 }
 
@@ -179,6 +205,7 @@ export interface RegisterInput {
   displayName: string;
   password?: string | undefined;
   code?: string | undefined;
+  deviceName?: string | undefined;
 }
 
 async function assertPasswordAcceptable(password: string, field = 'password'): Promise<void> {
@@ -189,7 +216,7 @@ async function assertPasswordAcceptable(password: string, field = 'password'): P
   }
 }
 
-export async function register(deps: IdentityDeps, input: RegisterInput, ip: string): Promise<TokenResponse> {
+export async function register(deps: SignInDeps, input: RegisterInput, ip: string): Promise<SignInResponse> {
   const { config: c } = deps;
   const now = deps.clock.now();
   await enforce(deps, 'registerIp', hashed(ip));
@@ -216,16 +243,17 @@ export async function register(deps: IdentityDeps, input: RegisterInput, ip: str
   };
   await deps.users.create(user);
   deps.events.record('user_registered', { userId: user.userId, channel: input.identifier.channel });
-  return startSession(deps, user);
+  return startSession(deps, user, input.deviceName);
 }
 
 export interface LoginInput {
   identifier: Identifier;
   password?: string | undefined;
   code?: string | undefined;
+  deviceName?: string | undefined;
 }
 
-export type LoginResult = { kind: 'tokens'; tokens: TokenResponse } | { kind: 'otp_required'; otp: OtpRequestResult & { channel: OtpChannel } };
+export type LoginResult = { kind: 'tokens'; tokens: SignInResponse } | { kind: 'otp_required'; otp: OtpRequestResult & { channel: OtpChannel } };
 
 const invalidCredentials = () => new Unauthorized('Wrong identifier or password', 'invalid_credentials');
 
@@ -245,7 +273,7 @@ export async function login(deps: LoginDeps, input: LoginInput, ip: string): Pro
   }
 }
 
-async function checkLogin(deps: DeliveryDeps, input: LoginInput, ip: string): Promise<LoginResult> {
+async function checkLogin(deps: LoginDeps, input: LoginInput, ip: string): Promise<LoginResult> {
   const { config: c } = deps;
   const now = deps.clock.now();
   await enforce(deps, 'loginIp', hashed(ip));
@@ -278,7 +306,7 @@ async function checkLogin(deps: DeliveryDeps, input: LoginInput, ip: string): Pr
     if (!user) throw invalidCredentials();
   }
   assertActive(user, now);
-  return { kind: 'tokens', tokens: await startSession(deps, user) };
+  return { kind: 'tokens', tokens: await startSession(deps, user, input.deviceName) };
 }
 
 // ---- refresh ----------------------------------------------------------------------------------
@@ -451,14 +479,15 @@ export async function updateProfile(
   return updateSelf(deps, auth, changes);
 }
 
-/** Account deletion also removes the user's public keys. */
+/** Account deletion also removes the user's public keys and device records. */
 export interface DeletionDeps extends SocketDeps {
   publicKeys: Pick<PublicKeysPort, 'deleteAll'>;
+  devices: Pick<DevicesPort, 'deleteAll'>;
 }
 
 /**
  * Deletion takes a fresh proof (reauthenticate). Then tokens die first (valid-after + families),
- * then sockets, keys, profile and claims.
+ * then sockets, keys, devices, profile and claims.
  */
 export async function deleteAccount(deps: DeletionDeps, auth: AuthContext, proof: Proof, ip: string): Promise<void> {
   await reauthenticate(deps, auth, proof, ip);
@@ -466,6 +495,7 @@ export async function deleteAccount(deps: DeletionDeps, auth: AuthContext, proof
   await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted');
   await deps.connections.endForUser(auth.userId);
   await deps.publicKeys.deleteAll(auth.userId);
+  await deps.devices.deleteAll(auth.userId);
   await deps.users.delete(auth.user);
   deps.events.record('account_deleted', { userId: auth.userId });
 }

@@ -102,6 +102,10 @@ export interface FamilyRecord {
   expiresAt: number;
   revokedAt?: number;
   revokeReason?: string;
+  /** Epoch ms of the last rotation (refresh): the device's lastSeenAt, at no extra write. */
+  lastUsedAt?: number;
+  /** The device this session belongs to (absent on families from before devices). */
+  deviceId?: string;
 }
 
 export interface SessionsPort {
@@ -111,6 +115,75 @@ export interface SessionsPort {
   rotate(familyId: string, presented: string, next: string): Promise<boolean>;
   revoke(familyId: string, reason: string): Promise<void>;
   revokeAllForUser(userId: string, reason: string, exceptFamilyId?: string): Promise<number>;
+}
+
+// ---- devices (sessions table) and device links (ephemeral table) -----------------------------------
+
+/** A signed-in device: one per sign-in (register, login, a claimed link), holding that session. */
+export interface DeviceRecord {
+  deviceId: string;
+  userId: string;
+  name: string;
+  /** ISO time. */
+  createdAt: string;
+  /** The device's session (refresh family): alive while the device is signed in. */
+  familyId: string;
+  /** Epoch seconds: the family's absolute end, when TTL removes the record. */
+  expiresAt: number;
+}
+
+export interface DevicesPort {
+  create(device: DeviceRecord): Promise<void>;
+  /** The user's device records (strongly consistent), live sessions or not. */
+  list(userId: string): Promise<DeviceRecord[]>;
+  get(userId: string, deviceId: string): Promise<DeviceRecord | undefined>;
+  /** Renames an existing record; undefined when there is none. */
+  rename(userId: string, deviceId: string, name: string): Promise<DeviceRecord | undefined>;
+  delete(userId: string, deviceId: string): Promise<void>;
+  /** Every device record of the user (account deletion). */
+  deleteAll(userId: string): Promise<void>;
+  /** The session families behind devices, in one batch read (missing ones are absent). */
+  families(familyIds: readonly string[]): Promise<FamilyRecord[]>;
+}
+
+/** What the approving device relayed: the account's keys boxed to the new device, and who approved. */
+export interface LinkApproval {
+  userId: string;
+  /** The approving device's session: its sockets hear no deviceLinked frame, and it must still be alive at claim. */
+  sessionId: string;
+  ciphertext: string;
+  nonce: string;
+  /** The approver's ephemeral X25519 public key (the box's sender). */
+  publicKey: string;
+  /** Epoch ms. */
+  approvedAt: number;
+}
+
+export interface DeviceLinkRecord {
+  linkId: string;
+  /** SHA-256 (base64url) of the link secret; the secret itself is never stored. */
+  secretDigest: string;
+  /** The new device's ephemeral X25519 public key. */
+  publicKey: string;
+  deviceName: string;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms: checked on every read and write (TTL is a backstop). */
+  linkExpiresAt: number;
+  approval?: LinkApproval;
+}
+
+export interface DeviceLinksPort {
+  create(link: DeviceLinkRecord): Promise<void>;
+  /** The link if it exists and has not expired (strongly consistent). */
+  get(linkId: string): Promise<DeviceLinkRecord | undefined>;
+  /** Records the approval unless the link is gone, expired or already approved (one conditional write). */
+  approve(linkId: string, approval: LinkApproval): Promise<boolean>;
+  /**
+   * Deletes the link if it is approved, unexpired and holds this secret digest, returning it: one
+   * conditional delete, so of concurrent claims exactly one gets it.
+   */
+  claim(linkId: string, secretDigest: string): Promise<DeviceLinkRecord | undefined>;
 }
 
 // ---- short-lived things: OTP challenges, rate-limit counters, WebSocket tickets --------------------
@@ -353,8 +426,14 @@ export interface ConnectionsPort {
   push(userIds: readonly string[], frame: PushFrame, exceptConnectionId?: string): Promise<{ delivered: number; gone: number }>;
   /** Ends one connection: its row first (no more pushes), then the socket. */
   end(connectionId: string): Promise<void>;
-  /** Ends a user's sockets: all, only one session's, or all but one session's. */
-  endForUser(userId: string, filter?: { onlySession?: string; exceptSession?: string }): Promise<number>;
+  /**
+   * Ends a user's sockets: all, only one session's, or all but one session's. A `notice` (an error
+   * frame: why) is sent to each first; API Gateway's @connections DELETE takes no close code.
+   */
+  endForUser(
+    userId: string,
+    filter?: { onlySession?: string; exceptSession?: string; notice?: { type: 'error'; code: string; message: string } },
+  ): Promise<number>;
 }
 
 // ---- moderation -------------------------------------------------------------------------------------

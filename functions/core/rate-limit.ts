@@ -22,6 +22,8 @@ const describe: Record<RateLimitName, string> = {
   sendUser: 'messages sent by this account',
   conversationUser: 'conversations opened by this account',
   keysUser: 'key uploads by this account',
+  linkIp: 'link requests from this address',
+  linkClaimIp: 'link claims from this address',
 };
 
 export interface LimitDeps {

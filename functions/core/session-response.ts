@@ -6,7 +6,7 @@ import type { TokenResponse } from './identity.ts';
 export const REFRESH_COOKIE = '__Secure-nexchat-refresh';
 const attributes = 'Path=/api/auth; HttpOnly; Secure; SameSite=Strict';
 
-export function tokenResult<S extends 200 | 201>(tokens: TokenResponse, statusCode: S) {
+export function tokenResult<T extends TokenResponse, S extends 200 | 201>(tokens: T, statusCode: S) {
   const { refreshMaxAgeSeconds: maxAge, ...body } = tokens;
   return { statusCode, body, cookies: [`${REFRESH_COOKIE}=${tokens.refreshToken}; Max-Age=${maxAge}; ${attributes}`] };
 }

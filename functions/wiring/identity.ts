@@ -1,9 +1,10 @@
-// Composition root of identity: accounts, sessions, codes. Three shapes, so a route bundles only
+// Composition root of identity: accounts, sessions, codes. A few shapes, so a route bundles only
 // what it uses: plain flows, flows that issue a code (onto the OTP queue: SQS in AWS, an in-process
 // queue on the laptop), and flows that end sessions and therefore close sockets (@connections).
 import { sqsOtpQueue } from '#adapters/aws/otp-queue.ts';
+import { deviceCleanup, deviceCreator } from '#adapters/dynamodb/devices-table.ts';
 import { challengesTable } from '#adapters/dynamodb/ephemeral-table.ts';
-import type { DeletionDeps, DeliveryDeps, IdentityDeps, LoginDeps, SocketDeps } from '#core/identity.ts';
+import type { DeletionDeps, DeliveryDeps, IdentityDeps, LoginDeps, SignInDeps, SocketDeps } from '#core/identity.ts';
 import type { ChallengesPort, NotifierPort } from '#core/ports.ts';
 import { authDeps, events, limits } from './auth.ts';
 import { metrics } from './metrics.ts';
@@ -43,9 +44,14 @@ export function identityWithDelivery(): DeliveryDeps {
   return { ...identity(), notifier: notifier() };
 }
 
-/** Login: identityWithDelivery() and the LoginFailures count. */
+/** Sign-ins (register, a claimed link): identity() and the device record each creates. */
+export function identityForSignIn(): SignInDeps {
+  return { ...identity(), devices: deviceCreator(db()) };
+}
+
+/** Login: identityWithDelivery(), the device record and the LoginFailures count. */
 export function identityForLogin(): LoginDeps {
-  return { ...identityWithDelivery(), metrics: metrics() };
+  return { ...identityWithDelivery(), devices: deviceCreator(db()), metrics: metrics() };
 }
 
 export function identityWithSockets(): SocketDeps {
@@ -53,5 +59,5 @@ export function identityWithSockets(): SocketDeps {
 }
 
 export function accountDeletion(): DeletionDeps {
-  return { ...identityWithSockets(), publicKeys: publicKeyStore() };
+  return { ...identityWithSockets(), publicKeys: publicKeyStore(), devices: deviceCleanup(db()) };
 }

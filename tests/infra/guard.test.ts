@@ -47,14 +47,17 @@ let main: Synth;
 let opts: Synth;
 
 before(() => {
-  // synthesize() throws, listing them, if any finding is left unacknowledged.
-  main = synthesize(buildApp({}, allRoutes, { controlTowerChecks: true }), allRoutes);
+  // synthesize() throws, listing them, if any finding is left unacknowledged. The two synthetic
+  // routes (notify and push rights the manifest may lack) ride in the default app: with every option
+  // on, the manifest's own stack is at 493 of CloudFormation's 500 resources (docs/architecture.md,
+  // "Resource budget"), and 18 more would not synthesize at all.
+  main = synthesize(buildApp({}, optionsRoutes, { controlTowerChecks: true }), optionsRoutes);
   // every optional feature on (edge stacks in us-east-1, canary, backups, alarm subscribers...)
-  opts = synthesize(buildApp(everythingContext, optionsRoutes, { controlTowerChecks: true }), optionsRoutes);
+  opts = synthesize(buildApp(everythingContext, allRoutes, { controlTowerChecks: true }), allRoutes);
 });
 
 const apps = () => [
-  { name: 'manifest app', s: main },
+  { name: 'default app (manifest + synthetic routes)', s: main },
   { name: 'every-option app', s: opts },
 ];
 
@@ -68,7 +71,7 @@ describe('Control Tower rules (cfn-guard)', () => {
   });
 
   for (const { name, s } of [
-    { name: 'manifest app', s: () => main },
+    { name: 'default app (manifest + synthetic routes)', s: () => main },
     { name: 'options app', s: () => opts },
   ]) {
     it(`${name}: every acknowledgement names one resource, one rule of the table and a reason, and matches a real finding there`, () => {

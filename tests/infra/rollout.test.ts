@@ -34,8 +34,13 @@ import {
   type Synth,
 } from '../support/cdk-app.ts';
 
-/** CloudFormation's limit is 500 resources per template; this leaves room for what comes next. */
-const RESOURCE_BUDGET = 460;
+/**
+ * CloudFormation's limit is 500 resources per template. With the devices routes (issue 11) the main
+ * template holds 482 here and 493 with the edge on too: no room for another area of routes. The next
+ * one needs the stack split (route areas in nested stacks, or the canary deployment groups moved out:
+ * docs/architecture.md, "Resource budget"); this budget only stops silent growth until then.
+ */
+const RESOURCE_BUDGET = 485;
 const CANARY_CONFIG = 'CodeDeployDefault.LambdaCanary10Percent5Minutes';
 
 /** Every context option on: the canary, provisioned concurrency, and the settings the infra tests' options app uses. */
@@ -178,7 +183,12 @@ describe('versions and the live alias', () => {
         ...targets('AWS::Lambda::EventSourceMapping', 'FunctionName'),
         ...targets('AWS::Lambda::Permission', 'FunctionName'),
       ];
-      assert.equal(invokers.length, 41 + 1 + 1 + 42, 'routes, the authorizer, the worker mapping, a permission per gateway-invoked function');
+      const routeCount = allRoutes.length; // 48 with the devices routes
+      assert.equal(
+        invokers.length,
+        routeCount + 1 + 1 + (routeCount + 1),
+        'routes, the authorizer, the worker mapping, a permission per gateway-invoked function',
+      );
       for (const [id, refs] of invokers) assert.ok(refs.length === 1 && aliasIds.has(refs[0]!), `${id} targets an alias: ${refs.join(',')}`);
       // The worker's mapping names the alias by its qualified name (function:live), and keeps the
       // logical id it had on the function before aliases (so the move is an in-place update).

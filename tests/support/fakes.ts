@@ -15,7 +15,8 @@ import type { AuthContext, AuthDeps } from '#core/authn.ts';
 import { loadConfig, type Config } from '#core/config.ts';
 import type { ConversationDeps, ConversationReadDeps, OpeningDeps, SendDeps } from '#core/conversations.ts';
 import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
-import type { DeletionDeps, DeliveryDeps, IdentityDeps, LoginDeps, SocketDeps } from '#core/identity.ts';
+import type { DeletionDeps, DeliveryDeps, LoginDeps, SignInDeps, SocketDeps } from '#core/identity.ts';
+import type { ApprovalDeps, ClaimDeps, DeviceDeps, LinkRequestDeps, RevocationDeps } from '#core/devices.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
 import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
@@ -32,6 +33,10 @@ import type {
   ConnectionRow,
   ConnectionsPort,
   ConversationsPort,
+  DeviceLinkRecord,
+  DeviceLinksPort,
+  DeviceRecord,
+  DevicesPort,
   FamilyRecord,
   HealthPort,
   KeyRecord,
@@ -727,14 +732,100 @@ export class FakeConnections implements ConnectionsPort {
     this.closed.push({ connectionId, userId: row?.userId, sessionId: row?.sessionId });
   }
 
-  async endForUser(userId: string, filter: { onlySession?: string; exceptSession?: string } = {}): Promise<number> {
+  async endForUser(userId: string, filter: { onlySession?: string; exceptSession?: string; notice?: unknown } = {}): Promise<number> {
     const rows = this.#rowsOf(userId).filter(
       (r) =>
         (filter.onlySession === undefined || r.sessionId === filter.onlySession) &&
         (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
     );
-    for (const r of rows) await this.end(r.connectionId);
+    for (const r of rows) {
+      if (filter.notice) await this.send(r.connectionId, filter.notice);
+      await this.end(r.connectionId);
+    }
     return rows.length;
+  }
+}
+
+// ---- devices and device links --------------------------------------------------------------------------
+
+/** Device records beside their families, as the sessions table holds them; expired ones read as absent. */
+export class FakeDevices implements DevicesPort {
+  readonly records = new Map<string, DeviceRecord>();
+  readonly #clock: Clock;
+  readonly #sessions: FakeSessions;
+  constructor(clock: Clock, sessions: FakeSessions) {
+    this.#clock = clock;
+    this.#sessions = sessions;
+  }
+
+  #live(d: DeviceRecord | undefined): DeviceRecord | undefined {
+    return d && d.expiresAt * 1000 > this.#clock.now() ? copy(d) : undefined;
+  }
+
+  async create(device: DeviceRecord): Promise<void> {
+    if (this.records.has(device.deviceId)) throw new Error('ConditionalCheckFailed: device exists');
+    this.records.set(device.deviceId, copy(device));
+  }
+
+  async list(userId: string): Promise<DeviceRecord[]> {
+    return [...this.records.values()].filter((d) => d.userId === userId).flatMap((d) => this.#live(d) ?? []);
+  }
+
+  async get(userId: string, deviceId: string): Promise<DeviceRecord | undefined> {
+    const d = this.records.get(deviceId);
+    return d?.userId === userId ? this.#live(d) : undefined;
+  }
+
+  async rename(userId: string, deviceId: string, name: string): Promise<DeviceRecord | undefined> {
+    const d = await this.get(userId, deviceId);
+    if (!d) return undefined;
+    this.records.get(deviceId)!.name = name;
+    return { ...d, name };
+  }
+
+  async delete(userId: string, deviceId: string): Promise<void> {
+    if (this.records.get(deviceId)?.userId === userId) this.records.delete(deviceId);
+  }
+
+  async deleteAll(userId: string): Promise<void> {
+    for (const d of await this.list(userId)) this.records.delete(d.deviceId);
+  }
+
+  async families(familyIds: readonly string[]): Promise<FamilyRecord[]> {
+    return (await Promise.all(familyIds.map((id) => this.#sessions.get(id)))).filter((f): f is FamilyRecord => f !== undefined);
+  }
+}
+
+/** Link requests with the real adapter's conditions: expiry on every read and write, one approval, one claim. */
+export class FakeDeviceLinks implements DeviceLinksPort {
+  readonly links = new Map<string, DeviceLinkRecord>();
+  readonly #clock: Clock;
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async create(link: DeviceLinkRecord): Promise<void> {
+    if (this.links.has(link.linkId)) throw new Error('ConditionalCheckFailed: link exists');
+    this.links.set(link.linkId, copy(link));
+  }
+
+  async get(linkId: string): Promise<DeviceLinkRecord | undefined> {
+    const l = this.links.get(linkId);
+    return l && l.linkExpiresAt > this.#clock.now() ? copy(l) : undefined;
+  }
+
+  async approve(linkId: string, approval: NonNullable<DeviceLinkRecord['approval']>): Promise<boolean> {
+    const l = this.links.get(linkId);
+    if (!l || l.approval || l.linkExpiresAt <= this.#clock.now()) return false;
+    l.approval = copy(approval);
+    return true;
+  }
+
+  async claim(linkId: string, secretDigest: string): Promise<DeviceLinkRecord | undefined> {
+    const l = this.links.get(linkId);
+    if (!l || !l.approval || l.secretDigest !== secretDigest || l.linkExpiresAt <= this.#clock.now()) return undefined;
+    this.links.delete(linkId);
+    return copy(l);
   }
 }
 
@@ -919,13 +1010,16 @@ export function fakeWorld(options: FakeWorldOptions = {}) {
   const config: Config = loadConfig({ PASSWORD_SCRYPT_LOG2N: '10', ...options.env });
   const keys: AuthKeys = deriveKeys(TEST_SECRET);
   const signingKeys: SigningKeysPort = { current: async () => keys };
+  const sessions = new FakeSessions(clock);
   return {
     clock,
     config,
     keys,
     signingKeys,
     users: new FakeUsers(clock),
-    sessions: new FakeSessions(clock),
+    sessions,
+    devices: new FakeDevices(clock, sessions),
+    links: new FakeDeviceLinks(clock),
     challenges: new FakeChallenges(clock),
     limits: new FakeLimits(clock),
     tickets: new FakeTickets(clock),
@@ -946,11 +1040,28 @@ export type World = ReturnType<typeof fakeWorld>;
 // ---- deps objects, as the composition roots (functions/wiring/) assemble them ---------------------------
 
 export const authDeps = (w: World): AuthDeps => ({ config: w.config, clock: w.clock, signingKeys: w.signingKeys, users: w.users, sessions: w.sessions });
-export const identityDeps = (w: World): IdentityDeps => ({ ...authDeps(w), challenges: w.challenges, limits: w.limits, events: w.events });
-export const deliveryDeps = (w: World): DeliveryDeps => ({ ...identityDeps(w), notifier: w.notifier });
+/** Identity flows, with the device records sign-ins write (a superset of IdentityDeps). */
+export const identityDeps = (w: World): SignInDeps => ({ ...authDeps(w), challenges: w.challenges, limits: w.limits, events: w.events, devices: w.devices });
+export const deliveryDeps = (w: World): DeliveryDeps & SignInDeps => ({ ...identityDeps(w), notifier: w.notifier });
 export const loginDeps = (w: World): LoginDeps => ({ ...deliveryDeps(w), metrics: w.metrics });
-export const socketDeps = (w: World): SocketDeps => ({ ...identityDeps(w), connections: w.connections });
-export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys });
+export const socketDeps = (w: World): SocketDeps & SignInDeps => ({ ...identityDeps(w), connections: w.connections });
+export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys, devices: w.devices });
+export const deviceDeps = (w: World): DeviceDeps => ({ clock: w.clock, devices: w.devices, sessions: w.sessions });
+export const revocationDeps = (w: World): RevocationDeps => ({ ...identityDeps(w), devices: w.devices, connections: w.connections });
+export const linkRequestDeps = (w: World, linkTtlSeconds = 300): LinkRequestDeps => ({
+  config: w.config,
+  clock: w.clock,
+  limits: w.limits,
+  links: w.links,
+  devices: { linkTtlSeconds },
+});
+export const approvalDeps = (w: World, maxPerUser = 10): ApprovalDeps => ({
+  ...identityDeps(w),
+  links: w.links,
+  devices: w.devices,
+  deviceConfig: { maxPerUser },
+});
+export const claimDeps = (w: World): ClaimDeps => ({ ...identityDeps(w), links: w.links, connections: w.connections });
 export const conversationReadDeps = (w: World): ConversationReadDeps => ({ config: w.config, clock: w.clock, users: w.users, conversations: w.conversations });
 export const openingDeps = (w: World): OpeningDeps => ({ ...conversationReadDeps(w), blocks: w.blocks, limits: w.limits });
 export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections, events: w.events });

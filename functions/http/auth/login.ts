@@ -8,7 +8,11 @@ import { login as contract } from '#contract/auth/login.ts';
 
 export const handler = httpHandler(contract)
   .handle(async ({ body, sourceIp }) => {
-    const result = await login(identityForLogin(), { identifier: identifierOf(body), password: body.password, code: body.code }, sourceIp);
+    const result = await login(
+      identityForLogin(),
+      { identifier: identifierOf(body), password: body.password, code: body.code, deviceName: body.deviceName },
+      sourceIp,
+    );
     if (result.kind === 'otp_required') return { statusCode: 202, body: { otpRequired: true, ...result.otp } };
     return tokenResult(result.tokens, 200);
   })
