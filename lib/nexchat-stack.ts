@@ -149,7 +149,7 @@ export class NexChatStack extends Stack {
   readonly webSocketStage: WebSocketStage;
   /** One per manifest route, per route authorizer and per worker, keyed by their ids. */
   readonly functions: Readonly<Record<string, RouteFunction>>;
-  /** Queues between functions (OTP delivery), each with its dead-letter queue and depth alarm. */
+  /** Queues between functions (OTP delivery, the presence offline), each with its dead-letter queue and depth alarm. */
   readonly queues: Readonly<Record<QueueId, { readonly queue: Queue; readonly deadLetters: Queue; readonly alarm: Alarm }>>;
   /** The backup vault and plan, when backups are on. */
   readonly backups?: TableBackups;
@@ -242,7 +242,8 @@ export class NexChatStack extends Stack {
 
     // --- one function per manifest route and per route authorizer, one gateway route per route ---
     for (const route of wsRoutes) checkAuthorizer(route);
-    this.queues = { otp: this.createQueue('otp', allWorkers.find((w) => w.queue === 'otp')?.timeoutSeconds ?? 10) };
+    const consumerTimeout = (id: QueueId) => allWorkers.find((w) => w.queue === id)?.timeoutSeconds ?? 10;
+    this.queues = { otp: this.createQueue('otp', consumerTimeout('otp')), presence: this.createQueue('presence', consumerTimeout('presence')) };
     const workers = allWorkers;
     const specs: FunctionSpec[] = [
       ...routes.map(routeFunctionSpec),
@@ -264,7 +265,7 @@ export class NexChatStack extends Stack {
         stage: props.stage,
         tables: this.tables,
         secrets: this.secrets,
-        queues: { otp: this.queues.otp.queue },
+        queues: { otp: this.queues.otp.queue, presence: this.queues.presence.queue },
         webSocketStage: this.webSocketStage,
         settings: props.settings,
         logKey: this.logKey,
@@ -364,7 +365,7 @@ export class NexChatStack extends Stack {
       httpApi: this.httpApi,
       webSocketStage: this.webSocketStage,
       deploymentSettings: props.settings,
-      alsoNotify: [this.queues.otp.alarm],
+      alsoNotify: [this.queues.otp.alarm, this.queues.presence.alarm],
     });
     // Canary rollback alarms live in the monitoring stack (the main template's resource budget) and
     // watch the function by name, never the alias, so no dependency cycle (see RolloutAlarms).

@@ -58,8 +58,12 @@ export type { Access, HttpMethod };
 export type Grant = 'read' | 'readwrite';
 /** Secrets a function may read: the auth secret (signing keys, OTP pepper); the alarm webhook URL (lib/constructs/monitoring.ts). */
 export type SecretId = 'auth' | 'alarmWebhook';
-/** Queues between functions: `otp` carries one-time codes from the routes that issue them to their sender. */
-export type QueueId = 'otp';
+/**
+ * Queues between functions: `otp` carries one-time codes from the routes that issue them to their
+ * sender; `presence` carries a user's offline from $disconnect to the worker that announces it, one
+ * grace later (per-message delay), unless the user came back.
+ */
+export type QueueId = 'otp' | 'presence';
 
 export interface Throttle {
   /** Steady-state requests per second. */
@@ -191,8 +195,10 @@ export const routes = {
   }),
   wsDisconnect: ws(wsDisconnect, {
     handler: 'functions/ws/disconnect.ts',
-    tables: { connections: 'readwrite', messages: 'read', users: 'readwrite', moderation: 'read' },
+    // the offline itself is the presence worker's: lastSeenAt and the fan-out need no grant here
+    tables: { connections: 'readwrite' },
     manageConnections: true,
+    enqueue: ['presence'],
     throttle: capacity.disconnects,
   }),
   sendMessage: ws(sendMessage, {
@@ -443,6 +449,8 @@ export interface Worker {
   readonly queue: QueueId;
   readonly tables: Readonly<Partial<Record<TableId, Grant>>>;
   readonly notify?: boolean;
+  /** Pushes frames to sockets: execute-api:ManageConnections on the WebSocket stage. */
+  readonly manageConnections?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
 }
@@ -457,14 +465,26 @@ export const workers = {
     notify: true,
     timeoutSeconds: 10,
   },
+  presenceOffline: {
+    id: 'PresenceOffline',
+    handler: 'functions/queue/settle-offline.ts',
+    summary: "Announces a user's offline one grace after their last socket closed, unless they came back (a conditional claim on the socket set)",
+    queue: 'presence',
+    // the socket set's claim, lastSeenAt, and the presence fan-out (partners, blocks, their sockets)
+    tables: { connections: 'readwrite', users: 'readwrite', messages: 'read', moderation: 'read' },
+    manageConnections: true,
+    timeoutSeconds: 30,
+  },
 } as const satisfies Record<string, Worker>;
 
 export const allWorkers: readonly Worker[] = Object.values(workers);
 
-/** How a queue is consumed: attempts before dead-lettering, and how long a code stays useful. */
+/** How a queue is consumed: attempts before dead-lettering, and how long a message stays useful. */
 export const queueSettings: Readonly<Record<QueueId, { readonly maxReceiveCount: number; readonly retentionMinutes: number }>> = {
   // a code lives 5 minutes (OTP_TTL_SECONDS default): an hour of retention covers any override
   otp: { maxReceiveCount: 3, retentionMinutes: 60 },
+  // an offline is late after minutes already (the grace is at most 15): an hour covers the retries
+  presence: { maxReceiveCount: 3, retentionMinutes: 60 },
 };
 
 export const allRoutes: readonly Route[] = Object.values(routes);

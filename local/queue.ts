@@ -1,6 +1,6 @@
 // The laptop's stand-in for an SQS queue with a Lambda consumer (event source mapping with
 // ReportBatchItemFailures and a redrive policy): a sent message is handed to the consumer soon
-// after, a message the consumer reports as failed comes back after a short visibility delay, and
+// after (or after its delivery delay), a message the consumer reports as failed comes back after a short visibility delay, and
 // after maxReceiveCount attempts it moves to the dead-letter list (and a JSON line in a file).
 // Small and in-process, like the local gateways; faithful to the AWS event shapes.
 import { randomUUID } from 'node:crypto';
@@ -39,11 +39,17 @@ export class LocalQueue {
     this.options = { maxReceiveCount: 3, retryDelayMs: 25, ...options };
   }
 
-  /** SendMessage: the consumer gets it on the next turn of the event loop. */
-  send(body: string): string {
+  /**
+   * SendMessage: the consumer gets it on the next turn of the event loop, or after `delaySeconds`
+   * (SendMessage's DelaySeconds, 0 to 900: the message stays invisible that long).
+   */
+  send(body: string, options: { delaySeconds?: number } = {}): string {
     if (this.stopped) throw new Error(`queue ${this.options.name} is stopped`);
+    const delaySeconds = options.delaySeconds ?? 0;
+    if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)
+      throw new Error(`DelaySeconds must be an integer from 0 to 900, got ${delaySeconds}`);
     const message: InFlight = { messageId: randomUUID(), body, receiveCount: 0, sentAt: Date.now() };
-    this.schedule(message, 0);
+    this.schedule(message, delaySeconds * 1000);
     return message.messageId;
   }
 

@@ -60,8 +60,8 @@ export interface Runtime {
   db: Db;
   /** The clock handlers and gateways run on: tests move it forward instead of editing items or sleeping. */
   clock: LocalClock;
-  /** In-process stand-ins for the SQS queues and their consumers (OTP delivery). */
-  queues: { otp: LocalQueue };
+  /** In-process stand-ins for the SQS queues and their consumers (OTP delivery, the presence offline). */
+  queues: { otp: LocalQueue; presence: LocalQueue };
   /** The business metrics the handlers published, kept in memory (never printed); in Lambda they are EMF lines on stdout. */
   metrics: LocalMetrics;
   ws: WsGateway;
@@ -163,6 +163,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         );
       },
     });
+    // A user's offline goes through the presence queue with the grace as its delay, as in AWS.
+    const presenceQueue = new LocalQueue({
+      name: `nexchat-${stage}-presence`,
+      handler: await loadHandler(workers.presenceOffline),
+      maxReceiveCount: queueSettings.presence.maxReceiveCount,
+      deadLetterFile: join(dataDir, 'presence-dead-letters.jsonl'),
+    });
+    (await import('../functions/wiring/departure.ts')).useLocalPresenceQueue({
+      async offlineLater(notice, delaySeconds) {
+        presenceQueue.send(JSON.stringify({ userId: notice.userId, epoch: notice.epoch, lastSeen: notice.lastSeen }), { delaySeconds });
+      },
+    });
     await attachHttpGateway(httpServer, {
       throttleScale: options.throttleScale ?? 1,
       corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS),
@@ -182,7 +194,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dynamo,
       db: platform.db(),
       clock,
-      queues: { otp: otpQueue },
+      queues: { otp: otpQueue, presence: presenceQueue },
       metrics,
       ws,
       stop() {
@@ -190,6 +202,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
           rmSync(runtimeFile, { force: true });
           otpQueue.stop();
           await ws.closeAll();
+          presenceQueue.stop(); // after the last $disconnect: nothing is left to queue
           await Promise.all([close(httpServer), close(wsServer)]);
           await release();
         })();

@@ -35,7 +35,16 @@ const authorizers = manifestRoutes.flatMap((r) =>
 );
 /** Queue workers are checked like routes too (their rights come from the manifest's workers). */
 const workerRoutes = allWorkers.map(
-  (w) => ({ kind: 'http', id: w.id, handler: w.handler, tables: w.tables, notify: w.notify ?? false, files: [] }) as unknown as Route,
+  (w) =>
+    ({
+      kind: 'http',
+      id: w.id,
+      handler: w.handler,
+      tables: w.tables,
+      notify: w.notify ?? false,
+      manageConnections: w.manageConnections ?? false,
+      files: [],
+    }) as unknown as Route,
 );
 const allRoutes: readonly Route[] = [...manifestRoutes, ...authorizers, ...workerRoutes];
 const authorizerIds = new Set([...authorizers, ...workerRoutes].map((a) => a.id));

@@ -213,54 +213,72 @@ const apps = () => [
 
 // ---- queues ----------------------------------------------------------------------------------------
 
-describe('OTP queue', () => {
-  it('codes leave through an encrypted, TLS-only queue with a dead-letter queue after 3 attempts, and an alarm on it', () => {
-    const queueId = logicalId(main, main.stack.queues.otp.queue);
-    const dlqId = logicalId(main, main.stack.queues.otp.deadLetters);
-    const queue = res(main, queueId).Properties;
-    assert.equal(queue.SqsManagedSseEnabled, true);
-    assert.equal(queue.MessageRetentionPeriod, queueSettings.otp.retentionMinutes * 60);
-    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 });
-    assert.equal(res(main, dlqId).Properties.SqsManagedSseEnabled, true);
+describe('queues', () => {
+  for (const id of ['otp', 'presence'] as const) {
+    it(`${id}: an encrypted, TLS-only queue with a dead-letter queue after 3 attempts, and an alarm on it`, () => {
+      const queueId = logicalId(main, main.stack.queues[id].queue);
+      const dlqId = logicalId(main, main.stack.queues[id].deadLetters);
+      const queue = res(main, queueId).Properties;
+      assert.equal(queue.SqsManagedSseEnabled, true);
+      assert.equal(queue.MessageRetentionPeriod, queueSettings[id].retentionMinutes * 60);
+      assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 });
+      const worker = allWorkers.find((w) => w.queue === id)!;
+      assert.equal(queue.VisibilityTimeout, 6 * (worker.timeoutSeconds ?? 10), "six times its consumer's timeout");
+      assert.equal(res(main, dlqId).Properties.SqsManagedSseEnabled, true);
+      const tlsOnly = ofType(main, 'AWS::SQS::QueuePolicy').filter(
+        ([, p]) =>
+          [queueId, dlqId].includes(referencedId(asArray<Json>(p.Properties.Queues)[0]) ?? '') &&
+          asArray<Json>(p.Properties.PolicyDocument.Statement).some(
+            (st) => st.Effect === 'Deny' && JSON.stringify(st.Condition).includes('aws:SecureTransport'),
+          ),
+      );
+      assert.equal(tlsOnly.length, 2, 'the queue and its dead-letter queue refuse plain HTTP');
+      const alarm = res(main, logicalId(main, main.stack.queues[id].alarm)).Properties;
+      assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
+      assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]);
+      assert.equal(alarm.Threshold, 1);
+    });
+  }
+
+  it('four queues in all (two and their dead-letter queues), every one TLS-only', () => {
+    main.template.resourceCountIs('AWS::SQS::Queue', 4);
     const tlsOnly = ofType(main, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
       asArray<Json>(p.Properties.PolicyDocument.Statement).some((st) => st.Effect === 'Deny' && JSON.stringify(st.Condition).includes('aws:SecureTransport')),
     );
-    assert.equal(tlsOnly.length, 2, 'both queues refuse plain HTTP');
-    const alarm = res(main, logicalId(main, main.stack.queues.otp.alarm)).Properties;
-    assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
-    assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]);
-    assert.equal(alarm.Threshold, 1);
+    assert.equal(tlsOnly.length, 4);
   });
 
-  it('the worker consumes the queue with partial batch failures; only code-issuing routes may send to it', () => {
-    const worker = allWorkers.find((w) => w.id === 'OtpDelivery')!;
-    const queueId = logicalId(main, main.stack.queues.otp.queue);
+  it('each worker consumes its queue with partial batch failures; only the listed routes may send to a queue', () => {
     const mappings = ofType(main, 'AWS::Lambda::EventSourceMapping');
-    assert.equal(mappings.length, 1);
-    const mapping = mappings[0]![1].Properties;
-    const target = JSON.stringify(mapping.FunctionName);
-    assert.ok(target.includes(`{"Ref":"${aliasId(main, worker)}"}`) && target.endsWith(':live"]]}'), `the worker's live alias: ${target}`);
-    assert.deepEqual(mapping.EventSourceArn, { 'Fn::GetAtt': [queueId, 'Arn'] });
-    assert.deepEqual(mapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.equal(mappings.length, allWorkers.length);
+    for (const worker of allWorkers) {
+      const queueId = logicalId(main, main.stack.queues[worker.queue].queue);
+      const mapping = mappings.find(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(`{"Ref":"${aliasId(main, worker)}"}`))?.[1].Properties;
+      assert.ok(mapping, `${worker.id} has an event source`);
+      assert.ok(JSON.stringify(mapping.FunctionName).endsWith(':live"]]}'), `${worker.id}: the worker's live alias`);
+      assert.deepEqual(mapping.EventSourceArn, { 'Fn::GetAtt': [queueId, 'Arn'] });
+      assert.deepEqual(mapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    }
     for (const route of allRoutes) {
       const sends = allowing(roleStatements(main, route), 'sqs:SendMessage');
-      const expected = (route.enqueue ?? []).includes('otp');
-      assert.equal(sends.length > 0, expected, `${route.id}: sqs:SendMessage ${expected ? 'granted' : 'not granted'}`);
-      if (expected)
-        assert.ok(
-          sends.every((st) => asArray<Json>(st.Resource).every((r) => referencedId(r) === queueId)),
-          `${route.id}: on the OTP queue only`,
-        );
-      assert.equal(envOf(main, route)[queueEnvVars.otp] !== undefined, expected, `${route.id}: ${queueEnvVars.otp}`);
+      const queues = route.enqueue ?? [];
+      assert.equal(sends.length > 0, queues.length > 0, `${route.id}: sqs:SendMessage ${queues.length ? 'granted' : 'not granted'}`);
+      const allowed = queues.map((id) => logicalId(main, main.stack.queues[id].queue));
+      assert.ok(
+        sends.every((st) => asArray<Json>(st.Resource).every((r) => allowed.includes(referencedId(r) ?? ''))),
+        `${route.id}: on its own queues only`,
+      );
+      for (const id of ['otp', 'presence'] as const) {
+        assert.equal(envOf(main, route)[queueEnvVars[id]] !== undefined, queues.includes(id), `${route.id}: ${queueEnvVars[id]}`);
+      }
     }
-    assert.deepEqual(
+    const senders = (id: 'otp' | 'presence') =>
       allRoutes
-        .filter((r) => r.enqueue?.includes('otp'))
+        .filter((r) => r.enqueue?.includes(id))
         .map((r) => r.id)
-        .sort(),
-      ['Login', 'RequestOtp'],
-      'the routes that issue codes',
-    );
+        .sort();
+    assert.deepEqual(senders('otp'), ['Login', 'RequestOtp'], 'the routes that issue codes');
+    assert.deepEqual(senders('presence'), ['WsDisconnect'], "the route that closes a user's last socket");
   });
 });
 

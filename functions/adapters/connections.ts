@@ -7,12 +7,11 @@ import { pushFrames } from '#contract/realtime/frames.ts';
 import { shapeOutput } from '#contract/shape.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
 import type { Clock, ConnectionRow, ConnectionsPort } from '#core/ports.ts';
-import { isConditionFailure, writeAll, type Db } from './dynamodb/db.ts';
+import { isConditionFailure, type Db } from './dynamodb/db.ts';
 import { connectionKey as connKey, socketsKey } from './dynamodb/item-keys.ts';
 
 /** API Gateway closes every WebSocket after 2 hours; rows outlive that a little, then TTL removes them. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
-
 
 const managementClients = new Map<string, ApiGatewayManagementApiClient>();
 
@@ -39,33 +38,24 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
   }
 
   /**
-   * The user's socket set (USER#u / SOCKETS): what a send reads to push, in the same BatchGetItem as its
-   * other reads. It lives as long as the user's newest connection could; an id left behind by a lost
-   * $disconnect goes at its first 410.
+   * A connection's id in its user's socket set (USER#u / SOCKETS, kept with the presence state by
+   * socket-sets.ts): an id left behind by a lost $disconnect goes at its first 410, or when the user's
+   * next $disconnect finds it gone at @connections.
    */
-  async function addSocket(userId: string, connectionId: string): Promise<void> {
-    await doc.send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: socketsKey(userId),
-        UpdateExpression: 'ADD ids :id SET expiresAt = :exp',
-        ExpressionAttributeValues: { ':id': new Set([connectionId]), ':exp': Math.floor(clock.now() / 1000) + CONNECTION_TTL_SECONDS },
-      }),
-    );
-  }
-
   async function dropSocket(userId: string, connectionId: string): Promise<void> {
-    await doc.send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: socketsKey(userId),
-        UpdateExpression: 'DELETE ids :id',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':id': new Set([connectionId]) },
-      }),
-    ).catch((error: unknown) => {
-      if (!isConditionFailure(error)) throw error; // no set: nothing to forget
-    });
+    await doc
+      .send(
+        new UpdateCommand({
+          TableName: table(),
+          Key: socketsKey(userId),
+          UpdateExpression: 'DELETE ids :id',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':id': new Set([connectionId]) },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error; // no set: nothing to forget
+      });
   }
 
   /** Forgets a connection: its row, then its id in its user's socket set. */
@@ -136,16 +126,14 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
     end,
     pushTo,
 
+    /** The row only: the id joins the user's socket set after the session re-check (socket-sets.ts). */
     async save(row) {
-      await writeAll([
-        doc.send(
-          new PutCommand({
-            TableName: table(),
-            Item: { ...connKey(row.connectionId), ...row, expiresAt: Math.floor(clock.now() / 1000) + CONNECTION_TTL_SECONDS },
-          }),
-        ),
-        row.userId ? addSocket(row.userId, row.connectionId) : undefined,
-      ]);
+      await doc.send(
+        new PutCommand({
+          TableName: table(),
+          Item: { ...connKey(row.connectionId), ...row, expiresAt: Math.floor(clock.now() / 1000) + CONNECTION_TTL_SECONDS },
+        }),
+      );
     },
 
     async ownerOf(connectionId) {

@@ -164,6 +164,7 @@ export function loadConfig(env: Env) {
     wsCallbackUrl: r.url('WS_CALLBACK_URL'),
     edgeOriginSecret: r.optional('EDGE_ORIGIN_SECRET'),
     otpQueueUrl: r.url('OTP_QUEUE_URL'),
+    presenceQueueUrl: r.url('PRESENCE_QUEUE_URL'),
     limits: {
       maxBodyBytes: r.int('MAX_BODY_BYTES', 256 * 1024, 1),
       wsMaxFrameBytes: r.int('WS_MAX_FRAME_BYTES', 128 * 1024, 1),
@@ -203,6 +204,11 @@ export function loadConfig(env: Env) {
       ticketTtlSeconds: r.int('WS_TICKET_TTL_SECONDS', 30, 5, 300),
       /** Presence (online/offline) goes to at most this many partners per event, the latest conversations first. */
       presenceFanoutMax: r.int('PRESENCE_FANOUT_MAX', 500, 1, 10_000),
+      /**
+       * A user's last socket closing announces "offline" only after this many seconds without a socket
+       * (the presence queue's delivery delay; SQS allows up to 900), so a reconnect within it is silent.
+       */
+      presenceOfflineGraceSeconds: r.int('PRESENCE_OFFLINE_GRACE_SECONDS', 10, 0, 900),
     },
     moderation: {
       autoRestrictReporters: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),

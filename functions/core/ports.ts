@@ -260,6 +260,20 @@ export interface NotifierPort {
   sendOtp(message: OtpMessage): Promise<void>;
 }
 
+/** A user's last socket closed: the offline to announce after the grace, unless they came back (contract/internal/presence-message.ts). */
+export interface OfflineNotice {
+  userId: string;
+  /** The socket set's epoch when the last socket closed; any later join changes it. */
+  epoch: number;
+  /** When the last socket closed (ISO): partners' lastSeen. */
+  lastSeen: string;
+}
+
+/** The presence queue: delivers a notice to the offline worker after `delaySeconds`. */
+export interface PresenceQueuePort {
+  offlineLater(notice: OfflineNotice, delaySeconds: number): Promise<void>;
+}
+
 /** Security events (reuse detected, password changed, ...) for the audit trail; never given secrets. */
 export interface SecurityEventsPort {
   record(name: string, data: Record<string, unknown>): void;
@@ -411,7 +425,19 @@ export interface ConnectionRow {
   sessionId?: string;
 }
 
+/**
+ * A user's socket set (USER#u / SOCKETS) as presence sees it: the open connection ids, `epoch` (bumped
+ * by every join, so a queued offline can tell that the user came back) and `online`, the status last
+ * announced to partners.
+ */
+export interface SocketSet {
+  ids: string[];
+  epoch: number;
+  online: boolean;
+}
+
 export interface ConnectionsPort {
+  /** Writes the connection's own row (CONN#id, on the byUser index); the socket set is SocketSetsPort.join's. */
   save(row: ConnectionRow): Promise<void>;
   remove(connectionId: string): Promise<void>;
   /** The signed-in user of a connection as written at $connect (undefined when unknown or expired). */
@@ -434,6 +460,24 @@ export interface ConnectionsPort {
     userId: string,
     filter?: { onlySession?: string; exceptSession?: string; notice?: { type: 'error'; code: string; message: string } },
   ): Promise<number>;
+}
+
+/** Presence state on the user's socket set: $connect, $disconnect and the presence worker only. */
+export interface SocketSetsPort {
+  /**
+   * Adds the connection to its user's socket set, bumps `epoch` and sets `online`, in one atomic
+   * update; true when `online` was not set before, i.e. this join is the one that owes partners "online".
+   */
+  join(userId: string, connectionId: string): Promise<{ cameOnline: boolean }>;
+  /** Forgets a connection (its row and its id in the user's set) and answers the set as it is after. */
+  leave(userId: string, connectionId: string): Promise<SocketSet>;
+  /**
+   * Asks @connections about each id of the set (GetConnection) and forgets those that are gone and
+   * not merely still in their $connect; answers the set after (unchanged when none was pruned).
+   */
+  pruneGone(userId: string, set: SocketSet): Promise<SocketSet>;
+  /** Sets `online` false only if it is true, `epoch` is still this one and no socket is open; true when it did. */
+  claimOffline(userId: string, epoch: number): Promise<boolean>;
 }
 
 // ---- moderation -------------------------------------------------------------------------------------

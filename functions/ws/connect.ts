@@ -1,5 +1,5 @@
-// $connect: the ticket authorizer has named the user; record the connection and, for the user's first
-// open connection, tell partners they are online.
+// $connect: the ticket authorizer has named the user; record the connection and, when the user was not
+// online (nor back within the offline grace), tell partners they are.
 import { wsConnect as contract } from '#contract/realtime/connect.ts';
 import { connect } from '#core/realtime.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';

@@ -65,7 +65,7 @@ export const SERVICE_NAME = 'nexchat';
 export const METRICS_NAMESPACE = 'NexChat';
 
 /** Env var that carries each queue's URL into the functions allowed to send to it. */
-export const queueEnvVars: Readonly<Record<QueueId, string>> = { otp: 'OTP_QUEUE_URL' };
+export const queueEnvVars: Readonly<Record<QueueId, string>> = { otp: 'OTP_QUEUE_URL', presence: 'PRESENCE_QUEUE_URL' };
 
 /** Env var that carries each secret's ARN into the functions allowed to read it. */
 export const secretEnvVars: Readonly<Record<SecretId, string>> = { auth: 'AUTH_SECRET_ARN', alarmWebhook: 'ALARM_WEBHOOK_SECRET_ARN' };
@@ -188,6 +188,7 @@ export function workerFunctionSpec(worker: Worker): FunctionSpec {
     tables: worker.tables,
     trigger: 'queue',
     ...(worker.notify ? { notify: true } : {}),
+    ...(worker.manageConnections ? { manageConnections: true } : {}),
     ...(worker.memoryMb ? { memoryMb: worker.memoryMb } : {}),
     ...(worker.timeoutSeconds ? { timeoutSeconds: worker.timeoutSeconds } : {}),
   };

@@ -131,7 +131,8 @@ describe('Control Tower rules (cfn-guard)', () => {
           cloudfront_access_logs_enabled_check: s === opts ? 1 : 0,
           cloudfront_default_root_object_configured_check: s === opts ? 1 : 0,
           cloudfront_origin_failover_enabled_check: s === opts ? 1 : 0,
-          sqs_dlq_check: 1,
+          // the dead-letter queues of the otp and presence queues
+          sqs_dlq_check: 2,
         },
         s.stack.stage,
       );

@@ -201,7 +201,7 @@ describe('per-function alarms', () => {
 });
 
 describe('notifications', () => {
-  it('every alarm notifies the topic on ALARM and on OK; the main stack’s OTP dead-letter alarm too', () => {
+  it('every alarm notifies the topic on ALARM and on OK; the main stack’s dead-letter alarms too', () => {
     for (const { name, s } of apps()) {
       const topics = Object.entries(s.nested.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
       assert.equal(topics.length, 1, name);
@@ -212,17 +212,19 @@ describe('notifications', () => {
         assert.deepEqual(a.Properties.OKActions, [topic], `${name} ${id}`);
         assert.equal(a.Properties.ActionsEnabled ?? true, true);
       }
-      const dlqAlarm = res(s, logicalId(s, s.stack.queues.otp.alarm)).Properties;
       const nestedId = ofType(s, 'AWS::CloudFormation::Stack')[0]![0];
-      for (const actions of [dlqAlarm.AlarmActions, dlqAlarm.OKActions]) {
-        assert.equal(actions.length, 1);
-        const [stackId, output] = actions[0]['Fn::GetAtt'];
-        assert.equal(stackId, nestedId, `${name}: the dead-letter alarm notifies through the nested stack's output`);
-        assert.deepEqual(s.nested.Outputs?.[output.replace(/^Outputs\./, '')]?.Value, topic, `${name}: which is the topic`);
+      for (const queue of [s.stack.queues.otp, s.stack.queues.presence]) {
+        const dlqAlarm = res(s, logicalId(s, queue.alarm)).Properties;
+        for (const actions of [dlqAlarm.AlarmActions, dlqAlarm.OKActions]) {
+          assert.equal(actions.length, 1);
+          const [stackId, output] = actions[0]['Fn::GetAtt'];
+          assert.equal(stackId, nestedId, `${name}: the dead-letter alarm notifies through the nested stack's output`);
+          assert.deepEqual(s.nested.Outputs?.[output.replace(/^Outputs\./, '')]?.Value, topic, `${name}: which is the topic`);
+        }
       }
       assert.deepEqual(
         ofType(s, 'AWS::CloudWatch::Alarm').map(([id]) => id),
-        [logicalId(s, s.stack.queues.otp.alarm)],
+        [logicalId(s, s.stack.queues.otp.alarm), logicalId(s, s.stack.queues.presence.alarm)],
         'the main stack holds no other alarm',
       );
     }

@@ -183,18 +183,21 @@ describe('versions and the live alias', () => {
         ...targets('AWS::Lambda::EventSourceMapping', 'FunctionName'),
         ...targets('AWS::Lambda::Permission', 'FunctionName'),
       ];
-      const routeCount = allRoutes.length; // 48 with the devices routes
+      const routeCount = allRoutes.length; // with the devices routes
       assert.equal(
         invokers.length,
-        routeCount + 1 + 1 + (routeCount + 1),
-        'routes, the authorizer, the worker mapping, a permission per gateway-invoked function',
+        routeCount + 1 + 2 + (routeCount + 1),
+        'routes, the authorizer, the two worker mappings, a permission per gateway-invoked function',
       );
       for (const [id, refs] of invokers) assert.ok(refs.length === 1 && aliasIds.has(refs[0]!), `${id} targets an alias: ${refs.join(',')}`);
-      // The worker's mapping names the alias by its qualified name (function:live), and keeps the
+      // A worker's mapping names the alias by its qualified name (function:live), and keeps the
       // logical id it had on the function before aliases (so the move is an in-place update).
-      const [mappingId, mapping] = ofType(s, 'AWS::Lambda::EventSourceMapping')[0]!;
-      assert.equal(mapping.Properties.FunctionName['Fn::Join'][1][1], `:${LIVE_ALIAS}`);
-      assert.match(mappingId, /^OtpDeliveryFunctionSqsEventSource[A-Za-z]+OtpQueue[0-9A-F]{16}$/);
+      const mappings = ofType(s, 'AWS::Lambda::EventSourceMapping');
+      for (const [, mapping] of mappings) assert.equal(mapping.Properties.FunctionName['Fn::Join'][1][1], `:${LIVE_ALIAS}`);
+      const ids = mappings.map(([id]) => id).sort();
+      assert.equal(ids.length, 2);
+      assert.match(ids[0]!, /^OtpDeliveryFunctionSqsEventSource[A-Za-z]+OtpQueue[0-9A-F]{16}$/);
+      assert.match(ids[1]!, /^PresenceOfflineFunctionSqsEventSource[A-Za-z]+PresenceQueue[0-9A-F]{16}$/);
       // Each alias called by the gateway has one permission, for API Gateway, from our APIs only.
       for (const [id, p] of ofType(s, 'AWS::Lambda::Permission')) {
         assert.equal(p.Properties.Action, 'lambda:InvokeFunction', id);
@@ -269,8 +272,8 @@ describe('CodeDeploy canary (context canary=true)', () => {
     for (const [id, alias] of ofType(plain, 'AWS::Lambda::Alias')) assert.equal((alias as Json).UpdatePolicy, undefined, id);
     assert.deepEqual(
       ofType(plain, 'AWS::CloudWatch::Alarm').map(([id]) => id),
-      [logicalId(plain, plain.stack.queues.otp.alarm)],
-      'only the dead-letter alarm',
+      [logicalId(plain, plain.stack.queues.otp.alarm), logicalId(plain, plain.stack.queues.presence.alarm)],
+      'only the dead-letter alarms',
     );
     assert.equal(plain.stack.canary, undefined);
     assert.equal(plain.template.toJSON().Outputs.CanaryApplicationName, undefined);
@@ -379,7 +382,7 @@ describe('CodeDeploy canary (context canary=true)', () => {
   it('rolloutAlarms: alarms from a nested stack (FunctionName metrics) replace the default ones, without a cycle', () => {
     const { stack, resources } = hookedStack(nestedAlarms((fn) => fn.function.metricErrors()));
     const ownAlarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    assert.equal(ownAlarms.length, 1, 'the dead-letter alarm only: no default errors alarms');
+    assert.equal(ownAlarms.length, 2, 'the dead-letter alarms (otp, presence) only: no default errors alarms');
     const nested = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::CloudFormation::Stack' && id.startsWith('TestAlarms'));
     assert.equal(nested.length, 1);
     for (const fn of Object.values(stack.functions)) {

@@ -46,8 +46,10 @@ import type {
   MetricsPort,
   ModerationPort,
   NotifierPort,
+  OfflineNotice,
   OtpMessage,
   Page,
+  PresenceQueuePort,
   PublicKeysPort,
   ReportRecord,
   SecurityEventsPort,
@@ -60,10 +62,12 @@ import type {
   UserRecord,
   UsersPort,
   SendContextPort,
+  SocketSet,
+  SocketSetsPort,
 } from '#core/ports.ts';
 import { LIMIT_SUBWINDOWS } from '#core/ports.ts';
 import type { PublishDeps } from '#core/public-keys.ts';
-import type { AuthorizerDeps, PresenceDeps } from '#core/realtime.ts';
+import type { AuthorizerDeps, DepartureDeps, OfflineWorkerDeps, PresenceDeps } from '#core/realtime.ts';
 import { deriveKeys, type AuthKeys } from '#core/signing-keys.ts';
 import { issueAccessToken } from '#core/tokens.ts';
 
@@ -567,7 +571,9 @@ export class FakeConversations implements ConversationsPort {
       .sort((x, y) => (x.messageId < y.messageId ? 1 : -1));
     const evaluated = candidates.slice(0, limit);
     // as the adapter's filter: only messages addressed to the viewer, never one hidden from them
-    const messages = evaluated.filter((m) => (m.senderId === viewerId || m.recipientId === viewerId) && m.hiddenFrom !== viewerId).map(({ hiddenFrom: _h, ...rest }) => copy(rest));
+    const messages = evaluated
+      .filter((m) => (m.senderId === viewerId || m.recipientId === viewerId) && m.hiddenFrom !== viewerId)
+      .map(({ hiddenFrom: _h, ...rest }) => copy(rest));
     return candidates.length > limit ? { messages, before: evaluated.at(-1)!.messageId } : { messages };
   }
 
@@ -633,8 +639,11 @@ export class FakeConversations implements ConversationsPort {
 
 /** As the real adapter: API Gateway closes sockets after 2 h; rows live a little longer. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+/** As the real adapter: a gone id this young, whose row exists, may still be in its $connect and is never pruned. */
+export const PENDING_CONNECT_SECONDS = 60;
 
-export class FakeConnections implements ConnectionsPort {
+/** The connections table: rows, @connections, and the socket sets with their presence state (SocketSetsPort). */
+export class FakeConnections implements ConnectionsPort, SocketSetsPort {
   readonly rows = new Map<string, ConnectionRow & { expiresAt: number }>();
   /** Sockets the client dropped without a $disconnect: @connections answers 410 Gone. */
   readonly gone = new Set<string>();
@@ -642,6 +651,10 @@ export class FakeConnections implements ConnectionsPort {
   readonly delivered: { connectionId: string; userId: string | undefined; frame: unknown }[] = [];
   /** Sockets the server closed (logout, sanctions, ...). */
   readonly closed: { connectionId: string; userId: string | undefined; sessionId: string | undefined }[] = [];
+  /** Each user's socket set (USER#u / SOCKETS): ids, epoch and the last announced status. */
+  readonly sockets = new Map<string, SocketSet>();
+  /** How many @connections GetConnection calls pruneGone made (test helper). */
+  lookups = 0;
   readonly #clock: Clock;
   #next = 0;
   constructor(clock: Clock) {
@@ -683,8 +696,56 @@ export class FakeConnections implements ConnectionsPort {
     this.rows.set(row.connectionId, { ...copy(row), expiresAt: this.#expiry() });
   }
 
-  async remove(connectionId: string): Promise<void> {
+  #set(userId: string): SocketSet {
+    let set = this.sockets.get(userId);
+    if (!set) this.sockets.set(userId, (set = { ids: [], epoch: 0, online: false }));
+    return set;
+  }
+
+  #drop(userId: string, ids: readonly string[]): SocketSet {
+    const set = this.sockets.get(userId);
+    if (!set) return { ids: [], epoch: 0, online: false };
+    set.ids = set.ids.filter((id) => !ids.includes(id));
+    return copy(set);
+  }
+
+  async join(userId: string, connectionId: string) {
+    const set = this.#set(userId);
+    const cameOnline = !set.online;
+    if (!set.ids.includes(connectionId)) set.ids.push(connectionId);
+    set.epoch++;
+    set.online = true;
+    return { cameOnline };
+  }
+
+  async leave(userId: string, connectionId: string): Promise<SocketSet> {
     this.rows.delete(connectionId);
+    return this.#drop(userId, [connectionId]);
+  }
+
+  async pruneGone(userId: string, set: SocketSet): Promise<SocketSet> {
+    this.lookups += set.ids.length;
+    const stale = set.ids.filter((id) => {
+      if (!this.gone.has(id)) return false;
+      const row = this.rows.get(id);
+      return !row || Date.parse(row.connectedAt) < this.#clock.now() - PENDING_CONNECT_SECONDS * 1000;
+    });
+    if (stale.length === 0) return set;
+    for (const id of stale) this.rows.delete(id);
+    return this.#drop(userId, stale);
+  }
+
+  async claimOffline(userId: string, epoch: number): Promise<boolean> {
+    const set = this.sockets.get(userId);
+    if (!set?.online || set.epoch !== epoch || set.ids.length > 0) return false;
+    set.online = false;
+    return true;
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    const userId = this.rows.get(connectionId)?.userId;
+    this.rows.delete(connectionId);
+    if (userId) this.#drop(userId, [connectionId]);
   }
 
   async ownerOf(connectionId: string) {
@@ -826,6 +887,21 @@ export class FakeDeviceLinks implements DeviceLinksPort {
     if (!l || !l.approval || l.secretDigest !== secretDigest || l.linkExpiresAt <= this.#clock.now()) return undefined;
     this.links.delete(linkId);
     return copy(l);
+  }
+}
+
+/** The presence queue: keeps what was sent, with its delay; tests hand the messages to settleOffline. */
+export class FakePresenceQueue implements PresenceQueuePort {
+  readonly sent: { notice: OfflineNotice; delaySeconds: number }[] = [];
+  #next = 0;
+
+  async offlineLater(notice: OfflineNotice, delaySeconds: number): Promise<void> {
+    this.sent.push({ notice: copy(notice), delaySeconds });
+  }
+
+  /** The sent messages as SQS hands them to the worker (and empties the queue). */
+  take(): { id: string; body: string; receiveCount: number }[] {
+    return this.sent.splice(0).map((m) => ({ id: `msg-${++this.#next}`, body: JSON.stringify(m.notice), receiveCount: 1 }));
   }
 }
 
@@ -1029,6 +1105,7 @@ export function fakeWorld(options: FakeWorldOptions = {}) {
     publicKeys: new FakePublicKeys(),
     conversations: new FakeConversations(clock),
     connections: new FakeConnections(clock),
+    presenceQueue: new FakePresenceQueue(),
     blocks: new FakeBlocks(clock),
     moderation: new FakeModeration(clock),
     health: new FakeHealth(),
@@ -1110,6 +1187,22 @@ export const presenceDeps = (w: World): PresenceDeps => ({
   conversations: w.conversations,
   blocks: w.blocks,
   connections: w.connections,
+  socketSets: w.connections,
+  presenceFanoutMax: w.config.realtime.presenceFanoutMax,
+});
+export const departureDeps = (w: World): DepartureDeps => ({
+  clock: w.clock,
+  connections: w.connections,
+  socketSets: w.connections,
+  presenceQueue: w.presenceQueue,
+  offlineGraceSeconds: w.config.realtime.presenceOfflineGraceSeconds,
+});
+export const offlineWorkerDeps = (w: World): OfflineWorkerDeps => ({
+  users: w.users,
+  conversations: w.conversations,
+  blocks: w.blocks,
+  connections: w.connections,
+  socketSets: w.connections,
   presenceFanoutMax: w.config.realtime.presenceFanoutMax,
 });
 export const authorizerDeps = (w: World): AuthorizerDeps => ({ tickets: w.tickets, users: w.users, sessions: w.sessions, clock: w.clock });

@@ -12,11 +12,13 @@ import { SHARED_DYNAMODB_ENV } from './global-setup.ts';
 
 process.env.LOG_LEVEL ??= 'SILENT';
 
-/** Generous limits for tests that are not about rate limiting, and a cheap scrypt (cost asserted elsewhere). */
+/** Generous limits for tests that are not about rate limiting, a cheap scrypt (cost asserted elsewhere), no offline grace. */
 export const testEnv = {
   PASSWORD_SCRYPT_LOG2N: '12',
   RATE_LIMITS: JSON.stringify(Object.fromEntries(rateLimitNames.map((k) => [k, { limit: 10_000, windowSeconds: 60 }]))),
   OTP_RESEND_SECONDS: '0',
+  // offline at once (still through the presence queue): tests/presence.test.ts is the one about the grace
+  PRESENCE_OFFLINE_GRACE_SECONDS: '0',
 };
 
 /** Environment for an operator CLI run with `--aws`: the standard AWS_ENDPOINT_URL_DYNAMODB pointing

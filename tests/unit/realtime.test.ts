@@ -1,13 +1,36 @@
 // WebSocket sessions over in-memory ports: single-use tickets that expire on the clock, $connect
-// re-checking the session behind the ticket, and presence told to partners only for a user's first
-// and last connection, never across a block.
+// re-checking the session behind the ticket, and presence told to partners only when a user comes
+// online and after the offline grace (the presence queue and its worker), never across a block.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sendMessage } from '#core/conversations.ts';
-import { authorizeTicket, connect, createTicket, disconnect } from '#core/realtime.ts';
-import { addUser, authorizerDeps, fakeWorld, message, presenceDeps, rejectsWith, sendDeps, signIn, ticketDeps, type World } from '../support/fakes.ts';
+import { authorizeTicket, connect, createTicket, disconnect, settleOffline } from '#core/realtime.ts';
+import {
+  addUser,
+  authorizerDeps,
+  departureDeps,
+  fakeWorld,
+  message,
+  offlineWorkerDeps,
+  presenceDeps,
+  rejectsWith,
+  sendDeps,
+  signIn,
+  ticketDeps,
+  type World,
+} from '../support/fakes.ts';
 
 const presence = (w: World, userId: string) => w.connections.framesFor(userId).filter((f) => (f as { type: string }).type === 'presence');
+const statuses = (w: World, userId: string) => presence(w, userId).map((f) => (f as { status: string }).status);
+
+/** The grace passes: the presence queue hands what it holds to the offline worker. */
+const settle = (w: World) => settleOffline(offlineWorkerDeps(w), w.presenceQueue.take());
+
+/** A socket closes and the grace passes with nobody back. */
+async function leave(w: World, connectionId: string, userId: string | undefined) {
+  await disconnect(departureDeps(w), connectionId, userId);
+  return settle(w);
+}
 
 describe('tickets', () => {
   test('a ticket opens one connection for its user and session, once', async () => {
@@ -85,11 +108,18 @@ describe('connect and disconnect', () => {
     assert.deepEqual((await w.connections.openConnections(ada.userId)).sort(), ['c-1', 'c-2']);
 
     w.clock.advance(90_000);
-    await disconnect(presenceDeps(w), 'c-1', ada.userId);
+    await leave(w, 'c-1', ada.userId);
     assert.equal(presence(w, bob.userId).length, 1);
     w.clock.advance(30_000);
-    await disconnect(presenceDeps(w), 'c-2', ada.userId);
+    await disconnect(departureDeps(w), 'c-2', ada.userId);
     const lastSeen = new Date(w.clock.now()).toISOString();
+    assert.equal(presence(w, bob.userId).length, 1, 'nothing before the grace has passed');
+    assert.deepEqual(
+      w.presenceQueue.sent.map((m) => m.delaySeconds),
+      [w.config.realtime.presenceOfflineGraceSeconds],
+    );
+    w.clock.advance(10_000);
+    await settle(w);
     assert.deepEqual(presence(w, bob.userId).slice(1), [{ type: 'presence', userId: ada.userId, status: 'offline', lastSeen }]);
     assert.equal((await w.users.get(ada.userId))?.lastSeenAt, lastSeen);
     assert.deepEqual(await w.connections.openConnections(ada.userId), []);
@@ -104,11 +134,8 @@ describe('connect and disconnect', () => {
     for (const u of [bob, cy, dee]) w.connections.open(u.userId, `s-${u.userId}`);
     const auth = await signIn(w, ada.userId);
     await connect(presenceDeps(w), { connectionId: 'c-1', connectedAt: w.clock.now() }, ada.userId, auth.sessionId);
-    await disconnect(presenceDeps(w), 'c-1', ada.userId);
-    assert.deepEqual(
-      presence(w, bob.userId).map((f) => (f as { status: string }).status),
-      ['online', 'offline'],
-    );
+    await leave(w, 'c-1', ada.userId);
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline']);
     assert.deepEqual(presence(w, cy.userId), []);
     assert.deepEqual(presence(w, dee.userId), []);
   });
@@ -136,7 +163,7 @@ describe('connect and disconnect', () => {
 
     const auth = await signIn(w, ada.userId);
     await connect(presenceDeps(w), { connectionId: 'c-1', connectedAt: w.clock.now() }, ada.userId, auth.sessionId);
-    await disconnect(presenceDeps(w), 'c-1', ada.userId);
+    await leave(w, 'c-1', ada.userId);
     const heard = peers.map((p) => presence(w, p.userId).map((f) => (f as { status: string }).status));
     // the 3 latest are peers 0, 5 and 4; peer 5 blocked Ada, so only 2 hear, and nobody past the cap
     assert.deepEqual(heard, [['online', 'offline'], [], [], [], ['online', 'offline'], []]);
@@ -148,8 +175,117 @@ describe('connect and disconnect', () => {
     const auth = await signIn(w, ada.userId);
     await connect(presenceDeps(w), { connectionId: 'c-1', connectedAt: w.clock.now() }, ada.userId, auth.sessionId);
     await w.users.delete(ada);
-    await disconnect(presenceDeps(w), 'c-1', ada.userId);
+    const settled = await leave(w, 'c-1', ada.userId);
+    assert.deepEqual([settled.announced, settled.retry], [1, []]);
     assert.equal(w.connections.rows.size, 0);
-    await disconnect(presenceDeps(w), 'never-signed-in', undefined);
+    await leave(w, 'never-signed-in', undefined);
+  });
+});
+
+describe('presence on reconnect storms (the offline grace)', () => {
+  async function pair() {
+    const w = fakeWorld();
+    const [ada, bob] = [await addUser(w), await addUser(w)];
+    await sendMessage(sendDeps(w), ada.userId, bob.userId, message(`grace-${ada.userId}`));
+    w.connections.open(bob.userId, 'bob-session');
+    const auth = await signIn(w, ada.userId);
+    const open = (connectionId: string) => connect(presenceDeps(w), { connectionId, connectedAt: w.clock.now() }, ada.userId, auth.sessionId);
+    return { w, ada, bob, open };
+  }
+
+  test('a socket that drops and comes back within the grace tells partners nothing; the final offline comes once', async () => {
+    const { w, ada, bob, open } = await pair();
+    await open('c-1');
+    assert.deepEqual(statuses(w, bob.userId), ['online']);
+    await disconnect(departureDeps(w), 'c-1', ada.userId);
+    w.clock.advance(2_000);
+    await open('c-2'); // back before the grace is over: the offline was never announced, so no online either
+    const flap = await settle(w);
+    assert.deepEqual([flap.announced, flap.stale], [0, 1], 'the queued offline is stale: the user came back');
+    assert.deepEqual(statuses(w, bob.userId), ['online']);
+    await leave(w, 'c-2', ada.userId);
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline']);
+    await open('c-3'); // after an announced offline, online is news again
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline', 'online']);
+  });
+
+  test('back and gone again within the grace: only the last offline counts (the epoch moved)', async () => {
+    const { w, ada, bob, open } = await pair();
+    await open('c-1');
+    await disconnect(departureDeps(w), 'c-1', ada.userId);
+    await open('c-2');
+    await disconnect(departureDeps(w), 'c-2', ada.userId);
+    const [first, second] = w.presenceQueue.take();
+    assert.deepEqual((await settleOffline(offlineWorkerDeps(w), [first!])).stale, 1);
+    assert.deepEqual(statuses(w, bob.userId), ['online']);
+    assert.deepEqual((await settleOffline(offlineWorkerDeps(w), [second!])).announced, 1);
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline']);
+  });
+
+  test('two sockets opening together announce online once', async () => {
+    const { w, bob, open } = await pair();
+    await Promise.all([open('c-1'), open('c-2'), open('c-3')]);
+    assert.deepEqual(statuses(w, bob.userId), ['online']);
+  });
+
+  test('a redelivered message sends nothing twice (the claim is conditional)', async () => {
+    const { w, ada, bob, open } = await pair();
+    await open('c-1');
+    await disconnect(departureDeps(w), 'c-1', ada.userId);
+    const batch = w.presenceQueue.take();
+    const once = await settleOffline(offlineWorkerDeps(w), batch);
+    const again = await settleOffline(offlineWorkerDeps(w), batch);
+    assert.deepEqual([once.announced, again.announced, again.stale, again.retry], [1, 0, 1, []]);
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline']);
+  });
+
+  test('a socket whose $disconnect was lost is pruned by the next one, so it cannot pin the user online', async () => {
+    const { w, ada, bob, open } = await pair();
+    await open('c-1');
+    await open('c-2');
+    w.connections.gone.add('c-2'); // the client vanished; its $disconnect never came
+    w.clock.advance(120_000);
+    await leave(w, 'c-1', ada.userId);
+    assert.equal(w.connections.lookups, 1, 'one @connections lookup for the id left in the set');
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline']);
+    assert.ok(!w.connections.rows.has('c-2'), 'and its row is gone too');
+    assert.deepEqual(w.connections.sockets.get(ada.userId)?.ids, []);
+  });
+
+  test('a socket still in its $connect (410 at @connections, but young) is not pruned', async () => {
+    const { w, ada, bob, open } = await pair();
+    await open('c-1');
+    w.clock.advance(120_000);
+    await open('c-2');
+    w.connections.gone.add('c-2'); // what @connections answers while c-2's $connect has not returned
+    await disconnect(departureDeps(w), 'c-1', ada.userId);
+    assert.deepEqual(w.connections.sockets.get(ada.userId)?.ids, ['c-2']);
+    assert.deepEqual(w.presenceQueue.sent, [], 'no offline: a socket is opening');
+    assert.deepEqual(statuses(w, bob.userId), ['online']);
+  });
+
+  test('a connect refused by the session check never claimed online, so its disconnect queues nothing', async () => {
+    const { w, ada, bob } = await pair();
+    const auth = await signIn(w, ada.userId);
+    await w.sessions.revoke(auth.sessionId, 'logout');
+    await rejectsWith(connect(presenceDeps(w), { connectionId: 'c-1', connectedAt: w.clock.now() }, ada.userId, auth.sessionId), 401, 'token_revoked');
+    await disconnect(departureDeps(w), 'c-1', ada.userId);
+    assert.deepEqual(w.presenceQueue.sent, []);
+    assert.deepEqual(statuses(w, bob.userId), []);
+  });
+
+  test('a claim that fails (throttled) is retried; a malformed message is dropped', async () => {
+    const { w, ada, bob, open } = await pair();
+    await open('c-1');
+    await disconnect(departureDeps(w), 'c-1', ada.userId);
+    const [m] = w.presenceQueue.take();
+    const failing = {
+      ...offlineWorkerDeps(w),
+      socketSets: { claimOffline: () => Promise.reject(new Error('throttled')) },
+    };
+    const first = await settleOffline(failing, [m!, { id: 'junk', body: '{"userId":1}', receiveCount: 1 }]);
+    assert.deepEqual([first.retry, first.malformed, first.announced], [[m!.id], 1, 0]);
+    assert.deepEqual((await settleOffline(offlineWorkerDeps(w), [{ ...m!, receiveCount: 2 }])).announced, 1);
+    assert.deepEqual(statuses(w, bob.userId), ['online', 'offline']);
   });
 });
