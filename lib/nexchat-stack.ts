@@ -5,7 +5,7 @@
 // stack (constructs/monitoring.ts). Callers invoke each function's `live` alias; an optional
 // CodeDeploy canary shifts it. Nothing has a hard-coded physical name (access log groups, alarms and
 // the dashboard are named after the stack), so stages coexist.
-import { ArnFormat, CfnOutput, CustomResource, Duration, Names, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, CustomResource, Duration, Names, NestedStack, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnIntegration,
@@ -260,7 +260,7 @@ export class NexChatStack extends Stack {
     const functions: Record<string, RouteFunction> = {};
     for (const spec of specs) {
       if (functions[spec.id]) throw new Error(`function id ${spec.id} is used twice (route and authorizer ids name Lambdas, so they must be unique)`);
-      functions[spec.id] = new RouteFunction(this, spec.id, {
+      functions[spec.id] = new RouteFunction(this.functionArea(spec), spec.id, {
         spec,
         stage: props.stage,
         tables: this.tables,
@@ -367,19 +367,11 @@ export class NexChatStack extends Stack {
       deploymentSettings: props.settings,
       alsoNotify: [this.queues.otp.alarm, this.queues.presence.alarm],
     });
-    // Canary rollback alarms live in the monitoring stack (the main template's resource budget) and
-    // watch the function by name, never the alias, so no dependency cycle (see RolloutAlarms).
-    // A canary rolls back on its own fast errors alarm and on the function's errors and duration alarms
-    // (not throttles: they follow traffic, not the new code).
-    if (props.rollout?.canary) {
-      this.canary = this.enableCanaries(
-        props.rolloutAlarms ??
-          ((fn) => {
-            const [errors, , duration] = this.monitoring.functionAlarms(fn.spec.id);
-            return [this.monitoring.canaryAlarm(fn), errors!, duration!];
-          }),
-      );
-    }
+    // Canary rollback alarms live beside each function, in its area's stack, and watch the function
+    // by name, never the alias, so no dependency cycle (see RolloutAlarms): its fast errors alarm and
+    // a p99 duration alarm (not throttles: they follow traffic, not the new code). The monitoring
+    // stack's own alarms on the function notify the operator.
+    if (props.rollout?.canary) this.canary = this.enableCanaries(props.rolloutAlarms ?? ((fn) => fn.rollbackAlarms()));
 
     // Behind the edge the execute-api endpoints are off: the outputs name the public URLs instead.
     const urls = this.edge?.urls;
@@ -398,6 +390,26 @@ export class NexChatStack extends Stack {
    * attempts a message moves to the dead-letter queue (kept 14 days for inspection), and any
    * message there sets off an alarm. Visibility is six times the consumer's timeout (AWS's advice).
    */
+  private readonly areas = new Map<string, NestedStack>();
+
+  /**
+   * The nested stack a function lives in: one per area of the handlers' tree (functions/http/<area>/,
+   * functions/ws/ for the WebSocket routes, functions/queue/ for workers). CloudFormation allows 500
+   * resources per template; each function brings its role, log group, version, alias, permission and,
+   * with the canary, its deployment group, so the main template keeps only the gateway's part of a route.
+   */
+  private functionArea(spec: FunctionSpec): NestedStack {
+    const match = /^functions\/(?:http\/([a-z-]+)|([a-z-]+))\//.exec(spec.handler);
+    const area = match?.[1] ?? (match?.[2] === 'ws' ? 'realtime' : (match?.[2] ?? 'other'));
+    let stack = this.areas.get(area);
+    if (!stack) {
+      const name = area.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+      stack = new NestedStack(this, `${name}Functions`, { description: `NexChat ${this.stage}: the ${area} functions` });
+      this.areas.set(area, stack);
+    }
+    return stack;
+  }
+
   private createQueue(id: QueueId, consumerTimeoutSeconds: number) {
     const name = id.charAt(0).toUpperCase() + id.slice(1);
     const deadLetters = new Queue(this, `${name}DeadLetterQueue`, {

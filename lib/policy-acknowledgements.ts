@@ -2,7 +2,8 @@
 // what they flag on purpose. A finding is fixed at its cause or matched here, per resource, by a row
 // with a reason; anything no row matches fails `npm run synth` and tests/infra/guard.test.ts.
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   Aspects,
@@ -55,13 +56,41 @@ class WithNestedTemplates implements IPolicyValidationPluginBeta1 {
 
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const dirs = new Set(context.templatePaths.map((p) => dirname(p)));
+    const copies = mkdtempSync(join(tmpdir(), 'nexchat-nested-'));
     const nested = [...dirs].flatMap((dir) =>
       readdirSync(dir)
         .filter((f) => f.endsWith('.nested.template.json'))
-        .map((f) => join(dir, f)),
+        .map((f) => withParametersAsText(join(dir, f), join(copies, f))),
     );
-    return this.inner.validate({ ...context, templatePaths: [...context.templatePaths, ...nested] });
+    try {
+      return this.inner.validate({ ...context, templatePaths: [...context.templatePaths, ...nested] });
+    } finally {
+      rmSync(copies, { recursive: true, force: true });
+    }
   }
+}
+
+/**
+ * A nested template whose references to its own parameters read as text ("{{parameter Name}}"): the
+ * cfn-guard plugin follows a Ref into the Parameters section and then fails on what it finds there
+ * (a parameter has no value in the template), so a function's log group, whose key ARN comes from the
+ * parent as a parameter, would stop the whole check. The rules only need to see that the property is
+ * set; what the parameter holds is checked where it is made, in the parent's template.
+ */
+function withParametersAsText(from: string, to: string): string {
+  const template = JSON.parse(readFileSync(from, 'utf8')) as { Parameters?: Record<string, unknown>; Resources?: unknown };
+  const parameters = new Set(Object.keys(template.Parameters ?? {}));
+  const asText = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(asText);
+    if (value === null || typeof value !== 'object') return value;
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && typeof o.Ref === 'string' && parameters.has(o.Ref)) return `{{parameter ${o.Ref}}}`;
+    return Object.fromEntries(keys.map((k) => [k, asText(o[k])]));
+  };
+  const { Parameters: _parameters, ...rest } = template;
+  writeFileSync(to, JSON.stringify({ ...rest, Resources: asText(template.Resources) }));
+  return to;
 }
 
 /** The id `Validations.acknowledge` needs for a cfn-guard rule: without the plugin's namespace it suppresses nothing. */
@@ -107,6 +136,16 @@ export const policyAcknowledgements: readonly PolicyAcknowledgement[] = [
       `${routeFunctionOf(r)!.spec.id}: outside a VPC by design. It reaches only AWS service APIs (DynamoDB, SQS, SES, SNS, Secrets Manager, ` +
       '@connections, X-Ray) over TLS with IAM-signed requests and nothing private; a VPC would add NAT or an interface endpoint per service, ' +
       'cost and cold-start latency, and protect no resource.',
+  },
+  {
+    control: 'CT.CLOUDWATCH.PR.1',
+    rule: 'cloudwatch_alarm_action_check',
+    resources: "each function's canary rollback alarms (fast errors, p99 duration), beside it in its area's stack",
+    appliesTo: (r) => rollbackAlarmOf(r) !== undefined,
+    reason: (r) =>
+      `${rollbackAlarmOf(r)!.spec.id}: the alarm's action is the rollback: its CodeDeploy deployment group watches it and moves the live alias back. ` +
+      "It notifies no one itself because the alarm topic lives in the monitoring stack, which reads the function's stack (an action would close " +
+      "a cycle); the monitoring stack's errors and duration alarms on the same function do notify.",
   },
   {
     control: 'CT.CLOUDFRONT.PR.5',
@@ -197,6 +236,14 @@ function ownApiOfPermission(r: CfnResource): 'HTTP' | 'WebSocket' | undefined {
 }
 
 /** The RouteFunction whose Lambda `r` is. */
+/** The function whose canary rollback alarm `r` is (RouteFunction.rollbackAlarms, with its deployment group). */
+function rollbackAlarmOf(r: CfnResource): RouteFunction | undefined {
+  if (!(r instanceof CfnAlarm)) return undefined;
+  const alarm = r.node.scope;
+  const owner = alarm?.node.scope;
+  return owner instanceof RouteFunction && owner.deploymentGroup && ['ErrorsAlarm', 'DurationAlarm'].includes(alarm!.node.id) ? owner : undefined;
+}
+
 function routeFunctionOf(r: CfnResource): RouteFunction | undefined {
   if (!(r instanceof CfnFunction)) return undefined;
   const owner = r.node.scope?.node.scope;

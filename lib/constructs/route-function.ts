@@ -3,7 +3,7 @@
 // entry lists, a version per code/config change and a `live` alias that everything invokes (the
 // alias is what a rollout shifts: all at once, or by a CodeDeploy canary).
 import { join } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnParameter, Duration, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { LambdaDeploymentConfig, LambdaDeploymentGroup, type ILambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
@@ -45,6 +45,8 @@ export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 
 export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** A canary rolls back when the new version's p99 reaches this share of the function's timeout. */
+export const ROLLBACK_DURATION_SHARE = 0.8;
 /**
  * A year, in every stage: AWS Control Tower's CT.CLOUDWATCH.PR.2 asks for at least 365 days (an
  * organisation that turns the control on refuses anything shorter at deploy time, whatever the
@@ -355,6 +357,26 @@ export class RouteFunction extends Construct {
   }
 
   /**
+   * The canary's rollback alarms, beside the function (its area's nested stack): its fast errors alarm
+   * and a p99 duration alarm against its timeout. They notify no one (the monitoring stack's alarms
+   * do), so they reference nothing outside the function's stack and the monitoring stack can watch
+   * the function without a dependency cycle.
+   */
+  rollbackAlarms(): Alarm[] {
+    const timeoutSeconds = this.function.timeout?.toSeconds() ?? DEFAULT_TIMEOUT_SECONDS;
+    const duration = new Alarm(this, 'DurationAlarm', {
+      alarmDescription: `NexChat ${this.spec.id}: p99 duration at ${ROLLBACK_DURATION_SHARE * 100}% or more of its ${timeoutSeconds} s timeout for 2 of 3 minutes (rolls a canary deployment back)`,
+      metric: this.function.metricDuration({ statistic: 'p99', period: Duration.minutes(1) }),
+      threshold: Math.round(ROLLBACK_DURATION_SHARE * timeoutSeconds * 1000),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return [this.errorsAlarm(), duration];
+  }
+
+  /**
    * An alarm on this function's failed invocations (FunctionName-level metrics, every version: they
    * name the function, never the alias, so the alarm can live anywhere without depending on the
    * alias whose update policy names the deployment group). See ROLLOUT_ERRORS_MIN.
@@ -480,9 +502,9 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, spec: FunctionS
 
   if (spec.manageConnections) {
     const stage = resources.webSocketStage;
-    const connectionsArn = Stack.of(stage).formatArn({
+    const connectionsArn = Stack.of(role).formatArn({
       service: 'execute-api',
-      resource: stage.api.apiId,
+      resource: apiIdIn(Stack.of(role), stage),
       resourceName: `${stage.stageName}/*/@connections/*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
@@ -557,6 +579,22 @@ function rolePolicy(role: Role): IConstruct {
 }
 
 /** The id cdk-nag gives an IAM5 (wildcard) finding on `resourceArn`. */
+/**
+ * The WebSocket API's id as the function's own stack sees it. In a nested stack, a parameter of that
+ * stack set by its parent (one per nested stack), rather than the reference CDK would make at
+ * synthesis: the grant's cdk-nag acknowledgement must name the finding as cdk-nag renders it, and a
+ * parameter of our own has its name already when the acknowledgement is written.
+ */
+function apiIdIn(stack: Stack, stage: WebSocketStage): string {
+  if (stack === Stack.of(stage) || !(stack instanceof NestedStack)) return stage.api.apiId;
+  const id = 'WebSocketApiId';
+  const existing = stack.node.tryFindChild(id) as CfnParameter | undefined;
+  if (existing) return existing.valueAsString;
+  const parameter = new CfnParameter(stack, id, { type: 'String', description: 'The WebSocket API whose @connections the functions manage' });
+  stack.setParameter(parameter.logicalId, stage.api.apiId);
+  return parameter.valueAsString;
+}
+
 function wildcardFinding(scope: Construct, resourceArn: string): string {
   return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(resourceArn))}]`;
 }

@@ -131,6 +131,8 @@ describe('Control Tower rules (cfn-guard)', () => {
           cloudfront_access_logs_enabled_check: s === opts ? 1 : 0,
           cloudfront_default_root_object_configured_check: s === opts ? 1 : 0,
           cloudfront_origin_failover_enabled_check: s === opts ? 1 : 0,
+          // the canary's two rollback alarms per function, in the every-option app only
+          cloudwatch_alarm_action_check: s === opts ? 2 * functions : 0,
           // the dead-letter queues of the otp and presence queues
           sqs_dlq_check: 2,
         },

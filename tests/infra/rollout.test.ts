@@ -4,15 +4,15 @@
 // failure or alarm; provisioned concurrency sits on the alias where context asks; the template stays
 // under CloudFormation's resource limit and free of dependency cycles with every option on.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { App, CfnResource, NestedStack, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Alarm, Metric, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnAlias } from 'aws-cdk-lib/aws-lambda';
-import type { IConstruct } from 'constructs';
 import { readRolloutSettings } from '../../bin/nexchat.ts';
-import { LIVE_ALIAS, ROLLOUT_ERRORS_MIN, ROLLOUT_ERRORS_RATE_PERCENT, RouteFunction, type RouteResources } from '../../lib/constructs/route-function.ts';
+import { LIVE_ALIAS, ROLLOUT_ERRORS_MIN, ROLLOUT_ERRORS_RATE_PERCENT, ROLLBACK_DURATION_SHARE, RouteFunction, type RouteResources } from '../../lib/constructs/route-function.ts';
 import { NexChatStack } from '../../lib/nexchat-stack.ts';
 import { hotFunctionIds, type RolloutAlarms } from '../../lib/rollout.ts';
 import { allRoutes, routes } from '../../lib/routes.ts';
@@ -32,15 +32,18 @@ import {
   type CfnJson,
   type Json,
   type Synth,
+  flattenedTemplate,
+  functionAreaStacks,
 } from '../support/cdk-app.ts';
 
 /**
- * CloudFormation's limit is 500 resources per template. With the devices routes (issue 11) the main
- * template holds 482 here and 493 with the edge on too: no room for another area of routes. The next
- * one needs the stack split (route areas in nested stacks, or the canary deployment groups moved out:
- * docs/architecture.md, "Resource budget"); this budget only stops silent growth until then.
+ * CloudFormation's limit is 500 resources per template. The functions live in one nested stack per
+ * area (docs/architecture.md, "Resource budget"): the main template keeps each route's gateway part
+ * (route, integration) and what the whole stack shares; an area's template its functions. Each template
+ * keeps well under the limit, so a new area is a new template and an area can grow by dozens of routes.
  */
-const RESOURCE_BUDGET = 485;
+const RESOURCE_BUDGET = 300;
+const AREA_BUDGET = 300;
 const CANARY_CONFIG = 'CodeDeployDefault.LambdaCanary10Percent5Minutes';
 
 /** Every context option on: the canary, provisioned concurrency, and the settings the infra tests' options app uses. */
@@ -128,16 +131,7 @@ function hookedStack(alarms: RolloutAlarms): { stack: NexChatStack; resources: R
     rollout: { canary: true },
     rolloutAlarms: alarms,
   });
-  return { stack, resources: Template.fromStack(stack).toJSON().Resources };
-}
-
-/** Alarms in a nested stack, as the monitoring work keeps them: the alarms' hook, made on first call. */
-function nestedAlarms(metricFor: (fn: RouteFunction) => Metric): RolloutAlarms {
-  let monitoring: NestedStack | undefined;
-  return (fn) => {
-    monitoring ??= new NestedStack(Stack.of(fn), 'TestAlarms');
-    return [new Alarm(monitoring, `${fn.spec.id}Errors`, { metric: metricFor(fn), threshold: 1, evaluationPeriods: 1 })];
-  };
+  return { stack, resources: flattenedTemplate(stack).Resources };
 }
 
 let plain: Synth;
@@ -208,14 +202,18 @@ describe('versions and the live alias', () => {
   });
 
   it('no unqualified invoke path is left: only versions, aliases and alarms name a function itself', () => {
-    for (const s of [plain, everything]) {
+    for (const [s, canary] of [
+      [plain, false],
+      [everything, true],
+    ] as const) {
       const fns = new Set(functionIds(s).map((id) => fnLogicalId(s, id)));
       const referrers = Object.entries(s.resources).filter(([, r]) => [...references(r.Properties)].some((ref) => fns.has(ref)));
       const types = new Set(referrers.map(([, r]) => r.Type));
       assert.deepEqual(
         sorted(types),
-        // the monitoring stack takes function names as parameters for its alarms (FunctionName metrics)
-        ['AWS::CloudFormation::Stack', 'AWS::Lambda::Alias', 'AWS::Lambda::Version'],
+        // the monitoring stack takes function names as parameters for its alarms (FunctionName metrics);
+        // with the canary, each function's rollback alarms sit beside it
+        ['AWS::CloudFormation::Stack', ...(canary ? ['AWS::CloudWatch::Alarm'] : []), 'AWS::Lambda::Alias', 'AWS::Lambda::Version'],
       );
     }
   });
@@ -232,7 +230,7 @@ describe('versions and the live alias', () => {
   it("a version's logical id follows the function's configuration (here: an environment variable)", () => {
     const versionOf = (context: Record<string, unknown>) => {
       const { stack } = buildApp(context);
-      const resources = Template.fromStack(stack).toJSON().Resources as Record<string, CfnJson>;
+      const resources = flattenedTemplate(stack).Resources;
       return Object.keys(resources).find((id) => id.startsWith('GetHealthFunctionCurrentVersion'));
     };
     const v1 = versionOf({ otpRequiredFor: 'register' });
@@ -287,7 +285,6 @@ describe('CodeDeploy canary (context canary=true)', () => {
     assert.deepEqual(s.template.toJSON().Outputs.CanaryApplicationName.Value, { Ref: appId }, 'named in an output for operators');
     // The API's functions; the account-role custom resource runs once per create, so no canary.
     s.template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', Object.keys(s.stack.functions).length);
-    const monitoringId = logicalId(s, s.stack.monitoring.nestedStackResource!);
     for (const id of Object.keys(s.stack.functions)) {
       const fn = s.stack.functions[id]!;
       const groupId = logicalId(s, fn.deploymentGroup!);
@@ -305,35 +302,23 @@ describe('CodeDeploy canary (context canary=true)', () => {
       assert.equal(p.AutoRollbackConfiguration.Enabled, true);
       assert.deepEqual(sorted(p.AutoRollbackConfiguration.Events), ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'], id);
       assert.equal(p.AlarmConfiguration.Enabled, true);
-      // its own errors alarm, made in the monitoring stack (the main template's resource budget)
-      // its fast errors alarm, and its errors and duration alarms, all made in the monitoring stack
-      const alarms = (p.AlarmConfiguration.Alarms as Json[]).map((a) => a.Name['Fn::GetAtt'] as [string, string]);
-      assert.equal(alarms.length, 3, id);
-      for (const [stackId] of alarms) assert.equal(stackId, monitoringId, `${id}: its alarms come from the monitoring stack`);
-      const outputs = alarms.map(([, output]) => output);
-      assert.ok(
-        outputs.some((o) => new RegExp(`^Outputs\\.NexChatallMonitoring${id}CanaryErrors`).test(o)),
-        `${id}: ${outputs.join(', ')}`,
+      // its fast errors alarm and a p99 duration alarm, both beside the function in its area's stack
+      const alarms = (p.AlarmConfiguration.Alarms as Json[]).map((a) => a.Name.Ref as string);
+      assert.deepEqual(
+        sorted(alarms),
+        sorted([logicalId(s, fn.node.findChild('ErrorsAlarm')), logicalId(s, fn.node.findChild('DurationAlarm'))]),
+        `${id}: its own rollback alarms`,
       );
-      assert.ok(
-        outputs.some((o) => /Errors/.test(o) && !/CanaryErrors/.test(o)),
-        `${id}: its errors alarm`,
-      );
-      assert.ok(
-        outputs.some((o) => /Duration/.test(o)),
-        `${id}: its duration alarm`,
-      );
+      for (const alarm of alarms) assert.equal(res(s, alarm).Type, 'AWS::CloudWatch::Alarm');
     }
   });
 
-  it("the default rollback alarm: the function's failed invocations, at least a floor and a rate, FunctionName-level (never the alias)", () => {
+  it("the default rollback alarms: the function's failed invocations (a floor and a rate) and its p99 duration, FunctionName-level (never the alias)", () => {
     const s = everything;
-    const nested = Template.fromStack(s.stack.monitoring).toJSON();
-    const passed = res(s, logicalId(s, s.stack.monitoring.nestedStackResource!)).Properties.Parameters as Record<string, Json>;
     for (const id of Object.keys(s.stack.functions)) {
-      const alarmConstruct = s.stack.monitoring.node.findChild(`${id}CanaryErrors`) as IConstruct;
-      const alarm = nested.Resources[s.stack.monitoring.getLogicalId(alarmConstruct.node.defaultChild as CfnElement)].Properties;
-      assert.ok(asArray(alarm.AlarmActions).length === 1, `${id}: a rollback notifies the alarm topic`);
+      const fn = s.stack.functions[id]!;
+      const alarm = res(s, logicalId(s, fn.node.findChild('ErrorsAlarm'))).Properties;
+      assert.equal(asArray(alarm.AlarmActions).length, 0, `${id}: a rollback alarm notifies no one (the monitoring stack's alarms do)`);
       assert.equal(alarm.Threshold, ROLLOUT_ERRORS_RATE_PERCENT);
       assert.equal(alarm.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
       assert.equal(alarm.EvaluationPeriods, 1);
@@ -348,11 +333,17 @@ describe('CodeDeploy canary (context canary=true)', () => {
         assert.equal(stat.Metric.MetricName, metricName);
         assert.equal(stat.Stat, 'Sum');
         assert.equal(stat.Period, 60);
-        // The nested stack gets the function's name as a parameter: the function, never the alias.
         const [dimension] = stat.Metric.Dimensions as Json[];
         assert.equal(dimension.Name, 'FunctionName');
-        assert.deepEqual(passed[dimension.Value.Ref], { Ref: fnLogicalId(s, id) }, `${id}: the function, not the alias`);
+        assert.deepEqual(dimension.Value, { Ref: fnLogicalId(s, id) }, `${id}: the function, not the alias`);
       }
+      const duration = res(s, logicalId(s, fn.node.findChild('DurationAlarm'))).Properties;
+      assert.equal(duration.MetricName, 'Duration');
+      assert.equal(duration.ExtendedStatistic, 'p99');
+      assert.deepEqual(duration.Dimensions, [{ Name: 'FunctionName', Value: { Ref: fnLogicalId(s, id) } }], `${id}: the function, not the alias`);
+      const timeoutMs = (res(s, fnLogicalId(s, id)).Properties.Timeout as number) * 1000;
+      assert.equal(duration.Threshold, Math.round(ROLLBACK_DURATION_SHARE * timeoutMs));
+      assert.deepEqual([duration.EvaluationPeriods, duration.DatapointsToAlarm], [3, 2]);
     }
   });
 
@@ -379,34 +370,37 @@ describe('CodeDeploy canary (context canary=true)', () => {
     assert.deepEqual(dependencyCycle(looped)?.slice(-1), [dependencyCycle(looped)![0]], 'a cycle is reported');
   });
 
-  it('rolloutAlarms: alarms from a nested stack (FunctionName metrics) replace the default ones, without a cycle', () => {
-    const { stack, resources } = hookedStack(nestedAlarms((fn) => fn.function.metricErrors()));
-    const ownAlarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    assert.equal(ownAlarms.length, 2, 'the dead-letter alarms (otp, presence) only: no default errors alarms');
-    const nested = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::CloudFormation::Stack' && id.startsWith('TestAlarms'));
-    assert.equal(nested.length, 1);
+  it('rolloutAlarms: alarms of the caller’s choosing, beside each function, replace the default ones, without a cycle', () => {
+    const chosen = (fn: RouteFunction) => [new Alarm(fn, 'ChosenAlarm', { metric: fn.function.metricErrors(), threshold: 1, evaluationPeriods: 1 })];
+    const { stack, resources } = hookedStack(chosen);
     for (const fn of Object.values(stack.functions)) {
-      const group = resources[stack.getLogicalId(fn.deploymentGroup!.node.defaultChild as CfnResource)]!;
-      const [alarm] = group.Properties.AlarmConfiguration.Alarms as Json[];
-      assert.equal(alarm.Name['Fn::GetAtt'][0], nested[0]![0], `${fn.spec.id}: its alarm comes from the nested stack`);
+      assert.equal(fn.node.tryFindChild('ErrorsAlarm'), undefined, `${fn.spec.id}: no default rollback alarms`);
+      const group = resources[Stack.of(fn).getLogicalId(fn.deploymentGroup!.node.defaultChild as CfnResource)]!;
+      const alarms = group.Properties.AlarmConfiguration.Alarms as Json[];
+      assert.deepEqual(
+        alarms.map((x) => x.Name),
+        [{ Ref: Stack.of(fn).getLogicalId(fn.node.findChild('ChosenAlarm').node.defaultChild as CfnResource) }],
+        fn.spec.id,
+      );
     }
     assert.equal(dependencyCycle(resources), undefined);
   });
 
-  it('rolloutAlarms: an alarm that names the alias from a nested stack would close a loop, and the cycle check sees it', () => {
-    // The alias's ARN reaches the nested stack as a parameter, the group takes the nested alarm, the
-    // alias's update policy names the group: CloudFormation would refuse the template.
-    const aliasMetric = (fn: RouteFunction) =>
-      new Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: fn.function.functionName, Resource: fn.live.functionArn } });
-    const { resources } = hookedStack(nestedAlarms(aliasMetric));
-    const cycle = dependencyCycle(resources);
-    assert.ok(cycle, 'a cycle');
-    assert.ok(
-      cycle.some((id) => resources[id]!.Type === 'AWS::Lambda::Alias') && cycle.some((id) => resources[id]!.Type === 'AWS::CloudFormation::Stack'),
-      cycle.join(' -> '),
+  it('rolloutAlarms: alarms kept in another nested stack would close a loop, and synthesis refuses it', () => {
+    // The group (beside the alias, whose update policy names it) takes an alarm from another nested
+    // stack, which must read the function from the area's: CloudFormation would refuse the template.
+    let elsewhere: NestedStack | undefined;
+    const apart = (fn: RouteFunction) => {
+      elsewhere ??= new NestedStack((Stack.of(fn) as NestedStack).nestedStackParent!, 'TestAlarms');
+      return [new Alarm(elsewhere, `${fn.spec.id}Errors`, { metric: fn.live.metricErrors(), threshold: 1, evaluationPeriods: 1 })];
+    };
+    assert.throws(
+      () => hookedStack(apart),
+      (error: Error) => {
+        const report = /\S+validation-report\.json/.exec(String(error))?.[0];
+        return report !== undefined && /Circular Dependencies/.test(readFileSync(report, 'utf8'));
+      },
     );
-    // Alias.metric*() names the alias by string (function name + ":live"), so it stays clear of that loop.
-    assert.equal(dependencyCycle(hookedStack(nestedAlarms((fn) => fn.live.metricErrors())).resources), undefined);
   });
 
   it('a deployment group takes 1 to 10 alarms (CodeDeploy)', () => {
@@ -512,15 +506,24 @@ describe('rollout context', () => {
 // ---- budget and checks ----------------------------------------------------------------------------------------
 
 describe('resource budget and cdk-nag with every option on', () => {
-  it(`the main template stays within ${RESOURCE_BUDGET} resources (CloudFormation allows 500)`, (t) => {
+  it(`the main template stays within ${RESOURCE_BUDGET} resources, each area's within ${AREA_BUDGET} (CloudFormation allows 500)`, (t) => {
     const fns = functionIds(everything).length;
-    t.diagnostic(`resources: ${countOf(plain)} by default, ${countOf(everything)} with every option on (${fns} functions)`);
-    t.diagnostic(`with every option on: ${JSON.stringify(countByType(everything))}`);
-    assert.ok(countOf(everything) <= RESOURCE_BUDGET, `${countOf(everything)} resources`);
-    // What the options cost in the main template: per API function a deployment group (its alarm is
-    // in the monitoring stack), per stack an application and a role (canary); backups a vault, a
-    // plan, a selection and its role; provisioned concurrency and the alarm email nothing here.
-    assert.equal(countOf(everything) - countOf(plain), Object.keys(everything.stack.functions).length + 2 + 4);
+    const mainCount = (x: Synth) => Object.keys(Template.fromStack(x.stack).toJSON().Resources).length;
+    const areas = (x: Synth) => functionAreaStacks(x.stack).map((a) => [a.node.id, Object.keys(Template.fromStack(a).toJSON().Resources).length] as const);
+    t.diagnostic(`main template: ${mainCount(plain)} by default, ${mainCount(everything)} with every option on (${fns} functions)`);
+    t.diagnostic(`areas with every option on: ${JSON.stringify(Object.fromEntries(areas(everything)))}`);
+    t.diagnostic(`with every option on, all function templates together: ${JSON.stringify(countByType(everything))}`);
+    assert.ok(mainCount(everything) <= RESOURCE_BUDGET, `${mainCount(everything)} resources in the main template`);
+    for (const [area, count] of areas(everything)) assert.ok(count <= AREA_BUDGET, `${area}: ${count} resources`);
+    // every API function is in an area; the main template keeps only the stack's own (the account-role setup)
+    assert.equal(
+      Object.values(Template.fromStack(everything.stack).toJSON().Resources).filter((r) => (r as CfnJson).Type === 'AWS::Lambda::Function').length,
+      Object.keys(everything.stack.operatorFunctions).length,
+    );
+    // What the options cost over all templates: per API function a deployment group and its two
+    // rollback alarms, per stack an application and a role (canary); backups a vault, a plan, a
+    // selection and its role; provisioned concurrency and the alarm email nothing here.
+    assert.equal(countOf(everything) - countOf(plain), 3 * Object.keys(everything.stack.functions).length + 2 + 4);
     // What a function costs by default: function, role (grants inline), log group, version, alias.
     const perFunction = ['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::Lambda::Version', 'AWS::Lambda::Alias'];
     for (const type of perFunction) assert.ok((countByType(plain)[type] ?? 0) >= fns, type);

@@ -4,7 +4,7 @@
 // the validation plugins.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Validations, type CfnElement } from 'aws-cdk-lib';
+import { NestedStack, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -170,18 +170,64 @@ export function synthesize(built: NexChatApp, routes: readonly Route[]): Synth {
     const lines = violationLines(JSON.parse(readFileSync(reportPath, 'utf8')), ['error', 'fatal', 'warning']);
     throw new Error(`synthesis failed validation:\n  ${lines.join('\n  ')}`, { cause: error });
   }
-  const template = Template.fromStack(built.stack);
+  const flat = flattenedTemplate(built.stack);
+  const template = Template.fromJSON(flat);
   return {
     built,
     stack: built.stack,
     template,
-    resources: template.toJSON().Resources,
+    resources: flat.Resources,
     report: JSON.parse(readFileSync(`${assembly.directory}/validation-report.json`, 'utf8')),
     routes,
   };
 }
 
-export const logicalId = (s: Synth, c: IConstruct) => s.stack.getLogicalId((c.node.defaultChild ?? c) as CfnElement);
+export const logicalId = (_s: Synth, c: IConstruct) => Stack.of(c).getLogicalId((c.node.defaultChild ?? c) as CfnElement);
+
+/** The nested stacks that hold the functions, one per area of the handlers (lib/nexchat-stack.ts functionArea). */
+export const functionAreaStacks = (stack: Stack): NestedStack[] =>
+  stack.node.children.filter((c): c is NestedStack => c instanceof NestedStack && c.node.id.endsWith('Functions'));
+
+/**
+ * The main template as if the functions' nested stacks were part of it: their resources join the
+ * main template's, a nested stack's parameter reads as the value its parent passes, and a parent's
+ * read of a nested output as that output's value. The tests then check grants, aliases, routes and
+ * integrations the same way wherever CloudFormation keeps them. (Monitoring stays its own template.)
+ */
+export function flattenedTemplate(stack: Stack): { Resources: Record<string, CfnJson>; [key: string]: unknown } {
+  const main = Template.fromStack(stack).toJSON() as { Resources: Record<string, CfnJson>; [key: string]: unknown };
+  const outputs = new Map<string, unknown>(); // "<nested resource id>.Outputs.<name>" -> value
+  const nested: { resources: Record<string, CfnJson>; parameters: Record<string, unknown> }[] = [];
+  for (const area of functionAreaStacks(stack)) {
+    const t = Template.fromStack(area).toJSON() as { Resources: Record<string, CfnJson>; Outputs?: Record<string, { Value: unknown }> };
+    const resourceId = stack.getLogicalId(area.nestedStackResource as CfnElement);
+    for (const [name, output] of Object.entries(t.Outputs ?? {})) outputs.set(`${resourceId}.Outputs.${name}`, output.Value);
+    nested.push({ resources: t.Resources, parameters: (main.Resources[resourceId]?.Properties?.Parameters ?? {}) as Record<string, unknown> });
+    delete main.Resources[resourceId];
+  }
+  const substitute = (value: unknown, parameters: Record<string, unknown>): unknown => {
+    if (Array.isArray(value)) return value.map((v) => substitute(v, parameters));
+    if (value === null || typeof value !== 'object') return value;
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === 'Ref' && typeof o.Ref === 'string' && o.Ref in parameters) return substitute(parameters[o.Ref], {});
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt' && Array.isArray(o['Fn::GetAtt'])) {
+      const [id, attribute] = o['Fn::GetAtt'] as [string, string];
+      const found = outputs.get(`${id}.${attribute}`);
+      if (found !== undefined) return found;
+    }
+    return Object.fromEntries(keys.map((k) => [k, substitute(o[k], parameters)]));
+  };
+  const resources: Record<string, CfnJson> = {};
+  for (const [id, r] of Object.entries(main.Resources)) resources[id] = substitute(r, {}) as CfnJson;
+  for (const n of nested) {
+    for (const [id, r] of Object.entries(n.resources)) {
+      assert.ok(!(id in resources), `logical id ${id} is used in two templates`);
+      resources[id] = substitute(r, n.parameters) as CfnJson;
+    }
+  }
+  return { ...main, Resources: resources };
+}
 export function res(s: Synth, id: string): CfnJson {
   const r = s.resources[id];
   assert.ok(r, `resource ${id} is in the template`);
