@@ -27,6 +27,7 @@ export const rateLimitNames = [
   'sendUser',
   'conversationUser',
   'keysUser',
+  'inviteUser',
 ] as const;
 export type RateLimitName = (typeof rateLimitNames)[number];
 

@@ -13,7 +13,6 @@ import { connectionKey as connKey, socketsKey } from './dynamodb/item-keys.ts';
 /** API Gateway closes every WebSocket after 2 hours; rows outlive that a little, then TTL removes them. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
 
-
 const managementClients = new Map<string, ApiGatewayManagementApiClient>();
 
 /** One @connections client per endpoint, created on first use and kept for the container's life. */
@@ -55,17 +54,19 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
   }
 
   async function dropSocket(userId: string, connectionId: string): Promise<void> {
-    await doc.send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: socketsKey(userId),
-        UpdateExpression: 'DELETE ids :id',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':id': new Set([connectionId]) },
-      }),
-    ).catch((error: unknown) => {
-      if (!isConditionFailure(error)) throw error; // no set: nothing to forget
-    });
+    await doc
+      .send(
+        new UpdateCommand({
+          TableName: table(),
+          Key: socketsKey(userId),
+          UpdateExpression: 'DELETE ids :id',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':id': new Set([connectionId]) },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error; // no set: nothing to forget
+      });
   }
 
   /** Forgets a connection: its row, then its id in its user's socket set. */

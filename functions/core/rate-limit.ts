@@ -22,6 +22,7 @@ const describe: Record<RateLimitName, string> = {
   sendUser: 'messages sent by this account',
   conversationUser: 'conversations opened by this account',
   keysUser: 'key uploads by this account',
+  inviteUser: 'group invitations sent by this account',
 };
 
 export interface LimitDeps {
