@@ -5,7 +5,9 @@ import * as z from 'zod/mini';
 /** Id formats as regular-expression sources, so key-shape checks (cursors) reuse them. */
 export const idPatterns = {
   userId: '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
-  conversationId: 'dm_[0-9a-f]{32}',
+  /** Direct (dm_, derived from the pair) or group (gr_, random) conversations. */
+  conversationId: '(?:dm|gr)_[0-9a-f]{32}',
+  groupId: 'gr_[0-9a-f]{32}',
   messageId: '[0-9A-HJKMNP-TV-Z]{26}',
   reportId: 'r_[0-9a-f]{32}',
   auditId: '[0-9A-HJKMNP-TV-Z]{26}',
@@ -17,6 +19,10 @@ const whole = (source: string) => new RegExp(`^${source}$`);
 
 export const userId = z.uuid({ message: 'Not a user id' });
 export const conversationId = z.string().check(z.regex(whole(idPatterns.conversationId), { message: 'Not a conversation id' }));
+export const directConversationId = z
+  .string()
+  .check(z.regex(/^dm_[0-9a-f]{32}$/, { message: 'Not a direct conversation id (group messages: POST /api/groups/{conversationId}/messages)' }));
+export const groupId = z.string().check(z.regex(whole(idPatterns.groupId), { message: 'Not a group conversation id' }));
 export const messageId = z.string().check(z.regex(whole(idPatterns.messageId), { message: 'Not a message id' }));
 export const reportId = z.string().check(z.regex(whole(idPatterns.reportId), { message: 'Not a report id' }));
 export const clientMessageId = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, { message: '8-64 characters of A-Z a-z 0-9 _ -' }));

@@ -29,6 +29,7 @@ export const rateLimitNames = [
   'keysUser',
   'linkIp',
   'linkClaimIp',
+  'inviteUser',
 ] as const;
 export type RateLimitName = (typeof rateLimitNames)[number];
 

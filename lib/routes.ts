@@ -34,6 +34,17 @@ import { listConversations } from '../contract/conversations/list-conversations.
 import { listMessages } from '../contract/conversations/list-messages.ts';
 import { postMessage } from '../contract/conversations/post-message.ts';
 import { syncMessages } from '../contract/conversations/sync-messages.ts';
+import { createGroup } from '../contract/groups/create-group.ts';
+import { getGroup } from '../contract/groups/get-group.ts';
+import { renameGroup } from '../contract/groups/rename-group.ts';
+import { inviteGroupMembers } from '../contract/groups/invite-group-members.ts';
+import { removeGroupMember } from '../contract/groups/remove-group-member.ts';
+import { setGroupMemberRole } from '../contract/groups/set-group-member-role.ts';
+import { leaveGroup } from '../contract/groups/leave-group.ts';
+import { listGroupInvitations } from '../contract/groups/list-group-invitations.ts';
+import { acceptGroupInvitation } from '../contract/groups/accept-group-invitation.ts';
+import { declineGroupInvitation } from '../contract/groups/decline-group-invitation.ts';
+import { postGroupMessage } from '../contract/groups/post-group-message.ts';
 import { blockUser } from '../contract/moderation/block-user.ts';
 import { unblockUser } from '../contract/moderation/unblock-user.ts';
 import { listBlocked } from '../contract/moderation/list-blocked.ts';
@@ -203,7 +214,8 @@ export const routes = {
   }),
   sendMessage: ws(sendMessage, {
     handler: 'functions/ws/send-message.ts',
-    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
+    // keys: a group send checks the wrapped keys against the members' current key versions
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', keys: 'read' },
     manageConnections: true,
     throttle: capacity.sends,
   }),
@@ -347,6 +359,68 @@ export const routes = {
     handler: 'functions/http/conversations/sync-messages.ts',
     tables: { messages: 'read' },
     throttle: capacity.syncs,
+  }),
+  // groups: membership changes push groupUpdated (connections) and write system entries (messages)
+  createGroup: http(createGroup, {
+    handler: 'functions/http/groups/create-group.ts',
+    tables: { users: 'read', messages: 'readwrite', moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  getGroup: http(getGroup, {
+    handler: 'functions/http/groups/get-group.ts',
+    tables: { users: 'read', messages: 'read', keys: 'read' },
+    throttle: capacity.appOpens,
+  }),
+  renameGroup: http(renameGroup, {
+    handler: 'functions/http/groups/rename-group.ts',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 20, burst: 40 },
+  }),
+  inviteGroupMembers: http(inviteGroupMembers, {
+    handler: 'functions/http/groups/invite-group-members.ts',
+    tables: { users: 'read', messages: 'readwrite', moderation: 'read' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  removeGroupMember: http(removeGroupMember, {
+    handler: 'functions/http/groups/remove-group-member.ts',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 20, burst: 40 },
+  }),
+  setGroupMemberRole: http(setGroupMemberRole, {
+    handler: 'functions/http/groups/set-group-member-role.ts',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 20, burst: 40 },
+  }),
+  leaveGroup: http(leaveGroup, {
+    handler: 'functions/http/groups/leave-group.ts',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 20, burst: 40 },
+  }),
+  listGroupInvitations: http(listGroupInvitations, {
+    handler: 'functions/http/groups/list-group-invitations.ts',
+    tables: { messages: 'read' },
+    throttle: { rate: 50, burst: 100 },
+  }),
+  acceptGroupInvitation: http(acceptGroupInvitation, {
+    handler: 'functions/http/groups/accept-group-invitation.ts',
+    tables: { messages: 'readwrite', connections: 'readwrite' },
+    manageConnections: true,
+    throttle: { rate: 20, burst: 40 },
+  }),
+  declineGroupInvitation: http(declineGroupInvitation, {
+    handler: 'functions/http/groups/decline-group-invitation.ts',
+    tables: { messages: 'readwrite' },
+    throttle: { rate: 20, burst: 40 },
+  }),
+  postGroupMessage: http(postGroupMessage, {
+    handler: 'functions/http/groups/post-group-message.ts',
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', keys: 'read' },
+    manageConnections: true,
+    throttle: capacity.httpSends,
   }),
   blockUser: http(blockUser, {
     handler: 'functions/http/moderation/block-user.ts',

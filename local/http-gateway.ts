@@ -148,6 +148,9 @@ export async function attachHttpGateway(
 ): Promise<void> {
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
+  // as API Gateway: the most specific route wins, so a literal segment beats a parameter
+  // (GET /api/groups/invitations before GET /api/groups/{conversationId})
+  compiled.sort((a, b) => a.params.length - b.params.length);
   const throttler = new Throttler(options.throttleScale, options.clock);
   // Loaded here, not at the top: the stack reads its environment (LOG_LEVEL...) when first imported.
   const { stackHeaders } = await import('../functions/middleware/http-handler.ts');

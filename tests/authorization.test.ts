@@ -66,14 +66,20 @@ const f = {
   reportVP: '',
   reportAboutM: '',
   reportAboutM2: '',
-  cursors: { inbox: '', blocked: '', myReports: '', queue: '', audit: '' },
+  cursors: { inbox: '', blocked: '', myReports: '', queue: '', audit: '', invitations: '' },
   /** V's device, and a link V approved for a new device (not claimed yet). */
   deviceV: '',
   linkV: '',
+  /** V's group with P; the attacker's own group (A its only member); P's group V is invited to. */
+  groupVP: '',
+  groupA: '',
+  groupInvitingV: '',
 };
 /** Victims' sockets, every frame recorded; the attacker's socket. */
 const watched = new Map<string, { socket: TestSocket; frames: any[] }>();
 let attackerSocket: TestSocket;
+/** The attacker's published box key (its group sends wrap the message key for itself). */
+let attackerKey: nacl.BoxKeyPair;
 
 const call = (who: Account, method: string, path: string, body?: unknown) =>
   request(rt.httpUrl, method, path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
@@ -152,6 +158,15 @@ before(async () => {
   const identity = nacl.sign.keyPair();
   const box = nacl.box.keyPair();
   const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  const attackerBox = nacl.box.keyPair();
+  attackerKey = attackerBox;
+  await ok(
+    call(a, 'PUT', '/api/users/public-key', {
+      identityKey: b64(identity.publicKey),
+      publicKey: b64(attackerBox.publicKey),
+      signature: b64(nacl.sign.detached(attackerBox.publicKey, identity.secretKey)),
+    }),
+  );
   const open = async (from: Account, to: Account) => (await ok(call(from, 'POST', '/api/conversations', { userId: to.userId }))).conversationId as string;
   [f.convVP, f.convVQ, f.convAQ] = await Promise.all([
     open(v, p),
@@ -185,20 +200,26 @@ before(async () => {
     ok(call(v, 'POST', `/api/users/${a.userId}/block`)),
   ]);
   await grants;
+  // groups: V's with P (P accepted), the attacker's own, and two of P's that invite V (an invitation cursor)
+  const group = async (who: Account, memberIds: string[]) =>
+    (await ok(call(who, 'POST', '/api/groups', { name: 'Group', memberIds }))).conversationId as string;
+  [f.groupVP, f.groupA, f.groupInvitingV] = await Promise.all([group(v, [p.userId]), group(a, []), group(p, [v.userId]), group(p, [v.userId])]);
+  await ok(call(p, 'POST', `/api/groups/${f.groupVP}/invitations/accept`));
   // one page of each of their lists, for its cursor
   const cursorOf = async (who: Account, path: string) => {
     const page = await ok(call(who, 'GET', path));
     assert.ok(page.cursor, `setup: ${path} gave no cursor`);
     return page.cursor as string;
   };
-  const [inbox, blocked, myReports, queue, audit] = await Promise.all([
+  const [inbox, blocked, myReports, queue, audit, invitations] = await Promise.all([
     cursorOf(v, '/api/conversations?limit=1'),
     cursorOf(v, '/api/users/blocked?limit=1'),
     cursorOf(v, '/api/reports/mine?limit=1'),
     cursorOf(m, '/api/admin/reports?limit=1'),
     cursorOf(x, '/api/admin/audit?limit=1'),
+    cursorOf(v, '/api/groups/invitations?limit=1'),
   ]);
-  f.cursors = { inbox, blocked, myReports, queue, audit };
+  f.cursors = { inbox, blocked, myReports, queue, audit, invitations };
   // V's device, and a link request V approved (its secret stays with V's new device)
   f.deviceV = (await ok(call(v, 'GET', '/api/devices'))).devices[0].deviceId;
   const linkKey = nacl.box.keyPair();
@@ -254,6 +275,128 @@ const forbidden = (code?: string) => (r: HttpReply) => expectStatus(r, [403], co
 const vMessage = () => f.vpMessages.find((msg) => msg.senderId === v.userId)!;
 const pMessage = () => f.vpMessages.find((msg) => msg.senderId === p.userId)!;
 const vpIds = () => new Set(f.vpMessages.map((msg) => msg.messageId));
+
+/** Writes to the messages table naming neither victim (read when the case runs, after setup). */
+const namesNoVictim = (d: Diff) => d.table === 'messages' && ![v, p].some((u) => JSON.stringify(d.item).includes(u.userId));
+
+/** A group message from the attacker to its own group (itself the only member), key wrapped for itself. */
+function groupCipher(clientMessageId: string = randomUUID()) {
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  const n = nacl.randomBytes(24);
+  const { recipientKeyVersion: _r, ...rest } = cipher(clientMessageId);
+  const wrappedKey = b64(nacl.box(nacl.randomBytes(32), n, attackerKey.publicKey, attackerKey.secretKey));
+  return { ...rest, keys: { [a.userId]: { wrappedKey, nonce: b64(n), keyVersion: 1 } } };
+}
+
+const groupCases = (): Case[] => [
+  {
+    name: 'another group is not found, however it is read or changed',
+    route: 'GetGroup',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'GET', `/api/groups/${f.groupVP}`)),
+  },
+  {
+    name: 'renaming another group is not found',
+    route: 'RenameGroup',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'PATCH', `/api/groups/${f.groupVP}`, { name: 'Mine' })),
+  },
+  {
+    name: 'inviting into another group is not found',
+    route: 'InviteGroupMembers',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'POST', `/api/groups/${f.groupVP}/members`, { userIds: [q1.userId] })),
+  },
+  {
+    name: 'inviting someone who blocks the inviter answers as usual and invites nobody',
+    route: 'InviteGroupMembers',
+    fields: ['body.userIds'],
+    run: async () => expectStatus(await call(a, 'POST', `/api/groups/${f.groupA}/members`, { userIds: [v.userId] }), [204]),
+  },
+  {
+    name: 'creating a group that names someone who blocks the creator invites nobody (the creator cannot tell)',
+    route: 'CreateGroup',
+    fields: ['body.memberIds'],
+    run: async () => expectStatus(await call(a, 'POST', '/api/groups', { name: 'Lure', memberIds: [v.userId] }), [201]),
+    writes: namesNoVictim,
+  },
+  {
+    name: 'removing a member of another group is not found',
+    route: 'RemoveGroupMember',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'DELETE', `/api/groups/${f.groupVP}/members/${p.userId}`)),
+  },
+  {
+    name: "removing a user who is not in the caller's group is not found",
+    route: 'RemoveGroupMember',
+    fields: ['path.userId'],
+    run: async () => denied(await call(a, 'DELETE', `/api/groups/${f.groupA}/members/${v.userId}`)),
+  },
+  {
+    name: 'roles in another group cannot be set',
+    route: 'SetGroupMemberRole',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'PUT', `/api/groups/${f.groupVP}/members/${a.userId}/role`, { role: 'admin' })),
+  },
+  {
+    name: "a role for a user who is not in the caller's group is not found",
+    route: 'SetGroupMemberRole',
+    fields: ['path.userId'],
+    run: async () => denied(await call(a, 'PUT', `/api/groups/${f.groupA}/members/${v.userId}/role`, { role: 'admin' })),
+  },
+  {
+    name: 'leaving another group is not found',
+    route: 'LeaveGroup',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'POST', `/api/groups/${f.groupVP}/leave`)),
+  },
+  {
+    name: "another user's invitation cursor is refused",
+    route: 'ListGroupInvitations',
+    fields: ['query.cursor'],
+    run: async () => expectStatus(await call(a, 'GET', `/api/groups/invitations?cursor=${encodeURIComponent(f.cursors.invitations)}`), [400], 'invalid_cursor'),
+  },
+  {
+    name: "another user's invitation cannot be accepted",
+    route: 'AcceptGroupInvitation',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'POST', `/api/groups/${f.groupInvitingV}/invitations/accept`)),
+  },
+  {
+    name: "another user's invitation cannot be declined",
+    route: 'DeclineGroupInvitation',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'POST', `/api/groups/${f.groupInvitingV}/invitations/decline`)),
+  },
+  {
+    name: 'posting into another group is not found and delivers nothing',
+    route: 'PostGroupMessage',
+    fields: ['path.conversationId'],
+    run: async () => denied(await call(a, 'POST', `/api/groups/${f.groupVP}/messages`, groupCipher())),
+  },
+  {
+    name: "another user's clientMessageId in a group is a new message of the caller's",
+    route: 'PostGroupMessage',
+    fields: ['body.clientMessageId'],
+    async run() {
+      const r = await call(a, 'POST', `/api/groups/${f.groupA}/messages`, groupCipher(vMessage().clientMessageId));
+      expectStatus(r, [201]);
+      assert.equal(r.json.conversationId, f.groupA);
+      assert.ok(!vpIds().has(r.json.messageId));
+    },
+    writes: namesNoVictim,
+  },
+  {
+    name: 'a frame into another group is not found',
+    route: 'WsSendMessage',
+    fields: ['frame.conversationId'],
+    async run() {
+      const r = await frame({ action: 'sendMessage', conversationId: f.groupVP, ...groupCipher() });
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, 'conversation_not_found');
+    },
+  },
+];
 
 const cases: Case[] = [
   {
@@ -592,6 +735,7 @@ const cases: Case[] = [
       { name: `an admin cannot ${action} themselves`, route, fields: ['path.userId'], run: async () => forbidden('cannot_act_on_self')(await act(x, x)) },
     ];
   }),
+  ...groupCases(),
 ];
 
 /** The tables as the previous case left them (nothing runs between cases). */

@@ -97,7 +97,7 @@ const EXCLUDED: readonly { readonly what: string; readonly pattern: RegExp }[] =
  * emitter (~0.8 KB with its wiring and flush), each with the flush that publishes once per invocation;
  * every other bundle holds no byte of it (its settings reader included, found by a variable it reads).
  */
-const COUNTING = new Set(['PostMessage', 'WsSendMessage', 'Login', 'CreateReport', 'OtpDelivery']);
+const COUNTING = new Set(['PostMessage', 'PostGroupMessage', 'WsSendMessage', 'Login', 'CreateReport', 'OtpDelivery']);
 const METRICS_MODULES = ['functions/adapters/emf-metrics.ts', 'functions/wiring/metrics.ts', 'functions/middleware/metrics.ts'];
 const METRICS_SETTING = 'POWERTOOLS_METRICS_NAMESPACE';
 

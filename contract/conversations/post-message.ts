@@ -1,6 +1,6 @@
 // POST /api/conversations/{conversationId}/messages
 import * as z from 'zod/mini';
-import { conversationId } from '../common.ts';
+import { directConversationId } from '../common.ts';
 import { httpContract } from '../route.ts';
 import { ack, messageInput } from './schemas.ts';
 
@@ -11,6 +11,6 @@ export const postMessage = httpContract({
   access: 'user',
   userLimit: 'sendUser',
   summary: 'Sends like the sendMessage action (same idempotency) for clients without a socket',
-  input: { path: z.strictObject({ conversationId }), body: messageInput },
+  input: { path: z.strictObject({ conversationId: directConversationId }), body: messageInput },
   output: { 200: ack, 201: ack },
 });

@@ -13,6 +13,13 @@ export const messageFields = {
 export const messageInput = z.strictObject(messageFields);
 export type MessageInput = z.infer<typeof messageInput>;
 
+/** A member's copy of a group message's key: the message key boxed to that member's current public key. */
+export const wrappedKey = z.object({ wrappedKey: z.string(), nonce: z.string(), keyVersion: z.number() });
+
+/** What a system entry in a group's history says happened (no ciphertext; senderId is the actor). */
+export const groupEvents = ['created', 'joined', 'removed', 'left', 'roleChanged', 'renamed'] as const;
+export type GroupEvent = (typeof groupEvents)[number];
+
 export const message = z.object({
   conversationId: z.string(),
   messageId: z.string(),
@@ -24,17 +31,28 @@ export const message = z.object({
   senderKeyVersion: z.number(),
   recipientKeyVersion: z.number(),
   sentAt: z.string(),
+  /** Group messages: the recipient's own wrapped message key (recipientId is the member reading it). */
+  key: z.optional(wrappedKey),
+  /** Group system entries ("A added B"): ciphertext and nonce are empty. */
+  event: z.optional(z.object({ type: z.enum(groupEvents), userId: z.optional(z.string()), role: z.optional(z.string()), name: z.optional(z.string()) })),
 });
 export type Message = z.infer<typeof message>;
 
 export const ack = z.object({ clientMessageId: z.string(), messageId: z.string(), conversationId: z.string(), sentAt: z.string() });
 
-export const conversation = z.object({
-  conversationId: z.string(),
-  peer: z.object({ userId: z.string(), displayName: z.optional(z.string()) }),
-  createdAt: z.string(),
-  lastMessage: z.optional(z.object({ messageId: z.string(), senderId: z.string(), sentAt: z.string() })),
-  unreadCount: z.int().check(z.nonnegative()),
-  readUpTo: z.optional(z.string()),
-});
+/** Pure: only the bundles that answer with conversations keep it. */
+export const conversation = /* @__PURE__ */ (() =>
+  z.object({
+    conversationId: z.string(),
+    kind: z.enum(['direct', 'group']),
+    /** Direct conversations: the other member. */
+    peer: z.optional(z.object({ userId: z.string(), displayName: z.optional(z.string()) })),
+    /** Group conversations: the name and member count. */
+    name: z.optional(z.string()),
+    memberCount: z.optional(z.int()),
+    createdAt: z.string(),
+    lastMessage: z.optional(z.object({ messageId: z.string(), senderId: z.string(), sentAt: z.string() })),
+    unreadCount: z.int().check(z.nonnegative()),
+    readUpTo: z.optional(z.string()),
+  }))();
 export type Conversation = z.infer<typeof conversation>;

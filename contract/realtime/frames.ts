@@ -3,7 +3,7 @@
 // action, an HTTP route, a moderator). Every frame leaves through its schema.
 import * as z from 'zod/mini';
 import { errorDetails } from '../common.ts';
-import { message } from '../conversations/schemas.ts';
+import { groupEvents, message } from '../conversations/schemas.ts';
 
 /**
  * `retryAfterSeconds`: on `rate_limited` and `throttled`/`unavailable` errors, when to send again.
@@ -35,6 +35,14 @@ export const keyChangedFrame = z.object({
   identityChanged: z.boolean(),
   changedAt: z.string(),
 });
+/** A group's membership, roles or name changed: members reload it (GET /api/groups/{id}). */
+export const groupUpdatedFrame = z.object({
+  type: z.literal('groupUpdated'),
+  conversationId: z.string(),
+  event: z.enum(groupEvents),
+  by: z.string(),
+  userId: z.optional(z.string()),
+});
 
 /** A device of this account was linked (POST /api/devices/links/{linkId}/claim): shown on the other devices so a link nobody expected is noticed. */
 export const deviceLinkedFrame = z.object({ type: z.literal('deviceLinked'), deviceId: z.string(), name: z.string(), linkedAt: z.string() });
@@ -47,6 +55,7 @@ export const pushFrames = {
   presence: presenceFrame,
   keyChanged: keyChangedFrame,
   deviceLinked: deviceLinkedFrame,
+  groupUpdated: groupUpdatedFrame,
 } as const;
 
 export type PushFrameType = keyof typeof pushFrames;

@@ -1,7 +1,8 @@
 // sendMessage
 import * as z from 'zod/mini';
-import { userId } from '../common.ts';
+import { groupId, userId } from '../common.ts';
 import { ack, messageFields } from '../conversations/schemas.ts';
+import { groupMessageFields } from '../groups/schemas.ts';
 import { wsContract } from '../route.ts';
 import { errorFrame } from './frames.ts';
 
@@ -10,7 +11,13 @@ export const sendMessage = wsContract({
   routeKey: 'sendMessage',
   access: 'user',
   userLimit: 'sendUser',
-  summary: 'Stores a ciphertext message (idempotent on clientMessageId), pushes it to every device of both sides, acks the sender',
-  input: z.strictObject({ action: z.literal('sendMessage'), to: userId, ...messageFields }),
+  summary:
+    'Stores a ciphertext message (idempotent on clientMessageId), pushes it to every device of the members, acks the sender. ' +
+    'A direct message names `to`; a group message names `conversationId` and carries `keys`, one wrapped message key per current member ' +
+    '(the sender included); a stale member set gets an error frame `members_changed` with the current members and key versions in details',
+  input: z.union([
+    z.strictObject({ action: z.literal('sendMessage'), to: userId, ...messageFields }),
+    z.strictObject({ action: z.literal('sendMessage'), conversationId: groupId, ...groupMessageFields }),
+  ]),
   output: { ack: z.extend(ack, { type: z.literal('ack') }), error: errorFrame },
 });

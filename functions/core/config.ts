@@ -116,6 +116,8 @@ export const defaultRateLimits = {
   linkIp: { limit: 10, windowSeconds: 600 },
   /** link claims per client IP: a new device polls until approved (every 3 s for 5 minutes is 100) */
   linkClaimIp: { limit: 120, windowSeconds: 300 },
+  /** group creations and invitation requests per user (each names at most GROUP_INVITES_PER_REQUEST people) */
+  inviteUser: { limit: 30, windowSeconds: 3600 },
 } satisfies Record<RateLimitName, RatePolicy>;
 
 /** Overrides of the rate-limit table from JSON, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
@@ -214,6 +216,14 @@ export function loadConfig(env: Env) {
       autoRestrictReporters: r.int('AUTO_RESTRICT_REPORTERS', 3, 1, 1000),
       autoRestrictWindowHours: r.int('AUTO_RESTRICT_WINDOW_HOURS', 24, 1, 24 * 30),
       reporterMinAgeHours: r.int('REPORTER_MIN_AGE_HOURS', 72, 0, 24 * 365),
+    },
+    groups: {
+      /** Members of one group, invitations not counted. */
+      maxMembers: r.int('GROUP_MAX_MEMBERS', 256, 2, 1000),
+      /** Groups one user may be a member of. */
+      maxPerUser: r.int('GROUPS_PER_USER_MAX', 500, 1, 10_000),
+      /** People one request may invite (POST /api/groups, POST .../members); requests count against inviteUser. */
+      invitesPerRequest: 20,
     },
     messages: { retentionSeconds: r.int('MESSAGE_RETENTION_DAYS', 365, 1, 3650) * 24 * 3600, historyPageMax: 100 },
   };

@@ -18,6 +18,7 @@ import type {
   MessageRecord,
   MessageStorePort,
   BlocksPort,
+  GroupQueriesPort,
   MetricsPort,
   SecurityEventsPort,
   SendContext,
@@ -34,9 +35,10 @@ export interface ConversationBaseDeps {
   conversations: MessageStorePort;
 }
 
-/** What reading conversations needs: the listing reads too (history, sync, inbox). */
+/** What reading conversations needs: the listing reads too (history, sync, inbox); groups' reads for the inbox and group history. */
 export interface ConversationReadDeps extends ConversationBaseDeps {
   conversations: ConversationsPort;
+  groups?: GroupQueriesPort;
 }
 
 /** Opening a conversation also checks blocks and the per-user limit of new conversations. */
@@ -188,7 +190,12 @@ export async function sendMessage(deps: SendDeps, senderId: string, to: string, 
 }
 
 /** Pushes a stored message to the recipient's devices (unless hidden) and the sender's other ones. */
-async function deliver(deps: Pick<SendDeps, 'connections' | 'events'>, message: MessageRecord, sockets: [string[], string[]], senderConnectionId: string | undefined) {
+async function deliver(
+  deps: Pick<SendDeps, 'connections' | 'events'>,
+  message: MessageRecord,
+  sockets: [string[], string[]],
+  senderConnectionId: string | undefined,
+) {
   const frame: PushFrame = { type: 'message', ...publicMessage(message) };
   const [recipient, sender] = sockets;
   const pushes = await Promise.allSettled([
@@ -266,7 +273,7 @@ export async function announcePresence(
 
 // ---- reads -----------------------------------------------------------------------------------------
 
-/** The caller's inbox, latest activity first, with the peers' names and unread counts. */
+/** The caller's inbox, latest activity first, with the peers' names (or the groups' names) and unread counts. */
 export async function listConversations(
   deps: ConversationReadDeps,
   userId: string,
@@ -274,23 +281,36 @@ export async function listConversations(
   cursor: string | undefined,
 ): Promise<{ conversations: Conversation[]; cursor?: string }> {
   const page = await deps.conversations.inbox(userId, limit, cursor);
-  const [names, positions] = await Promise.all([
-    deps.users.displayNames(page.items.map((m) => m.peerId)),
+  const direct = page.items.filter((m) => m.kind !== 'group');
+  const groupIds = page.items.filter((m) => m.kind === 'group').map((m) => m.conversationId);
+  const [names, positions, groups] = await Promise.all([
+    deps.users.displayNames(direct.map((m) => m.peerId)),
     deps.conversations.readPositions(
       page.items.map((m) => m.conversationId),
       userId,
     ),
+    groupIds.length && deps.groups ? deps.groups.summaries(groupIds, userId) : new Map<string, { name: string; memberCount: number }>(),
   ]);
+  // a group entry a send rewrote just after its member left is not shown (summaries holds current members only)
+  const shown = page.items.filter((m) => m.kind !== 'group' || groups.has(m.conversationId));
   const conversations = await Promise.all(
-    page.items.map(async (m) => {
+    shown.map(async (m): Promise<Conversation> => {
       // positions have their own items; a member item written before that may still carry one
       const readUpTo = laterOf(m.readUpTo, positions.get(m.conversationId));
+      const group = groups.get(m.conversationId);
+      const unread = !m.lastMessageId
+        ? 0
+        : group
+          ? await deps.groups!.countUnread(m.conversationId, userId, readUpTo)
+          : await deps.conversations.countUnread(m.conversationId, userId, readUpTo);
       return {
         conversationId: m.conversationId,
-        peer: { userId: m.peerId, ...(names.has(m.peerId) ? { displayName: names.get(m.peerId)! } : {}) },
+        ...(group
+          ? { kind: 'group' as const, name: group.name, memberCount: group.memberCount }
+          : { kind: 'direct' as const, peer: { userId: m.peerId, ...(names.has(m.peerId) ? { displayName: names.get(m.peerId)! } : {}) } }),
         createdAt: m.createdAt,
         ...(m.lastMessageId ? { lastMessage: { messageId: m.lastMessageId, senderId: m.lastSenderId!, sentAt: m.lastMessageAt! } } : {}),
-        unreadCount: m.lastMessageId ? await deps.conversations.countUnread(m.conversationId, userId, readUpTo) : 0,
+        unreadCount: unread,
         ...(readUpTo ? { readUpTo } : {}),
       };
     }),
@@ -300,6 +320,12 @@ export async function listConversations(
 
 /** Ciphertext history, newest first; members only (others get the same 404 as for no conversation). */
 export async function history(deps: ConversationReadDeps, userId: string, conversationId: string, before: string | undefined, limit: number | undefined) {
+  if (conversationId.startsWith('gr_')) {
+    // a group: the caller's own copies only (none from before joining); former members get the 404 of strangers
+    const page = await deps.groups?.history(conversationId, userId, before, Math.min(limit ?? 50, deps.config.messages.historyPageMax));
+    if (!page) throw notFound();
+    return page;
+  }
   // The page holds only messages addressed to the caller, so a page with any is its own proof of
   // membership: the member item is read only for an empty page (a non-member's always is).
   const page = await deps.conversations.history(conversationId, userId, before, Math.min(limit ?? 50, deps.config.messages.historyPageMax));

@@ -7,7 +7,8 @@ import type { OtpChannel, OtpPurpose } from '#contract/auth/schemas.ts';
 import type { AuditEntry, Report } from '#contract/admin/schemas.ts';
 import type { ReportStatus } from '#contract/moderation/schemas.ts';
 import type { PublicKeySet } from '#contract/public-keys/schemas.ts';
-import type { Message } from '#contract/conversations/schemas.ts';
+import type { GroupEvent, Message } from '#contract/conversations/schemas.ts';
+import type { GroupRole } from '#contract/groups/schemas.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
 import type { RatePolicy } from './config.ts';
 import type { AuthKeys } from './signing-keys.ts';
@@ -315,7 +316,10 @@ export interface MessageRecord extends Message {
 export interface MemberView {
   conversationId: string;
   userId: string;
+  /** Direct conversations: the other member. Group inbox entries have none (kind 'group'). */
   peerId: string;
+  /** Set on a group's inbox entry (CONV#g / ENTRY#u); absent on direct conversations' member items. */
+  kind?: 'group';
   createdAt: string;
   lastMessageId?: string;
   lastMessageAt?: string;
@@ -415,6 +419,125 @@ export interface MessageQueriesPort {
 
 export interface ConversationsPort extends MessageStorePort, MessageQueriesPort {}
 
+// ---- groups ------------------------------------------------------------------------------------------
+
+export interface GroupMeta {
+  conversationId: string;
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  memberCount: number;
+  adminCount: number;
+}
+
+export interface GroupMemberRecord {
+  conversationId: string;
+  userId: string;
+  role: GroupRole;
+  joinedAt: string;
+  invitedBy?: string;
+}
+
+export interface GroupInvitationRecord {
+  conversationId: string;
+  userId: string;
+  inviterId: string;
+  /** The group's name when the invitation was made (shown in the invitee's list). */
+  name: string;
+  createdAt: string;
+}
+
+/** What a membership change expects META to hold still (optimistic: a concurrent change makes it fail and retry). */
+export interface RosterVersion {
+  memberCount: number;
+  adminCount: number;
+}
+
+/** Membership and invitations (messages table, CONV#<gid>); every change that must stay together is one transaction. */
+export interface GroupsPort {
+  /** META, the creator's MEMBER item and the creator's group count (below `maxPerUser`), together; false when the count is full. */
+  create(meta: GroupMeta, creator: GroupMemberRecord, maxPerUser: number): Promise<boolean>;
+  getMember(conversationId: string, userId: string): Promise<GroupMemberRecord | undefined>;
+  /** META and every member, strongly consistent (one Query). */
+  roster(conversationId: string): Promise<{ meta?: GroupMeta | undefined; members: GroupMemberRecord[] }>;
+  /** Writes (or renews) invitations. */
+  invite(invitations: readonly GroupInvitationRecord[]): Promise<void>;
+  getInvitation(conversationId: string, userId: string): Promise<GroupInvitationRecord | undefined>;
+  /** False when there was none. */
+  deleteInvitation(conversationId: string, userId: string): Promise<boolean>;
+  invitationsOf(userId: string, limit: number, cursor?: string): Promise<Page<GroupInvitationRecord>>;
+  /**
+   * Joins by an invitation, in one transaction: the MEMBER item, the invitation deleted, META's member
+   * count below `maxMembers`, the user's group count below `maxPerUser`.
+   */
+  accept(
+    invitation: GroupInvitationRecord,
+    joinedAt: string,
+    limits: { maxMembers: number; maxPerUser: number },
+  ): Promise<'joined' | 'gone' | 'group_full' | 'too_many_groups'>;
+  /**
+   * Removes a member (left or removed) and, when given, makes `promote` an admin, in one transaction
+   * conditioned on META still holding `seen`; false when it changed (the caller re-reads and retries).
+   */
+  removeMember(conversationId: string, userId: string, seen: RosterVersion, removedRole: GroupRole, promote?: string): Promise<boolean>;
+  /** Sets a member's role, conditioned like removeMember. */
+  setRole(conversationId: string, userId: string, role: GroupRole, seen: RosterVersion, previous: GroupRole): Promise<boolean>;
+  /** False when the group does not exist. */
+  rename(conversationId: string, name: string): Promise<boolean>;
+  /** A system entry ("A removed B") in the history of each of `viewers`. */
+  appendEvent(
+    conversationId: string,
+    viewers: readonly string[],
+    actorId: string,
+    event: { type: GroupEvent; userId?: string; role?: string; name?: string },
+  ): Promise<void>;
+}
+
+/** Round 1 of a group send: the session, the caller, the group's META and members, and who blocks the sender. */
+export interface GroupSendContext {
+  family?: FamilyRecord | undefined;
+  caller?: UserRecord | undefined;
+  meta?: GroupMeta | undefined;
+  members: GroupMemberRecord[];
+  /** Users who block the sender. */
+  blockers: Set<string>;
+}
+
+export interface GroupSendRequest {
+  conversationId: string;
+  senderId: string;
+  clientMessageId: string;
+  ciphertext: string;
+  nonce: string;
+  senderKeyVersion: number;
+  /** The members who get a copy (the sender included), each with its own wrapped key and join time. */
+  copies: { userId: string; joinedAt: string; key: { wrappedKey: string; nonce: string; keyVersion: number } }[];
+  retentionSeconds: number;
+}
+
+export interface GroupSendPort {
+  /** Round 1: four reads in parallel (one Query of META and members, one BatchGetItem, one Query of blockers). */
+  load(query: { senderId: string; conversationId: string; sessionId?: string | undefined }): Promise<GroupSendContext>;
+  /** Round 2: the users' current key versions and socket sets, BatchGetItems of at most 100 keys, in parallel. */
+  recipients(userIds: readonly string[]): Promise<{ keyVersions: Map<string, number>; sockets: Map<string, string[]> }>;
+  /**
+   * Rounds 3 and 4: the idempotency record (conditional PutItem), then BatchWriteItems in parallel: per
+   * copy a history item, a queue entry (not the sender's) and the inbox entry. The message returned is
+   * the sender's copy.
+   */
+  store(req: GroupSendRequest): Promise<{ message: MessageRecord; copies: MessageRecord[]; duplicate: boolean }>;
+}
+
+/** The reads of groups for history and the inbox. */
+export interface GroupQueriesPort {
+  /** The caller's own copies, newest first; undefined when the caller is not a member. */
+  history(conversationId: string, viewerId: string, before: string | undefined, limit: number): Promise<{ messages: Message[]; before?: string } | undefined>;
+  /** Name and member count of the groups the user is still a member of (one BatchGetItem per 50). */
+  summaries(conversationIds: readonly string[], userId: string): Promise<Map<string, { name: string; memberCount: number }>>;
+  /** Copies from others after the read position, counted up to `cap`. */
+  countUnread(conversationId: string, userId: string, readUpTo: string | undefined, cap?: number): Promise<number>;
+}
+
 // ---- realtime connections --------------------------------------------------------------------------
 
 export interface ConnectionRow {
@@ -506,6 +629,8 @@ export interface BlocksPort {
   /** Everyone the user blocks or is blocked by. */
   blockRelations(userId: string): Promise<Set<string>>;
   listBlocked(blocker: string, limit: number, cursor?: string): Promise<Page<{ userId: string; blockedAt: string }>>;
+  /** Everyone who blocks the user (one Query of the BLOCKEDBY# mirror items). */
+  blockersOf(userId: string): Promise<Set<string>>;
 }
 
 /** Reports, the moderation queue and the append-only audit log. */

@@ -24,6 +24,7 @@ const describe: Record<RateLimitName, string> = {
   keysUser: 'key uploads by this account',
   linkIp: 'link requests from this address',
   linkClaimIp: 'link claims from this address',
+  inviteUser: 'group invitations sent by this account',
 };
 
 export interface LimitDeps {

@@ -6,10 +6,10 @@ import { events, limits, users } from './auth.ts';
 import { metrics } from './metrics.ts';
 import { clock, config } from './platform.ts';
 import { connections } from './realtime.ts';
-import { blocks, conversationStore, messageStore, sendContext } from './stores.ts';
+import { blocks, conversationStore, groupQueryStore, messageStore, sendContext } from './stores.ts';
 
 export function conversationReads(): ConversationReadDeps {
-  return { ...conversationBase(), conversations: conversationStore() };
+  return { ...conversationBase(), conversations: conversationStore(), groups: groupQueryStore() };
 }
 
 function conversationBase(): ConversationBaseDeps {

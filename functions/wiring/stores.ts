@@ -1,5 +1,6 @@
 // The tables several areas share, created once: conversations (messages table), moderation
 // (reports and audit), blocks and public keys.
+import { groupQueries } from '#adapters/dynamodb/group-queries.ts';
 import { messageQueries } from '#adapters/dynamodb/message-queries.ts';
 import { messagesTable } from '#adapters/dynamodb/messages-table.ts';
 import { partnersIndex } from '#adapters/dynamodb/partners-index.ts';
@@ -8,7 +9,16 @@ import { blocksTable } from '#adapters/dynamodb/blocks-table.ts';
 import { reportQueries } from '#adapters/dynamodb/report-queries.ts';
 import { reportsTable } from '#adapters/dynamodb/reports-table.ts';
 import { publicKeysTable } from '#adapters/dynamodb/public-keys-table.ts';
-import type { BlocksPort, ConversationsPort, MessageStorePort, ModerationPort, PublicKeysPort, ReportsPort, SendContextPort } from '#core/ports.ts';
+import type {
+  BlocksPort,
+  ConversationsPort,
+  GroupQueriesPort,
+  MessageStorePort,
+  ModerationPort,
+  PublicKeysPort,
+  ReportsPort,
+  SendContextPort,
+} from '#core/ports.ts';
 import { clock, db } from './platform.ts';
 
 let messagesPort: MessageStorePort | undefined;
@@ -19,6 +29,7 @@ let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
 let partnersPort: Pick<ConversationsPort, 'partnersOf'> | undefined;
 let sendContextPort: SendContextPort | undefined;
+let groupQueriesPort: GroupQueriesPort | undefined;
 
 /** Sends, opening and receipts: the messages table without its listing reads. */
 export function messageStore(): MessageStorePort {
@@ -56,4 +67,9 @@ export function partners(): Pick<ConversationsPort, 'partnersOf'> {
 /** A send's first round: one BatchGetItem over five tables. */
 export function sendContext(): SendContextPort {
   return (sendContextPort ??= sendContextReader(db()));
+}
+
+/** Group history and the inbox's group entries. */
+export function groupQueryStore(): GroupQueriesPort {
+  return (groupQueriesPort ??= groupQueries(db(), clock()));
 }

@@ -942,6 +942,10 @@ export class FakeBlocks implements BlocksPort {
     return ids;
   }
 
+  async blockersOf(userId: string): Promise<Set<string>> {
+    return new Set([...this.blocks.values()].filter((b) => b.blocked === userId).map((b) => b.blocker));
+  }
+
   /** Ordered as the real sort key (BLOCK#<blocked id>). */
   async listBlocked(blocker: string, limit: number, cursor?: string) {
     const sorted = [...this.blocks.values()].filter((b) => b.blocker === blocker).sort((x, y) => (x.blocked < y.blocked ? -1 : 1));

@@ -60,7 +60,7 @@ describe('opening a conversation', () => {
     assert.equal((await listConversations(conversationReadDeps(w), bob, 20, undefined)).conversations.length, 0);
     const adas = await listConversations(conversationReadDeps(w), ada, 20, undefined);
     assert.deepEqual(adas.conversations, [
-      { conversationId: first.conversationId, peer: { userId: bob, displayName: 'Bob' }, createdAt: first.createdAt, unreadCount: 0 },
+      { conversationId: first.conversationId, kind: 'direct', peer: { userId: bob, displayName: 'Bob' }, createdAt: first.createdAt, unreadCount: 0 },
     ]);
   });
 

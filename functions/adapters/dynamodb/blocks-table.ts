@@ -8,7 +8,6 @@ import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
 import type { Db } from './db.ts';
 import { blockKey } from './item-keys.ts';
 
-
 export function blocksTable(db: Db, clock: Clock): BlocksPort {
   const { doc } = db;
   const table = () => db.table('moderation');
@@ -93,5 +92,26 @@ export function blocksTable(db: Db, clock: Clock): BlocksPort {
     };
   }
 
-  return { block, unblock, blockPair, blockRelations, listBlocked };
+  return { block, unblock, blockPair, blockRelations, listBlocked, blockersOf: (userId) => blockersOf(db, userId) };
+}
+
+/** Everyone who blocks the user: one Query of the BLOCKEDBY# mirror items (paged), keys only. */
+export async function blockersOf(db: Db, userId: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table('moderation'),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+        ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':b': 'BLOCKEDBY#' },
+        ProjectionExpression: 'sk',
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const i of page.Items ?? []) ids.add((i.sk as string).slice('BLOCKEDBY#'.length));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return ids;
 }

@@ -22,7 +22,7 @@ export function decodeCursor(cursor: string | undefined, schema: z.ZodMiniType<R
   return result.data;
 }
 
-const { userId: uuid, isoTime, reportId, conversationId, auditId } = idPatterns;
+const { userId: uuid, isoTime, reportId, conversationId, groupId, auditId } = idPatterns;
 const re = (source: string) => z.string().check(z.regex(new RegExp(`^${source}$`)));
 
 /** The key shapes our paginated Queries return, each pinned to the caller's own partition. */
@@ -33,9 +33,17 @@ export const cursors = {
   inbox: (userId: string) =>
     z.strictObject({
       pk: re(`CONV#${conversationId}`),
-      sk: z.literal(`MEMBER#${userId}`),
+      // a direct conversation's member item, or a group's inbox entry
+      sk: z.union([z.literal(`MEMBER#${userId}`), z.literal(`ENTRY#${userId}`)]),
       gsi1pk: z.literal(`INBOX#${userId}`),
       gsi1sk: re(`${isoTime}#${conversationId}`),
+    }),
+  invitations: (userId: string) =>
+    z.strictObject({
+      pk: re(`CONV#${groupId}`),
+      sk: z.literal(`INVITE#${userId}`),
+      gsi1pk: z.literal(`INVITES#${userId}`),
+      gsi1sk: re(`${isoTime}#${groupId}`),
     }),
   queue: (status: string) =>
     z.strictObject({ pk: re(`REPORT#${reportId}`), sk: z.literal('REPORT'), gsi1pk: z.literal(`REPORTS#${status}`), gsi1sk: re(`${isoTime}#${reportId}`) }),

@@ -10,3 +10,17 @@ export const positionsKey = (conversationId: string, userId: string) => convKey(
 export const connectionKey = (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'META' });
 /** The set of a user's open connection ids, kept by $connect and $disconnect (no userId attribute: not on byUser). */
 export const socketsKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'SOCKETS' });
+
+// ---- groups (messages table, CONV#<gid>; the per-user group count under USER#<id>) ----
+/** An invitation (GSI byMember: INVITES#<user> / <createdAt>#<gid>). */
+export const inviteKey = (conversationId: string, userId: string) => convKey(conversationId, `INVITE#${userId}`);
+/** A member's inbox entry of a group (GSI byMember: INBOX#<user>), apart from the MEMBER item that holds the role. */
+export const entryKey = (conversationId: string, userId: string) => convKey(conversationId, `ENTRY#${userId}`);
+/** A member's own copy of a group message or system entry: the history it reads. */
+export const viewKey = (conversationId: string, userId: string, messageId: string) => convKey(conversationId, `VIEW#${userId}#${messageId}`);
+/** How many groups a user is a member of (checked against the per-user maximum when joining). */
+export const groupCountKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'GROUPS' });
+/** A user's current public key set (keys table). */
+export const publicKeyKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'KEY#current' });
+/** A user's delivery-queue entry (read by sync). */
+export const queueKey = (userId: string, entryId: string) => ({ pk: `QUEUE#${userId}`, sk: `MSG#${entryId}` });

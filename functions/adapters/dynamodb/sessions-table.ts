@@ -6,7 +6,6 @@ import type { Clock, FamilyRecord, SessionsPort } from '#core/ports.ts';
 import { isConditionFailure, type Db } from './db.ts';
 import { familyKey } from './item-keys.ts';
 
-
 export function sessionsTable(db: Db, clock: Clock): SessionsPort {
   const { doc } = db;
   const tableName = (_: 'sessions') => db.table('sessions');

@@ -11,6 +11,7 @@ export const handler = httpHandler(contract, httpGate).handle(async ({ auth, bod
     statusCode: conversation.created ? 201 : 200,
     body: {
       conversationId: conversation.conversationId,
+      kind: 'direct',
       peer: { userId: body.userId, displayName: conversation.peer.displayName },
       createdAt: conversation.createdAt,
       unreadCount: 0,

@@ -1,0 +1,156 @@
+// A group send's DynamoDB work, in rounds whose number does not grow with the group:
+// (1) one strongly consistent Query of the group's META and MEMBER items, one BatchGetItem of the
+//     session family and the caller, one Query of who blocks the sender (beside the per-user limit);
+// (2) BatchGetItems of the members' current key items and socket sets, 100 keys a call, in parallel;
+// (3) the idempotency record's conditional PutItem (CONV#g / CMID#<sender>#<id>, as 1:1);
+// (4) BatchWriteItems of 25, in parallel: per copy a history item (VIEW#<member>#<ulid>, holding only
+//     that member's wrapped key), a delivery-queue entry (not the sender's) and the inbox entry.
+// Its own module: the 1:1 send path (send-context.ts, messages-table.ts) imports none of it.
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { ServiceUnavailable } from '#core/errors.ts';
+import type { Clock, FamilyRecord, GroupMemberRecord, GroupMeta, GroupSendPort, GroupSendRequest, MessageRecord, UserRecord } from '#core/ports.ts';
+import { batchGetAll, batchWriteAll } from './batch.ts';
+import { blockersOf } from './blocks-table.ts';
+import { isConditionFailure, stripKeys, type Db } from './db.ts';
+import { convKey, entryKey, familyKey, profileKey, publicKeyKey, queueKey, socketsKey, viewKey } from './item-keys.ts';
+
+const newUlid = monotonicFactory();
+
+export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
+  const { doc } = db;
+  const messages = () => db.table('messages');
+  const cmidKey = (g: string, sender: string, clientMessageId: string) => convKey(g, `CMID#${sender}#${clientMessageId}`);
+
+  async function roster(g: string): Promise<{ meta?: GroupMeta; members: GroupMemberRecord[] }> {
+    const members: GroupMemberRecord[] = [];
+    let meta: GroupMeta | undefined;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName: messages(),
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: { ':pk': `CONV#${g}`, ':lo': 'MEMBER#', ':hi': 'META' },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (item.sk === 'META') meta = stripKeys<GroupMeta>(item, ['kind']);
+        else members.push(stripKeys<GroupMemberRecord>(item));
+      }
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return meta ? { meta, members } : { members };
+  }
+
+  /** The copy of the message one member reads: its own wrapped key only. */
+  function copyOf(base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, copy: GroupSendRequest['copies'][number]): MessageRecord {
+    return { ...base, recipientId: copy.userId, recipientKeyVersion: copy.key.keyVersion, key: copy.key };
+  }
+
+  async function writeCopies(req: GroupSendRequest, base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, expiresAt: number) {
+    const copies = req.copies.map((c) => copyOf(base, c));
+    await batchWriteAll(
+      db,
+      messages(),
+      req.copies.flatMap((c, i) => {
+        const copy = copies[i]!;
+        return [
+          { put: { ...viewKey(req.conversationId, c.userId, base.messageId), ...copy, expiresAt } },
+          ...(c.userId === req.senderId ? [] : [{ put: { ...queueKey(c.userId, base.messageId), ...copy, expiresAt } }]),
+          {
+            put: {
+              ...entryKey(req.conversationId, c.userId),
+              conversationId: req.conversationId,
+              userId: c.userId,
+              kind: 'group',
+              createdAt: c.joinedAt,
+              gsi1pk: `INBOX#${c.userId}`,
+              gsi1sk: `${base.sentAt}#${req.conversationId}`,
+              lastMessageId: base.messageId,
+              lastMessageAt: base.sentAt,
+              lastSenderId: base.senderId,
+            },
+          },
+        ];
+      }),
+    );
+    return copies;
+  }
+
+  return {
+    async load({ senderId, conversationId, sessionId }) {
+      const users = db.table('users');
+      const sessions = sessionId ? db.table('sessions') : undefined;
+      const [group, found, blockers] = await Promise.all([
+        roster(conversationId),
+        batchGetAll(db, [
+          { table: users, key: profileKey(senderId), consistent: true },
+          ...(sessions && sessionId ? [{ table: sessions, key: familyKey(sessionId), consistent: true }] : []),
+        ]),
+        blockersOf(db, senderId),
+      ]);
+      const caller = found.get(users)?.[0];
+      const family = sessions ? found.get(sessions)?.[0] : undefined;
+      return {
+        caller: caller ? stripKeys<UserRecord>(caller) : undefined,
+        family: family ? stripKeys<FamilyRecord>(family) : undefined,
+        meta: group.meta,
+        members: group.members,
+        blockers,
+      };
+    },
+
+    async recipients(userIds) {
+      const keys = db.table('keys');
+      const connections = db.table('connections');
+      const found = await batchGetAll(db, [
+        ...userIds.map((u) => ({ table: keys, key: publicKeyKey(u), consistent: true })),
+        ...userIds.map((u) => ({ table: connections, key: socketsKey(u), consistent: false })),
+      ]);
+      const keyVersions = new Map((found.get(keys) ?? []).map((i) => [i.userId as string, i.version as number]));
+      const sockets = new Map((found.get(connections) ?? []).map((i) => [(i.pk as string).slice('USER#'.length), [...((i.ids as Set<string>) ?? [])]]));
+      return { keyVersions, sockets };
+    },
+
+    async store(req) {
+      const now = clock.now();
+      const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
+      const base = {
+        conversationId: req.conversationId,
+        messageId: newUlid(now),
+        clientMessageId: req.clientMessageId,
+        senderId: req.senderId,
+        ciphertext: req.ciphertext,
+        nonce: req.nonce,
+        senderKeyVersion: req.senderKeyVersion,
+        sentAt: new Date(now).toISOString(),
+      };
+      const key = cmidKey(req.conversationId, req.senderId, req.clientMessageId);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: messages(),
+            Item: { ...key, messageId: base.messageId, group: base, copies: req.copies, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const item = (await doc.send(new GetCommand({ TableName: messages(), Key: key, ConsistentRead: true }))).Item;
+        if (!item?.group) throw new ServiceUnavailable('Being stored; retry with the same clientMessageId', 'busy');
+        const first = item.group as typeof base;
+        const firstReq = { ...req, copies: item.copies as GroupSendRequest['copies'] };
+        // a retry completes what a crashed first attempt may have left unwritten: the same items under the same keys
+        const copies = await writeCopies(firstReq, first, item.expiresAt as number);
+        const mine = firstReq.copies.find((c) => c.userId === req.senderId);
+        return { message: mine ? copies[firstReq.copies.indexOf(mine)]! : (copies[0] as MessageRecord), copies, duplicate: true };
+      }
+      const copies = await writeCopies(req, base, expiresAt);
+      const mine = copies.find((c) => c.recipientId === req.senderId)!;
+      return { message: mine, copies, duplicate: false };
+    },
+  };
+}

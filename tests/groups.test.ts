@@ -1,0 +1,298 @@
+// Group conversations end to end: real WebSocket clients and HTTP through the local gateway, the real
+// handlers and DynamoDB Local, tweetnacl on the clients. The issue's four-user scenario, then attacks:
+// strangers, forged and oversized key maps, too many members, invitation spam.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import nacl from 'tweetnacl';
+import type { Runtime } from '../local/runtime.ts';
+import { request, startTestRuntime, testEnv, type HttpReply, type TestSocket } from './support/runtime.ts';
+import { bearer, connectAs, signUp, type Account } from './support/identity.ts';
+
+let rt: Runtime;
+const sockets: TestSocket[] = [];
+
+before(async () => {
+  rt = await startTestRuntime({
+    GROUP_MAX_MEMBERS: '4',
+    RATE_LIMITS: JSON.stringify({ ...JSON.parse(testEnv.RATE_LIMITS), inviteUser: { limit: 8, windowSeconds: 3600 } }),
+  });
+});
+after(async () => {
+  await Promise.all(sockets.map((s) => s.close().catch(() => undefined)));
+  await rt?.stop();
+});
+
+interface Person extends Account {
+  box: nacl.BoxKeyPair;
+}
+
+const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+/** Signs up and publishes a key set (version 1), as the SDK does. */
+async function person(name: string): Promise<Person> {
+  const account = await signUp(rt, { displayName: name });
+  const identity = nacl.sign.keyPair();
+  const box = nacl.box.keyPair();
+  const r = await call(account, 'PUT', '/api/users/public-key', {
+    identityKey: b64(identity.publicKey),
+    publicKey: b64(box.publicKey),
+    signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)),
+  });
+  assert.ok([200, 201].includes(r.status), r.text);
+  return { ...account, box };
+}
+
+const call = (who: Account, method: string, path: string, body?: unknown): Promise<HttpReply> =>
+  request(rt.httpUrl, method, path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
+
+async function device(p: Account): Promise<TestSocket> {
+  const s = await connectAs(rt, p.accessToken);
+  sockets.push(s);
+  return s;
+}
+
+/** The SDK's group encryption: secretbox under a random key, the key boxed to every member, sender included. */
+function sealGroup(text: string, from: Person, members: Person[], versions: Record<string, number> = {}) {
+  const key = nacl.randomBytes(32);
+  const nonce = nacl.randomBytes(24);
+  const keys: Record<string, { wrappedKey: string; nonce: string; keyVersion: number }> = {};
+  for (const m of members) {
+    const n = nacl.randomBytes(24);
+    keys[m.userId] = { wrappedKey: b64(nacl.box(key, n, m.box.publicKey, from.box.secretKey)), nonce: b64(n), keyVersion: versions[m.userId] ?? 1 };
+  }
+  return {
+    clientMessageId: randomUUID(),
+    ciphertext: b64(nacl.secretbox(new TextEncoder().encode(text), nonce, key)),
+    nonce: b64(nonce),
+    senderKeyVersion: 1,
+    keys,
+  };
+}
+
+/** A member opens its own wrapped key, then the message. */
+function openGroup(m: { ciphertext: string; nonce: string; key?: { wrappedKey: string; nonce: string } }, from: Person, me: Person): string {
+  assert.ok(m.key, 'the copy carries the reader’s wrapped key');
+  const key = nacl.box.open(bytes(m.key.wrappedKey), bytes(m.key.nonce), from.box.publicKey, me.box.secretKey);
+  assert.ok(key, 'the wrapped key opens');
+  const plain = nacl.secretbox.open(bytes(m.ciphertext), bytes(m.nonce), key);
+  assert.ok(plain, 'the message opens');
+  return new TextDecoder().decode(plain);
+}
+
+const isType = (type: string) => (f: { type: string }) => f.type === type;
+const history = (p: Account, g: string) => call(p, 'GET', `/api/conversations/${g}/messages`);
+const sync = (p: Account) => call(p, 'GET', '/api/messages/sync');
+const texts = (page: HttpReply) => (page.json.messages as { event?: unknown }[]).filter((m) => !m.event);
+
+async function newGroup(admin: Person, name: string, invited: Person[]): Promise<string> {
+  const r = await call(admin, 'POST', '/api/groups', { name, memberIds: invited.map((p) => p.userId) });
+  assert.equal(r.status, 201, r.text);
+  assert.match(r.json.conversationId, /^gr_[0-9a-f]{32}$/);
+  return r.json.conversationId;
+}
+
+async function accept(p: Person, g: string) {
+  const r = await call(p, 'POST', `/api/groups/${g}/invitations/accept`);
+  assert.equal(r.status, 200, r.text);
+}
+
+describe('the four-user scenario', () => {
+  test('create, accept, decline, send, remove, stale member set, non-admin invite, block', async () => {
+    const [a, b, c, d] = (await Promise.all(['Ann', 'Bob', 'Cat', 'Dan'].map(person))) as [Person, Person, Person, Person];
+    // 1. A creates a group with B, C and D
+    const g = await newGroup(a, 'Climbing', [b, c, d]);
+    for (const p of [b, c, d]) {
+      const inv = await call(p, 'GET', '/api/groups/invitations');
+      assert.deepEqual(
+        inv.json.invitations.map((i: { conversationId: string; inviterId: string; name: string }) => [i.conversationId, i.inviterId, i.name]),
+        [[g, a.userId, 'Climbing']],
+      );
+    }
+    assert.equal((await call(b, 'GET', `/api/groups/${g}`)).status, 404, 'an invitee is not a member yet');
+    // 2. B and C accept; D declines
+    await accept(b, g);
+    await accept(c, g);
+    assert.equal((await call(d, 'POST', `/api/groups/${g}/invitations/decline`)).status, 204);
+    assert.equal((await call(d, 'POST', `/api/groups/${g}/invitations/accept`)).status, 404, 'a declined invitation is gone');
+    const view = await call(a, 'GET', `/api/groups/${g}`);
+    assert.equal(view.status, 200, view.text);
+    assert.equal(view.json.role, 'admin');
+    assert.deepEqual(
+      view.json.members.map((m: { userId: string; role: string; keyVersion: number }) => [m.userId, m.role, m.keyVersion]).sort(),
+      [
+        [a.userId, 'admin', 1],
+        [b.userId, 'member', 1],
+        [c.userId, 'member', 1],
+      ].sort(),
+    );
+    // the inbox lists the group with its kind and name
+    const inbox = await call(b, 'GET', '/api/conversations');
+    const entry = inbox.json.conversations.find((x: { conversationId: string }) => x.conversationId === g);
+    assert.deepEqual([entry?.kind, entry?.name, entry?.memberCount], ['group', 'Climbing', 3]);
+
+    // 3. A sends; B and C decrypt (live, from sync and from history); D gets nothing
+    const [sa, sb, sc, sd] = [await device(a), await device(b), await device(c), await device(d)];
+    const first = sealGroup('first ascent', a, [a, b, c]);
+    sa.send({ action: 'sendMessage', conversationId: g, ...first });
+    const ack = await sa.next(isType('ack'));
+    assert.equal(ack.conversationId, g);
+    for (const [s, me] of [
+      [sb, b],
+      [sc, c],
+    ] as const) {
+      const m = await s.next(isType('message'));
+      assert.equal(m.messageId, ack.messageId);
+      assert.equal(m.senderId, a.userId);
+      assert.equal(m.recipientId, me.userId);
+      assert.equal(openGroup(m, a, me), 'first ascent');
+      assert.deepEqual(Object.keys(m.key).sort(), ['keyVersion', 'nonce', 'wrappedKey'], 'only the reader’s own wrapped key');
+      const synced = (await sync(me)).json.messages.find((x: { messageId: string }) => x.messageId === ack.messageId);
+      assert.equal(openGroup(synced, a, me), 'first ascent');
+      const hist = texts(await history(me, g));
+      assert.equal(hist.length, 1);
+      assert.equal(openGroup(hist[0] as never, a, me), 'first ascent');
+    }
+    assert.equal(openGroup(texts(await history(a, g))[0] as never, a, a), 'first ascent', 'the sender reads its own copy');
+    await assert.rejects(sd.next(isType('message'), 300), 'D, who declined, gets nothing');
+    assert.equal((await history(d, g)).status, 404);
+
+    // 6. B, not an admin, cannot invite (nor remove, rename or change roles)
+    assert.equal((await call(b, 'POST', `/api/groups/${g}/members`, { userIds: [d.userId] })).status, 403);
+    assert.equal((await call(b, 'DELETE', `/api/groups/${g}/members/${c.userId}`)).status, 403);
+    assert.equal((await call(b, 'PATCH', `/api/groups/${g}`, { name: 'Mine' })).status, 403);
+    assert.equal((await call(b, 'PUT', `/api/groups/${g}/members/${b.userId}/role`, { role: 'admin' })).status, 403);
+    assert.equal((await call(d, 'GET', '/api/groups/invitations')).json.invitations.length, 0, 'no invitation was made');
+
+    // 7. C blocks A (before removal): A's messages stop reaching C, A cannot tell
+    assert.equal((await call(c, 'POST', `/api/users/${a.userId}/block`)).status, 200);
+    const blocked = sealGroup('after the block', a, [a, b, c]);
+    sa.send({ action: 'sendMessage', conversationId: g, ...blocked });
+    const ack2 = await sa.next(isType('ack'));
+    assert.equal(openGroup(await sb.next(isType('message')), a, b), 'after the block');
+    await assert.rejects(sc.next(isType('message'), 300), 'C hears nothing from A');
+    assert.ok(!texts(await history(c, g)).some((m: any) => m.messageId === ack2.messageId), 'nor in history');
+    assert.ok(!(await sync(c)).json.messages.some((m: { messageId: string }) => m.messageId === ack2.messageId), 'nor in sync');
+
+    // 4. A removes C and sends again: C gets nothing, and history does not serve it
+    assert.equal((await call(a, 'DELETE', `/api/groups/${g}/members/${c.userId}`)).status, 204);
+    const updated = await sb.next(isType('groupUpdated'));
+    assert.deepEqual([updated.conversationId, updated.event, updated.by, updated.userId], [g, 'removed', a.userId, c.userId]);
+    // 5. a send with the stale member set gets members_changed, listing the current members and key versions
+    const stale = sealGroup('still there?', a, [a, b, c]);
+    sa.send({ action: 'sendMessage', conversationId: g, ...stale });
+    const err = await sa.next(isType('error'));
+    assert.equal(err.code, 'members_changed');
+    assert.deepEqual(err.details, { [a.userId]: 1, [b.userId]: 1 });
+    const http409 = await call(a, 'POST', `/api/groups/${g}/messages`, sealGroup('over http', a, [a, b, c]));
+    assert.equal(http409.status, 409);
+    assert.equal(http409.json.error.code, 'members_changed');
+    // the SDK re-wraps for the current members and resends with the same clientMessageId
+    const fresh = { ...sealGroup('without C', a, [a, b]), clientMessageId: stale.clientMessageId };
+    sa.send({ action: 'sendMessage', conversationId: g, ...fresh });
+    const ack3 = await sa.next(isType('ack'));
+    assert.equal(openGroup(await sb.next(isType('message')), a, b), 'without C');
+    await assert.rejects(
+      sc.next((f) => f.type === 'message', 300),
+      'C gets nothing',
+    );
+    assert.equal((await history(c, g)).status, 404, 'a removed member is answered as a stranger');
+    assert.ok(!(await sync(c)).json.messages.some((m: { messageId: string }) => m.messageId === ack3.messageId));
+    // a retry is acked with the first ack and stores nothing new
+    sa.send({ action: 'sendMessage', conversationId: g, ...fresh });
+    assert.equal((await sa.next(isType('ack'))).messageId, ack3.messageId);
+    // the HTTP route sends the same way
+    const viaHttp = await call(b, 'POST', `/api/groups/${g}/messages`, sealGroup('from Bob', b, [a, b]));
+    assert.equal(viaHttp.status, 201, viaHttp.text);
+    assert.equal(openGroup(await sa.next(isType('message')), b, a), 'from Bob');
+    // membership changes are in the members' history as system entries
+    const events = (await history(b, g)).json.messages.filter((m: { event?: unknown }) => m.event).map((m: any) => [m.event.type, m.senderId, m.event.userId]);
+    assert.deepEqual(events.reverse(), [
+      ['joined', a.userId, b.userId],
+      ['joined', a.userId, c.userId],
+      ['removed', a.userId, c.userId],
+    ]);
+  });
+});
+
+describe('roles and leaving', () => {
+  test('the last admin leaving makes the longest-standing member admin; the last admin cannot step down', async () => {
+    const [a, b, c] = (await Promise.all(['Amy', 'Ben', 'Cal'].map(person))) as [Person, Person, Person];
+    const g = await newGroup(a, 'Book club', [b, c]);
+    await accept(b, g);
+    await accept(c, g);
+    const down = await call(a, 'PUT', `/api/groups/${g}/members/${a.userId}/role`, { role: 'member' });
+    assert.equal(down.status, 409);
+    assert.equal(down.json.error.code, 'last_admin');
+    assert.equal((await call(a, 'POST', `/api/groups/${g}/leave`)).status, 204);
+    const view = await call(b, 'GET', `/api/groups/${g}`);
+    assert.equal(view.json.role, 'admin', 'B joined before C');
+    assert.equal((await call(c, 'GET', `/api/groups/${g}`)).json.role, 'member');
+    assert.equal((await call(a, 'GET', `/api/groups/${g}`)).status, 404);
+    assert.equal((await call(b, 'PATCH', `/api/groups/${g}`, { name: 'Books' })).json.name, 'Books');
+    assert.equal((await call(b, 'PUT', `/api/groups/${g}/members/${c.userId}/role`, { role: 'admin' })).status, 204);
+    assert.equal((await call(c, 'GET', `/api/groups/${g}`)).json.role, 'admin');
+  });
+});
+
+describe('attacks', () => {
+  test('strangers get 404 everywhere; forged and oversized key maps are refused and store nothing', async () => {
+    const [a, b, x] = (await Promise.all(['Ari', 'Bo', 'Xan'].map(person))) as [Person, Person, Person];
+    const g = await newGroup(a, 'Private', [b]);
+    await accept(b, g);
+    for (const [method, path, body] of [
+      ['GET', `/api/groups/${g}`],
+      ['PATCH', `/api/groups/${g}`, { name: 'pwned' }],
+      ['POST', `/api/groups/${g}/members`, { userIds: [x.userId] }],
+      ['DELETE', `/api/groups/${g}/members/${b.userId}`],
+      ['PUT', `/api/groups/${g}/members/${x.userId}/role`, { role: 'admin' }],
+      ['POST', `/api/groups/${g}/leave`],
+      ['POST', `/api/groups/${g}/invitations/accept`],
+      ['POST', `/api/groups/${g}/invitations/decline`],
+      ['GET', `/api/conversations/${g}/messages`],
+    ] as const) {
+      const r = await call(x, method, path, body);
+      assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+    }
+    const intrude = await call(x, 'POST', `/api/groups/${g}/messages`, sealGroup('hi', x, [a, b, x]));
+    assert.equal(intrude.status, 404);
+    // a member's forged map: an extra key for a stranger, a wrong version, a missing member
+    for (const keys of [sealGroup('x', a, [a, b, x]).keys, sealGroup('x', a, [a, b], { [b.userId]: 2 }).keys, sealGroup('x', a, [a]).keys]) {
+      const r = await call(a, 'POST', `/api/groups/${g}/messages`, { ...sealGroup('x', a, [a, b]), keys });
+      assert.equal(r.status, 409, r.text);
+    }
+    const huge = Object.fromEntries(
+      Array.from({ length: 1001 }, () => [randomUUID(), { wrappedKey: b64(new Uint8Array(48)), nonce: b64(new Uint8Array(24)), keyVersion: 1 }]),
+    );
+    assert.equal((await call(a, 'POST', `/api/groups/${g}/messages`, { ...sealGroup('x', a, [a, b]), keys: huge })).status, 400);
+    const bad = await call(a, 'POST', `/api/groups/${g}/messages`, {
+      ...sealGroup('x', a, [a, b]),
+      keys: { 'not-a-user': { wrappedKey: 'AA==', nonce: 'AA==', keyVersion: 1 } },
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(texts(await history(b, g)).length, 0, 'nothing was stored');
+    // a group id on the 1:1 route is refused before anything is read
+    assert.equal(
+      (await call(a, 'POST', `/api/conversations/${g}/messages`, { ...sealGroup('x', a, [a, b]), keys: undefined, recipientKeyVersion: 1 })).status,
+      400,
+    );
+  });
+
+  test('the member limit holds (GROUP_MAX_MEMBERS=4 here); invitations from someone the invitee blocks never arrive; spam is rate-limited', async () => {
+    const people = (await Promise.all(['P1', 'P2', 'P3', 'P4', 'P5'].map(person))) as Person[];
+    const [owner, ...rest] = people as [Person, ...Person[]];
+    const g = await newGroup(owner, 'Full', rest);
+    for (const p of rest.slice(0, 3)) await accept(p, g);
+    const full = await call(rest[3]!, 'POST', `/api/groups/${g}/invitations/accept`);
+    assert.equal(full.status, 409);
+    assert.equal(full.json.error.code, 'group_full');
+    // a victim who blocks the spammer never sees an invitation; the spammer cannot tell
+    const [spammer, victim] = (await Promise.all(['Spam', 'Vic'].map(person))) as [Person, Person];
+    assert.equal((await call(victim, 'POST', `/api/users/${spammer.userId}/block`)).status, 200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i++) statuses.push((await call(spammer, 'POST', '/api/groups', { name: `spam ${i}`, memberIds: [victim.userId] })).status);
+    assert.deepEqual(statuses, [...Array(8).fill(201), 429], 'inviteUser: 8 an hour here');
+    assert.equal((await call(victim, 'GET', '/api/groups/invitations')).json.invitations.length, 0);
+  });
+});
