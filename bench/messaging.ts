@@ -13,6 +13,7 @@ import WebSocket, { type RawData } from 'ws';
 import type { Runtime } from '../local/runtime.ts';
 import { bearer, signUp, type Account } from '../tests/support/identity.ts';
 import { request, startTestRuntime } from '../tests/support/runtime.ts';
+import { benchGroups, GROUP_SIZES, type GroupResult } from './groups.ts';
 import { environment, formatTable, mean, percentile, round, writeResults } from './lib.ts';
 import { isReadOp, itemBytes, perAction, roundTrips, SdkMeter, type CallSpan } from './sdk-meter.ts';
 
@@ -53,6 +54,8 @@ const HOT_MESSAGES_PER_SENDER = 50;
 /** A sender that gets an error frame sends the same clientMessageId again, after retryAfterSeconds or this long, this many times at most. */
 const HOT_RETRY_MS = 50;
 const HOT_MAX_ATTEMPTS = 20;
+/** Group sends timed per group size (one in flight), after the warm-up. */
+const GROUP_SAMPLES = 100;
 
 // ---- clients ---------------------------------------------------------------------------------------
 
@@ -671,7 +674,19 @@ async function main(): Promise<void> {
     const hotPeople = await pool(Array.from({ length: HOT_SENDERS + 1 }), 4, party);
     const hot = await hotRecipient(rt, hotPeople.slice(1), hotPeople[0]!);
 
-    report({ configs, throughput: throughput!, perSend, perFirstSend, perPage, hot, localReports, seconds: round((performance.now() - startedAt) / 1000, 1) });
+    const groups = await benchGroups(rt, { dynamodb: dynamoMeter, connections: postMeter }, GROUP_SAMPLES, percentile);
+
+    report({
+      configs,
+      throughput: throughput!,
+      perSend,
+      perFirstSend,
+      perPage,
+      hot,
+      groups,
+      localReports,
+      seconds: round((performance.now() - startedAt) / 1000, 1),
+    });
   } finally {
     sizeClient.destroy();
     await Promise.all([...pairs, ...fresh].map((p) => p.close().catch(() => undefined)));
@@ -711,6 +726,7 @@ function report(r: {
   perFirstSend: Capacity;
   perPage: Capacity & { pageBytes: number; readUnitsForBytes: number; authReadUnits: number };
   hot: HotRecipientResult;
+  groups: GroupResult[];
   localReports: boolean;
   seconds: number;
 }): void {
@@ -839,6 +855,83 @@ function report(r: {
       `on the recipient's socket: ${h.delivered} of ${h.messages} delivered, ${h.missing} missing, ${h.duplicates} duplicates, ${h.extraMessageIds} extra messageIds`,
   );
 
+  // 1:1 beside the groups: the capacity phase's send, and the largest configuration's one-in-flight latency
+  const big = r.configs.at(-1)!;
+  const oneToOne = {
+    clients: big.clients,
+    roundTrips: r.perSend.roundTrips,
+    calls: r.perSend.calls,
+    ruleWriteUnits: r.perSend.ruleWriteUnits,
+    readUnits: r.perSend.readUnits,
+    latency: { p50: big.oneInFlight.latency.p50, p99: big.oneInFlight.latency.p99 },
+  };
+  const g3 = r.groups[0]!;
+  const gMax = r.groups.at(-1)!;
+  const groupChecks = {
+    roundTripsMaxBySize: Object.fromEntries(r.groups.map((g) => [g.members, g.perSend.roundTrips.max])),
+    roundTripsConstant: r.groups.every((g) => g.perSend.roundTrips.max === g3.perSend.roundTrips.max),
+    callsPerStartedHundredMembersMax: Math.max(...r.groups.map((g) => g.callsPerStartedHundredMembers)),
+    /** Extra calls per extra member from the smallest to the largest group, times 100. */
+    marginalCallsPer100Members: round(((gMax.perSend.calls - g3.perSend.calls) / (gMax.members - g3.members)) * 100, 1),
+    ruleWriteUnitsPerMemberBySize: Object.fromEntries(r.groups.map((g) => [g.members, g.ruleWriteUnitsPerMember])),
+    /** Linear or better: write units per member do not grow with the size. */
+    writeUnitsAtMostLinear: r.groups.every((g, i) => i === 0 || g.ruleWriteUnitsPerMember <= r.groups[i - 1]!.ruleWriteUnitsPerMember + 0.01),
+  };
+  console.log(
+    `\nGroup sends (sendMessage with conversationId + keys), one in flight, every member on its own socket; latency from ws.send to the\n` +
+      "message frame on every member's socket (the last arrival) and on one designated member's (the first invitee); 1:1 for comparison",
+  );
+  console.log(
+    formatTable(
+      [
+        {
+          who: `1:1 (${oneToOne.clients} clients)`,
+          rt: oneToOne.roundTrips,
+          calls: oneToOne.calls,
+          wcu: oneToOne.ruleWriteUnits,
+          rcu: oneToOne.readUnits,
+          posts: 1,
+          all: oneToOne.latency,
+          one: oneToOne.latency,
+        },
+        ...r.groups.map((g) => ({
+          who: `group of ${g.members}`,
+          rt: g.perSend.roundTrips,
+          calls: g.perSend.calls,
+          wcu: g.perSend.ruleWriteUnits,
+          rcu: g.perSend.readUnits,
+          posts: g.connectionsPostsPerSend,
+          all: g.latencyToAllMembers,
+          one: g.latencyToOneMember,
+        })),
+      ],
+      [
+        { header: 'send', value: (x) => x.who },
+        { header: 'round trips mean/max', value: (x) => `${x.rt.mean} / ${x.rt.max}` },
+        { header: 'calls', value: (x) => x.calls.toFixed(1) },
+        { header: 'WCU by rules', value: (x) => x.wcu.toFixed(1) },
+        { header: 'RCU', value: (x) => x.rcu.toFixed(1) },
+        { header: 'POSTs', value: (x) => x.posts.toFixed(0) },
+        { header: 'all p50', value: (x) => x.all.p50.toFixed(2) },
+        { header: 'all p99', value: (x) => x.all.p99.toFixed(2) },
+        { header: 'one p50', value: (x) => x.one.p50.toFixed(2) },
+        { header: 'one p99', value: (x) => x.one.p99.toFixed(2) },
+      ],
+    ),
+  );
+  console.log(
+    `  issue 12: round trips max by size ${JSON.stringify(groupChecks.roundTripsMaxBySize)} (constant: ${groupChecks.roundTripsConstant}); ` +
+      `calls per started hundred members at most ${groupChecks.callsPerStartedHundredMembersMax} (marginal ${groupChecks.marginalCallsPer100Members} per 100 members); ` +
+      `WCU per member ${JSON.stringify(groupChecks.ruleWriteUnitsPerMemberBySize)} (at most linear: ${groupChecks.writeUnitsAtMostLinear})`,
+  );
+  for (const g of r.groups) {
+    console.log(
+      `  group of ${g.members}: ${Object.entries(g.perSend.byOperation)
+        .map(([op, o]) => `${op} x${o.calls} ${units(op, o)}`)
+        .join(', ')}`,
+    );
+  }
+
   const path = writeResults('messaging.json', {
     benchmark: 'messaging',
     ...environment(),
@@ -882,6 +975,20 @@ function report(r: {
       perSend: r.perSend,
       perFirstSendOfConversation: r.perFirstSend,
       perHistoryPage: { limit: HISTORY_PAGE, ...r.perPage },
+    },
+    groups: {
+      method:
+        `Per size (${GROUP_SIZES.join(', ')} members): new users with published keys; the admin creates the group and invites the rest ` +
+        '(20 per request), each accepts; every member on its own socket. The admin sends sendMessage frames with conversationId and keys ' +
+        '(a random 32-byte key, secretbox of the 100-byte text, the key boxed to each member, sender included), built before the clock ' +
+        `starts; one message in flight. After 1 verified send (every member decrypts) and 10 warm-up sends, ${GROUP_SAMPLES} timed sends: ` +
+        'latencyToAllMembers is ws.send to the message frame on the last member socket; latencyToOneMember to the designated member ' +
+        '(the first invitee); ackLatency to the ack. Then 20 sends with ReturnConsumedCapacity as for 1:1 (perSend: calls, readUnits, ' +
+        'ruleWriteUnits, roundTrips). callsPerStartedHundredMembers = calls / ceil(members / 100); ruleWriteUnitsPerMember = ruleWriteUnits / members. ' +
+        "oneToOne repeats capacity.perSend and the largest configuration's one-in-flight latency (recipient's socket).",
+      oneToOne,
+      checks: groupChecks,
+      sizes: r.groups,
     },
   });
   console.log(`\nmessaging: ${r.seconds} s; wrote ${path}`);

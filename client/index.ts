@@ -3,6 +3,8 @@
 // with a single-use ticket, and the tweetnacl key and message helpers a client needs for E2E
 // encryption. Private keys stay with the caller; nothing here sends them anywhere.
 import nacl from 'tweetnacl';
+import type { Message } from '../contract/conversations/schemas.ts';
+import type { Group, GroupRole, Invitation } from '../contract/groups/schemas.ts';
 
 export interface Tokens {
   accessToken: string;
@@ -270,6 +272,182 @@ export class NexChatClient {
     }
   }
 
+  // ---- public keys ------------------------------------------------------------------------------
+
+  /** Directory entries seen so far, per user and version: an older message still opens after its sender rotates. */
+  private readonly keyCache = new Map<string, Map<number, PublishedKey>>();
+
+  /**
+   * A user's published key from the directory, its signature checked (a key the identity key did not
+   * sign is refused with `KeyInvalid`). Cached per version: with `version`, a cached entry of exactly
+   * that version, else the directory's current one (which may be another version: check `.version`);
+   * without, the newest cached or the directory's.
+   */
+  async publicKey(userId: string, version?: number): Promise<PublishedKey> {
+    const known = this.keyCache.get(userId);
+    const cached = version === undefined ? (known ? known.get(Math.max(...known.keys())) : undefined) : known?.get(version);
+    if (cached) return cached;
+    const entry = await this.request<PublishedKey>('GET', `/api/users/${encodeURIComponent(userId)}/public-key`);
+    if (entry.userId !== userId || !verifyPublishedKey(entry)) throw new KeyInvalid(userId);
+    const versions = known ?? new Map<number, PublishedKey>();
+    versions.set(entry.version, entry);
+    this.keyCache.set(userId, versions);
+    return entry;
+  }
+
+  // ---- groups -----------------------------------------------------------------------------------
+
+  /** The member set (userId → key version) each group was last seen with: what the next send wraps for. */
+  private readonly groupKeyVersions = new Map<string, Map<string, number>>();
+  /** Group sends waiting on each socket, oldest first (error frames name no message, so one at a time). */
+  private readonly socketSends = new WeakMap<WebSocket, Promise<unknown>>();
+
+  /** Creates a group with the caller as admin; everyone in `memberIds` is invited (joins by accepting). */
+  async createGroup(name: string, memberIds: string[] = []): Promise<string> {
+    return (await this.request<{ conversationId: string }>('POST', '/api/groups', { name, memberIds })).conversationId;
+  }
+
+  /** The group, the caller's role and the members with roles and key versions (members only; 404 otherwise). */
+  async group(conversationId: string): Promise<Group> {
+    const g = await this.request<Group>('GET', groupPath(conversationId));
+    this.groupKeyVersions.set(conversationId, new Map(g.members.flatMap((m) => (m.keyVersion === undefined ? [] : [[m.userId, m.keyVersion] as const]))));
+    return g;
+  }
+
+  renameGroup(conversationId: string, name: string): Promise<{ conversationId: string; name: string }> {
+    return this.request('PATCH', groupPath(conversationId), { name });
+  }
+
+  /** Invites up to 20 people (admins only); unknown users, members and people who block the caller are skipped silently. */
+  async inviteToGroup(conversationId: string, userIds: string[]): Promise<void> {
+    await this.request('POST', `${groupPath(conversationId)}/members`, { userIds });
+  }
+
+  async removeGroupMember(conversationId: string, userId: string): Promise<void> {
+    await this.request('DELETE', `${groupPath(conversationId)}/members/${encodeURIComponent(userId)}`);
+    this.groupKeyVersions.get(conversationId)?.delete(userId);
+  }
+
+  async setGroupRole(conversationId: string, userId: string, role: GroupRole): Promise<void> {
+    await this.request('PUT', `${groupPath(conversationId)}/members/${encodeURIComponent(userId)}/role`, { role });
+  }
+
+  async leaveGroup(conversationId: string): Promise<void> {
+    await this.request('POST', `${groupPath(conversationId)}/leave`);
+    this.groupKeyVersions.delete(conversationId);
+  }
+
+  /** Pending invitations to the caller, newest first, with a cursor for the next page. */
+  groupInvitations(cursor?: string): Promise<{ invitations: Invitation[]; cursor?: string }> {
+    return this.request('GET', `/api/groups/invitations${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+  }
+
+  acceptInvitation(conversationId: string): Promise<{ conversationId: string; joinedAt: string }> {
+    return this.request('POST', `${groupPath(conversationId)}/invitations/accept`);
+  }
+
+  async declineInvitation(conversationId: string): Promise<void> {
+    await this.request('POST', `${groupPath(conversationId)}/invitations/decline`);
+  }
+
+  /**
+   * Encrypts `text` for the group as last seen (group() loads it when this client has not) and sends
+   * it, over `socket` if given (waiting for the ack), else over HTTP. A `members_changed` answer
+   * carries the current members and key versions: the message key is wrapped again for exactly those
+   * (keys refetched where the version moved) and sent once more with the same clientMessageId; a
+   * second `members_changed` is thrown. Returns the ack.
+   */
+  async sendGroupMessage(conversationId: string, text: string, sender: DeviceKeys, opts: GroupSendOptions = {}): Promise<GroupAck> {
+    let members = this.groupKeyVersions.get(conversationId);
+    if (!members) {
+      await this.group(conversationId);
+      members = this.groupKeyVersions.get(conversationId)!;
+    }
+    const senderKeyVersion = opts.senderKeyVersion ?? (await this.ownPublishedKey(sender)).version;
+    const sealed = sealGroupMessage(text);
+    const clientMessageId = opts.clientMessageId ?? crypto.randomUUID();
+    const attempt = async (versions: Map<string, number>) =>
+      this.deliverGroupMessage(
+        conversationId,
+        {
+          clientMessageId,
+          ciphertext: sealed.ciphertext,
+          nonce: sealed.nonce,
+          senderKeyVersion,
+          keys: await this.wrapFor(sealed.messageKey, versions, sender),
+        },
+        opts,
+      );
+    try {
+      return await attempt(members);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'members_changed' || !error.details || typeof error.details !== 'object') throw error;
+      const current = new Map(Object.entries(error.details as Record<string, number>).filter(([, v]) => typeof v === 'number'));
+      this.groupKeyVersions.set(conversationId, current);
+      return await attempt(current); // awaited: the finally wipes the key only after the re-wrap
+    } finally {
+      sealed.messageKey.fill(0);
+    }
+  }
+
+  /**
+   * Opens a group message (a `message` frame, a history or sync entry): unwraps this member's key with
+   * the sender's published key at `senderKeyVersion`, then the secretbox. Null when it does not open:
+   * no key for this reader, a key version this client never saw, or tampering.
+   */
+  async openGroupMessage(message: Pick<Message, 'senderId' | 'senderKeyVersion' | 'ciphertext' | 'nonce' | 'key'>, me: DeviceKeys): Promise<string | null> {
+    if (!message.key) return null;
+    const senderKey = await this.publicKey(message.senderId, message.senderKeyVersion);
+    if (senderKey.version !== message.senderKeyVersion) return null; // rotated before this client saw that version
+    return openGroupMessage(message, senderKey.publicKey, me);
+  }
+
+  /** The message key boxed to every member's published key (sender included), in parallel, 10 lookups at a time. */
+  private async wrapFor(messageKey: Uint8Array, versions: Map<string, number>, sender: DeviceKeys): Promise<Record<string, WrappedKey>> {
+    const ids = [...versions.keys()];
+    const keys: Record<string, WrappedKey> = {};
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(
+        ids.slice(i, i + 10).map(async (userId) => {
+          const entry = await this.publicKey(userId, versions.get(userId)!);
+          keys[userId] = { ...wrapMessageKey(messageKey, entry.publicKey, sender), keyVersion: entry.version };
+        }),
+      );
+    }
+    return keys;
+  }
+
+  private async deliverGroupMessage(conversationId: string, body: GroupMessageBody, { socket, timeoutMs }: GroupSendOptions): Promise<GroupAck> {
+    if (!socket) return this.request<GroupAck>('POST', `${groupPath(conversationId)}/messages`, body);
+    const previous = this.socketSends.get(socket) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(() => socketSend(socket, { action: 'sendMessage', conversationId, ...body }, timeoutMs));
+    this.socketSends.set(socket, mine);
+    return mine;
+  }
+
+  /** The directory's entry for the caller, which must be `keys`' box key (else members could not open the message). */
+  private async ownPublishedKey(keys: DeviceKeys): Promise<PublishedKey> {
+    const me = await this.ownUserId();
+    const mine = b64(keys.box.publicKey);
+    let entry = await this.publicKey(me);
+    if (entry.publicKey !== mine) {
+      this.keyCache.delete(me); // rotated since this client looked
+      entry = await this.publicKey(me);
+    }
+    if (entry.publicKey !== mine)
+      throw new ApiError(0, 'key_not_published', 'These keys are not the published ones: publish them (PUT /api/users/public-key) first');
+    return entry;
+  }
+
+  /** The signed-in user's id, from the access token's subject (the SDK never verifies tokens: the server does). */
+  private async ownUserId(): Promise<string> {
+    if (!this.tokens) await this.request('GET', '/api/users/me'); // throws the usual 401 when signed out
+    const payload = this.tokens!.accessToken.split('.')[1] ?? '';
+    const sub = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
+    if (typeof sub !== 'string') throw new ApiError(0, 'token_unreadable', 'The access token names no user');
+    return sub;
+  }
+
   // ---- realtime -------------------------------------------------------------------------------
 
   /**
@@ -439,4 +617,124 @@ export function seal(plaintext: string, recipientBoxKey: string, sender: DeviceK
 export function open(message: { ciphertext: string; nonce: string }, senderBoxKey: string, recipient: DeviceKeys): string | null {
   const plain = nacl.box.open(unb64(message.ciphertext), unb64(message.nonce), unb64(senderBoxKey), recipient.box.secretKey);
   return plain ? new TextDecoder().decode(plain) : null;
+}
+
+// ---- groups: one random message key per message, boxed to each member -------------------------------
+
+const groupPath = (conversationId: string) => `/api/groups/${encodeURIComponent(conversationId)}`;
+
+/** A directory entry as GET /api/users/{userId}/public-key serves it. */
+export interface PublishedKey {
+  userId: string;
+  identityKey: string;
+  publicKey: string;
+  signature: string;
+  version: number;
+  fingerprint: string;
+}
+
+/** The directory served a key its identity key did not sign: never wrap for it. */
+export class KeyInvalid extends Error {
+  constructor(userId: string) {
+    super(`The published key of ${userId} is not signed by its identity key`);
+    this.name = 'KeyInvalid';
+  }
+}
+
+export interface WrappedKey {
+  wrappedKey: string;
+  nonce: string;
+  keyVersion: number;
+}
+
+export interface GroupAck {
+  clientMessageId: string;
+  messageId: string;
+  conversationId: string;
+  sentAt: string;
+}
+
+export interface GroupSendOptions {
+  /** Send over this socket (from connect()) and wait for the ack; without it, over HTTP. */
+  socket?: WebSocket;
+  /** Defaults to a random UUID; a retry of the same message must reuse it. */
+  clientMessageId?: string;
+  /** The version of `sender`'s published key; read from the directory when absent. */
+  senderKeyVersion?: number;
+  /** How long a socket send waits for its ack (default 10 s). */
+  timeoutMs?: number;
+}
+
+interface GroupMessageBody {
+  clientMessageId: string;
+  ciphertext: string;
+  nonce: string;
+  senderKeyVersion: number;
+  keys: Record<string, WrappedKey>;
+}
+
+/** `text` in a secretbox under a fresh random 32-byte key; the caller wraps the key, then wipes it. */
+export function sealGroupMessage(text: string): { ciphertext: string; nonce: string; messageKey: Uint8Array } {
+  const messageKey = nacl.randomBytes(nacl.secretbox.keyLength);
+  const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
+  return { ciphertext: b64(nacl.secretbox(new TextEncoder().encode(text), nonce, messageKey)), nonce: b64(nonce), messageKey };
+}
+
+/** The message key boxed from the sender's box key to one member's published box key. */
+export function wrapMessageKey(messageKey: Uint8Array, memberBoxKey: string, sender: DeviceKeys): { wrappedKey: string; nonce: string } {
+  const nonce = nacl.randomBytes(nacl.box.nonceLength);
+  return { wrappedKey: b64(nacl.box(messageKey, nonce, unb64(memberBoxKey), sender.box.secretKey)), nonce: b64(nonce) };
+}
+
+/** Opens a member's copy: its wrapped key with the sender's box key, then the secretbox. Null if either fails. */
+export function openGroupMessage(
+  message: { ciphertext: string; nonce: string; key?: { wrappedKey: string; nonce: string } | undefined },
+  senderBoxKey: string,
+  me: DeviceKeys,
+): string | null {
+  if (!message.key) return null;
+  const messageKey = nacl.box.open(unb64(message.key.wrappedKey), unb64(message.key.nonce), unb64(senderBoxKey), me.box.secretKey);
+  if (!messageKey || messageKey.length !== nacl.secretbox.keyLength) return null;
+  const plain = nacl.secretbox.open(unb64(message.ciphertext), unb64(message.nonce), messageKey);
+  return plain ? new TextDecoder().decode(plain) : null;
+}
+
+/**
+ * Sends one frame and waits for its ack (by clientMessageId) or an error frame. Error frames name no
+ * message, so callers keep one send in flight per socket (NexChatClient queues them).
+ */
+function socketSend(socket: WebSocket, frame: { clientMessageId: string } & Record<string, unknown>, timeoutMs = 10_000): Promise<GroupAck> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.removeEventListener('message', onMessage);
+      socket.removeEventListener('close', onClose);
+    };
+    const onMessage = (event: MessageEvent) => {
+      let f: { type?: string; clientMessageId?: string; code?: string; message?: string; details?: unknown; retryAfterSeconds?: number };
+      try {
+        f = JSON.parse(String(event.data));
+      } catch {
+        return;
+      }
+      if (f.type === 'ack' && f.clientMessageId === frame.clientMessageId) {
+        done();
+        resolve(f as unknown as GroupAck);
+      } else if (f.type === 'error') {
+        done();
+        reject(new ApiError(f.code === 'members_changed' ? 409 : 0, f.code ?? 'error', f.message ?? 'error frame', f.details, f.retryAfterSeconds));
+      }
+    };
+    const onClose = () => {
+      done();
+      reject(new ApiError(0, 'socket_closed', 'The socket closed before the ack'));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new ApiError(0, 'ack_timeout', `No ack within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.addEventListener('message', onMessage);
+    socket.addEventListener('close', onClose);
+    socket.send(JSON.stringify(frame));
+  });
 }
