@@ -20,6 +20,9 @@ import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
 import type { DeletionDeps, DeliveryDeps, LoginDeps, SignInDeps, SocketDeps } from '#core/identity.ts';
 import type { ApprovalDeps, ClaimDeps, DeviceDeps, LinkRequestDeps, RevocationDeps } from '#core/devices.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
+import type { GroupSendDeps } from '#core/group-send.ts';
+import type { GroupSignalDeps } from '#core/group-signals.ts';
+import type { GroupChangeDeps, GroupInviteDeps, GroupReadDeps, GroupViewDeps } from '#core/groups.ts';
 import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
 import type {
@@ -456,6 +459,8 @@ export class FakeConversations implements ConversationsPort {
   /** conversationId → messageId → record and its expiry (epoch seconds). */
   readonly messages = new Map<string, Map<string, { record: MessageRecord; expiresAt: number }>>();
   readonly clientIds = new Map<string, string>();
+  /** Positions of users without a direct member item here (group members): `${conversationId}|${userId}`. */
+  readonly positions = new Map<string, { readUpTo?: string; deliveredUpTo?: string }>();
   /** Per user: the delivery queue, kept sorted by entry id. */
   readonly queues = new Map<string, QueueEntry[]>();
   readonly #clock: Clock;
@@ -560,7 +565,15 @@ export class FakeConversations implements ConversationsPort {
   /** Conditional: the member exists and the position is unset or lower. */
   async advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean> {
     const m = this.members.get(FakeConversations.#member(conversationId, userId));
-    if (!m) return false;
+    if (!m) {
+      // as the adapter's POS#u item: an upsert that needs no member item (a group's members are MEMBER#, apart)
+      const key = FakeConversations.#member(conversationId, userId);
+      const pos = this.positions.get(key) ?? {};
+      const at = pos[field];
+      if (at !== undefined && !(at < messageId)) return false;
+      this.positions.set(key, { ...pos, [field]: messageId });
+      return true;
+    }
     const at = m[field];
     if (at !== undefined && !(at < messageId)) return false;
     m[field] = messageId;
@@ -629,7 +642,7 @@ export class FakeConversations implements ConversationsPort {
   async readPositions(conversationIds: readonly string[], userId: string): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const c of conversationIds) {
-      const at = this.members.get(FakeConversations.#member(c, userId))?.readUpTo;
+      const at = this.members.get(FakeConversations.#member(c, userId))?.readUpTo ?? this.positions.get(FakeConversations.#member(c, userId))?.readUpTo;
       if (at) out.set(c, at);
     }
     return out;
@@ -1444,6 +1457,24 @@ export const reportingDeps = (w: World): ReportingDeps => ({
   groups: w.groups,
   limits: w.limits,
   metrics: w.metrics,
+});
+export const groupReadDeps = (w: World): GroupReadDeps => ({ config: w.config, clock: w.clock, users: w.users, groups: w.groups });
+export const groupInviteDeps = (w: World): GroupInviteDeps => ({ ...groupReadDeps(w), blocks: w.blocks });
+export const groupChangeDeps = (w: World): GroupChangeDeps => ({ ...groupReadDeps(w), connections: w.connections });
+export const groupViewDeps = (w: World): GroupViewDeps => ({ ...groupReadDeps(w), keys: w.publicKeys });
+export const groupSendDeps = (w: World): GroupSendDeps => ({
+  config: w.config,
+  clock: w.clock,
+  connections: w.connections,
+  events: w.events,
+  metrics: w.metrics,
+  groupSend: w.groups,
+});
+export const groupSignalDeps = (w: World): GroupSignalDeps => ({
+  signals: fakeGroupSignals(w),
+  blocks: w.blocks,
+  conversations: w.conversations,
+  connections: w.connections,
 });
 export const blockingDeps = (w: World): BlockingDeps => ({ users: w.users, blocks: w.blocks });
 export const sanctionDeps = (w: World): SanctionDeps => ({ ...moderationDeps(w), sessions: w.sessions, connections: w.connections });
