@@ -174,6 +174,7 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         sentAt: new Date(now).toISOString(),
       };
       const key = cmidKey(req.conversationId, req.senderId, req.clientMessageId);
+      let copies: MessageRecord[] | undefined;
       try {
         await doc.send(
           new PutCommand({
@@ -190,15 +191,12 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         const firstReq = { ...req, copies: item.copies as GroupSendRequest['copies'] };
         // a retry completes what a crashed first attempt may have left unwritten: the same items under the same keys,
         // except queue entries missing after the settle horizon, which go under a fresh id (lateEntries)
-        const late = now - Date.parse(first.sentAt) >= SYNC_SETTLE_SECONDS * 1000;
-        const fresh = late ? await lateEntries(firstReq, first, key) : undefined;
-        const copies = await writeCopies(firstReq, first, item.expiresAt as number, late ? (u) => fresh?.get(u) : undefined);
-        const mine = firstReq.copies.find((c) => c.userId === req.senderId);
-        return { message: mine ? copies[firstReq.copies.indexOf(mine)]! : (copies[0] as MessageRecord), copies, duplicate: true };
+        const fresh = now - Date.parse(first.sentAt) >= SYNC_SETTLE_SECONDS * 1000 && (await lateEntries(firstReq, first, key));
+        copies = await writeCopies(firstReq, first, item.expiresAt as number, fresh ? (u) => fresh.get(u) : undefined);
       }
-      const copies = await writeCopies(req, base, expiresAt);
-      const mine = copies.find((c) => c.recipientId === req.senderId)!;
-      return { message: mine, copies, duplicate: false };
+      const duplicate = !!copies;
+      copies ??= await writeCopies(req, base, expiresAt);
+      return { message: copies.find((c) => c.recipientId === req.senderId) ?? copies[0]!, copies, duplicate };
     },
   };
 }
