@@ -23,7 +23,7 @@ import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '
 import type { GroupSendDeps } from '#core/group-send.ts';
 import type { GroupSignalDeps } from '#core/group-signals.ts';
 import type { GroupChangeDeps, GroupInviteDeps, GroupReadDeps, GroupViewDeps } from '#core/groups.ts';
-import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
+import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
 import type {
   AuditChainPort,
@@ -1113,9 +1113,11 @@ export class FakeGroups implements GroupsPort, GroupSendPort, GroupReportsPort {
   readonly views = new Map<string, { record: MessageRecord; expiresAt: number }[]>();
   /** Delivery-queue entries written by group sends, per member. */
   readonly queued = new Map<string, MessageRecord[]>();
+  /** The queue entries' ids (keys), in the order of `queued`: the message's own id, or a late repair's fresh one. */
+  readonly queueIds = new Map<string, string[]>();
   readonly cmids = new Map<
     string,
-    { base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>; copies: GroupSendRequest['copies']; expiresAt: number }
+    { base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>; copies: GroupSendRequest['copies']; expiresAt: number; requeuedAs?: string }
   >();
   /** Test helper: the next store writes its idempotency record, then throws before the copies (a crash). */
   crashAfterRecord = false;
@@ -1272,14 +1274,26 @@ export class FakeGroups implements GroupsPort, GroupSendPort, GroupReportsPort {
     return { keyVersions, sockets };
   }
 
-  #writeCopies(req: GroupSendRequest, base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, expiresAt: number): MessageRecord[] {
+  /** `entryIdFor`: the member's queue entry id (the message's own by default), or none to write; `queueIds` records it. */
+  #writeCopies(
+    req: GroupSendRequest,
+    base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>,
+    expiresAt: number,
+    entryIdFor: (userId: string) => string | undefined = () => base.messageId,
+  ): MessageRecord[] {
     return req.copies.map((c) => {
       const record: MessageRecord = { ...base, recipientId: c.userId, recipientKeyVersion: c.key.keyVersion, key: c.key };
       this.#addView(req.conversationId, c.userId, record, expiresAt);
-      if (c.userId !== req.senderId) {
+      const entryId = c.userId === req.senderId ? undefined : entryIdFor(c.userId);
+      if (entryId) {
         const q = this.queued.get(c.userId) ?? [];
-        if (!q.some((m) => m.messageId === record.messageId)) q.push(copy(record));
+        const ids = this.queueIds.get(c.userId) ?? [];
+        if (!ids.includes(entryId)) {
+          q.push(copy(record));
+          ids.push(entryId);
+        }
         this.queued.set(c.userId, q);
+        this.queueIds.set(c.userId, ids);
       }
       return copy(record);
     });
@@ -1290,7 +1304,18 @@ export class FakeGroups implements GroupsPort, GroupSendPort, GroupReportsPort {
     const key = `${req.conversationId}|${req.senderId}|${req.clientMessageId}`;
     const first = this.cmids.get(key);
     if (first) {
-      const copies = this.#writeCopies({ ...req, copies: first.copies }, first.base, first.expiresAt);
+      // past the settle horizon, missing queue entries go under one fresh id, claimed once (requeuedAs)
+      const late = now - Date.parse(first.base.sentAt) >= SYNC_SETTLE_SECONDS * 1000;
+      const missing = first.copies.filter(
+        (c) => c.userId !== req.senderId && !(this.queued.get(c.userId) ?? []).some((m) => m.messageId === first.base.messageId),
+      );
+      const fresh = late && missing.length && !first.requeuedAs ? (first.requeuedAs = this.#ulid(now)) : undefined;
+      const copies = this.#writeCopies(
+        { ...req, copies: first.copies },
+        first.base,
+        first.expiresAt,
+        late ? (u) => (fresh && missing.some((c) => c.userId === u) ? fresh : undefined) : undefined,
+      );
       return { message: copies.find((c) => c.recipientId === req.senderId) ?? copies[0]!, copies, duplicate: true };
     }
     const base = {

@@ -351,6 +351,18 @@ describe('group send', () => {
     const repaired = await send(w, a, g, crashing);
     assert.equal(repaired.duplicate, true);
     assert.ok(w.groups.copiesOf(g, b).some((m) => m.messageId === repaired.ack.messageId));
+    assert.equal(w.groups.queueIds.get(b)?.at(-1), repaired.ack.messageId, 'within the settle horizon: under its own id');
+    // past the settle horizon a missing entry is queued under a fresh id, once
+    w.groups.crashAfterRecord = true;
+    const late = sealed(ids);
+    await assert.rejects(send(w, a, g, late), /crashed/);
+    w.clock.advance(31_000);
+    const lateAck = (await send(w, a, g, late)).ack;
+    const fresh = w.groups.queueIds.get(b)!.at(-1)!;
+    assert.notEqual(fresh, lateAck.messageId);
+    assert.ok(fresh > lateAck.messageId);
+    await send(w, a, g, late);
+    assert.equal(w.groups.queued.get(b)!.filter((m) => m.messageId === lateAck.messageId).length, 1, 'claimed once');
   });
 });
 
