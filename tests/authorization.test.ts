@@ -387,6 +387,35 @@ const groupCases = (): Case[] => [
     writes: namesNoVictim,
   },
   {
+    name: 'typing into another group is not found, and nobody in it hears it',
+    route: 'WsTyping',
+    fields: ['frame.conversationId'],
+    async run() {
+      const r = await frame({ action: 'typing', conversationId: f.groupVP });
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, 'conversation_not_found');
+    },
+  },
+  {
+    name: 'receipts in another group are not found',
+    route: 'WsMarkRead',
+    fields: ['frame.conversationId'],
+    async run() {
+      const r = await frame({ action: 'markRead', conversationId: f.groupVP, upToMessageId: vMessage().messageId });
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, 'conversation_not_found');
+    },
+  },
+  {
+    name: 'a report naming another group is not found (its members and messages stay unseen)',
+    route: 'CreateReport',
+    fields: ['body.conversationId'],
+    async run() {
+      const r = await call(a, 'POST', '/api/reports', { targetUserId: v.userId, conversationId: f.groupVP, reason: 'spam' });
+      expectStatus(r, [404], 'conversation_not_found');
+    },
+  },
+  {
     name: 'a frame into another group is not found',
     route: 'WsSendMessage',
     fields: ['frame.conversationId'],

@@ -11,6 +11,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { InternalServerError, ProvisionedThroughputExceededException, RequestLimitExceeded, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayManagementApiServiceException, GoneException, LimitExceededException } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { captureOutput } from './support/capture.ts';
 import { bearer, connectAs, logIn, outbox, requestCode, signUp, uniqueEmail, type Account } from './support/identity.ts';
@@ -438,6 +439,83 @@ describe('@connections faults: a stored message is acked, and the recipient gets
     assert.deepEqual(
       (await synced(bob, body.clientMessageId)).map((m) => m.messageId),
       [res.json.messageId],
+    );
+  });
+});
+
+describe('a crashed group send', () => {
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  const call = (who: Account, method: string, path: string, body?: unknown) =>
+    request(rt.httpUrl, method, path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
+  async function publishKey(p: Account) {
+    const identity = nacl.sign.keyPair();
+    const box = nacl.box.keyPair();
+    const r = await call(p, 'PUT', '/api/users/public-key', {
+      identityKey: b64(identity.publicKey),
+      publicKey: b64(box.publicKey),
+      signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)),
+    });
+    assert.ok([200, 201].includes(r.status), r.text);
+  }
+  const groupMessage = (members: Account[]) => ({
+    clientMessageId: randomUUID(),
+    ciphertext: randomBytes(48).toString('base64'),
+    nonce: randomBytes(24).toString('base64'),
+    senderKeyVersion: 1,
+    keys: Object.fromEntries(
+      members.map((m) => [m.userId, { wrappedKey: randomBytes(48).toString('base64'), nonce: randomBytes(24).toString('base64'), keyVersion: 1 }]),
+    ),
+  });
+  const syncFrom = async (p: Account, cursor?: string) =>
+    (await call(p, 'GET', `/api/messages/sync?limit=100${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`)).json as {
+      messages: { clientMessageId: string; messageId: string }[];
+      cursor: string;
+    };
+
+  test('a retry past the settle horizon queues the missing entries under a fresh id, once: a device whose cursor moved on still gets it', async () => {
+    const [a, b, c] = await Promise.all([signUp(rt, { displayName: 'Gail' }), signUp(rt, { displayName: 'Hank' }), signUp(rt, { displayName: 'Iris' })]);
+    await Promise.all([a, b, c].map(publishKey));
+    const created = await call(a, 'POST', '/api/groups', { name: 'Late', memberIds: [b.userId, c.userId] });
+    const g = created.json.conversationId as string;
+    for (const p of [b, c]) assert.equal((await call(p, 'POST', `/api/groups/${g}/invitations/accept`)).status, 200);
+    const members = [a, b, c];
+    const path = `/api/groups/${g}/messages`;
+
+    // the first attempt stores its idempotency record, then crashes on the copies (nothing of them written)
+    const body = groupMessage(members);
+    const fault = inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.ProvisionedThroughputExceededException, times: 1 });
+    assertRetryLater(await call(a, 'POST', path, body), 'throttled', 'group send');
+    assert.equal(fault.hits, 1);
+    // B's device syncs on, past the settle horizon: its cursor now lies beyond the message's own id
+    const before = await syncFrom(b);
+    rt.clock.advance(31_000);
+    const moved = await syncFrom(b, before.cursor);
+    assert.ok(!moved.messages.some((m) => m.clientMessageId === body.clientMessageId));
+    // the late retry: acked with the first message, queued for B and C under a fresh id
+    const retried = await call(a, 'POST', path, body);
+    assert.equal(retried.status, 200, retried.text); // a repeat of a stored send
+    const got = (await syncFrom(b, moved.cursor)).messages.filter((m) => m.clientMessageId === body.clientMessageId);
+    assert.deepEqual(
+      got.map((m) => m.messageId),
+      [retried.json.messageId],
+      'B gets it once, with its original message id',
+    );
+    assert.equal((await syncFrom(c)).messages.filter((m) => m.clientMessageId === body.clientMessageId).length, 1);
+    // claimed once: another late retry queues nothing more
+    assert.equal((await call(a, 'POST', path, body)).json.messageId, retried.json.messageId);
+    assert.equal((await syncFrom(c)).messages.filter((m) => m.clientMessageId === body.clientMessageId).length, 1);
+    const history = await call(b, 'GET', `/api/conversations/${g}/messages`);
+    assert.equal(history.json.messages.filter((m: { clientMessageId: string }) => m.clientMessageId === body.clientMessageId).length, 1);
+
+    // within the horizon a retry re-puts the entries under their own id (no second entry for anyone)
+    const young = groupMessage(members);
+    inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.ProvisionedThroughputExceededException, times: 1 });
+    assertRetryLater(await call(a, 'POST', path, young), 'throttled', 'group send');
+    const ok = await call(a, 'POST', path, young);
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(
+      (await syncFrom(c)).messages.filter((m) => m.clientMessageId === young.clientMessageId).map((m) => m.messageId),
+      [ok.json.messageId],
     );
   });
 });

@@ -2,12 +2,15 @@
 // handlers and DynamoDB Local, tweetnacl on the clients. The issue's four-user scenario, then attacks:
 // strangers, forged and oversized key maps, too many members, invitation spam.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import nacl from 'tweetnacl';
+import { projectRoot } from '../local/lambda.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, testEnv, type HttpReply, type TestSocket } from './support/runtime.ts';
-import { bearer, connectAs, signUp, type Account } from './support/identity.ts';
+import { bearer, connectAs, logIn, signUp, type Account } from './support/identity.ts';
 
 let rt: Runtime;
 const sockets: TestSocket[] = [];
@@ -296,3 +299,164 @@ describe('attacks', () => {
     assert.equal((await call(victim, 'GET', '/api/groups/invitations')).json.invitations.length, 0);
   });
 });
+
+describe('typing, receipts and blocks inside groups', () => {
+  test('typing and per-member receipts reach the other current members only, never across a block either way', async () => {
+    const [a, b, c, d, x] = (await Promise.all(['Gia', 'Hal', 'Ida', 'Jo', 'Kit'].map(person))) as [Person, Person, Person, Person, Person];
+    const g = await newGroup(a, 'Signals', [b, c, d]);
+    for (const p of [b, c, d]) await accept(p, g);
+    assert.equal((await call(a, 'DELETE', `/api/groups/${g}/members/${d.userId}`)).status, 204);
+    // C blocks A: both stay members
+    assert.equal((await call(c, 'POST', `/api/users/${a.userId}/block`)).status, 200);
+    const [sa, sb, sc, sd, sx] = [await device(a), await device(b), await device(c), await device(d), await device(x)];
+
+    // typing: A's reaches B only (not C, who blocks A; not D, removed; not X, a stranger)
+    sa.send({ action: 'typing', conversationId: g });
+    assert.deepEqual(await sb.next(isType('typing')), { type: 'typing', from: a.userId, conversationId: g });
+    // B's reaches A and C; C's first typing frame is B's, so none of A's arrived before it
+    sb.send({ action: 'typing', conversationId: g });
+    assert.equal((await sa.next(isType('typing'))).from, b.userId);
+    assert.equal((await sc.next(isType('typing'))).from, b.userId);
+    // C's reaches B, never A (A cannot tell: C's frame is answered exactly like B's, with nothing)
+    sc.send({ action: 'typing', conversationId: g });
+    assert.equal((await sb.next(isType('typing'))).from, c.userId);
+    // strangers and removed members are answered as for a group that does not exist
+    for (const s of [sx, sd]) {
+      s.send({ action: 'typing', conversationId: g });
+      assert.equal((await s.next(isType('error'))).code, 'conversation_not_found');
+    }
+
+    // A sends (C gets no copy); B sends (everyone gets one)
+    sa.send({ action: 'sendMessage', conversationId: g, ...sealGroup('from A', a, [a, b, c]) });
+    const fromA = await sa.next(isType('ack'));
+    assert.equal((await sb.next(isType('message'))).messageId, fromA.messageId);
+    sb.send({ action: 'sendMessage', conversationId: g, ...sealGroup('from B', b, [a, b, c]) });
+    const fromB = await sb.next(isType('ack'));
+    assert.equal((await sa.next(isType('message'))).messageId, fromB.messageId);
+    assert.equal((await sc.next(isType('message'))).messageId, fromB.messageId, 'C gets B’s messages');
+
+    // B reads up to A's message: A hears it (receipts are per member: "by" B)
+    sb.send({ action: 'delivered', conversationId: g, upToMessageId: fromA.messageId });
+    assert.deepEqual(await sa.next(isType('delivered')), { type: 'delivered', conversationId: g, by: b.userId, upToMessageId: fromA.messageId });
+    sb.send({ action: 'markRead', conversationId: g, upToMessageId: fromB.messageId });
+    assert.deepEqual(await sa.next(isType('read')), { type: 'read', conversationId: g, by: b.userId, upToMessageId: fromB.messageId });
+    assert.equal((await sc.next(isType('read'))).by, b.userId, 'C hears B’s receipts');
+    // C holds no copy of A's message: a receipt for it is a 404, like any message not in C's history
+    sc.send({ action: 'markRead', conversationId: g, upToMessageId: fromA.messageId });
+    assert.equal((await sc.next(isType('error'))).code, 'message_not_found');
+    // C reads B's message: B hears it, A does not (A's next read frame is B's later one)
+    sc.send({ action: 'markRead', conversationId: g, upToMessageId: fromB.messageId });
+    assert.deepEqual(await sb.next(isType('read')), { type: 'read', conversationId: g, by: c.userId, upToMessageId: fromB.messageId });
+    // A reads B's message: B hears it, C does not (C's next read frame is B's later one)
+    sa.send({ action: 'markRead', conversationId: g, upToMessageId: fromB.messageId });
+    assert.equal((await sb.next(isType('read'))).by, a.userId);
+    // positions only move forward: reading back tells no one
+    sb.send({ action: 'markRead', conversationId: g, upToMessageId: fromA.messageId });
+    sb.send({ action: 'typing', conversationId: g });
+    assert.equal((await sa.next(isType('typing'))).from, b.userId);
+    sb.send({ action: 'sendMessage', conversationId: g, ...sealGroup('again', b, [a, b, c]) });
+    const later = await sb.next(isType('ack'));
+    await sa.next((f) => f.type === 'message' && f.messageId === later.messageId);
+    sb.send({ action: 'markRead', conversationId: g, upToMessageId: later.messageId });
+    const [toA, toC] = await Promise.all([sa.next(isType('read')), sc.next(isType('read'))]);
+    assert.equal(toA.upToMessageId, later.messageId, 'A heard nothing of C’s read nor of B reading back');
+    assert.equal(toC.upToMessageId, later.messageId, 'C heard nothing of A’s read');
+    assert.equal(toC.by, b.userId);
+    // each member's own position shows in its inbox
+    const inboxB = await call(b, 'GET', '/api/conversations');
+    const entry = inboxB.json.conversations.find((i: { conversationId: string }) => i.conversationId === g);
+    assert.deepEqual([entry.readUpTo, entry.unreadCount], [later.messageId, 0]);
+    const inboxA = await call(a, 'GET', '/api/conversations');
+    assert.equal(inboxA.json.conversations.find((i: { conversationId: string }) => i.conversationId === g).readUpTo, fromB.messageId);
+    // receipts from outside the group: the 404 of a group that does not exist
+    for (const s of [sx, sd]) {
+      s.send({ action: 'markRead', conversationId: g, upToMessageId: fromB.messageId });
+      assert.equal((await s.next(isType('error'))).code, 'conversation_not_found');
+    }
+    // D (removed) and X heard nothing at all
+    await assert.rejects(
+      sd.next((f) => ['typing', 'read', 'delivered'].includes(f.type), 300),
+      /no matching frame/,
+    );
+    await assert.rejects(
+      sx.next((f) => ['typing', 'read', 'delivered'].includes(f.type), 300),
+      /no matching frame/,
+    );
+  });
+});
+
+describe('moderation in groups', () => {
+  test('a member reports a group message revealing its plaintext; moderators see the group; sanctioned users cannot send', async () => {
+    const [a, b, c, x, mod] = (await Promise.all(['Lu', 'Max', 'Ned', 'Oz', 'Mod'].map(person))) as [Person, Person, Person, Person, Person];
+    const grant = spawnSync(
+      process.execPath,
+      [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', mod.email, '--role', 'moderator', '--data-dir', rt.dataDir],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(grant.status, 0, grant.stderr);
+    const moderator = { ...mod, ...(await logInAgain(mod)) };
+    const g = await newGroup(a, 'Trouble', [b, c]);
+    await accept(b, g);
+    await accept(c, g);
+    assert.equal((await call(c, 'POST', `/api/users/${a.userId}/block`)).status, 200);
+    const sent = await call(a, 'POST', `/api/groups/${g}/messages`, sealGroup('buy my pills', a, [a, b, c]));
+    assert.equal(sent.status, 201, sent.text);
+    const bad = sent.json.messageId as string;
+    const fromB = (await call(b, 'POST', `/api/groups/${g}/messages`, sealGroup('ok', b, [a, b, c]))).json.messageId as string;
+    const body = { targetUserId: a.userId, conversationId: g, reason: 'scam', messageIds: [bad], evidence: [{ messageId: bad, plaintext: 'buy my pills' }] };
+
+    // B reports A's group message, revealing the plaintext it chose to
+    const filed = await call(b, 'POST', '/api/reports', body);
+    assert.equal(filed.status, 201, filed.text);
+    assert.equal(filed.json.targetUserId, a.userId);
+    assert.equal(filed.json.group, undefined, 'the reporter’s view is unchanged');
+    assert.equal((await call(b, 'POST', '/api/reports', body)).status, 200, 'filing it again is idempotent');
+    // the moderators' queue shows the group context as it was when the report was filed
+    const queue = await call(moderator, 'GET', '/api/admin/reports?reason=scam');
+    assert.equal(queue.status, 200, queue.text);
+    const item = queue.json.reports.find((r: { reportId: string }) => r.reportId === filed.json.reportId);
+    assert.deepEqual(item.group, { conversationId: g, name: 'Trouble', memberCount: 3 });
+    assert.deepEqual(item.evidence, [{ messageId: bad, plaintext: 'buy my pills' }]);
+    const one = await call(moderator, 'GET', `/api/admin/reports/${filed.json.reportId}`);
+    assert.deepEqual(one.json.report.group, { conversationId: g, name: 'Trouble', memberCount: 3 });
+
+    // what cannot be reported as a group message
+    const refused = async (who: Person, over: Record<string, unknown>, status: number, code: string) => {
+      const r = await call(who, 'POST', '/api/reports', { ...body, ...over });
+      assert.equal(r.status, status, r.text);
+      assert.equal(r.json.error.code, code);
+    };
+    await refused(x, {}, 404, 'conversation_not_found'); // a stranger to the group
+    await refused(c, {}, 400, 'foreign_message'); // C blocks A: it holds no copy of A's message
+    await refused(b, { messageIds: [fromB], evidence: undefined }, 400, 'foreign_message'); // not the target's message
+    await refused(b, { conversationId: undefined }, 400, 'foreign_message'); // not in B's direct conversation with A
+    await refused(b, { conversationId: g.replace(/.$/, (d) => (d === '0' ? '1' : '0')) }, 404, 'conversation_not_found');
+
+    // suspended and banned members cannot send to the group, over HTTP or their open sockets
+    const sc = await device(c);
+    const suspended = await call(moderator, 'POST', `/api/admin/users/${a.userId}/suspend`, { durationHours: 1, note: 'scam' });
+    assert.equal(suspended.status, 200, suspended.text);
+    const banned = await call(moderator, 'POST', `/api/admin/users/${c.userId}/ban`, { note: 'scam ring' });
+    assert.equal(banned.status, 200, banned.text);
+    for (const p of [a, c]) {
+      const r = await call(p, 'POST', `/api/groups/${g}/messages`, sealGroup('still here', p, [a, b, c]));
+      assert.equal(r.status, 401, r.text);
+    }
+    await sc.closed;
+    const relog = await logIn(rt, a.email, a.password);
+    assert.equal(relog.json.error.code, 'account_suspended');
+    assert.deepEqual(
+      texts(await history(b, g)).map((m: any) => m.messageId),
+      [fromB, bad],
+      'nothing new was stored',
+    );
+  });
+});
+
+async function logInAgain(p: Person) {
+  const r = await logIn(rt, p.email, p.password);
+  assert.equal(r.status, 200, r.text);
+  return { accessToken: r.json.accessToken as string };
+}

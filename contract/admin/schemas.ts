@@ -17,6 +17,8 @@ export const report = z.extend(myReport, {
   decision: z.optional(z.enum(decisions)),
   moderatorId: z.optional(z.string()),
   moderatorNote: z.optional(z.string()),
+  /** A report about a group message: the group as it was when the report was filed. */
+  group: z.optional(z.object({ conversationId: z.string(), name: z.string(), memberCount: z.number() })),
 });
 export type Report = z.infer<typeof report>;
 

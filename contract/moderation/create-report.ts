@@ -1,11 +1,13 @@
 // POST /api/reports
 import * as z from 'zod/mini';
-import { messageId, userId } from '../common.ts';
+import { groupId, messageId, userId } from '../common.ts';
 import { httpContract } from '../route.ts';
 import { myReport, reportReasons } from './schemas.ts';
 
 export const reportInput = z.strictObject({
   targetUserId: userId,
+  /** A group the caller is a member of: the cited messages are then the caller's copies of the target's group messages. */
+  conversationId: z.optional(groupId),
   reason: z.enum(reportReasons),
   details: z.optional(z.string().check(z.maxLength(1000, { message: 'At most 1000 characters' }))),
   messageIds: z.optional(z.array(messageId).check(z.minLength(1), z.maxLength(20, { message: 'At most 20 messages' }))),
@@ -20,7 +22,9 @@ export const createReport = httpContract({
   method: 'POST',
   path: '/api/reports',
   access: 'user',
-  summary: 'Reports a user, optionally with messages and the plaintext the reporter chooses to reveal; idempotent',
+  summary:
+    'Reports a user, optionally with messages and the plaintext the reporter chooses to reveal; idempotent. ' +
+    "With a group `conversationId`, the messages are the target's messages in that group (the caller must be a member)",
   input: { body: reportInput },
   output: { 200: myReport, 201: myReport },
 });

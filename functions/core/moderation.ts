@@ -12,6 +12,7 @@ import type {
   Clock,
   ConnectionsPort,
   ConversationsPort,
+  GroupReportsPort,
   LimitsPort,
   MessageRecord,
   MetricsPort,
@@ -48,6 +49,8 @@ export interface ModerationDeps extends ReportDeps {
 export interface ReportingDeps extends ReportDeps {
   blocks: Pick<BlocksPort, 'block'>;
   conversations: Pick<ConversationsPort, 'getMessage' | 'getMember' | 'history'>;
+  /** Reports about group messages: the group, the reporter's membership and its own copies. */
+  groups: GroupReportsPort;
   limits: LimitsPort;
   metrics: MetricsPort;
 }
@@ -73,6 +76,21 @@ async function cutSessions(deps: SanctionDeps, userId: string, reason: string): 
 async function visibleMessage(deps: ReportingDeps, conversationId: string, messageId: string, viewerId: string): Promise<MessageRecord | undefined> {
   const m = await deps.conversations.getMessage(conversationId, messageId);
   return m && m.hiddenFrom !== viewerId ? m : undefined;
+}
+
+/**
+ * A report about a group: the reporter must be a member (others get the 404 of a group that does not
+ * exist), and each cited message must be the target's, among the reporter's own copies (so never one
+ * from before the reporter joined, nor one from someone it blocks). The group's id, name and member
+ * count go with the report, as they are when it is filed, for the moderators' queue.
+ */
+async function groupContext(deps: ReportingDeps, g: string, reporterId: string, targetUserId: string, messageIds: readonly string[]) {
+  const read = await deps.groups.reportContext(g, reporterId, messageIds);
+  if (!read.meta || !read.member) throw new NotFound('No such conversation', 'conversation_not_found');
+  return {
+    cited: read.copies.map((m) => (m && m.senderId === targetUserId && !m.event ? m : undefined)),
+    group: { conversationId: g, name: read.meta.name, memberCount: read.meta.memberCount },
+  };
 }
 
 /** How far back the conversation is searched for a message from the target when none is cited. */
@@ -149,7 +167,8 @@ export async function createReport(deps: ReportingDeps, reporterId: string, inpu
   if (!target) throw new NotFound('No such user', 'user_not_found');
   const messageIds = [...new Set(input.messageIds ?? [])];
   const conversationId = directConversationId(reporterId, input.targetUserId);
-  const cited = await Promise.all(messageIds.map((id) => visibleMessage(deps, conversationId, id, reporterId)));
+  const inGroup = input.conversationId ? await groupContext(deps, input.conversationId, reporterId, input.targetUserId, messageIds) : undefined;
+  const cited = inGroup ? inGroup.cited : await Promise.all(messageIds.map((id) => visibleMessage(deps, conversationId, id, reporterId)));
   const foreign = messageIds.filter((_, i) => !cited[i]);
   if (foreign.length) {
     throw new BadRequest(
@@ -171,6 +190,7 @@ export async function createReport(deps: ReportingDeps, reporterId: string, inpu
     ...(input.details ? { details: input.details } : {}),
     ...(messageIds.length ? { messageIds } : {}),
     ...(input.evidence?.length ? { evidence: input.evidence } : {}),
+    ...(inGroup ? { group: inGroup.group } : {}),
     status: 'open',
     createdAt: at,
     updatedAt: at,

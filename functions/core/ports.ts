@@ -528,6 +528,30 @@ export interface GroupSendPort {
   store(req: GroupSendRequest): Promise<{ message: MessageRecord; copies: MessageRecord[]; duplicate: boolean }>;
 }
 
+/**
+ * Typing and receipts in a group (apart from the 1:1 paths, which bundle none of it): one round of reads
+ * whatever the group's size, then the members' socket sets.
+ */
+export interface GroupSignalsPort {
+  /**
+   * In parallel: the members (one strongly consistent Query) and, when `messageId` is given, whether the
+   * user holds its own unexpired copy of it (one GetItem).
+   */
+  load(query: { conversationId: string; userId: string; messageId?: string | undefined }): Promise<{ members: GroupMemberRecord[]; hasCopy: boolean }>;
+  /** The users' open connection ids (their socket sets: BatchGetItems of 100 keys, in parallel, eventually consistent). */
+  sockets(userIds: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+/** What a report about a group needs: the group, the reporter's membership and the reporter's own copies of the cited messages. */
+export interface GroupReportsPort {
+  /** One BatchGetItem: META, the reporter's MEMBER item and its VIEW copies of `messageIds`. */
+  reportContext(
+    conversationId: string,
+    reporterId: string,
+    messageIds: readonly string[],
+  ): Promise<{ meta?: GroupMeta | undefined; member: boolean; copies: (MessageRecord | undefined)[] }>;
+}
+
 /** The reads of groups for history and the inbox. */
 export interface GroupQueriesPort {
   /** The caller's own copies, newest first; undefined when the caller is not a member. */

@@ -5,6 +5,7 @@ import type { BlockingDeps, ModerationDeps, ReportDeps, ReportingDeps, SanctionD
 import { limits, sessions, users } from './auth.ts';
 import { metrics } from './metrics.ts';
 import { clock, config } from './platform.ts';
+import { groupSignalStore } from './group-signals.ts';
 import { connections } from './realtime.ts';
 import { blocks, conversationStore, moderationStore, reportStore } from './stores.ts';
 
@@ -22,7 +23,7 @@ function reports(): ReportDeps {
 }
 
 export function reporting(): ReportingDeps {
-  return { ...reports(), blocks: blocks(), conversations: conversationStore(), limits: limits(), metrics: metrics() };
+  return { ...reports(), blocks: blocks(), conversations: conversationStore(), groups: groupSignalStore(), limits: limits(), metrics: metrics() };
 }
 
 export function sanctions(): SanctionDeps {

@@ -7,6 +7,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { monotonicFactory } from 'ulid';
 import type { Role } from '#contract/common.ts';
+import type { GroupEvent } from '#contract/conversations/schemas.ts';
+import type { GroupRole } from '#contract/groups/schemas.ts';
 import { pushFrames } from '#contract/realtime/frames.ts';
 import { shapeOutput } from '#contract/shape.ts';
 import type { ReportStatus } from '#contract/moderation/schemas.ts';
@@ -18,7 +20,10 @@ import { BadRequest, Conflict, DomainError, NotFound } from '#core/errors.ts';
 import type { DeletionDeps, DeliveryDeps, LoginDeps, SignInDeps, SocketDeps } from '#core/identity.ts';
 import type { ApprovalDeps, ClaimDeps, DeviceDeps, LinkRequestDeps, RevocationDeps } from '#core/devices.ts';
 import type { BlockingDeps, ModerationDeps, ReportingDeps, SanctionDeps } from '#core/moderation.ts';
-import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
+import type { GroupSendDeps } from '#core/group-send.ts';
+import type { GroupSignalDeps } from '#core/group-signals.ts';
+import type { GroupChangeDeps, GroupInviteDeps, GroupReadDeps, GroupViewDeps } from '#core/groups.ts';
+import { messageRecord, nextSyncCursor, parseSyncCursor, SYNC_CURSOR_MAX_RECENT, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import { hashPassword } from '#core/passwords.ts';
 import type {
   AuditChainPort,
@@ -38,6 +43,14 @@ import type {
   DeviceRecord,
   DevicesPort,
   FamilyRecord,
+  GroupInvitationRecord,
+  GroupMemberRecord,
+  GroupMeta,
+  GroupReportsPort,
+  GroupSendPort,
+  GroupSendRequest,
+  GroupSignalsPort,
+  GroupsPort,
   HealthPort,
   KeyRecord,
   LimitsPort,
@@ -52,6 +65,7 @@ import type {
   PresenceQueuePort,
   PublicKeysPort,
   ReportRecord,
+  RosterVersion,
   SecurityEventsPort,
   SendRequest,
   SessionsPort,
@@ -445,6 +459,8 @@ export class FakeConversations implements ConversationsPort {
   /** conversationId → messageId → record and its expiry (epoch seconds). */
   readonly messages = new Map<string, Map<string, { record: MessageRecord; expiresAt: number }>>();
   readonly clientIds = new Map<string, string>();
+  /** Positions of users without a direct member item here (group members): `${conversationId}|${userId}`. */
+  readonly positions = new Map<string, { readUpTo?: string; deliveredUpTo?: string }>();
   /** Per user: the delivery queue, kept sorted by entry id. */
   readonly queues = new Map<string, QueueEntry[]>();
   readonly #clock: Clock;
@@ -549,7 +565,15 @@ export class FakeConversations implements ConversationsPort {
   /** Conditional: the member exists and the position is unset or lower. */
   async advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean> {
     const m = this.members.get(FakeConversations.#member(conversationId, userId));
-    if (!m) return false;
+    if (!m) {
+      // as the adapter's POS#u item: an upsert that needs no member item (a group's members are MEMBER#, apart)
+      const key = FakeConversations.#member(conversationId, userId);
+      const pos = this.positions.get(key) ?? {};
+      const at = pos[field];
+      if (at !== undefined && !(at < messageId)) return false;
+      this.positions.set(key, { ...pos, [field]: messageId });
+      return true;
+    }
     const at = m[field];
     if (at !== undefined && !(at < messageId)) return false;
     m[field] = messageId;
@@ -618,7 +642,7 @@ export class FakeConversations implements ConversationsPort {
   async readPositions(conversationIds: readonly string[], userId: string): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const c of conversationIds) {
-      const at = this.members.get(FakeConversations.#member(c, userId))?.readUpTo;
+      const at = this.members.get(FakeConversations.#member(c, userId))?.readUpTo ?? this.positions.get(FakeConversations.#member(c, userId))?.readUpTo;
       if (at) out.set(c, at);
     }
     return out;
@@ -1063,6 +1087,289 @@ export class FakeModeration implements ModerationPort, AuditChainPort {
   }
 }
 
+// ---- groups ---------------------------------------------------------------------------------------------
+
+/** The other fakes a group send reads through. */
+interface GroupWorld {
+  users: FakeUsers;
+  sessions: FakeSessions;
+  blocks: FakeBlocks;
+  publicKeys: FakePublicKeys;
+  connections: FakeConnections;
+}
+
+/**
+ * Groups (messages table, CONV#<gid>) as groups-table.ts, group-send.ts and group-signals.ts keep them:
+ * META, MEMBER, INVITE items, the per-user group count, each member's own copies (VIEW#u#ulid), the
+ * queue entries and the idempotency records, with the same conditions (counts as read, limits).
+ */
+export class FakeGroups implements GroupsPort, GroupSendPort, GroupReportsPort {
+  readonly metas = new Map<string, GroupMeta>();
+  /** group → member → record */
+  readonly members = new Map<string, Map<string, GroupMemberRecord>>();
+  readonly invitations = new Map<string, GroupInvitationRecord>();
+  readonly groupCounts = new Map<string, number>();
+  /** `${g}|${member}` → that member's copies (messages and system entries), with their expiry. */
+  readonly views = new Map<string, { record: MessageRecord; expiresAt: number }[]>();
+  /** Delivery-queue entries written by group sends, per member. */
+  readonly queued = new Map<string, MessageRecord[]>();
+  /** The queue entries' ids (keys), in the order of `queued`: the message's own id, or a late repair's fresh one. */
+  readonly queueIds = new Map<string, string[]>();
+  readonly cmids = new Map<
+    string,
+    { base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>; copies: GroupSendRequest['copies']; expiresAt: number; requeuedAs?: string }
+  >();
+  /** Test helper: the next store writes its idempotency record, then throws before the copies (a crash). */
+  crashAfterRecord = false;
+  readonly #clock: Clock;
+  readonly #ulid = monotonicFactory();
+  readonly #w: GroupWorld;
+  constructor(clock: Clock, world: GroupWorld) {
+    this.#clock = clock;
+    this.#w = world;
+  }
+  static #k = (g: string, u: string) => `${g}|${u}`;
+
+  #roster(g: string) {
+    return this.members.get(g) ?? new Map<string, GroupMemberRecord>();
+  }
+
+  /** Test helper: the copies a member holds, oldest first (system entries included). */
+  copiesOf(g: string, userId: string): MessageRecord[] {
+    const now = this.#clock.now();
+    return (this.views.get(FakeGroups.#k(g, userId)) ?? []).filter((v) => v.expiresAt * 1000 > now).map((v) => copy(v.record));
+  }
+
+  async create(meta: GroupMeta, creator: GroupMemberRecord, maxPerUser: number): Promise<boolean> {
+    if ((this.groupCounts.get(creator.userId) ?? 0) >= maxPerUser) return false;
+    this.metas.set(meta.conversationId, copy(meta));
+    this.members.set(meta.conversationId, new Map([[creator.userId, copy(creator)]]));
+    this.groupCounts.set(creator.userId, (this.groupCounts.get(creator.userId) ?? 0) + 1);
+    return true;
+  }
+
+  async getMember(g: string, userId: string) {
+    const m = this.#roster(g).get(userId);
+    return m && copy(m);
+  }
+
+  async roster(g: string) {
+    const meta = this.metas.get(g);
+    const members = [...this.#roster(g).values()].sort((a, b) => (a.userId < b.userId ? -1 : 1)).map(copy);
+    return meta ? { meta: copy(meta), members } : { members };
+  }
+
+  async invite(invitations: readonly GroupInvitationRecord[]) {
+    for (const i of invitations) this.invitations.set(FakeGroups.#k(i.conversationId, i.userId), copy(i));
+  }
+
+  async getInvitation(g: string, userId: string) {
+    const i = this.invitations.get(FakeGroups.#k(g, userId));
+    return i && copy(i);
+  }
+
+  async deleteInvitation(g: string, userId: string) {
+    return this.invitations.delete(FakeGroups.#k(g, userId));
+  }
+
+  async invitationsOf(userId: string, limit: number, cursor?: string) {
+    const mine = [...this.invitations.values()].filter((i) => i.userId === userId).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    return page(mine.map(copy), (i) => `${i.createdAt}#${i.conversationId}`, `invites:${userId}`, limit, cursor);
+  }
+
+  async accept(invitation: GroupInvitationRecord, joinedAt: string, limits: { maxMembers: number; maxPerUser: number }) {
+    const { conversationId: g, userId } = invitation;
+    const meta = this.metas.get(g);
+    if (!this.invitations.has(FakeGroups.#k(g, userId)) || !meta || this.#roster(g).has(userId)) return 'gone' as const;
+    if (meta.memberCount >= limits.maxMembers) return 'group_full' as const;
+    if ((this.groupCounts.get(userId) ?? 0) >= limits.maxPerUser) return 'too_many_groups' as const;
+    this.invitations.delete(FakeGroups.#k(g, userId));
+    meta.memberCount++;
+    this.#roster(g).set(userId, { conversationId: g, userId, role: 'member', joinedAt, invitedBy: invitation.inviterId });
+    this.groupCounts.set(userId, (this.groupCounts.get(userId) ?? 0) + 1);
+    return 'joined' as const;
+  }
+
+  async removeMember(g: string, userId: string, seen: RosterVersion, removedRole: GroupRole, promote?: string) {
+    const meta = this.metas.get(g);
+    const roster = this.#roster(g);
+    if (!meta || meta.memberCount !== seen.memberCount || meta.adminCount !== seen.adminCount || !roster.has(userId)) return false;
+    if (promote && !roster.has(promote)) return false;
+    meta.memberCount = seen.memberCount - 1;
+    meta.adminCount = seen.adminCount + (removedRole === 'admin' && !promote ? -1 : 0);
+    roster.delete(userId);
+    this.groupCounts.set(userId, Math.max(0, (this.groupCounts.get(userId) ?? 1) - 1));
+    if (promote) roster.get(promote)!.role = 'admin';
+    return true;
+  }
+
+  async setRole(g: string, userId: string, role: GroupRole, seen: RosterVersion, previous: GroupRole) {
+    const meta = this.metas.get(g);
+    const member = this.#roster(g).get(userId);
+    if (!meta || meta.memberCount !== seen.memberCount || meta.adminCount !== seen.adminCount || member?.role !== previous) return false;
+    meta.adminCount = seen.adminCount + (role === previous ? 0 : role === 'admin' ? 1 : -1);
+    member.role = role;
+    return true;
+  }
+
+  async rename(g: string, name: string) {
+    const meta = this.metas.get(g);
+    if (!meta) return false;
+    meta.name = name;
+    return true;
+  }
+
+  async appendEvent(g: string, viewers: readonly string[], actorId: string, event: { type: GroupEvent; userId?: string; role?: string; name?: string }) {
+    const now = this.#clock.now();
+    const messageId = this.#ulid(now);
+    const expiresAt = Math.floor(now / 1000) + 30 * 86400;
+    for (const viewer of viewers) {
+      const record: MessageRecord = {
+        conversationId: g,
+        messageId,
+        clientMessageId: `system-${messageId}`,
+        senderId: actorId,
+        recipientId: viewer,
+        ciphertext: '',
+        nonce: '',
+        senderKeyVersion: 0,
+        recipientKeyVersion: 0,
+        sentAt: iso(now),
+        event: copy(event) as MessageRecord['event'],
+      };
+      this.#addView(g, viewer, record, expiresAt);
+    }
+  }
+
+  #addView(g: string, viewer: string, record: MessageRecord, expiresAt: number) {
+    const list = this.views.get(FakeGroups.#k(g, viewer)) ?? [];
+    const i = list.findIndex((v) => v.record.messageId === record.messageId);
+    if (i >= 0) list[i] = { record: copy(record), expiresAt };
+    else list.push({ record: copy(record), expiresAt });
+    list.sort((a, b) => (a.record.messageId < b.record.messageId ? -1 : 1));
+    this.views.set(FakeGroups.#k(g, viewer), list);
+  }
+
+  // -- GroupSendPort --
+
+  async load({ senderId, conversationId, sessionId }: { senderId: string; conversationId: string; sessionId?: string | undefined }) {
+    const [family, caller, group, blockers] = await Promise.all([
+      sessionId ? this.#w.sessions.get(sessionId) : undefined,
+      this.#w.users.get(senderId),
+      this.roster(conversationId),
+      this.#w.blocks.blockersOf(senderId),
+    ]);
+    return { family, caller, meta: group.meta, members: group.members, blockers };
+  }
+
+  async recipients(userIds: readonly string[]) {
+    const keyVersions = new Map<string, number>();
+    const sockets = new Map<string, string[]>();
+    for (const u of userIds) {
+      const k = await this.#w.publicKeys.getCurrent(u);
+      if (k) keyVersions.set(u, k.version);
+      const ids = await this.#w.connections.openConnections(u);
+      if (ids.length) sockets.set(u, ids);
+    }
+    return { keyVersions, sockets };
+  }
+
+  /** `entryIdFor`: the member's queue entry id (the message's own by default), or none to write; `queueIds` records it. */
+  #writeCopies(
+    req: GroupSendRequest,
+    base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>,
+    expiresAt: number,
+    entryIdFor: (userId: string) => string | undefined = () => base.messageId,
+  ): MessageRecord[] {
+    return req.copies.map((c) => {
+      const record: MessageRecord = { ...base, recipientId: c.userId, recipientKeyVersion: c.key.keyVersion, key: c.key };
+      this.#addView(req.conversationId, c.userId, record, expiresAt);
+      const entryId = c.userId === req.senderId ? undefined : entryIdFor(c.userId);
+      if (entryId) {
+        const q = this.queued.get(c.userId) ?? [];
+        const ids = this.queueIds.get(c.userId) ?? [];
+        if (!ids.includes(entryId)) {
+          q.push(copy(record));
+          ids.push(entryId);
+        }
+        this.queued.set(c.userId, q);
+        this.queueIds.set(c.userId, ids);
+      }
+      return copy(record);
+    });
+  }
+
+  async store(req: GroupSendRequest) {
+    const now = this.#clock.now();
+    const key = `${req.conversationId}|${req.senderId}|${req.clientMessageId}`;
+    const first = this.cmids.get(key);
+    if (first) {
+      // past the settle horizon, missing queue entries go under one fresh id, claimed once (requeuedAs)
+      const late = now - Date.parse(first.base.sentAt) >= SYNC_SETTLE_SECONDS * 1000;
+      const missing = first.copies.filter(
+        (c) => c.userId !== req.senderId && !(this.queued.get(c.userId) ?? []).some((m) => m.messageId === first.base.messageId),
+      );
+      const fresh = late && missing.length && !first.requeuedAs ? (first.requeuedAs = this.#ulid(now)) : undefined;
+      const copies = this.#writeCopies(
+        { ...req, copies: first.copies },
+        first.base,
+        first.expiresAt,
+        late ? (u) => (fresh && missing.some((c) => c.userId === u) ? fresh : undefined) : undefined,
+      );
+      return { message: copies.find((c) => c.recipientId === req.senderId) ?? copies[0]!, copies, duplicate: true };
+    }
+    const base = {
+      conversationId: req.conversationId,
+      messageId: this.#ulid(now),
+      clientMessageId: req.clientMessageId,
+      senderId: req.senderId,
+      ciphertext: req.ciphertext,
+      nonce: req.nonce,
+      senderKeyVersion: req.senderKeyVersion,
+      sentAt: iso(now),
+    };
+    const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
+    this.cmids.set(key, { base, copies: copy(req.copies), expiresAt });
+    if (this.crashAfterRecord) {
+      this.crashAfterRecord = false;
+      throw new Error('crashed after the idempotency record');
+    }
+    const copies = this.#writeCopies(req, base, expiresAt);
+    return { message: copies.find((c) => c.recipientId === req.senderId)!, copies, duplicate: false };
+  }
+
+  // -- the socket sets (group signals) and GroupReportsPort --
+
+  async sockets(userIds: readonly string[]) {
+    const out = new Map<string, string[]>();
+    for (const u of userIds) {
+      const ids = await this.#w.connections.openConnections(u);
+      if (ids.length) out.set(u, ids);
+    }
+    return out;
+  }
+
+  #copy(g: string, userId: string, messageId: string) {
+    return this.copiesOf(g, userId).find((m) => m.messageId === messageId);
+  }
+
+  async reportContext(g: string, reporterId: string, messageIds: readonly string[]) {
+    const meta = this.metas.get(g);
+    return { meta: meta && copy(meta), member: this.#roster(g).has(reporterId), copies: messageIds.map((id) => this.#copy(g, reporterId, id)) };
+  }
+}
+
+/** The group signals' load (typing, receipts): the members and whether the user holds its copy. */
+export function fakeGroupSignals(w: World): GroupSignalsPort {
+  return {
+    load: async ({ conversationId, userId, messageId }) => ({
+      members: (await w.groups.roster(conversationId)).members,
+      hasCopy: messageId !== undefined && w.groups.copiesOf(conversationId, userId).some((m) => m.messageId === messageId),
+    }),
+    sockets: (userIds) => w.groups.sockets(userIds),
+  };
+}
+
 // ---- system -----------------------------------------------------------------------------------------
 
 export class FakeHealth implements HealthPort {
@@ -1091,7 +1398,7 @@ export function fakeWorld(options: FakeWorldOptions = {}) {
   const keys: AuthKeys = deriveKeys(TEST_SECRET);
   const signingKeys: SigningKeysPort = { current: async () => keys };
   const sessions = new FakeSessions(clock);
-  return {
+  const world = {
     clock,
     config,
     keys,
@@ -1114,6 +1421,7 @@ export function fakeWorld(options: FakeWorldOptions = {}) {
     moderation: new FakeModeration(clock),
     health: new FakeHealth(),
   };
+  return { ...world, groups: new FakeGroups(clock, world) };
 }
 
 export type World = ReturnType<typeof fakeWorld>;
@@ -1171,8 +1479,27 @@ export const reportingDeps = (w: World): ReportingDeps => ({
   ...moderationDeps(w),
   blocks: w.blocks,
   conversations: w.conversations,
+  groups: w.groups,
   limits: w.limits,
   metrics: w.metrics,
+});
+export const groupReadDeps = (w: World): GroupReadDeps => ({ config: w.config, clock: w.clock, users: w.users, groups: w.groups });
+export const groupInviteDeps = (w: World): GroupInviteDeps => ({ ...groupReadDeps(w), blocks: w.blocks });
+export const groupChangeDeps = (w: World): GroupChangeDeps => ({ ...groupReadDeps(w), connections: w.connections });
+export const groupViewDeps = (w: World): GroupViewDeps => ({ ...groupReadDeps(w), keys: w.publicKeys });
+export const groupSendDeps = (w: World): GroupSendDeps => ({
+  config: w.config,
+  clock: w.clock,
+  connections: w.connections,
+  events: w.events,
+  metrics: w.metrics,
+  groupSend: w.groups,
+});
+export const groupSignalDeps = (w: World): GroupSignalDeps => ({
+  signals: fakeGroupSignals(w),
+  blocks: w.blocks,
+  conversations: w.conversations,
+  connections: w.connections,
 });
 export const blockingDeps = (w: World): BlockingDeps => ({ users: w.users, blocks: w.blocks });
 export const sanctionDeps = (w: World): SanctionDeps => ({ ...moderationDeps(w), sessions: w.sessions, connections: w.connections });

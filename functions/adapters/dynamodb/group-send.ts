@@ -5,10 +5,13 @@
 // (3) the idempotency record's conditional PutItem (CONV#g / CMID#<sender>#<id>, as 1:1);
 // (4) BatchWriteItems of 25, in parallel: per copy a history item (VIEW#<member>#<ulid>, holding only
 //     that member's wrapped key), a delivery-queue entry (not the sender's) and the inbox entry.
+// A retry re-puts what a crashed first attempt left out; past the settle horizon, missing queue entries
+// go under one fresh id, claimed once on the idempotency record (as the 1:1 repair does).
 // Its own module: the 1:1 send path (send-context.ts, messages-table.ts) imports none of it.
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
+import { SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import type { Clock, FamilyRecord, GroupMemberRecord, GroupMeta, GroupSendPort, GroupSendRequest, MessageRecord, UserRecord } from '#core/ports.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
 import { blockersOf } from './blocks-table.ts';
@@ -50,7 +53,13 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
     return { ...base, recipientId: copy.userId, recipientKeyVersion: copy.key.keyVersion, key: copy.key };
   }
 
-  async function writeCopies(req: GroupSendRequest, base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, expiresAt: number) {
+  /** `entryIdFor`: the id of a member's queue entry (the message's own id on a first attempt), or none to write. */
+  async function writeCopies(
+    req: GroupSendRequest,
+    base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>,
+    expiresAt: number,
+    entryIdFor: (userId: string) => string | undefined = () => base.messageId,
+  ) {
     const copies = req.copies.map((c) => copyOf(base, c));
     await batchWriteAll(
       db,
@@ -59,7 +68,7 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         const copy = copies[i]!;
         return [
           { put: { ...viewKey(req.conversationId, c.userId, base.messageId), ...copy, expiresAt } },
-          ...(c.userId === req.senderId ? [] : [{ put: { ...queueKey(c.userId, base.messageId), ...copy, expiresAt } }]),
+          ...(c.userId === req.senderId || !entryIdFor(c.userId) ? [] : [{ put: { ...queueKey(c.userId, entryIdFor(c.userId)!), ...copy, expiresAt } }]),
           {
             put: {
               ...entryKey(req.conversationId, c.userId),
@@ -78,6 +87,42 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
       }),
     );
     return copies;
+  }
+
+  /**
+   * A retry after the settle horizon (30 s): a queue entry the crashed first attempt left unwritten may
+   * now be behind a device's sync cursor, so re-putting it under the message's id would never reach that
+   * device. As in the 1:1 repair (messages-table.ts), the missing entries (one strongly consistent
+   * BatchGetItem per 100 members) are queued under one fresh id, claimed once on the idempotency record
+   * (`requeuedAs`): a later retry, or a concurrent one that lost the claim, queues nothing. Entries that
+   * exist (a member may have synced them already) are left alone. Returns member → fresh entry id.
+   */
+  async function lateEntries(req: GroupSendRequest, first: { messageId: string }, cmid: Record<string, string>): Promise<Map<string, string>> {
+    const t = messages();
+    const others = req.copies.map((c) => c.userId).filter((u) => u !== req.senderId);
+    const found = await batchGetAll(
+      db,
+      others.map((u) => ({ table: t, key: queueKey(u, first.messageId), consistent: true })),
+    );
+    const present = new Set((found.get(t) ?? []).map((i) => (i.pk as string).slice('QUEUE#'.length)));
+    const missing = others.filter((u) => !present.has(u));
+    if (!missing.length) return new Map();
+    const entryId = newUlid(clock.now());
+    try {
+      await doc.send(
+        new UpdateCommand({
+          TableName: t,
+          Key: cmid,
+          UpdateExpression: 'SET requeuedAs = :e',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(requeuedAs)',
+          ExpressionAttributeValues: { ':e': entryId },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return new Map();
+      throw error;
+    }
+    return new Map(missing.map((u) => [u, entryId]));
   }
 
   return {
@@ -129,6 +174,7 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         sentAt: new Date(now).toISOString(),
       };
       const key = cmidKey(req.conversationId, req.senderId, req.clientMessageId);
+      let copies: MessageRecord[] | undefined;
       try {
         await doc.send(
           new PutCommand({
@@ -143,14 +189,14 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         if (!item?.group) throw new ServiceUnavailable('Being stored; retry with the same clientMessageId', 'busy');
         const first = item.group as typeof base;
         const firstReq = { ...req, copies: item.copies as GroupSendRequest['copies'] };
-        // a retry completes what a crashed first attempt may have left unwritten: the same items under the same keys
-        const copies = await writeCopies(firstReq, first, item.expiresAt as number);
-        const mine = firstReq.copies.find((c) => c.userId === req.senderId);
-        return { message: mine ? copies[firstReq.copies.indexOf(mine)]! : (copies[0] as MessageRecord), copies, duplicate: true };
+        // a retry completes what a crashed first attempt may have left unwritten: the same items under the same keys,
+        // except queue entries missing after the settle horizon, which go under a fresh id (lateEntries)
+        const fresh = now - Date.parse(first.sentAt) >= SYNC_SETTLE_SECONDS * 1000 && (await lateEntries(firstReq, first, key));
+        copies = await writeCopies(firstReq, first, item.expiresAt as number, fresh ? (u) => fresh.get(u) : undefined);
       }
-      const copies = await writeCopies(req, base, expiresAt);
-      const mine = copies.find((c) => c.recipientId === req.senderId)!;
-      return { message: mine, copies, duplicate: false };
+      const duplicate = !!copies;
+      copies ??= await writeCopies(req, base, expiresAt);
+      return { message: copies.find((c) => c.recipientId === req.senderId) ?? copies[0]!, copies, duplicate };
     },
   };
 }
