@@ -465,6 +465,29 @@ describe('conversations, receipts, typing, presence', () => {
     assert.equal(foreign.status, 400, "someone else's cursor is refused");
   });
 
+  test("a direct message may name the conversation's id instead of `to`; a stranger's frame naming it stores nothing", async () => {
+    const [a, b, c] = [await person('Yan'), await person('Zoe'), await person('Abe')];
+    const [sa, sb, sc] = [await device(a), await device(b), await device(c)];
+    sa.send(sendFrame(b, 'first', a));
+    const first = await sa.next(isType('ack'));
+    await sb.next(isType('message'));
+    const { to: _to, ...byId } = sendFrame(b, 'by id', a);
+    sa.send({ ...byId, conversationId: first.conversationId });
+    const ack = await sa.next(isType('ack'));
+    assert.equal(ack.conversationId, first.conversationId);
+    const got = await sb.next(isType('message'));
+    assert.deepEqual([got.messageId, open(got, a, b)], [ack.messageId, 'by id']);
+    // a stranger who computed the id: the 404 of a conversation that does not exist, and nothing stored
+    const { to: _t, ...forged } = sendFrame(b, 'intruder', c);
+    sc.send({ ...forged, conversationId: first.conversationId });
+    assert.equal((await sc.next(isType('error'))).code, 'conversation_not_found');
+    const page = await history(b, first.conversationId);
+    assert.deepEqual(
+      page.json.messages.map((m: { messageId: string }) => m.messageId),
+      [ack.messageId, first.messageId],
+    );
+  });
+
   test('sends rewrite the inbox entries but never undo a receipt; a position an older member item carries still counts', async () => {
     const [a, b] = [await person('Wes'), await person('Xia')];
     const [sa, sb] = [await device(a), await device(b)];

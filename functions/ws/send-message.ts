@@ -1,9 +1,9 @@
 // sendMessage: store (idempotent on clientMessageId), then ack the sender while pushing to the members'
-// devices. A frame naming `to` is a direct message; one naming `conversationId` a group message
-// (core/group-send.ts). The frame's session check runs on the send's own first round of reads
+// devices. A frame naming `to`, or a direct conversation's id, is a direct message; one naming a
+// group's `conversationId` a group message (core/group-send.ts). The frame's session check runs on the send's own first round of reads
 // (sessionCheck: 'handler').
 import { sendMessage as contract } from '#contract/realtime/send-message.ts';
-import { sendMessage } from '#core/conversations.ts';
+import { sendMessage, sendToConversation } from '#core/conversations.ts';
 import { sendGroupMessage } from '#core/group-send.ts';
 import { publishMetrics } from '#middleware/metrics.ts';
 import { wsHandler } from '#middleware/ws-handler.ts';
@@ -18,7 +18,10 @@ export const handler = wsHandler(contract, socketGate)
       const { ack, delivery } =
         'to' in input
           ? await sendMessage(messageSending(endpoint), userId, input.to, strip(input), opts)
-          : await sendGroupMessage(groupSending(endpoint), userId, input.conversationId, strip(input), opts);
+          : 'keys' in input
+            ? await sendGroupMessage(groupSending(endpoint), userId, input.conversationId, strip(input), opts)
+            : // by the direct conversation's id: one read more (the member item names the peer)
+              await sendToConversation(messageSending(endpoint), userId, input.conversationId, strip(input), opts);
       await Promise.all([reply({ type: 'ack', ...ack }), delivery]);
     },
     { sessionCheck: 'handler' },
