@@ -362,6 +362,23 @@ describe('a frame from an ended session', () => {
       assert.equal((await bobSocket.next()).type, 'pong', 'bob got no message frame');
     });
   }
+
+  test('a malformed frame from an ended session is still answered as an ended session, and the socket closes', async () => {
+    const alice = await person();
+    const s = await device(alice);
+    await rt.db.doc.send(
+      new UpdateCommand({
+        TableName: rt.db.table('sessions'),
+        Key: { pk: `FAMILY#${sidOf(alice.accessToken)}`, sk: 'META' },
+        UpdateExpression: 'SET revokedAt = :now',
+        ExpressionAttributeValues: { ':now': rt.clock.now() },
+      }),
+    );
+    s.send({ action: 'sendMessage', to: 'not-a-user', clientMessageId: 'x' });
+    const err = await s.next();
+    assert.deepEqual({ type: err.type, code: err.code }, { type: 'error', code: 'token_revoked' });
+    await s.closed;
+  });
 });
 
 describe('sending to oneself, to a deleted user', () => {
