@@ -186,6 +186,26 @@ describe('the device limit', () => {
     assert.equal((await call(a.accessToken, 'DELETE', `/api/devices/${extra.deviceId}`, { password: a.password })).status, 204);
     assert.equal((await claim(links[1]!.linkId, links[1]!.linkSecret)).status, 200);
   });
+
+  test('concurrent claims of links approved at one below the limit: at most one gets a live session', async () => {
+    const a = await signUp(rt);
+    await loginDevice(a); // two devices of three
+    const links = [await newDevice(), await newDevice(), await newDevice(), await newDevice()];
+    for (const n of links) assert.equal((await approve(a.accessToken, n.linkId, { ...box(n.publicKey), password: a.password })).status, 204);
+    const answers = await Promise.all(links.map((n) => claim(n.linkId, n.linkSecret)));
+    const won = answers.filter((r) => r.status === 200);
+    assert.ok(won.length <= 1, `${won.length} claims won: ${answers.map((r) => r.status).join(',')}`);
+    for (const r of answers.filter((x) => x.status !== 200)) {
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.json.error.code, 'device_limit');
+    }
+    assert.ok((await devices(a.accessToken)).length <= MAX_DEVICES, 'never more than the limit');
+    const alive = await Promise.all(answers.map((r) => (r.status === 200 ? me(rt, r.json.accessToken) : undefined)));
+    assert.ok(
+      alive.every((r) => r === undefined || r.status === 200),
+      'a claim that was answered 200 keeps its session',
+    );
+  });
 });
 
 // ---- revocation ----------------------------------------------------------------------------------------

@@ -237,6 +237,16 @@ export async function claimLink(deps: ClaimDeps, linkId: string, linkSecret: str
   if ((await liveDevices({ clock: deps.clock, devices: deps.deviceList }, user)).length >= max) throw deviceLimit(max);
   if (!(await deps.links.claim(linkId, digest))) throw noSuchLink();
   const session = await startSession(deps, user, link.deviceName);
+  // Concurrent claims of several approved links all pass the count above: counted again with the new
+  // device in, and over the limit its session is ended at once (fail closed: racing claims may all
+  // lose, never all win; the new device asks for a new link).
+  const live = await liveDevices({ clock: deps.clock, devices: deps.deviceList }, user);
+  if (live.length > max) {
+    const mine = live.find((d) => d.device.deviceId === session.deviceId);
+    if (mine) await deps.sessions.revoke(mine.family.familyId, 'device_limit');
+    deps.events.record('device_link_over_limit', { userId: user.userId, linkId });
+    throw deviceLimit(max);
+  }
   deps.events.record('device_linked', { userId: user.userId, deviceId: session.deviceId, linkId });
   try {
     await deps.connections.push([user.userId], { type: 'deviceLinked', deviceId: session.deviceId, name: link.deviceName, linkedAt: iso(deps.clock.now()) });
