@@ -506,3 +506,61 @@ describe('history of a conversation whose id a stranger computed', () => {
     assert.equal(bad.status, 400);
   });
 });
+
+// ---- accounts that end while a link or a socket is open ----------------------------------------------------
+
+const setUser = (userId: string, changes: Record<string, unknown>) =>
+  rt.db.doc.send(
+    new UpdateCommand({
+      TableName: rt.db.table('users'),
+      Key: { pk: `USER#${userId}`, sk: 'PROFILE' },
+      UpdateExpression: `SET ${Object.keys(changes)
+        .map((k) => `#${k} = :${k}`)
+        .join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(Object.keys(changes).map((k) => [`#${k}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(Object.entries(changes).map(([k, v]) => [`:${k}`, v])),
+    }),
+  );
+
+describe('accounts that end between approval and claim, or under an open socket', () => {
+  test('an approved link of an account deleted since cannot be claimed; one of a banned account neither', async () => {
+    const deleted = await signUp(rt);
+    const banned = await signUp(rt);
+    const [n1, n2] = [await newDevice(), await newDevice()];
+    assert.equal((await approve(deleted.accessToken, n1.linkId, { ...box(n1.publicKey), password: deleted.password })).status, 204);
+    assert.equal((await approve(banned.accessToken, n2.linkId, { ...box(n2.publicKey), password: banned.password })).status, 204);
+    assert.equal((await call(deleted.accessToken, 'DELETE', '/api/users/me', { password: deleted.password })).status, 204);
+    await setUser(banned.userId, { status: 'banned' }); // a ban whose session revocation has not landed yet
+    const sessions = await dump('sessions');
+    refusedClaim(await claim(n1.linkId, n1.linkSecret), 'the approving account was deleted');
+    refusedClaim(await claim(n2.linkId, n2.linkSecret), 'the approving account was banned');
+    assert.equal(await dump('sessions'), sessions, 'no session or device was made by either claim');
+    assert.ok(await linkItem(n2.linkId), 'a refused claim spends nothing');
+  });
+
+  test('a renamed revoked device: 404, the record is not revived', async () => {
+    const a = await signUp(rt);
+    await loginDevice(a, 'Old');
+    const old = (await devices(a.accessToken)).find((d) => !d.current)!;
+    assert.equal((await call(a.accessToken, 'DELETE', `/api/devices/${old.deviceId}`, { password: a.password })).status, 204);
+    const r = await call(a.accessToken, 'PATCH', `/api/devices/${old.deviceId}`, { name: 'Revived' });
+    assert.equal(r.status, 404, r.text);
+    assert.equal(r.json.error.code, 'device_not_found');
+    assert.equal((await devices(a.accessToken)).length, 1);
+  });
+
+  test('a socket of an account banned or suspended a moment ago: its next send is refused, closed, nothing stored', async () => {
+    for (const status of ['banned', 'suspended'] as const) {
+      const alice = await person();
+      const bob = await person();
+      const s = await device(alice);
+      await setUser(alice.userId, status === 'banned' ? { status } : { status, suspendedUntil: rt.clock.now() + 3_600_000 });
+      const before = await dump('messages');
+      s.send(sendFrame(bob));
+      const err = await s.next();
+      assert.equal(err.code, status === 'banned' ? 'account_banned' : 'account_suspended', JSON.stringify(err));
+      await s.closed;
+      assert.equal(await dump('messages'), before, status);
+    }
+  });
+});
