@@ -8,7 +8,7 @@ import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/l
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { captureOutput } from './support/capture.ts';
-import { bearer, connectAs, me, refreshWith, signUp, type Account } from './support/identity.ts';
+import { bearer, connectAs, lastCode, me, refreshWith, requestCode, signUp, type Account } from './support/identity.ts';
 import { openSocket, request, startTestRuntime, type HttpReply, type TestSocket } from './support/runtime.ts';
 
 let rt: Runtime;
@@ -562,5 +562,25 @@ describe('accounts that end between approval and claim, or under an open socket'
       await s.closed;
       assert.equal(await dump('messages'), before, status);
     }
+  });
+});
+
+describe('replayed proofs', () => {
+  test('a reauth code spent on one approval cannot approve a second link or revoke a device', async () => {
+    const p = await signUp(rt, { passwordless: true });
+    assert.equal((await requestCode(rt, p.email, 'login')).status, 202);
+    const second = await request(rt.httpUrl, 'POST', '/api/auth/login', { body: { email: p.email, code: await lastCode(rt, p.email, 'login') } });
+    assert.equal(second.status, 200, second.text);
+    const [n1, n2] = [await newDevice(), await newDevice()];
+    assert.equal((await requestCode(rt, p.email, 'reauth')).status, 202);
+    const code = await lastCode(rt, p.email, 'reauth');
+    assert.equal((await approve(p.accessToken, n1.linkId, { ...box(n1.publicKey), code })).status, 204);
+    const replayApprove = await approve(p.accessToken, n2.linkId, { ...box(n2.publicKey), code });
+    assert.ok([401, 403].includes(replayApprove.status), replayApprove.text);
+    assert.equal((await linkItem(n2.linkId))?.approval, undefined);
+    const other = (await devices(p.accessToken)).find((d) => !d.current)!;
+    const replayRevoke = await call(p.accessToken, 'DELETE', `/api/devices/${other.deviceId}`, { code });
+    assert.ok([401, 403].includes(replayRevoke.status), replayRevoke.text);
+    assert.equal((await me(rt, second.json.accessToken)).status, 200, 'the other device is still signed in');
   });
 });
