@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { captureOutput } from './support/capture.ts';
@@ -582,5 +582,33 @@ describe('replayed proofs', () => {
     const replayRevoke = await call(p.accessToken, 'DELETE', `/api/devices/${other.deviceId}`, { code });
     assert.ok([401, 403].includes(replayRevoke.status), replayRevoke.text);
     assert.equal((await me(rt, second.json.accessToken)).status, 200, 'the other device is still signed in');
+  });
+});
+
+describe('account deletion and many device records', () => {
+  test('every device record goes with the account, also past one Query page (1 MB)', async () => {
+    const a = await signUp(rt);
+    const table = rt.db.table('sessions');
+    const expiresAt = Math.floor(rt.clock.now() / 1000) + 86_400;
+    const name = 'x'.repeat(64);
+    const extra = Array.from({ length: 3400 }, () => ({
+      pk: `USER#${a.userId}`,
+      sk: `DEVICE#${randomUUID()}`,
+      deviceId: randomUUID(),
+      owner: a.userId,
+      name,
+      createdAt: new Date(rt.clock.now()).toISOString(),
+      familyId: randomUUID(),
+      expiresAt,
+    }));
+    // logged-out sign-ins leave their records to TTL: an account that signed in thousands of times
+    for (let i = 0; i < extra.length; i += 25) {
+      await rt.db.doc.send(new BatchWriteCommand({ RequestItems: { [table]: extra.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    }
+    assert.equal((await call(a.accessToken, 'DELETE', '/api/users/me', { password: a.password })).status, 204);
+    const left = await rt.db.doc.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `USER#${a.userId}` }, Select: 'COUNT' }),
+    );
+    assert.equal(left.Count, 0, 'no device record (nor its name) outlives the account');
   });
 });
