@@ -188,7 +188,7 @@ export async function approveLink(deps: ApprovalDeps, auth: AuthContext, linkId:
   if (!link || link.approval) throw noSuchLink();
   const max = deps.deviceConfig.maxPerUser;
   if ((await liveDevices(deps, auth.user)).length >= max) {
-    throw new Conflict(`An account may have ${max} signed-in devices: remove one before linking another`, 'device_limit');
+    throw deviceLimit(max);
   }
   const approval = { userId: auth.userId, sessionId: auth.sessionId, ciphertext: input.ciphertext, nonce: input.nonce, publicKey: input.publicKey };
   if (!(await deps.links.approve(linkId, { ...approval, approvedAt: deps.clock.now() }))) throw noSuchLink();
@@ -198,7 +198,12 @@ export async function approveLink(deps: ApprovalDeps, auth: AuthContext, linkId:
 export interface ClaimDeps extends SignInDeps {
   links: Pick<DeviceLinksPort, 'get' | 'claim'>;
   connections: Pick<ConnectionsPort, 'push'>;
+  /** The device limit is checked again at claim: several links approved before any claim each saw room. */
+  deviceList: DeviceListDeps['devices'];
+  deviceConfig: Pick<DeviceConfig, 'maxPerUser'>;
 }
+
+const deviceLimit = (max: number) => new Conflict(`An account may have ${max} signed-in devices: remove one before linking another`, 'device_limit');
 
 export interface ClaimedLink extends SignInResponse {
   ciphertext: string;
@@ -226,8 +231,22 @@ export async function claimLink(deps: ClaimDeps, linkId: string, linkSecret: str
   } catch {
     throw noSuchLink(); // the approving device was signed out, or the account closed, since
   }
+  // Approvals each check the limit, but links approved before any is claimed all saw the same room:
+  // counted again here, before the link is spent (it stays claimable once a device is removed).
+  const max = deps.deviceConfig.maxPerUser;
+  if ((await liveDevices({ clock: deps.clock, devices: deps.deviceList }, user)).length >= max) throw deviceLimit(max);
   if (!(await deps.links.claim(linkId, digest))) throw noSuchLink();
   const session = await startSession(deps, user, link.deviceName);
+  // Concurrent claims of several approved links all pass the count above: counted again with the new
+  // device in, and over the limit its session is ended at once (fail closed: racing claims may all
+  // lose, never all win; the new device asks for a new link).
+  const live = await liveDevices({ clock: deps.clock, devices: deps.deviceList }, user);
+  if (live.length > max) {
+    const mine = live.find((d) => d.device.deviceId === session.deviceId);
+    if (mine) await deps.sessions.revoke(mine.family.familyId, 'device_limit');
+    deps.events.record('device_link_over_limit', { userId: user.userId, linkId });
+    throw deviceLimit(max);
+  }
   deps.events.record('device_linked', { userId: user.userId, deviceId: session.deviceId, linkId });
   try {
     await deps.connections.push([user.userId], { type: 'deviceLinked', deviceId: session.deviceId, name: link.deviceName, linkedAt: iso(deps.clock.now()) });

@@ -205,14 +205,28 @@ function buildWsHandler<C extends WsContract>(
           await session;
         }
       }
-      const input =
-        ctx.eventType === 'CONNECT'
-          ? validate(route.input ?? empty, event.queryStringParameters ?? {}, 'query')
-          : ctx.eventType === 'MESSAGE'
-            ? route.input
-              ? validate(route.input, parseFrame(event), 'frame')
-              : parseFrame(event)
-            : undefined;
+      let input: unknown;
+      try {
+        input =
+          ctx.eventType === 'CONNECT'
+            ? validate(route.input ?? empty, event.queryStringParameters ?? {}, 'query')
+            : ctx.eventType === 'MESSAGE'
+              ? route.input
+                ? validate(route.input, parseFrame(event), 'frame')
+                : parseFrame(event)
+              : undefined;
+      } catch (invalid) {
+        // sessionCheck 'handler' checks the session in the handler, which a bad frame never reaches:
+        // an ended session is still refused as such (and its socket closed), whatever else is wrong
+        if (opts.sessionCheck === 'handler' && route.access !== 'public' && ctx.eventType === 'MESSAGE' && caller?.sessionId) {
+          await gate!()
+            .liveSession(caller.userId, caller.sessionId)
+            .catch((error: unknown) => {
+              throw error instanceof DomainError ? new SessionEnded(error) : error;
+            });
+        }
+        throw invalid;
+      }
       await impl({
         input: input as Parsed<C['input']>,
         event,

@@ -53,5 +53,5 @@ export function linkApproval(): ApprovalDeps {
 }
 
 export function linkClaims(): ClaimDeps {
-  return { ...identity(), devices: deviceCreator(db()), links: links(), connections: connections() };
+  return { ...identity(), devices: deviceCreator(db()), deviceList: devices(), deviceConfig: deviceConfig(), links: links(), connections: connections() };
 }

@@ -1450,7 +1450,13 @@ export const approvalDeps = (w: World, maxPerUser = 10): ApprovalDeps => ({
   devices: w.devices,
   deviceConfig: { maxPerUser },
 });
-export const claimDeps = (w: World): ClaimDeps => ({ ...identityDeps(w), links: w.links, connections: w.connections });
+export const claimDeps = (w: World, maxPerUser = 10): ClaimDeps => ({
+  ...identityDeps(w),
+  links: w.links,
+  connections: w.connections,
+  deviceList: w.devices,
+  deviceConfig: { maxPerUser },
+});
 export const conversationReadDeps = (w: World): ConversationReadDeps => ({ config: w.config, clock: w.clock, users: w.users, conversations: w.conversations });
 export const openingDeps = (w: World): OpeningDeps => ({ ...conversationReadDeps(w), blocks: w.blocks, limits: w.limits });
 export const conversationDeps = (w: World): ConversationDeps => ({ ...openingDeps(w), connections: w.connections, events: w.events });

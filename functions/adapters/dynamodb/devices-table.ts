@@ -64,16 +64,22 @@ export function deviceCleanup(db: Db): Pick<DevicesPort, 'deleteAll'> {
     async deleteAll(userId) {
       const TableName = db.table('sessions');
       const pk = `USER#${userId}`;
-      const page = await db.doc.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
-          ExpressionAttributeValues: { ':pk': pk, ':device': 'DEVICE#' },
-          ProjectionExpression: 'sk',
-        }),
-      );
-      // one page holds every device of an account (a few hundred bytes each, expired ones within a month)
-      await Promise.all((page.Items ?? []).map((i) => db.doc.send(new DeleteCommand({ TableName, Key: { pk, sk: i.sk } }))));
+      // every page: an account that signed in thousands of times within a month (the records of ended
+      // sessions wait for TTL) has more than one Query page (1 MB) of them, names included
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await db.doc.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
+            ExpressionAttributeValues: { ':pk': pk, ':device': 'DEVICE#' },
+            ProjectionExpression: 'sk',
+            ExclusiveStartKey,
+          }),
+        );
+        await Promise.all((page.Items ?? []).map((i) => db.doc.send(new DeleteCommand({ TableName, Key: { pk, sk: i.sk } }))));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
     },
   };
 }
