@@ -257,6 +257,15 @@ export class NexChatClient {
       box: nacl.box.keyPair.fromSecretKey(unb64(secrets.boxSecretKey)),
     };
     this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+    // The box proves only that someone with the link's public key sealed it. The keys it holds must be
+    // the account's published ones (signed by its identity key), or a relay that swapped the box could
+    // have handed this device keys of its own choosing: then refuse them and sign this device out.
+    const published = await this.publicKey(res.user.userId).catch(() => undefined);
+    if (!published || published.identityKey !== b64(keys.identity.publicKey) || published.publicKey !== b64(keys.box.publicKey)) {
+      await this.request('POST', '/api/auth/logout').catch(() => undefined);
+      this.setTokens(null);
+      throw new ApiError(0, 'link_keys_mismatch', 'The relayed keys are not the account’s published keys; this device was signed out');
+    }
     return { user: res.user, deviceId: res.deviceId, keys };
   }
 

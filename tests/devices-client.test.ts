@@ -163,13 +163,29 @@ describe('linking through the SDK', () => {
     for (const ws of [bSocket, laptopSocket]) ws.close();
   });
 
+  test('relayed keys that are not the account’s published ones are refused, and the new device is signed out', async () => {
+    const a = await signedUp('Gil', 'Gil laptop');
+    const phone = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl });
+    const request = await phone.requestLink('Gil phone');
+    // what a relay that swapped the box could hand over: a well-formed box of keys of its own choosing
+    await a.client.approveLink({ linkId: request.linkId, publicKey: request.publicKey }, generateDeviceKeys(), { password: PASSWORD });
+    await assert.rejects(phone.claimLink(request), (e: { code?: string }) => e.code === 'link_keys_mismatch');
+    assert.equal(phone.signedIn, false, 'signed out: the session the claim opened is ended');
+    // the genuine keys still link
+    const again = await phone.requestLink('Gil phone');
+    await a.client.approveLink({ linkId: again.linkId, publicKey: again.publicKey }, a.keys, { password: PASSWORD });
+    const linked = await phone.claimLink(again);
+    assert.equal((linked.user as { userId: string }).userId, (a.user as { userId: string }).userId);
+  });
+
   test('a claim before the approval is refused like an unknown link; waitForLink gives up when the request expires', async () => {
     const phone = new NexChatClient({ baseUrl: rt.httpUrl, wsUrl: rt.wsUrl });
     const request = await phone.requestLink('Too early');
     await assert.rejects(phone.claimLink(request), (e: { status?: number; code?: string }) => e.status === 404 && e.code === 'link_not_found');
     const sleeps: number[] = [];
     await assert.rejects(
-      phone.waitForLink({ ...request, expiresAt: Date.now() + 100 }, 40, async (ms) => {
+      // a deadline that a busy machine's first claim cannot outlast, so at least one poll sleeps
+      phone.waitForLink({ ...request, expiresAt: Date.now() + 1500 }, 100, async (ms) => {
         sleeps.push(ms);
         await new Promise((r) => setTimeout(r, ms));
       }),
