@@ -460,3 +460,29 @@ async function logInAgain(p: Person) {
   assert.equal(r.status, 200, r.text);
   return { accessToken: r.json.accessToken as string };
 }
+
+describe('presence follows membership', () => {
+  test('co-members of a group hear online and offline, with no direct conversation; a removed member and a non-member do not', async () => {
+    const [a, b, c, d] = [await person('Pam'), await person('Quinn'), await person('Rex'), await person('Sol')];
+    const g = await newGroup(a, 'Presence', [b, c]);
+    await accept(b, g);
+    await accept(c, g);
+    assert.equal((await call(a, 'DELETE', `/api/groups/${g}/members/${c.userId}`)).status, 204);
+    const [sa, sc, sd] = [await device(a), await device(c), await device(d)];
+    const sb = await device(b);
+    const online = await sa.next((f: { type: string; userId?: string; status?: string }) => f.type === 'presence' && f.userId === b.userId);
+    assert.equal(online.status, 'online', 'a co-member hears it, with no direct conversation between them');
+    await sb.close();
+    const offline = await sa.next(
+      (f: { type: string; userId?: string; status?: string }) => f.type === 'presence' && f.userId === b.userId && f.status === 'offline',
+    );
+    assert.ok(offline.lastSeen);
+    // c (removed before) and d (never a member) heard nothing of b
+    for (const s of [sc, sd]) {
+      await assert.rejects(
+        s.next((f: { type: string; userId?: string }) => f.type === 'presence' && f.userId === b.userId, 300),
+        /no matching frame/,
+      );
+    }
+  });
+});

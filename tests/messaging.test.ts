@@ -216,7 +216,8 @@ describe('delivery', () => {
     );
     assert.ok(!rows.some((i) => i.connectionId === ghost), 'the gone connection was deleted');
     const set = await eventually(
-      async () => (await doc.send(new GetCommand({ TableName: process.env.CONNECTIONS_TABLE, Key: socketsKey, ConsistentRead: true }))).Item?.ids as Set<string>,
+      async () =>
+        (await doc.send(new GetCommand({ TableName: process.env.CONNECTIONS_TABLE, Key: socketsKey, ConsistentRead: true }))).Item?.ids as Set<string>,
       (ids) => !ids.has(ghost),
     );
     assert.ok(!set.has(ghost) && set.size === 1, 'and forgotten in the socket set, where the live one stays');

@@ -107,13 +107,20 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
   }
 
   /** A 410 from @connections deletes that row, awaited, and delivery to the rest goes on. */
-  async function pushTo(targets: readonly string[], frame: PushFrame): Promise<{ delivered: number; gone: number }> {
+  /**
+   * `forget`: a 410 deletes the row and the set entry (message pushes, from the socket sets). Presence,
+   * typing and receipts (push, from the rows) leave them: API Gateway answers 410 for a socket still
+   * inside its $connect too, whose row is written early there, and a co-member connecting at the same
+   * moment would otherwise delete the row of a socket that then opens deaf. Dead rows still go at the
+   * next message's 410, at a sibling's $disconnect, or by TTL.
+   */
+  async function pushTo(targets: readonly string[], frame: PushFrame, forget = true): Promise<{ delivered: number; gone: number }> {
     if (!targets.length) return { delivered: 0, gone: 0 };
     const shaped = shapeOutput(pushFrames[frame.type], frame, `${frame.type} frame`);
     const results = await Promise.all(
       targets.map(async (id) => {
         if (await send(id, shaped)) return true;
-        await remove(id);
+        if (forget) await remove(id);
         return false;
       }),
     );
@@ -153,7 +160,7 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
         .flat()
         .map((r) => r.connectionId)
         .filter((id) => id !== exceptConnectionId);
-      return pushTo(targets, frame);
+      return pushTo(targets, frame, false);
     },
 
     /** Used when sessions end (logout, password change, deletion, sanctions, a revoked device): closes and forgets, awaited. */

@@ -282,3 +282,15 @@ export function loadDeviceConfig(env: Env) {
 }
 
 export type DeviceConfig = ReturnType<typeof loadDeviceConfig>;
+
+/**
+ * Presence beyond direct partners, parsed apart from loadConfig so that only the functions that
+ * announce presence ($connect, the offline worker) carry it (as loadDeviceConfig).
+ */
+export function loadPresenceConfig(env: Env) {
+  const r = new EnvReader(env);
+  /** Co-members of the user's this many most recently active groups hear its presence too (0: none). */
+  const groupsMax = r.int('PRESENCE_GROUPS_MAX', 20, 0, 500);
+  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
+  return { groupsMax };
+}

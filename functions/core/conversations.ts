@@ -25,6 +25,7 @@ import type {
   SendContextPort,
   UserRecord,
   UsersPort,
+  PartnersPort,
 } from './ports.ts';
 
 /** What every conversation operation needs: sends, opening and receipts use no listing reads. */
@@ -68,13 +69,17 @@ export interface SendDeps extends ConversationBaseDeps {
 
 const notFound = () => new NotFound('No such conversation', 'conversation_not_found');
 
-/** Partners who may hear about the user (key changes, presence): no one across a block. */
+/**
+ * Partners who may hear about the user (key changes, presence): no one across a block. With `groups`,
+ * also the current co-members of the user's `groups` most recently active groups (presence).
+ */
 export async function reachablePartners(
-  deps: { conversations: Pick<ConversationsPort, 'partnersOf'>; blocks: Pick<BlocksPort, 'blockRelations'> },
+  deps: { conversations: PartnersPort; blocks: Pick<BlocksPort, 'blockRelations'> },
   userId: string,
   limit?: number,
+  groups?: number,
 ): Promise<string[]> {
-  const [all, blocked] = await Promise.all([deps.conversations.partnersOf(userId, limit), deps.blocks.blockRelations(userId)]);
+  const [all, blocked] = await Promise.all([deps.conversations.partnersOf(userId, limit, groups), deps.blocks.blockRelations(userId)]);
   return all.filter((p) => !blocked.has(p));
 }
 const unknownUser = () => new NotFound('No such user', 'user_not_found');
@@ -258,16 +263,18 @@ export async function receipt(
  */
 export async function announcePresence(
   deps: {
-    conversations: Pick<ConversationsPort, 'partnersOf'>;
+    conversations: PartnersPort;
     blocks: Pick<BlocksPort, 'blockRelations'>;
     connections: Pick<ConnectionsPort, 'push'>;
     presenceFanoutMax: number;
+    /** Co-members of the user's this many most recently active groups hear it too (PRESENCE_GROUPS_MAX). */
+    presenceGroupsMax?: number;
   },
   userId: string,
   status: 'online' | 'offline',
   lastSeen?: string,
 ): Promise<void> {
-  const partners = await reachablePartners(deps, userId, deps.presenceFanoutMax);
+  const partners = await reachablePartners(deps, userId, deps.presenceFanoutMax, deps.presenceGroupsMax);
   if (partners.length) await deps.connections.push(partners, { type: 'presence', userId, status, ...(lastSeen ? { lastSeen } : {}) });
 }
 

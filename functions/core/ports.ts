@@ -396,11 +396,19 @@ export interface MessageStorePort {
   storeMessage(req: SendRequest): Promise<StoredSend>;
   /** Moves a read or delivered position forward only (its own item, apart from the member item); false when it would not move. */
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
+}
+
+/**
+ * Who hears about a user (presence, key changes): its own port and adapter (partners-index.ts), so the
+ * routes that send or read messages do not bundle it.
+ */
+export interface PartnersPort {
   /**
    * Everyone the user has taken part in a conversation with, latest conversation activity first;
-   * only the first `limit` of them when given.
+   * with `groups`, also the current co-members of that many of the user's latest groups; only the
+   * first `limit` of them when given.
    */
-  partnersOf(userId: string, limit?: number): Promise<string[]>;
+  partnersOf(userId: string, limit?: number, groups?: number): Promise<string[]>;
 }
 
 /** The messages table's listing reads: history, the delivery queue, the inbox, unread counts. */

@@ -6,7 +6,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import type { KeyUpload } from '#contract/public-keys/put-public-key.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
 import { Conflict, Unprocessable, ValidationFailed, type FieldIssue } from './errors.ts';
-import type { Clock, ConnectionsPort, ConversationsPort, KeyRecord, BlocksPort, PublicKeysPort, SecurityEventsPort } from './ports.ts';
+import type { Clock, ConnectionsPort, KeyRecord, BlocksPort, PartnersPort, PublicKeysPort, SecurityEventsPort } from './ports.ts';
 import { reachablePartners } from './conversations.ts';
 
 /** Ed25519 public key, X25519 public key, Ed25519 detached signature. */
@@ -147,7 +147,7 @@ export function keyChangedFrame(key: KeyRecord, identityChanged: boolean): PushF
 export interface PublishDeps {
   publicKeys: PublicKeysPort;
   clock: Clock;
-  conversations: Pick<ConversationsPort, 'partnersOf'>;
+  conversations: PartnersPort;
   blocks: Pick<BlocksPort, 'blockRelations'>;
   connections: Pick<ConnectionsPort, 'push'>;
   events: SecurityEventsPort;

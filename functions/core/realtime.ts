@@ -8,17 +8,7 @@ import { liveSession, type AuthContext } from './authn.ts';
 import { presenceMessage } from '#contract/internal/presence-message.ts';
 import * as z from 'zod/mini';
 import type { QueuedMessage } from './otp-delivery.ts';
-import type {
-  Clock,
-  ConnectionsPort,
-  ConversationsPort,
-  BlocksPort,
-  PresenceQueuePort,
-  SessionsPort,
-  SocketSetsPort,
-  TicketsPort,
-  UsersPort,
-} from './ports.ts';
+import type { Clock, ConnectionsPort, BlocksPort, PresenceQueuePort, SessionsPort, SocketSetsPort, TicketsPort, UsersPort, PartnersPort } from './ports.ts';
 
 export async function createTicket(deps: { tickets: TicketsPort; config: Config }, auth: AuthContext): Promise<{ ticket: string; expiresIn: number }> {
   const ttl = deps.config.realtime.ticketTtlSeconds;
@@ -42,12 +32,14 @@ export interface PresenceDeps {
   users: UsersPort;
   sessions: SessionsPort;
   clock: Clock;
-  conversations: Pick<ConversationsPort, 'partnersOf'>;
+  conversations: PartnersPort;
   blocks: Pick<BlocksPort, 'blockRelations'>;
   connections: ConnectionsPort;
   socketSets: Pick<SocketSetsPort, 'join'>;
   /** Presence goes to at most this many partners, the latest first (config.realtime.presenceFanoutMax). */
   presenceFanoutMax: number;
+  /** And to the co-members of this many of the user's latest groups (config.realtime.presenceGroupsMax). */
+  presenceGroupsMax?: number;
 }
 
 /**
@@ -101,11 +93,12 @@ export async function disconnect(deps: DepartureDeps, connectionId: string, user
 
 export interface OfflineWorkerDeps {
   users: Pick<UsersPort, 'update'>;
-  conversations: Pick<ConversationsPort, 'partnersOf'>;
+  conversations: PartnersPort;
   blocks: Pick<BlocksPort, 'blockRelations'>;
   connections: Pick<ConnectionsPort, 'push'>;
   socketSets: Pick<SocketSetsPort, 'claimOffline'>;
   presenceFanoutMax: number;
+  presenceGroupsMax?: number;
 }
 
 /** What a batch of the presence queue came to; `retry` are the message ids SQS should hand out again. */

@@ -4,7 +4,7 @@
 import { connectionsAdapter } from '#adapters/connections.ts';
 import { socketSetsAdapter } from '#adapters/socket-sets.ts';
 import { ticketsTable } from '#adapters/dynamodb/ephemeral-table.ts';
-import type { Config } from '#core/config.ts';
+import { loadPresenceConfig, type Config } from '#core/config.ts';
 import type { ConnectionsPort, SocketSetsPort, TicketsPort } from '#core/ports.ts';
 import type { AuthorizerDeps, OfflineWorkerDeps, PresenceDeps } from '#core/realtime.ts';
 import { sessions, users } from './auth.ts';
@@ -14,6 +14,12 @@ import { clock, config, db } from './platform.ts';
 const byEndpoint = new Map<string, ConnectionsPort>();
 const setsByEndpoint = new Map<string, SocketSetsPort>();
 let ticketsPort: TicketsPort | undefined;
+let groupsMax: number | undefined;
+
+/** PRESENCE_GROUPS_MAX, read once (loadPresenceConfig: only the presence functions carry it). */
+function presenceGroupsMax(): number {
+  return (groupsMax ??= loadPresenceConfig(process.env).groupsMax);
+}
 
 export function connections(eventEndpoint?: string): ConnectionsPort {
   const endpoint = config().wsCallbackUrl ?? eventEndpoint;
@@ -55,6 +61,7 @@ export function presence(eventEndpoint?: string): PresenceDeps {
     connections: connections(eventEndpoint),
     socketSets: socketSets(eventEndpoint),
     presenceFanoutMax: config().realtime.presenceFanoutMax,
+    presenceGroupsMax: presenceGroupsMax(),
   };
 }
 
@@ -67,5 +74,6 @@ export function offlineWorker(): OfflineWorkerDeps {
     connections: connections(),
     socketSets: socketSets(),
     presenceFanoutMax: config().realtime.presenceFanoutMax,
+    presenceGroupsMax: presenceGroupsMax(),
   };
 }

@@ -18,6 +18,7 @@ import type {
   PublicKeysPort,
   ReportsPort,
   SendContextPort,
+  PartnersPort,
 } from '#core/ports.ts';
 import { clock, db } from './platform.ts';
 
@@ -27,7 +28,7 @@ let reportsPort: ReportsPort | undefined;
 let moderationPort: ModerationPort | undefined;
 let blocksPort: BlocksPort | undefined;
 let publicKeysPort: PublicKeysPort | undefined;
-let partnersPort: Pick<ConversationsPort, 'partnersOf'> | undefined;
+let partnersPort: PartnersPort | undefined;
 let sendContextPort: SendContextPort | undefined;
 let groupQueriesPort: GroupQueriesPort | undefined;
 
@@ -60,7 +61,7 @@ export function publicKeyStore(): PublicKeysPort {
 }
 
 /** Who a user has talked with, without the rest of the message store (key changes, presence). */
-export function partners(): Pick<ConversationsPort, 'partnersOf'> {
+export function partners(): PartnersPort {
   return (partnersPort ??= partnersIndex(db()));
 }
 

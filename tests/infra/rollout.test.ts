@@ -12,7 +12,14 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Alarm, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnAlias } from 'aws-cdk-lib/aws-lambda';
 import { readRolloutSettings } from '../../bin/nexchat.ts';
-import { LIVE_ALIAS, ROLLOUT_ERRORS_MIN, ROLLOUT_ERRORS_RATE_PERCENT, ROLLBACK_DURATION_SHARE, RouteFunction, type RouteResources } from '../../lib/constructs/route-function.ts';
+import {
+  LIVE_ALIAS,
+  ROLLOUT_ERRORS_MIN,
+  ROLLOUT_ERRORS_RATE_PERCENT,
+  ROLLBACK_DURATION_SHARE,
+  RouteFunction,
+  type RouteResources,
+} from '../../lib/constructs/route-function.ts';
 import { NexChatStack } from '../../lib/nexchat-stack.ts';
 import { hotFunctionIds, type RolloutAlarms } from '../../lib/rollout.ts';
 import { allRoutes, routes } from '../../lib/routes.ts';

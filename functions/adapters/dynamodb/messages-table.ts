@@ -9,7 +9,6 @@ import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
 import { messageRecord, publicMessage, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import type { Clock, MemberView, MessageRecord, MessageStorePort, SendRequest, StoredSend } from '#core/ports.ts';
-import { partnersIndex } from './partners-index.ts';
 import { isConditionFailure, stripKeys, writeAll, type Db } from './db.ts';
 import { convKey, memberKey, positionsKey } from './item-keys.ts';
 
@@ -271,9 +270,6 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
     return { message, duplicate: false };
   }
 
-  /** Everyone the user has taken part in a conversation with (for presence and key-change events). */
-  const { partnersOf } = partnersIndex(db);
-
   /**
    * Moves a read or delivered position forward only; false when it would not move. Positions have their
    * own item (CONV#c / POS#u): sends rewrite the member item whole, which must never undo a receipt.
@@ -297,5 +293,5 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
     }
   }
 
-  return { ensureConversation, getMember, getMessage, storeMessage, advancePosition, partnersOf };
+  return { ensureConversation, getMember, getMessage, storeMessage, advancePosition };
 }
