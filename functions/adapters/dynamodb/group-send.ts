@@ -8,12 +8,13 @@
 // A retry re-puts what a crashed first attempt left out; past the settle horizon, missing queue entries
 // go under one fresh id, claimed once on the idempotency record (as the 1:1 repair does).
 // Its own module: the 1:1 send path (send-context.ts, messages-table.ts) imports none of it.
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
 import { SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
-import type { Clock, FamilyRecord, GroupMemberRecord, GroupMeta, GroupSendPort, GroupSendRequest, MessageRecord, UserRecord } from '#core/ports.ts';
+import type { Clock, FamilyRecord, GroupSendPort, GroupSendRequest, MessageRecord, UserRecord } from '#core/ports.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
+import { readRoster } from './group-roster.ts';
 import { blockersOf } from './blocks-table.ts';
 import { isConditionFailure, stripKeys, type Db } from './db.ts';
 import { convKey, entryKey, familyKey, profileKey, publicKeyKey, queueKey, socketsKey, viewKey } from './item-keys.ts';
@@ -25,28 +26,7 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
   const messages = () => db.table('messages');
   const cmidKey = (g: string, sender: string, clientMessageId: string) => convKey(g, `CMID#${sender}#${clientMessageId}`);
 
-  async function roster(g: string): Promise<{ meta?: GroupMeta; members: GroupMemberRecord[] }> {
-    const members: GroupMemberRecord[] = [];
-    let meta: GroupMeta | undefined;
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName: messages(),
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-          ExpressionAttributeValues: { ':pk': `CONV#${g}`, ':lo': 'MEMBER#', ':hi': 'META' },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        if (item.sk === 'META') meta = stripKeys<GroupMeta>(item, ['kind']);
-        else members.push(stripKeys<GroupMemberRecord>(item));
-      }
-      ExclusiveStartKey = out.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return meta ? { meta, members } : { members };
-  }
+  const roster = (g: string) => readRoster(db, g);
 
   /** The copy of the message one member reads: its own wrapped key only. */
   function copyOf(base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, copy: GroupSendRequest['copies'][number]): MessageRecord {

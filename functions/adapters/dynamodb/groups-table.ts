@@ -6,9 +6,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
-import type { Clock, GroupInvitationRecord, GroupMemberRecord, GroupMeta, GroupsPort } from '#core/ports.ts';
+import type { Clock, GroupInvitationRecord, GroupMemberRecord, GroupsPort } from '#core/ports.ts';
 import { batchWriteAll } from './batch.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
+import { readRoster } from './group-roster.ts';
 import { isConditionFailure, stripKeys, type Db } from './db.ts';
 import { convKey, entryKey, groupCountKey, inviteKey, memberKey, viewKey } from './item-keys.ts';
 
@@ -75,28 +76,7 @@ export function groupsTable(db: Db, clock: Clock, retentionSeconds: number): Gro
       return out.Item ? stripKeys<GroupMemberRecord>(out.Item) : undefined;
     },
 
-    async roster(g) {
-      const members: GroupMemberRecord[] = [];
-      let meta: GroupMeta | undefined;
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const out = await doc.send(
-          new QueryCommand({
-            TableName: table(),
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-            ExpressionAttributeValues: { ':pk': `CONV#${g}`, ':lo': 'MEMBER#', ':hi': 'META' },
-            ConsistentRead: true,
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of out.Items ?? []) {
-          if (item.sk === 'META') meta = stripKeys<GroupMeta & { kind?: string }>(item, ['kind']);
-          else members.push(stripKeys<GroupMemberRecord>(item));
-        }
-        ExclusiveStartKey = out.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return { meta, members };
-    },
+    roster: (g) => readRoster(db, g),
 
     async invite(invitations) {
       await batchWriteAll(
