@@ -362,6 +362,27 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     assert.equal((await synced(bob, frame.clientMessageId)).length, 1, 'no second copy');
     assert.equal(await messagesSentSince(a, start, 0), 0, 'MessagesSent: the attempt failed before counting, the retry is a duplicate');
   });
+
+  test('the push goes out beside the last writes: if they fail, the recipient may hold it already, and the retry stores it under the same id, pushed once', async () => {
+    const a = await device(alice);
+    const b = await device(bob);
+    const fault = inject({ client: 'dynamodb', command: 'BatchWriteItemCommand', error: dynamo.ThrottlingException, times: 1 });
+    const frame = sendFrame(bob);
+    a.send(frame);
+    assert.equal((await a.next(isType('error'))).code, 'throttled', 'no ack: the message is not stored yet');
+    assert.equal(fault.hits, 1);
+    const early = await b.next(isType('message'));
+    assert.equal(early.clientMessageId, frame.clientMessageId, 'pushed once the idempotency record held it');
+    assert.equal((await synced(bob, frame.clientMessageId)).length, 0, 'not in the queue until the retry');
+    a.send(frame);
+    const ack = await a.next(isType('ack'));
+    assert.equal(ack.messageId, early.messageId, 'the retry stores it under the id already pushed');
+    assert.deepEqual(
+      (await synced(bob, frame.clientMessageId)).map((m) => m.messageId),
+      [early.messageId],
+    );
+    await assert.rejects(b.next(isType('message'), 300), /no matching frame/, 'the retry pushes nothing again');
+  });
 });
 
 // ---- @connections ---------------------------------------------------------------------------------

@@ -177,21 +177,38 @@ export async function sendMessage(deps: SendDeps, senderId: string, to: string, 
   const senderMember = read.senderMember ?? { conversationId, userId: senderId, peerId: to, createdAt: opened.createdAt };
   // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
   // ack and devices see an ordinary send.
-  const stored = await deps.conversations.storeMessage({
-    conversationId,
-    senderId,
-    recipientId: to,
-    ...input,
-    retentionSeconds: deps.config.messages.retentionSeconds,
-    hiddenFrom: opened.blockedByOther ? to : undefined,
-    members: { sender: senderMember, recipient: read.recipientMember },
-  });
+  // The push starts as soon as this copy holds the idempotency record (the message's id and content are
+  // fixed), beside the last round of writes, not after it: one DynamoDB round less before the recipient
+  // sees it. The sender's ack still waits for every write. If that last round fails, the sender gets an
+  // error and no ack, and its retry (same clientMessageId) completes the store under the same id
+  // without pushing again; until then a device that was pushed holds a message history does not.
+  let delivery: Promise<void> | undefined;
+  let stored;
+  try {
+    stored = await deps.conversations.storeMessage(
+      {
+        conversationId,
+        senderId,
+        recipientId: to,
+        ...input,
+        retentionSeconds: deps.config.messages.retentionSeconds,
+        hiddenFrom: opened.blockedByOther ? to : undefined,
+        members: { sender: senderMember, recipient: read.recipientMember },
+      },
+      (message) => {
+        delivery = deliver(deps, message, read.sockets, opts.senderConnectionId);
+      },
+    );
+  } catch (error) {
+    await delivery; // never rejects; a Lambda must not end with pushes in flight
+    throw error;
+  }
   const ack = ackOf(stored.message);
   // A copy that found the idempotency record (a retry, a concurrent copy, or a retry repairing a
   // crashed first attempt) neither counts nor pushes: only the copy that won the record does.
   if (stored.duplicate) return { ack, duplicate: true, delivery: Promise.resolve() };
   deps.metrics.count('MessagesSent'); // stored now
-  return { ack, duplicate: false, delivery: deliver(deps, stored.message, read.sockets, opts.senderConnectionId) };
+  return { ack, duplicate: false, delivery: delivery ?? Promise.resolve() };
 }
 
 /** Pushes a stored message to the recipient's devices (unless hidden) and the sender's other ones. */

@@ -393,7 +393,11 @@ export interface MessageStorePort {
   ensureConversation(conversationId: string, a: string, b: string, members?: readonly string[]): Promise<{ created: boolean; createdAt: string }>;
   getMember(conversationId: string, userId: string): Promise<MemberView | undefined>;
   getMessage(conversationId: string, messageId: string): Promise<MessageRecord | undefined>;
-  storeMessage(req: SendRequest): Promise<StoredSend>;
+  /**
+   * `onRecorded`: called once this copy holds the idempotency record (the message's id and content
+   * fixed), before the message, queue entry and inbox entries are written; never for a duplicate.
+   */
+  storeMessage(req: SendRequest, onRecorded?: (message: MessageRecord) => void): Promise<StoredSend>;
   /** Moves a read or delivered position forward only (its own item, apart from the member item); false when it would not move. */
   advancePosition(conversationId: string, userId: string, field: 'readUpTo' | 'deliveredUpTo', messageId: string): Promise<boolean>;
 }

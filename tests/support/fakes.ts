@@ -540,7 +540,7 @@ export class FakeConversations implements ConversationsPort {
   }
 
   /** Once per (conversation, sender, clientMessageId); the recipient's queue gets a copy; hidden sends touch the sender's side only. */
-  async storeMessage(req: SendRequest): Promise<StoredSend> {
+  async storeMessage(req: SendRequest, onRecorded?: (message: MessageRecord) => void): Promise<StoredSend> {
     const cmid = `${req.conversationId}|${req.senderId}|${req.clientMessageId}`;
     const firstId = this.clientIds.get(cmid);
     if (firstId) {
@@ -550,6 +550,7 @@ export class FakeConversations implements ConversationsPort {
     const now = this.#clock.now();
     const message = messageRecord(req, this.#ulid(now), now);
     const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
+    onRecorded?.(copy(message));
     const conv = this.messages.get(req.conversationId) ?? new Map();
     conv.set(message.messageId, { record: copy(message), expiresAt });
     this.messages.set(req.conversationId, conv);

@@ -237,7 +237,7 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
    * earlier or concurrent one gets that one's message back and completes what may be missing (repair)
    * before acking, so an ack always means stored.
    */
-  async function storeMessage(req: SendRequest): Promise<StoredSend> {
+  async function storeMessage(req: SendRequest, onRecorded?: (message: MessageRecord) => void): Promise<StoredSend> {
     const now = clock.now();
     const message = messageRecord(req, newUlid(now), now);
     const expiresAt = Math.floor(now / 1000) + req.retentionSeconds;
@@ -259,6 +259,7 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
       await repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom));
       return { message: first, duplicate: true };
     }
+    onRecorded?.(message);
     const { sender, recipient } = req.members;
     const newer = (m: MemberView | undefined) => m?.lastMessageId !== undefined && m.lastMessageId > message.messageId;
     await batchPut([
