@@ -4,8 +4,8 @@
 // failed send is reported back so the queue retries just that message and, after its last
 // attempt, moves it to the dead-letter queue.
 import { otpMessage } from '#contract/internal/otp-message.ts';
-import * as z from 'zod/mini';
 import type { Clock, MetricsPort, NotifierPort, SecurityEventsPort } from './ports.ts';
+import { parseQueued } from './queued.ts';
 
 export interface DeliveryWorkerDeps {
   notifier: NotifierPort;
@@ -27,13 +27,7 @@ export async function deliverOtps(deps: DeliveryWorkerDeps, batch: readonly Queu
   const retry: string[] = [];
   await Promise.all(
     batch.map(async (m) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(m.body);
-      } catch {
-        parsed = undefined;
-      }
-      const message = z.safeParse(otpMessage, parsed);
+      const message = parseQueued(otpMessage, m.body);
       if (!message.success) {
         deps.events.record('otp_message_malformed', { messageId: m.id }); // retrying cannot fix it
         return;

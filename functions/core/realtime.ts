@@ -6,8 +6,8 @@ import { announcePresence } from './conversations.ts';
 import { Unauthorized } from './errors.ts';
 import { liveSession, type AuthContext } from './authn.ts';
 import { presenceMessage } from '#contract/internal/presence-message.ts';
-import * as z from 'zod/mini';
 import type { QueuedMessage } from './otp-delivery.ts';
+import { parseQueued } from './queued.ts';
 import type { Clock, ConnectionsPort, BlocksPort, PresenceQueuePort, SessionsPort, SocketSetsPort, TicketsPort, UsersPort, PartnersPort } from './ports.ts';
 
 export async function createTicket(deps: { tickets: TicketsPort; config: Config }, auth: AuthContext): Promise<{ ticket: string; expiresIn: number }> {
@@ -121,13 +121,7 @@ export async function settleOffline(deps: OfflineWorkerDeps, batch: readonly Que
   const result: OfflineBatchResult = { announced: 0, stale: 0, malformed: 0, fanoutFailed: 0, retry: [] };
   await Promise.all(
     batch.map(async (m) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(m.body);
-      } catch {
-        parsed = undefined;
-      }
-      const notice = z.safeParse(presenceMessage, parsed);
+      const notice = parseQueued(presenceMessage, m.body);
       if (!notice.success) {
         result.malformed++; // retrying cannot fix it
         return;

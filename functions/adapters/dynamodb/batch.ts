@@ -1,6 +1,6 @@
-// Batched reads and writes of any size for the group paths: BatchGetItem in calls of at most 100
-// keys and BatchWriteItem in calls of at most 25 items, all calls in parallel (one round trip),
-// unprocessed keys and items retried with backoff. (The 1:1 send path keeps its own single calls.)
+// Batched reads and writes of any size: BatchGetItem in calls of at most 100 keys and
+// BatchWriteItem in calls of at most 25 items, all calls in parallel (one round trip), unprocessed
+// keys and items retried with backoff. The 1:1 send's reads and writes fit one call each.
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailable } from '#core/errors.ts';
 import { writeAll, type Db } from './db.ts';

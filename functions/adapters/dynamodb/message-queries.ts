@@ -1,12 +1,12 @@
 // Messages table, the listing reads: a conversation's history, a user's delivery queue (sync), the
 // inbox (GSI byMember) and unread counts. Apart from the writes (messages-table.ts) so that the routes
 // that send, open conversations and post receipts do not bundle them (PostMessage is the tightest).
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '#contract/conversations/schemas.ts';
-import { ServiceUnavailable } from '#core/errors.ts';
 import { nextSyncCursor, parseSyncCursor, publicMessage, SYNC_CURSOR_MAX_RECENT } from '#core/message-rules.ts';
 import type { Clock, MemberView, MessageQueriesPort, MessageRecord, SyncPage } from '#core/ports.ts';
 import { cursors, decodeCursor, encodeCursor } from './cursor.ts';
+import { batchGetAll } from './batch.ts';
 import { stripKeys, type Db } from './db.ts';
 import { positionsKey } from './item-keys.ts';
 
@@ -133,19 +133,12 @@ export function messageQueries(db: Db, clock: Clock): MessageQueriesPort {
 
   /** Read positions (POS items; older member items may still carry one: the later of the two counts). */
   async function readPositions(conversationIds: readonly string[], userId: string): Promise<Map<string, string>> {
+    const found = await batchGetAll(
+      db,
+      conversationIds.map((c) => ({ table: table(), key: positionsKey(c, userId), consistent: true })),
+    );
     const positions = new Map<string, string>();
-    for (let i = 0; i < conversationIds.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = conversationIds.slice(i, i + 100).map((c) => positionsKey(c, userId));
-      for (let attempt = 0; keys?.length; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 2 ** attempt * 10) * Math.random()));
-        const out: BatchGetCommandOutput = await doc.send(
-          new BatchGetCommand({ RequestItems: { [table()]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'conversationId, readUpTo' } } }),
-        );
-        for (const item of out.Responses?.[table()] ?? []) if (item.readUpTo) positions.set(item.conversationId as string, item.readUpTo as string);
-        keys = out.UnprocessedKeys?.[table()]?.Keys;
-        if (attempt > 8 && keys?.length) throw new ServiceUnavailable('Throttled; retry', 'throttled');
-      }
-    }
+    for (const item of found.get(table()) ?? []) if (item.readUpTo) positions.set(item.conversationId as string, item.readUpTo as string);
     return positions;
   }
 

@@ -4,11 +4,12 @@
 // idempotency records (holding the whole message). Per user: a delivery queue QUEUE#<user> / MSG#<ulid>
 // of copies of the messages delivered to them, read by sync. No counters: sends never contend.
 // The writes and point reads; the listing reads (history, sync, inbox, unread) are message-queries.ts.
-import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
 import { messageRecord, publicMessage, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import type { Clock, MemberView, MessageRecord, MessageStorePort, SendRequest, StoredSend } from '#core/ports.ts';
+import { batchWriteAll } from './batch.ts';
 import { isConditionFailure, stripKeys, writeAll, type Db } from './db.ts';
 import { convKey, memberKey, positionsKey } from './item-keys.ts';
 
@@ -132,22 +133,19 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
     }
   }
 
+  /** Unconditional puts of this table in one BatchWriteItem (batch.ts: unprocessed items retried with backoff). */
+  const batchPutAll = (items: Record<string, unknown>[]) =>
+    batchWriteAll(
+      db,
+      table(),
+      items.map((put) => ({ put })),
+    );
+
   const queueItem = (message: MessageRecord, entryId: string, expiresAt: number) => ({
     ...queueKey(message.recipientId, entryId),
     ...publicMessage(message),
     expiresAt,
   });
-
-  /** One BatchWriteItem, unprocessed items retried with backoff (they are unconditional puts). */
-  async function batchPut(items: Record<string, unknown>[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 2 ** attempt * 10) * Math.random()));
-      if (attempt > 8) throw new ServiceUnavailable('Throttled; retry', 'throttled');
-      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table()]: pending } }));
-      pending = (out.UnprocessedItems?.[table()] ?? []) as typeof pending;
-    }
-  }
 
   async function putIfAbsent(Item: Record<string, unknown>): Promise<boolean> {
     try {
@@ -262,7 +260,7 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
     onRecorded?.(message);
     const { sender, recipient } = req.members;
     const newer = (m: MemberView | undefined) => m?.lastMessageId !== undefined && m.lastMessageId > message.messageId;
-    await batchPut([
+    await batchPutAll([
       { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
       ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
       ...(newer(sender) ? [] : [memberItem(message, sender, req.senderId, req.recipientId, sender.createdAt)]),

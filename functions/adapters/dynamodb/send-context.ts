@@ -1,9 +1,8 @@
 // The reads of a 1:1 send in one BatchGetItem across five tables: the session family, both users,
 // both member items, the block pair and both socket sets. Strongly consistent everywhere but the
 // socket sets (a socket that opened a moment ago catches up by sync, as it would anyway).
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { ServiceUnavailable } from '#core/errors.ts';
 import type { FamilyRecord, MemberView, SendContextPort, UserRecord } from '#core/ports.ts';
+import { batchGetAll } from './batch.ts';
 import { stripKeys, type Db } from './db.ts';
 import { blockKey, familyKey, memberKey, profileKey, socketsKey } from './item-keys.ts';
 
@@ -11,20 +10,6 @@ type Key = { pk: string; sk: string };
 type Item = Record<string, unknown>;
 
 export function sendContextReader(db: Db): SendContextPort {
-  /** One BatchGetItem; unprocessed keys (throttling) are read again with backoff. */
-  async function batchGet(request: Record<string, { Keys: Key[]; ConsistentRead: boolean }>): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
-    let pending: Record<string, { Keys: Key[]; ConsistentRead: boolean }> | undefined = request;
-    for (let attempt = 0; pending && Object.keys(pending).length; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 2 ** attempt * 10) * Math.random()));
-      if (attempt > 8) throw new ServiceUnavailable('Throttled; retry', 'throttled');
-      const out = await db.doc.send(new BatchGetCommand({ RequestItems: pending }));
-      for (const [table, items] of Object.entries(out.Responses ?? {})) for (const i of items) found.set(`${table}\u0000${i.pk}\u0000${i.sk}`, i);
-      pending = out.UnprocessedKeys as typeof pending;
-    }
-    return found;
-  }
-
   /** A send to oneself (refused by core after the session check) would name some keys twice. */
   const unique = (keys: Key[]) => [...new Map(keys.map((k) => [`${k.pk}\u0000${k.sk}`, k])).values()];
 
@@ -48,13 +33,16 @@ export function sendContextReader(db: Db): SendContextPort {
         senderSockets: socketsKey(senderId),
         family: sessionId ? familyKey(sessionId) : undefined,
       };
-      const found = await batchGet({
-        [t.users]: { Keys: unique([keys.caller, keys.recipient]), ConsistentRead: true },
-        [t.messages]: { Keys: unique([keys.senderMember, keys.recipientMember]), ConsistentRead: true },
-        [t.moderation]: { Keys: unique([keys.blocks, keys.blockedBy]), ConsistentRead: true },
-        [t.connections]: { Keys: unique([keys.recipientSockets, keys.senderSockets]), ConsistentRead: false },
-        ...(t.sessions && keys.family ? { [t.sessions]: { Keys: [keys.family], ConsistentRead: true } } : {}),
-      });
+      const read = (table: string, keyList: Key[], consistent: boolean) => unique(keyList).map((key) => ({ table, key, consistent }));
+      const byTable = await batchGetAll(db, [
+        ...read(t.users, [keys.caller, keys.recipient], true),
+        ...read(t.messages, [keys.senderMember, keys.recipientMember], true),
+        ...read(t.moderation, [keys.blocks, keys.blockedBy], true),
+        ...read(t.connections, [keys.recipientSockets, keys.senderSockets], false),
+        ...(t.sessions && keys.family ? read(t.sessions, [keys.family], true) : []),
+      ]);
+      const found = new Map<string, Item>();
+      for (const [table, items] of byTable) for (const i of items) found.set(`${table}\u0000${i.pk}\u0000${i.sk}`, i);
       const get = (table: string | undefined, key: Key | undefined) => (table && key ? found.get(`${table}\u0000${key.pk}\u0000${key.sk}`) : undefined);
       const record = <T>(table: string | undefined, key: Key | undefined) => {
         const item = get(table, key);
