@@ -30,6 +30,7 @@ export const rateLimitNames = [
   'linkIp',
   'linkClaimIp',
   'inviteUser',
+  'uploadUser',
 ] as const;
 export type RateLimitName = (typeof rateLimitNames)[number];
 

@@ -64,6 +64,9 @@ import { createDeviceLink } from '../contract/devices/create-link.ts';
 import { getDeviceLink } from '../contract/devices/get-link.ts';
 import { approveDeviceLink } from '../contract/devices/approve-link.ts';
 import { claimDeviceLink } from '../contract/devices/claim-link.ts';
+import { createAttachment } from '../contract/attachments/create-attachment.ts';
+import { completeAttachment } from '../contract/attachments/complete-attachment.ts';
+import { getAttachment } from '../contract/attachments/get-attachment.ts';
 
 export type { Access, HttpMethod };
 export type Grant = 'read' | 'readwrite';
@@ -75,6 +78,17 @@ export type SecretId = 'auth' | 'alarmWebhook';
  * grace later (per-message delay), unless the user came back.
  */
 export type QueueId = 'otp' | 'presence';
+/** Buckets: `attachments` holds the encrypted blobs of attachments (core/attachments.ts). */
+export type BucketId = 'attachments';
+/** Object rights on a bucket: s3:PutObject, s3:GetObject (HEAD too), s3:DeleteObject, s3:ListBucket; always scoped to `prefix`. */
+export type BucketAction = 'put' | 'get' | 'delete' | 'list';
+export interface BucketGrant {
+  readonly actions: readonly BucketAction[];
+  /** Key prefix the rights are limited to (object ARNs `<bucket>/<prefix>*`, ListBucket with an s3:prefix condition). */
+  readonly prefix: string;
+}
+/** Where attachment blobs live in their bucket (functions/core/attachment-rules.ts blobKey). */
+export const ATTACHMENT_PREFIX = 'attachments/';
 
 export interface Throttle {
   /** Steady-state requests per second. */
@@ -88,6 +102,8 @@ export interface Deployment {
   /** Path of the handler module from the project root; it exports `handler`. */
   readonly handler: string;
   readonly tables: Readonly<Partial<Record<TableId, Grant>>>;
+  /** Object rights on buckets, like table grants: the bucket's name goes into the environment. */
+  readonly buckets?: Readonly<Partial<Record<BucketId, BucketGrant>>>;
   readonly throttle: Throttle;
   readonly secrets?: readonly SecretId[];
   /** Needs execute-api:ManageConnections on the WebSocket API (pushes frames to sockets). */
@@ -512,6 +528,25 @@ export const routes = {
     manageConnections: true,
     throttle: { rate: 20, burst: 40 },
   }),
+  // attachments: records in their table, membership and visibility read from messages and users, blobs in S3
+  createAttachment: http(createAttachment, {
+    handler: 'functions/http/attachments/create-attachment.ts',
+    tables: { attachments: 'readwrite', messages: 'read' },
+    buckets: { attachments: { actions: ['put'], prefix: ATTACHMENT_PREFIX } },
+    throttle: { rate: 50, burst: 100 },
+  }),
+  completeAttachment: http(completeAttachment, {
+    handler: 'functions/http/attachments/complete-attachment.ts',
+    tables: { attachments: 'readwrite' },
+    buckets: { attachments: { actions: ['get'], prefix: ATTACHMENT_PREFIX } },
+    throttle: { rate: 50, burst: 100 },
+  }),
+  getAttachment: http(getAttachment, {
+    handler: 'functions/http/attachments/get-attachment.ts',
+    tables: { attachments: 'read', messages: 'read' },
+    buckets: { attachments: { actions: ['get'], prefix: ATTACHMENT_PREFIX } },
+    throttle: { rate: 200, burst: 400 },
+  }),
 } as const satisfies Record<string, Route>;
 
 /** A function behind a queue instead of the gateway (an SQS event source, partial batch failures). */
@@ -552,6 +587,33 @@ export const workers = {
 } as const satisfies Record<string, Worker>;
 
 export const allWorkers: readonly Worker[] = Object.values(workers);
+
+/** A function run on a schedule (an EventBridge rule in AWS; a timer in the laptop runtime). */
+export interface ScheduledJob {
+  readonly id: string;
+  readonly handler: string;
+  readonly summary: string;
+  readonly everyMinutes: number;
+  readonly tables: Readonly<Partial<Record<TableId, Grant>>>;
+  readonly buckets?: Readonly<Partial<Record<BucketId, BucketGrant>>>;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export const scheduledJobs = {
+  attachmentSweeper: {
+    id: 'AttachmentSweeper',
+    handler: 'functions/schedule/sweep-attachments.ts',
+    summary: "Deletes never-shared attachment uploads inside 24 hours of their start, and deleted accounts' blobs and records",
+    // every 15 minutes: an unshared upload goes 20-20.25 hours after it began; an account's blobs within 15 minutes of its deletion
+    everyMinutes: 15,
+    tables: { attachments: 'readwrite' },
+    buckets: { attachments: { actions: ['delete', 'list'], prefix: ATTACHMENT_PREFIX } },
+    timeoutSeconds: 300,
+  },
+} as const satisfies Record<string, ScheduledJob>;
+
+export const allScheduledJobs: readonly ScheduledJob[] = Object.values(scheduledJobs);
 
 /** How a queue is consumed: attempts before dead-lettering, and how long a message stays useful. */
 export const queueSettings: Readonly<Record<QueueId, { readonly maxReceiveCount: number; readonly retentionMinutes: number }>> = {

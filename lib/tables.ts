@@ -1,7 +1,7 @@
 // DynamoDB table definitions: one list read by the CDK stack, the local runtime and the tests,
 // so a key schema, index or TTL attribute can never differ between AWS and the laptop.
 
-export type TableId = 'users' | 'keys' | 'sessions' | 'ephemeral' | 'connections' | 'messages' | 'moderation';
+export type TableId = 'users' | 'keys' | 'sessions' | 'ephemeral' | 'connections' | 'messages' | 'moderation' | 'attachments';
 
 export interface KeyAttribute {
   readonly name: string;
@@ -90,6 +90,20 @@ export const tables: readonly TableDefinition[] = [
     partitionKey: pk,
     sortKey: sk,
     indexes: [{ name: 'byStatus', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'gsi1sk', type: 'S' } }],
+  },
+  {
+    id: 'attachments',
+    envVar: 'ATTACHMENTS_TABLE',
+    purpose:
+      'encrypted attachments: the upload record (ATT#id/META), where it was shared (ATT#id/SHARE#msg), account purges (PURGE/USER#id); ' +
+      'by owner (account deletion) and by upload hour while never shared (the sweeper)',
+    partitionKey: pk,
+    sortKey: sk,
+    ttlAttribute: TTL,
+    indexes: [
+      { name: 'byOwner', partitionKey: { name: 'ownerId', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } },
+      { name: 'pending', partitionKey: { name: 'pendingHour', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } },
+    ],
   },
 ];
 

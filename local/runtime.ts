@@ -5,10 +5,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTables, deleteTables, forwardDynamo, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { attachHttpGateway } from './http-gateway.ts';
-import { LocalClock, loadHandler, projectRoot } from './lambda.ts';
+import { LocalClock, lambdaContext, loadHandler, projectRoot } from './lambda.ts';
 import { LocalMetrics } from './metrics.ts';
 import { LocalQueue } from './queue.ts';
-import { queueSettings, workers } from '../lib/routes.ts';
+import { queueSettings, scheduledJobs, workers } from '../lib/routes.ts';
+import { LocalS3 } from './s3.ts';
 import type { Db } from '../functions/adapters/dynamodb/db.ts';
 import { ensureDevSecrets } from './secrets.ts';
 import { parseOrigins } from '../lib/cors.ts';
@@ -18,6 +19,8 @@ export interface RuntimeOptions {
   /** 0 picks a free port. */
   httpPort?: number;
   wsPort?: number;
+  /** The local S3 of attachment blobs (default 3002; 0 picks a free port). */
+  s3Port?: number;
   host?: string;
   /** Keep DynamoDB data in memory only (throwaway runs, tests). */
   inMemory?: boolean;
@@ -65,6 +68,11 @@ export interface Runtime {
   /** The business metrics the handlers published, kept in memory (never printed); in Lambda they are EMF lines on stdout. */
   metrics: LocalMetrics;
   ws: WsGateway;
+  /** The local S3 holding attachment blobs (tests look inside for plaintext), and its bucket. */
+  s3: LocalS3;
+  attachmentsBucket: string;
+  /** Runs the scheduled attachment sweeper once now (it also runs every minute on its own). */
+  sweepAttachments(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,11 +124,26 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   };
   const httpServer = createServer();
   const wsServer = createServer();
+  const clock = new LocalClock();
+  const attachmentsBucket = `nexchat-${stage}-attachments`;
+  // attachment blobs: kept as files beside the tables (memory only for throwaway runs), signatures checked on the runtime's clock
+  const s3 = new LocalS3({
+    port: options.s3Port ?? 3002,
+    host,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    buckets: [attachmentsBucket],
+    now: () => clock.now(),
+    ...(options.inMemory ? {} : { dir: join(dataDir, 's3') }),
+  });
+  let sweeper: NodeJS.Timeout | undefined;
   try {
+    await s3.start();
     const tableEnv = await createTables(dynamoEndpoint, tableStage);
     const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
     const wsPort = await listen(wsServer, options.wsPort ?? 3001, host);
     const shown = host === '0.0.0.0' ? 'localhost' : host;
+    const s3Endpoint = s3.endpoint.replace('0.0.0.0', 'localhost');
     const outboxFile = join(dataDir, 'outbox.jsonl');
     // The composition root parses the environment at first use, so it is set before any handler runs.
     Object.assign(process.env, {
@@ -135,13 +158,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       NEXCHAT_DEV_SECRETS_FILE: ensureDevSecrets(dataDir),
       NEXCHAT_OUTBOX_FILE: outboxFile,
       NEXCHAT_OUTBOX_ECHO: String(options.echoOutbox ?? false),
+      ATTACHMENTS_BUCKET: attachmentsBucket,
+      S3_ENDPOINT: s3Endpoint,
       ...tableEnv,
       ...options.env,
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     // The composition root parses this environment at first use and runs on this clock.
-    const clock = new LocalClock();
     const platform = await import('../functions/wiring/platform.ts');
     platform.useClock(clock);
     // Business metrics: the same EMF lines as in Lambda, collected here instead of printed.
@@ -181,6 +205,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       clock,
     });
     const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1, clock });
+    // The attachment sweeper, on a timer as EventBridge runs it (every minute here: the laptop's clock may be moved)
+    const sweep = await loadHandler(scheduledJobs.attachmentSweeper);
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweepAttachments = async () => {
+      const run = sweeping.then(() => sweep({}, lambdaContext(scheduledJobs.attachmentSweeper)));
+      sweeping = run.catch(() => {});
+      await run;
+    };
+    sweeper = setInterval(() => sweepAttachments().catch((error: unknown) => console.error('attachment sweep failed:', error)), 60_000).unref();
     // Tells local tools (npm run admin) where this runtime's database and tables are.
     const runtimeFile = join(dataDir, 'runtime.json');
     writeFileSync(runtimeFile, `${JSON.stringify({ pid: process.pid, stage, dynamoEndpoint, tables: tableEnv }, null, 2)}\n`);
@@ -197,20 +230,26 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       queues: { otp: otpQueue, presence: presenceQueue },
       metrics,
       ws,
+      s3,
+      attachmentsBucket,
+      sweepAttachments,
       stop() {
         stopped ??= (async () => {
           rmSync(runtimeFile, { force: true });
+          clearInterval(sweeper);
+          await sweeping;
           otpQueue.stop();
           await ws.closeAll();
           presenceQueue.stop(); // after the last $disconnect: nothing is left to queue
-          await Promise.all([close(httpServer), close(wsServer)]);
+          await Promise.all([close(httpServer), close(wsServer), s3.stop()]);
           await release();
         })();
         return stopped;
       },
     };
   } catch (error) {
-    await Promise.allSettled([close(httpServer), close(wsServer)]);
+    clearInterval(sweeper);
+    await Promise.allSettled([close(httpServer), close(wsServer), s3.stop()]);
     await release();
     throw error;
   }

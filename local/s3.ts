@@ -6,8 +6,10 @@
 // with crypto of our own. No npm emulator does this today without Docker or stale dependencies
 // (s3rver, the usual choice, was last released in 2021 on busboy 0.3); see docs/architecture.md.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join, relative, sep } from 'node:path';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { HttpRequest } from '@smithy/core/transport';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -23,6 +25,8 @@ export interface LocalS3Options {
   now?: () => number;
   /** Largest body accepted at all, whatever a signature says (S3's single PUT limit is 5 GB). */
   maxObjectBytes?: number;
+  /** Keep objects as files under this directory (npm start), so they outlive a restart like the tables do; default: memory only. */
+  dir?: string;
 }
 
 export interface StoredObject {
@@ -85,7 +89,8 @@ export class LocalS3 {
   #endpoint = '';
 
   constructor(options: LocalS3Options) {
-    this.#options = { now: Date.now, maxObjectBytes: 5 * 1024 ** 3, ...options };
+    this.#options = { now: Date.now, maxObjectBytes: 5 * 1024 ** 3, dir: '', ...options };
+    if (this.#options.dir) this.#load(this.#options.dir);
     const signing = { region: options.region, credentials: options.credentials, sha256: Sha256, service: 's3' };
     this.#presigner = new S3RequestPresigner(signing);
     this.#signer = new SignatureV4({ ...signing, uriEscapePath: false, applyChecksum: false });
@@ -117,6 +122,57 @@ export class LocalS3 {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** Objects kept on disk by an earlier run: `<dir>/<bucket>/<key>`, the body as the file. */
+  #load(dir: string): void {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      const id = relative(dir, path).split(sep).join('/');
+      this.objects.set(id, { body: readFileSync(path), contentType: 'application/octet-stream', lastModified: statSync(path).mtimeMs });
+    }
+  }
+
+  #persist(id: string, body: Buffer | undefined): void {
+    const dir = this.#options.dir;
+    if (!dir) return;
+    const path = join(dir, ...id.split('/'));
+    if (!path.startsWith(join(dir, sep))) return;
+    if (body === undefined) rmSync(path, { force: true });
+    else {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, body);
+    }
+  }
+
+  /** ListObjectsV2 (`GET /<bucket>?list-type=2&prefix=`): keys in order, up to 1000 a page. */
+  #list(bucket: string, url: URL, res: ServerResponse): void {
+    const prefix = url.searchParams.get('prefix') ?? '';
+    const after = url.searchParams.get('continuation-token') ?? url.searchParams.get('start-after') ?? '';
+    const max = Math.min(1000, Number(url.searchParams.get('max-keys') ?? 1000) || 1000);
+    const keys = [...this.objects.keys()]
+      .filter((id) => id.startsWith(`${bucket}/`))
+      .map((id) => id.slice(bucket.length + 1))
+      .filter((k) => k.startsWith(prefix) && k > after)
+      .sort();
+    const page = keys.slice(0, max);
+    const more = keys.length > max;
+    const xml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const contents = page
+      .map((k) => {
+        const o = this.objects.get(`${bucket}/${k}`)!;
+        return `<Contents><Key>${xml(k)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><Size>${o.body.byteLength}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      })
+      .join('');
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${xml(prefix)}</Prefix>` +
+        `<KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${more}</IsTruncated>` +
+        (more ? `<NextContinuationToken>${xml(page.at(-1)!)}</NextContinuationToken>` : '') +
+        `${contents}</ListBucketResult>`,
+    );
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const [, bucket, ...rest] = url.pathname.split('/');
@@ -132,12 +188,14 @@ export class LocalS3 {
     await this.#authenticate(req, url);
     if (!bucket || !this.#options.buckets.includes(bucket)) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     const id = `${bucket}/${key}`;
+    if (req.method === 'GET' && key === '' && url.searchParams.get('list-type') === '2') return this.#list(bucket, url, res);
     if (req.method === 'PUT') {
       const declared = Number(req.headers['content-length']);
       if (!Number.isSafeInteger(declared)) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
       if (declared > this.#options.maxObjectBytes) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
       const body = await readBody(req, declared);
       this.objects.set(id, { body, contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'), lastModified: this.#options.now() });
+      this.#persist(id, body);
       res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
       res.end();
       return;
@@ -145,6 +203,7 @@ export class LocalS3 {
     const object = this.objects.get(id);
     if (req.method === 'DELETE') {
       this.objects.delete(id);
+      this.#persist(id, undefined);
       res.writeHead(204);
       res.end();
       return;

@@ -1,5 +1,5 @@
-// `npm start`: NexChat on this machine. Flags: --in-memory, --http-port N, --ws-port N, --host H
-// (or NEXCHAT_HTTP_PORT / NEXCHAT_WS_PORT / NEXCHAT_HOST). Ctrl-C stops everything, Java included.
+// `npm start`: NexChat on this machine. Flags: --in-memory, --http-port N, --ws-port N, --s3-port N, --host H
+// (or NEXCHAT_HTTP_PORT / NEXCHAT_WS_PORT / NEXCHAT_S3_PORT / NEXCHAT_HOST). Ctrl-C stops everything, Java included.
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb.ts';
 import { startRuntime } from './runtime.ts';
@@ -9,6 +9,7 @@ const { values } = parseArgs({
     'in-memory': { type: 'boolean', default: false },
     'http-port': { type: 'string' },
     'ws-port': { type: 'string' },
+    's3-port': { type: 'string' },
     host: { type: 'string' },
   },
 });
@@ -29,6 +30,7 @@ try {
     inMemory: values['in-memory'],
     httpPort: port(values['http-port'], process.env.NEXCHAT_HTTP_PORT, 3000),
     wsPort: port(values['ws-port'], process.env.NEXCHAT_WS_PORT, 3001),
+    s3Port: port(values['s3-port'], process.env.NEXCHAT_S3_PORT, 3002),
     host: values.host ?? process.env.NEXCHAT_HOST ?? '127.0.0.1',
     echoOutbox: true,
   });
@@ -38,6 +40,7 @@ try {
       `  HTTP API        ${runtime.httpUrl}   (try ${runtime.httpUrl}/api/health)`,
       `  WebSocket API   ${runtime.wsUrl}`,
       `  @connections    ${runtime.wsUrl.replace(/^ws/, 'http')}/@connections/{id}`,
+      `  Local S3        ${runtime.s3.endpoint}/${runtime.attachmentsBucket}  (attachment blobs, presigned URLs checked)`,
       `  DynamoDB Local  ${runtime.dynamoEndpoint}  (${values['in-memory'] ? 'in memory' : `data in ${runtime.dataDir}`})`,
       `  Dev outbox      ${runtime.outboxFile}  (OTP codes, also printed here)`,
       'Press Ctrl-C to stop.',

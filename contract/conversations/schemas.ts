@@ -1,6 +1,6 @@
 // Conversations and messages as clients see them. The server stores ciphertext only.
 import * as z from 'zod/mini';
-import { base64, clientMessageId } from '../common.ts';
+import { attachmentIds, base64, clientMessageId } from '../common.ts';
 
 /** What a client sends (socket or HTTP). Ciphertext is limited to 64 KiB decoded; the schema admits a little more so the core can answer clearly. */
 export const messageFields = {
@@ -9,6 +9,7 @@ export const messageFields = {
   nonce: base64(64),
   senderKeyVersion: z.int().check(z.positive()),
   recipientKeyVersion: z.int().check(z.positive()),
+  attachmentIds,
 };
 export const messageInput = z.strictObject(messageFields);
 export type MessageInput = z.infer<typeof messageInput>;
@@ -31,6 +32,8 @@ export const message = z.object({
   senderKeyVersion: z.number(),
   recipientKeyVersion: z.number(),
   sentAt: z.string(),
+  /** Encrypted attachments shared by this message (GET /api/attachments/{id}); keys and digests travel inside the ciphertext. */
+  attachmentIds: z.optional(z.array(z.string())),
   /** Group messages: the recipient's own wrapped message key (recipientId is the member reading it). */
   key: z.optional(wrappedKey),
   /** Group system entries ("A added B"): ciphertext and nonce are empty. */

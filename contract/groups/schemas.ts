@@ -1,7 +1,7 @@
 // Group conversations as members see them: the group, its members with roles and key versions,
 // invitations, and the fields of a group message (one wrapped message key per current member).
 import * as z from 'zod/mini';
-import { base64, clientMessageId, userId } from '../common.ts';
+import { attachmentIds, base64, clientMessageId, userId } from '../common.ts';
 
 export const groupRoles = ['admin', 'member'] as const;
 export type GroupRole = (typeof groupRoles)[number];
@@ -69,6 +69,7 @@ export const groupMessageFields = /* @__PURE__ */ (() => ({
   nonce: base64(64),
   senderKeyVersion: z.int().check(z.positive()),
   keys: z.record(userId, wrappedKeyInput).check(z.refine((keys) => Object.keys(keys).length <= 1000, { message: 'At most 1000 keys' })),
+  attachmentIds,
 }))();
 export const groupMessageInput = /* @__PURE__ */ (() => z.strictObject(groupMessageFields))();
 export type GroupMessageInput = z.infer<typeof groupMessageInput>;

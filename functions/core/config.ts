@@ -118,6 +118,8 @@ export const defaultRateLimits = {
   linkClaimIp: { limit: 120, windowSeconds: 300 },
   /** group creations and invitation requests per user (each names at most GROUP_INVITES_PER_REQUEST people) */
   inviteUser: { limit: 30, windowSeconds: 3600 },
+  /** attachment uploads started per user (the bytes have their own daily quota, ATTACHMENT_DAILY_QUOTA_BYTES) */
+  uploadUser: { limit: 120, windowSeconds: 3600 },
 } satisfies Record<RateLimitName, RatePolicy>;
 
 /** Overrides of the rate-limit table from JSON, e.g. {"loginIp":{"limit":5,"windowSeconds":300}}. */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env) {
       connections: r.optional('CONNECTIONS_TABLE'),
       messages: r.optional('MESSAGES_TABLE'),
       moderation: r.optional('MODERATION_TABLE'),
+      attachments: r.optional('ATTACHMENTS_TABLE'),
     },
     tokens: {
       issuer: r.optional('JWT_ISSUER') ?? `https://nexchat/${stage}`,
@@ -294,3 +297,28 @@ export function loadPresenceConfig(env: Env) {
   if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
   return { groupsMax };
 }
+
+/**
+ * Attachments (core/attachments.ts), parsed apart from loadConfig so that only the attachment routes
+ * and the sweeper carry it (as loadDeviceConfig).
+ */
+export function loadAttachmentConfig(env: Env) {
+  const r = new EnvReader(env);
+  const settings = {
+    /** The bucket of encrypted blobs (the stack sets it; a local S3 on the laptop). */
+    bucket: r.str('ATTACHMENTS_BUCKET', 'nexchat-attachments'),
+    /** A local S3 (laptop and tests); refused inside Lambda. */
+    s3Endpoint: r.url('S3_ENDPOINT'),
+    /** Largest file (ciphertext bytes) one upload may declare. */
+    maxFileBytes: r.int('ATTACHMENT_MAX_BYTES', 100 * 1024 * 1024, 1, 5 * 1024 ** 3),
+    /** Bytes a user may start uploading per UTC day, all files together. */
+    dailyQuotaBytes: r.int('ATTACHMENT_DAILY_QUOTA_BYTES', 2 * 1024 ** 3, 1, 1024 ** 4),
+    /** Life of a presigned upload or download URL (S3 caps presigned URLs far later; we keep them short). */
+    urlTtlSeconds: r.int('ATTACHMENT_URL_TTL_SECONDS', 300, 10, 300),
+  };
+  if (r.problems.length) throw new Error(`invalid configuration in environment: ${r.problems.join(', ')}`);
+  if (settings.s3Endpoint && env.AWS_LAMBDA_FUNCTION_NAME) throw new Error('S3_ENDPOINT is set inside Lambda: refusing a local endpoint');
+  return settings;
+}
+
+export type AttachmentConfig = ReturnType<typeof loadAttachmentConfig>;

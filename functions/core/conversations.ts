@@ -6,6 +6,7 @@ import type { Conversation, MessageInput } from '#contract/conversations/schemas
 import type { PushFrame } from '#contract/realtime/frames.ts';
 import type { Config } from './config.ts';
 import { Forbidden, NotFound, Unauthorized } from './errors.ts';
+import { shareable } from './attachment-rules.ts';
 import { ackOf, assertCiphertext, assertNotSelf, directConversationId, publicMessage } from './message-rules.ts';
 import { assertActive } from './authn.ts';
 import { enforce } from './rate-limit.ts';
@@ -162,7 +163,13 @@ export interface SendOptions {
  */
 export async function sendMessage(deps: SendDeps, senderId: string, to: string, input: SendInput, opts: SendOptions = {}) {
   const conversationId = directConversationId(senderId, to);
-  const read = await deps.sendContext.load({ senderId, recipientId: to, conversationId, sessionId: opts.session?.sessionId });
+  const read = await deps.sendContext.load({
+    senderId,
+    recipientId: to,
+    conversationId,
+    sessionId: opts.session?.sessionId,
+    attachmentIds: input.attachmentIds,
+  });
   // an ended session is refused as such, whatever else is wrong with the frame
   opts.session?.check(read.caller, read.family);
   assertNotSelf(senderId, to);
@@ -175,6 +182,7 @@ export async function sendMessage(deps: SendDeps, senderId: string, to: string, 
     { refuseIfCallerBlocks: true },
   );
   const senderMember = read.senderMember ?? { conversationId, userId: senderId, peerId: to, createdAt: opened.createdAt };
+  const attachments = input.attachmentIds?.length ? shareable(input.attachmentIds, read.attachments, senderId, conversationId, deps.clock.now()) : undefined;
   // Blocked by the recipient: stored for the sender's side only, never delivered; the sender's
   // ack and devices see an ordinary send.
   // The push starts as soon as this copy holds the idempotency record (the message's id and content are
@@ -194,6 +202,7 @@ export async function sendMessage(deps: SendDeps, senderId: string, to: string, 
         retentionSeconds: deps.config.messages.retentionSeconds,
         hiddenFrom: opened.blockedByOther ? to : undefined,
         members: { sender: senderMember, recipient: read.recipientMember },
+        attachments,
       },
       (message) => {
         delivery = deliver(deps, message, read.sockets, opts.senderConnectionId);

@@ -88,6 +88,7 @@ export function messageRecord(req: SendRequest, messageId: string, sentAtMs: num
     senderKeyVersion: req.senderKeyVersion,
     recipientKeyVersion: req.recipientKeyVersion,
     sentAt: new Date(sentAtMs).toISOString(),
+    ...(req.attachments?.length ? { attachmentIds: req.attachments.map((a) => a.attachmentId) } : {}),
     ...(req.hiddenFrom ? { hiddenFrom: req.hiddenFrom } : {}),
   };
 }

@@ -10,6 +10,7 @@ import type { PublicKeySet } from '#contract/public-keys/schemas.ts';
 import type { GroupEvent, Message } from '#contract/conversations/schemas.ts';
 import type { GroupRole } from '#contract/groups/schemas.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
+import type { AttachmentStatus } from '#contract/attachments/schemas.ts';
 import type { RatePolicy } from './config.ts';
 import type { AuthKeys } from './signing-keys.ts';
 
@@ -345,10 +346,18 @@ export interface SendContext {
   blocks: [boolean, boolean];
   /** The open connection ids of [the recipient, the sender] (the per-user socket sets). */
   sockets: [string[], string[]];
+  /** The records of the attachments the message names, by id (absent ones are not there). */
+  attachments: Map<string, AttachmentRecord>;
 }
 
 export interface SendContextPort {
-  load(query: { senderId: string; recipientId: string; conversationId: string; sessionId?: string | undefined }): Promise<SendContext>;
+  load(query: {
+    senderId: string;
+    recipientId: string;
+    conversationId: string;
+    sessionId?: string | undefined;
+    attachmentIds?: readonly string[] | undefined;
+  }): Promise<SendContext>;
 }
 
 /** What the store needs to write one message (the sender is the caller, never client input). */
@@ -369,6 +378,8 @@ export interface SendRequest {
    * with the new last message, carrying their other fields, in the same BatchWriteItem as the message.
    */
   members: { sender: MemberView; recipient?: MemberView | undefined };
+  /** The attachments the message shares, as the send read and checked them (core/attachment-rules.ts). */
+  attachments?: readonly AttachmentRecord[] | undefined;
 }
 
 export interface StoredSend {
@@ -729,4 +740,69 @@ export interface AuditChainPort {
 export interface HealthPort {
   /** Resolves when the data store answers. */
   probe(): Promise<void>;
+}
+
+// ---- attachments (attachments table; blobs in object storage) ----
+
+/** An upload: `pending` until its owner completes it, `uploaded` once stored, `shared` once a message named it. */
+export interface AttachmentRecord {
+  attachmentId: string;
+  ownerId: string;
+  /** The conversation it was uploaded for: the only one a message may share it in. */
+  conversationId: string;
+  size: number;
+  status: AttachmentStatus;
+  createdAt: string;
+  /** Epoch seconds: 24 hours after the upload began until shared, then the message retention. */
+  expiresAt: number;
+}
+
+/** A message that shared an attachment (whoever may see that message may fetch the attachment). */
+export interface AttachmentShare {
+  conversationId: string;
+  messageId: string;
+}
+
+export interface AttachmentsPort {
+  /** The caller's member item of a conversation exists (direct or group). */
+  isMember(conversationId: string, userId: string): Promise<boolean>;
+  /**
+   * Adds `bytes` to the user's uploads of `day` (UTC, YYYY-MM-DD) unless that would pass `quota`;
+   * false when it would (nothing is counted then).
+   */
+  chargeQuota(userId: string, day: string, bytes: number, quota: number): Promise<boolean>;
+  create(record: AttachmentRecord): Promise<void>;
+  get(attachmentId: string): Promise<AttachmentRecord | undefined>;
+  /** pending -> uploaded, only for its owner; the record as it now is (undefined: not this owner's, or gone). */
+  markUploaded(attachmentId: string, ownerId: string): Promise<AttachmentRecord | undefined>;
+  /** The record and the messages that shared it, in one Query. */
+  withShares(attachmentId: string): Promise<{ record: AttachmentRecord | undefined; shares: AttachmentShare[] }>;
+  /**
+   * Whether `userId` can see one of these messages now, as history would show it (a direct message
+   * addressed to or sent by the user and not hidden from them; a group copy of a current member), and
+   * whether the owner's account still exists. One BatchGetItem.
+   */
+  canSee(userId: string, ownerId: string, shares: readonly AttachmentShare[]): Promise<boolean>;
+  /** Asks the sweeper to delete every attachment of a deleted account (one marker item). */
+  requestPurge(userId: string): Promise<void>;
+  /** Never-shared uploads begun in this UTC hour (YYYY-MM-DDTHH). */
+  pendingInHour(hour: string): Promise<AttachmentRecord[]>;
+  /** Deletes a never-shared record; false when it was shared meanwhile (then it stays). */
+  deleteUnshared(attachmentId: string): Promise<boolean>;
+  /** Accounts whose attachments are to be purged. */
+  purgeRequests(): Promise<string[]>;
+  /** Deletes every record of the owner's attachments, then the purge marker. */
+  completePurge(userId: string): Promise<number>;
+}
+
+/** Object storage for the encrypted blobs (S3; a local S3 on the laptop). */
+export interface BlobStorePort {
+  /** A presigned PUT that accepts exactly `size` bytes of application/octet-stream. */
+  presignPut(key: string, size: number, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
+  presignGet(key: string, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
+  /** Size of the stored object, undefined when there is none. */
+  sizeOf(key: string): Promise<number | undefined>;
+  deleteObject(key: string): Promise<void>;
+  /** Deletes every object under the prefix; how many. */
+  deletePrefix(prefix: string): Promise<number>;
 }

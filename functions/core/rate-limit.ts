@@ -25,6 +25,7 @@ const describe: Record<RateLimitName, string> = {
   linkIp: 'link requests from this address',
   linkClaimIp: 'link claims from this address',
   inviteUser: 'group invitations sent by this account',
+  uploadUser: 'uploads started by this account',
 };
 
 export interface LimitDeps {

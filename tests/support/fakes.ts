@@ -1477,7 +1477,8 @@ export function fakeSendContext(w: World): SendContextPort {
         w.connections.openConnections(recipientId),
         w.connections.openConnections(senderId),
       ]);
-      return { family, caller, recipient, senderMember, recipientMember, blocks, sockets: [recipientSockets, senderSockets] };
+      // attachments are exercised against DynamoDB Local (tests/attachments.test.ts): the fakes hold none
+      return { family, caller, recipient, senderMember, recipientMember, blocks, sockets: [recipientSockets, senderSockets], attachments: new Map() };
     },
   };
 }

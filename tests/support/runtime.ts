@@ -45,6 +45,7 @@ export async function startTestRuntime(env: Record<string, string> = {}, options
     inMemory: true,
     httpPort: 0,
     wsPort: 0,
+    s3Port: 0,
     stage: 'test',
     dataDir: mkdtempSync(join(tmpdir(), 'nexchat-test-')),
   });

@@ -24,3 +24,9 @@ export const groupCountKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'G
 export const publicKeyKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'KEY#current' });
 /** A user's delivery-queue entry (read by sync). */
 export const queueKey = (userId: string, entryId: string) => ({ pk: `QUEUE#${userId}`, sk: `MSG#${entryId}` });
+
+// ---- attachments (attachments table) ----
+/** An upload's record. */
+export const attachmentKey = (attachmentId: string) => ({ pk: `ATT#${attachmentId}`, sk: 'META' });
+/** A message that shared the attachment. */
+export const shareKey = (attachmentId: string, messageId: string) => ({ pk: `ATT#${attachmentId}`, sk: `SHARE#${messageId}` });

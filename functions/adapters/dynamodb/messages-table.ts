@@ -9,6 +9,7 @@ import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
 import { messageRecord, publicMessage, SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import type { Clock, MemberView, MessageRecord, MessageStorePort, SendRequest, StoredSend } from '#core/ports.ts';
+import { shareWrites } from './attachment-items.ts';
 import { batchWriteAll } from './batch.ts';
 import { isConditionFailure, stripKeys, writeAll, type Db } from './db.ts';
 import { convKey, memberKey, positionsKey } from './item-keys.ts';
@@ -224,6 +225,10 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
     };
   }
 
+  /** The attachments a message shares, recorded as shared by it (attachments table), in the same round as the message. */
+  const share = (req: SendRequest, messageId: string, expiresAt: number) =>
+    req.attachments?.length ? batchWriteAll(db, db.table('attachments'), shareWrites(req.attachments, req.conversationId, messageId, expiresAt)) : undefined;
+
   /**
    * Stores a message once per (sender, clientMessageId), with no counter and so no contention:
    * 1. a conditional PutItem of the idempotency record, holding the whole message;
@@ -254,17 +259,20 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
       const item = (await doc.send(new GetCommand({ TableName: table(), Key: cmidKey(req), ConsistentRead: true }))).Item;
       const first = item && (await recordedMessage(item, req.conversationId));
       if (!first) throw new ServiceUnavailable('Being stored; retry with the same clientMessageId', 'busy');
-      await repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom));
+      await writeAll([repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom)), share(req, first.messageId, expiresAt)]);
       return { message: first, duplicate: true };
     }
     onRecorded?.(message);
     const { sender, recipient } = req.members;
     const newer = (m: MemberView | undefined) => m?.lastMessageId !== undefined && m.lastMessageId > message.messageId;
-    await batchPutAll([
-      { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
-      ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
-      ...(newer(sender) ? [] : [memberItem(message, sender, req.senderId, req.recipientId, sender.createdAt)]),
-      ...(hidden || newer(recipient) ? [] : [memberItem(message, recipient, req.recipientId, req.senderId, sender.createdAt)]),
+    await writeAll([
+      batchPutAll([
+        { ...convKey(req.conversationId, `MSG#${message.messageId}`), ...message, expiresAt },
+        ...(hidden ? [] : [queueItem(message, message.messageId, expiresAt)]),
+        ...(newer(sender) ? [] : [memberItem(message, sender, req.senderId, req.recipientId, sender.createdAt)]),
+        ...(hidden || newer(recipient) ? [] : [memberItem(message, recipient, req.recipientId, req.senderId, sender.createdAt)]),
+      ]),
+      share(req, message.messageId, expiresAt),
     ]);
     return { message, duplicate: false };
   }

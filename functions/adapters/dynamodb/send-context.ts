@@ -1,10 +1,11 @@
 // The reads of a 1:1 send in one BatchGetItem across five tables: the session family, both users,
 // both member items, the block pair and both socket sets. Strongly consistent everywhere but the
 // socket sets (a socket that opened a moment ago catches up by sync, as it would anyway).
-import type { FamilyRecord, MemberView, SendContextPort, UserRecord } from '#core/ports.ts';
+import type { AttachmentRecord, FamilyRecord, MemberView, SendContextPort, UserRecord } from '#core/ports.ts';
 import { batchGetAll } from './batch.ts';
 import { stripKeys, type Db } from './db.ts';
-import { blockKey, familyKey, memberKey, profileKey, socketsKey } from './item-keys.ts';
+import { toAttachment } from './attachment-items.ts';
+import { attachmentKey, blockKey, familyKey, memberKey, profileKey, socketsKey } from './item-keys.ts';
 
 type Key = { pk: string; sk: string };
 type Item = Record<string, unknown>;
@@ -14,13 +15,14 @@ export function sendContextReader(db: Db): SendContextPort {
   const unique = (keys: Key[]) => [...new Map(keys.map((k) => [`${k.pk}\u0000${k.sk}`, k])).values()];
 
   return {
-    async load({ senderId, recipientId, conversationId, sessionId }) {
+    async load({ senderId, recipientId, conversationId, sessionId, attachmentIds = [] }) {
       const t = {
         users: db.table('users'),
         messages: db.table('messages'),
         moderation: db.table('moderation'),
         connections: db.table('connections'),
         sessions: sessionId ? db.table('sessions') : undefined,
+        attachments: attachmentIds.length ? db.table('attachments') : undefined,
       };
       const keys = {
         caller: profileKey(senderId),
@@ -40,6 +42,7 @@ export function sendContextReader(db: Db): SendContextPort {
         ...read(t.moderation, [keys.blocks, keys.blockedBy], true),
         ...read(t.connections, [keys.recipientSockets, keys.senderSockets], false),
         ...(t.sessions && keys.family ? read(t.sessions, [keys.family], true) : []),
+        ...(t.attachments ? read(t.attachments, attachmentIds.map(attachmentKey), true) : []),
       ]);
       const found = new Map<string, Item>();
       for (const [table, items] of byTable) for (const i of items) found.set(`${table}\u0000${i.pk}\u0000${i.sk}`, i);
@@ -61,6 +64,9 @@ export function sendContextReader(db: Db): SendContextPort {
         recipientMember: member(keys.recipientMember),
         blocks: [Boolean(get(t.moderation, keys.blocks)), Boolean(get(t.moderation, keys.blockedBy))],
         sockets: [sockets(keys.recipientSockets), sockets(keys.senderSockets)],
+        attachments: new Map<string, AttachmentRecord>(
+          (t.attachments ? (byTable.get(t.attachments) ?? []) : []).map((i) => [i.attachmentId as string, toAttachment(i)]),
+        ),
       };
     },
   };

@@ -1,0 +1,28 @@
+// Attachment items as more than one adapter reads and writes them: the attachments table's own adapter,
+// and the sends (send-context.ts reads the records, the message stores write the shares).
+import type { AttachmentRecord } from '#core/ports.ts';
+import { attachmentKey, shareKey } from './item-keys.ts';
+
+export function toAttachment(item: Record<string, unknown>): AttachmentRecord {
+  return {
+    attachmentId: item.attachmentId as string,
+    ownerId: item.ownerId as string,
+    conversationId: item.conversationId as string,
+    size: item.size as number,
+    status: item.status as AttachmentRecord['status'],
+    createdAt: item.createdAt as string,
+    expiresAt: item.expiresAt as number,
+  };
+}
+
+/**
+ * What a send writes when its message shares attachments (one BatchWriteItem beside the message's):
+ * each record re-put as shared (out of the pending index, living as long as the message), and a share
+ * item naming the message. `records` are as the send read them.
+ */
+export function shareWrites(records: readonly AttachmentRecord[], conversationId: string, messageId: string, expiresAt: number) {
+  return records.flatMap((r) => [
+    { put: { ...attachmentKey(r.attachmentId), ...r, status: 'shared', expiresAt: Math.max(r.expiresAt, expiresAt) } },
+    { put: { ...shareKey(r.attachmentId, messageId), conversationId, messageId, expiresAt } },
+  ]);
+}
