@@ -231,7 +231,8 @@ export const routes = {
   sendMessage: ws(sendMessage, {
     handler: 'functions/ws/send-message.ts',
     // keys: a group send checks the wrapped keys against the members' current key versions
-    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', keys: 'read' },
+    // attachments: a message may share uploads (read, checked, recorded as shared)
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', keys: 'read', attachments: 'readwrite' },
     manageConnections: true,
     throttle: capacity.sends,
   }),
@@ -323,7 +324,8 @@ export const routes = {
   }),
   deleteMe: http(deleteMe, {
     handler: 'functions/http/users/delete-me.ts',
-    tables: { users: 'readwrite', sessions: 'readwrite', keys: 'readwrite', connections: 'readwrite', ephemeral: 'readwrite' },
+    // attachments: one purge marker; the sweeper deletes the account's blobs (it alone has S3 rights)
+    tables: { users: 'readwrite', sessions: 'readwrite', keys: 'readwrite', connections: 'readwrite', ephemeral: 'readwrite', attachments: 'readwrite' },
     manageConnections: true,
     memoryMb: hashingMemory,
     throttle: authThrottle,
@@ -367,7 +369,7 @@ export const routes = {
   }),
   postMessage: http(postMessage, {
     handler: 'functions/http/conversations/post-message.ts',
-    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read' },
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', attachments: 'readwrite' },
     manageConnections: true,
     throttle: capacity.httpSends,
   }),
@@ -434,7 +436,7 @@ export const routes = {
   }),
   postGroupMessage: http(postGroupMessage, {
     handler: 'functions/http/groups/post-group-message.ts',
-    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', keys: 'read' },
+    tables: { messages: 'readwrite', connections: 'readwrite', users: 'read', moderation: 'read', keys: 'read', attachments: 'readwrite' },
     manageConnections: true,
     throttle: capacity.httpSends,
   }),

@@ -8,6 +8,7 @@ import type { PushFrame } from '#contract/realtime/frames.ts';
 import { assertActive } from './authn.ts';
 import type { Config } from './config.ts';
 import { Conflict, DomainError, NotFound, Unauthorized } from './errors.ts';
+import { shareable } from './attachment-rules.ts';
 import { ackOf, assertCiphertext } from './message-rules.ts';
 import type { Clock, ConnectionsPort, GroupSendPort, MessageRecord, MetricsPort, SecurityEventsPort } from './ports.ts';
 import type { SendOptions } from './conversations.ts';
@@ -28,13 +29,14 @@ export interface GroupSendDeps {
  * version, is a 409 `members_changed` whose details map each such member to its key version.
  */
 export async function sendGroupMessage(deps: GroupSendDeps, senderId: string, conversationId: string, input: GroupMessageInput, opts: SendOptions = {}) {
-  const read = await deps.groupSend.load({ senderId, conversationId, sessionId: opts.session?.sessionId });
+  const read = await deps.groupSend.load({ senderId, conversationId, sessionId: opts.session?.sessionId, attachmentIds: input.attachmentIds });
   opts.session?.check(read.caller, read.family);
   if (!read.caller) throw new Unauthorized('This account no longer exists', 'token_revoked');
   const me = read.members.find((m) => m.userId === senderId);
   if (!read.meta || !me) throw new NotFound('No such conversation', 'conversation_not_found');
   assertActive(read.caller, deps.clock.now());
   assertCiphertext(input.ciphertext, input.nonce);
+  const attachments = input.attachmentIds?.length ? shareable(input.attachmentIds, read.attachments, senderId, conversationId, deps.clock.now()) : undefined;
   await opts.admitted;
   const { keyVersions, sockets } = await deps.groupSend.recipients(read.members.map((m) => m.userId));
   if (!keyVersions.has(senderId)) throw new Conflict('Publish a public key before sending to a group', 'sender_key_missing');
@@ -59,6 +61,7 @@ export async function sendGroupMessage(deps: GroupSendDeps, senderId: string, co
     senderKeyVersion,
     copies,
     retentionSeconds: deps.config.messages.retentionSeconds,
+    attachments,
   });
   const ack = ackOf(stored.message);
   if (stored.duplicate) return { ack, duplicate: true, delivery: Promise.resolve() };

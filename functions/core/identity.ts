@@ -7,6 +7,7 @@ import { BadRequest, DomainError, Forbidden, Unauthorized, ValidationFailed, Rat
 import type {
   ChallengeKey,
   ChallengesPort,
+  AttachmentsPort,
   ConnectionsPort,
   DevicesPort,
   LimitsPort,
@@ -483,6 +484,7 @@ export async function updateProfile(
 export interface DeletionDeps extends SocketDeps {
   publicKeys: Pick<PublicKeysPort, 'deleteAll'>;
   devices: Pick<DevicesPort, 'deleteAll'>;
+  attachments: Pick<AttachmentsPort, 'requestPurge'>;
 }
 
 /**
@@ -496,6 +498,8 @@ export async function deleteAccount(deps: DeletionDeps, auth: AuthContext, proof
   await deps.connections.endForUser(auth.userId);
   await deps.publicKeys.deleteAll(auth.userId);
   await deps.devices.deleteAll(auth.userId);
+  // the sweeper deletes the account's attachment blobs and records; downloads stop at once (their owner is gone)
+  await deps.attachments.requestPurge(auth.userId);
   await deps.users.delete(auth.user);
   deps.events.record('account_deleted', { userId: auth.userId });
 }

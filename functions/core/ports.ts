@@ -524,6 +524,8 @@ export interface GroupSendContext {
   members: GroupMemberRecord[];
   /** Users who block the sender. */
   blockers: Set<string>;
+  /** The records of the attachments the message names, by id. */
+  attachments: Map<string, AttachmentRecord>;
 }
 
 export interface GroupSendRequest {
@@ -536,11 +538,13 @@ export interface GroupSendRequest {
   /** The members who get a copy (the sender included), each with its own wrapped key and join time. */
   copies: { userId: string; joinedAt: string; key: { wrappedKey: string; nonce: string; keyVersion: number } }[];
   retentionSeconds: number;
+  /** The attachments the message shares, as the send read and checked them. */
+  attachments?: readonly AttachmentRecord[] | undefined;
 }
 
 export interface GroupSendPort {
   /** Round 1: four reads in parallel (one Query of META and members, one BatchGetItem, one Query of blockers). */
-  load(query: { senderId: string; conversationId: string; sessionId?: string | undefined }): Promise<GroupSendContext>;
+  load(query: { senderId: string; conversationId: string; sessionId?: string | undefined; attachmentIds?: readonly string[] | undefined }): Promise<GroupSendContext>;
   /** Round 2: the users' current key versions and socket sets, BatchGetItems of at most 100 keys, in parallel. */
   recipients(userIds: readonly string[]): Promise<{ keyVersions: Map<string, number>; sockets: Map<string, string[]> }>;
   /**

@@ -1,6 +1,7 @@
 // Composition root of identity: accounts, sessions, codes. A few shapes, so a route bundles only
 // what it uses: plain flows, flows that issue a code (onto the OTP queue: SQS in AWS, an in-process
 // queue on the laptop), and flows that end sessions and therefore close sockets (@connections).
+import { purgeRequests } from '#adapters/dynamodb/attachment-items.ts';
 import { sqsOtpQueue } from '#adapters/aws/otp-queue.ts';
 import { deviceCleanup, deviceCreator } from '#adapters/dynamodb/devices-table.ts';
 import { challengesTable } from '#adapters/dynamodb/ephemeral-table.ts';
@@ -59,5 +60,5 @@ export function identityWithSockets(): SocketDeps {
 }
 
 export function accountDeletion(): DeletionDeps {
-  return { ...identityWithSockets(), publicKeys: publicKeyStore(), devices: deviceCleanup(db()) };
+  return { ...identityWithSockets(), publicKeys: publicKeyStore(), devices: deviceCleanup(db()), attachments: purgeRequests(db(), clock()) };
 }

@@ -1260,7 +1260,7 @@ export class FakeGroups implements GroupsPort, GroupSendPort, GroupReportsPort {
       this.roster(conversationId),
       this.#w.blocks.blockersOf(senderId),
     ]);
-    return { family, caller, meta: group.meta, members: group.members, blockers };
+    return { family, caller, meta: group.meta, members: group.members, blockers, attachments: new Map() };
   }
 
   async recipients(userIds: readonly string[]) {
@@ -1435,7 +1435,8 @@ export const identityDeps = (w: World): SignInDeps => ({ ...authDeps(w), challen
 export const deliveryDeps = (w: World): DeliveryDeps & SignInDeps => ({ ...identityDeps(w), notifier: w.notifier });
 export const loginDeps = (w: World): LoginDeps => ({ ...deliveryDeps(w), metrics: w.metrics });
 export const socketDeps = (w: World): SocketDeps & SignInDeps => ({ ...identityDeps(w), connections: w.connections });
-export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys, devices: w.devices });
+// the purge of attachments is checked against DynamoDB Local (tests/attachments.test.ts)
+export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys, devices: w.devices, attachments: { requestPurge: async () => {} } });
 export const deviceDeps = (w: World): DeviceDeps => ({ clock: w.clock, devices: w.devices, sessions: w.sessions });
 export const revocationDeps = (w: World): RevocationDeps => ({ ...identityDeps(w), devices: w.devices, connections: w.connections });
 export const linkRequestDeps = (w: World, linkTtlSeconds = 300): LinkRequestDeps => ({

@@ -19,6 +19,12 @@ export function s3BlobStore(settings: Pick<AttachmentConfig, 'bucket' | 's3Endpo
     maxAttempts: 3,
   });
   const Bucket = settings.bucket;
+  // signed at the app's clock too (zero offset in Lambda; the laptop runtime may have moved its clock)
+  const atAppTime = () => {
+    // eslint-disable-next-line no-restricted-properties -- the offset between the app's clock and real time
+    client.config.systemClockOffset = clock.now() - Date.now();
+    return client;
+  };
   return {
     async presignPut(key, size, expiresIn) {
       const url = await getSignedUrl(client, new PutObjectCommand({ Bucket, Key: key, ContentLength: size, ContentType: CONTENT_TYPE }), {
@@ -33,23 +39,23 @@ export function s3BlobStore(settings: Pick<AttachmentConfig, 'bucket' | 's3Endpo
     },
     async sizeOf(key) {
       try {
-        return (await client.send(new HeadObjectCommand({ Bucket, Key: key }))).ContentLength;
+        return (await atAppTime().send(new HeadObjectCommand({ Bucket, Key: key }))).ContentLength;
       } catch (error) {
         if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
         throw error;
       }
     },
     async deleteObject(key) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      await atAppTime().send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
     async deletePrefix(prefix) {
       let deleted = 0;
       let ContinuationToken: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+        const page = await atAppTime().send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
         const keys = (page.Contents ?? []).map((o) => o.Key!).filter(Boolean);
         // one DELETE per object: a handful per account, and no multi-object XML to build or check
-        for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((Key) => client.send(new DeleteObjectCommand({ Bucket, Key }))));
+        for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((Key) => atAppTime().send(new DeleteObjectCommand({ Bucket, Key }))));
         deleted += keys.length;
         ContinuationToken = page.NextContinuationToken;
       } while (ContinuationToken);

@@ -1,6 +1,8 @@
 // Attachment items as more than one adapter reads and writes them: the attachments table's own adapter,
 // and the sends (send-context.ts reads the records, the message stores write the shares).
-import type { AttachmentRecord } from '#core/ports.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttachmentRecord, AttachmentsPort, Clock } from '#core/ports.ts';
+import type { Db } from './db.ts';
 import { attachmentKey, shareKey } from './item-keys.ts';
 
 export function toAttachment(item: Record<string, unknown>): AttachmentRecord {
@@ -25,4 +27,14 @@ export function shareWrites(records: readonly AttachmentRecord[], conversationId
     { put: { ...attachmentKey(r.attachmentId), ...r, status: 'shared', expiresAt: Math.max(r.expiresAt, expiresAt) } },
     { put: { ...shareKey(r.attachmentId, messageId), conversationId, messageId, expiresAt } },
   ]);
+}
+
+/** Account deletion's one write about attachments: a marker the sweeper purges the account's blobs by. */
+export const purgeKey = (userId: string) => ({ pk: 'PURGE', sk: `USER#${userId}` });
+export function purgeRequests(db: Db, clock: Clock): Pick<AttachmentsPort, 'requestPurge'> {
+  return {
+    async requestPurge(userId) {
+      await db.doc.send(new PutCommand({ TableName: db.table('attachments'), Item: { ...purgeKey(userId), userId, requestedAt: new Date(clock.now()).toISOString() } }));
+    },
+  };
 }

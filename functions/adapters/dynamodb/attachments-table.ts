@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import type { AttachmentShare, AttachmentsPort, Clock } from '#core/ports.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
 import { isConditionFailure, type Db } from './db.ts';
-import { toAttachment } from './attachment-items.ts';
+import { purgeKey, purgeRequests, toAttachment } from './attachment-items.ts';
 import { attachmentKey, convKey, memberKey, profileKey, viewKey } from './item-keys.ts';
 
 const PURGE = 'PURGE';
@@ -122,9 +122,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
       });
     },
 
-    async requestPurge(userId) {
-      await db.doc.send(new PutCommand({ TableName: table(), Item: { pk: PURGE, sk: `USER#${userId}`, userId, requestedAt: new Date(clock.now()).toISOString() } }));
-    },
+    ...purgeRequests(db, clock),
 
     async pendingInHour(hour) {
       const items = await queryAll({ IndexName: 'pending', KeyConditionExpression: 'pendingHour = :h', ExpressionAttributeValues: { ':h': hour } });
@@ -159,7 +157,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
         const rows = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' });
         for (const r of rows) keys.push({ pk: r.pk as string, sk: r.sk as string });
       }
-      await batchWriteAll(db, table(), [...keys.map((k) => ({ delete: k })), { delete: { pk: PURGE, sk: `USER#${userId}` } }]);
+      await batchWriteAll(db, table(), [...keys.map((k) => ({ delete: k })), { delete: purgeKey(userId) }]);
       return owned.length;
     },
   };

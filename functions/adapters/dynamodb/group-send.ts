@@ -13,11 +13,12 @@ import { monotonicFactory } from 'ulid';
 import { ServiceUnavailable } from '#core/errors.ts';
 import { SYNC_SETTLE_SECONDS } from '#core/message-rules.ts';
 import type { Clock, FamilyRecord, GroupSendPort, GroupSendRequest, MessageRecord, UserRecord } from '#core/ports.ts';
+import { shareWrites, toAttachment } from './attachment-items.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
 import { readRoster } from './group-roster.ts';
 import { blockersOf } from './blocks-table.ts';
 import { isConditionFailure, stripKeys, type Db } from './db.ts';
-import { convKey, entryKey, familyKey, profileKey, publicKeyKey, queueKey, socketsKey, viewKey } from './item-keys.ts';
+import { attachmentKey, convKey, entryKey, familyKey, profileKey, publicKeyKey, queueKey, socketsKey, viewKey } from './item-keys.ts';
 
 const newUlid = monotonicFactory();
 
@@ -27,6 +28,9 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
   const cmidKey = (g: string, sender: string, clientMessageId: string) => convKey(g, `CMID#${sender}#${clientMessageId}`);
 
   const roster = (g: string) => readRoster(db, g);
+  /** The attachments the message shares, recorded as shared by it, beside the copies' writes. */
+  const share = (req: GroupSendRequest, messageId: string, expiresAt: number) =>
+    req.attachments?.length ? batchWriteAll(db, db.table('attachments'), shareWrites(req.attachments, req.conversationId, messageId, expiresAt)) : undefined;
 
   /** The copy of the message one member reads: its own wrapped key only. */
   function copyOf(base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, copy: GroupSendRequest['copies'][number]): MessageRecord {
@@ -106,14 +110,16 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
   }
 
   return {
-    async load({ senderId, conversationId, sessionId }) {
+    async load({ senderId, conversationId, sessionId, attachmentIds = [] }) {
       const users = db.table('users');
       const sessions = sessionId ? db.table('sessions') : undefined;
+      const attachments = attachmentIds.length ? db.table('attachments') : undefined;
       const [group, found, blockers] = await Promise.all([
         roster(conversationId),
         batchGetAll(db, [
           { table: users, key: profileKey(senderId), consistent: true },
           ...(sessions && sessionId ? [{ table: sessions, key: familyKey(sessionId), consistent: true }] : []),
+          ...(attachments ? attachmentIds.map((id) => ({ table: attachments, key: attachmentKey(id), consistent: true })) : []),
         ]),
         blockersOf(db, senderId),
       ]);
@@ -125,6 +131,7 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         meta: group.meta,
         members: group.members,
         blockers,
+        attachments: new Map((attachments ? (found.get(attachments) ?? []) : []).map((i) => [i.attachmentId as string, toAttachment(i)])),
       };
     },
 
@@ -152,6 +159,7 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         nonce: req.nonce,
         senderKeyVersion: req.senderKeyVersion,
         sentAt: new Date(now).toISOString(),
+        ...(req.attachments?.length ? { attachmentIds: req.attachments.map((a) => a.attachmentId) } : {}),
       };
       const key = cmidKey(req.conversationId, req.senderId, req.clientMessageId);
       let copies: MessageRecord[] | undefined;
@@ -172,10 +180,14 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         // a retry completes what a crashed first attempt may have left unwritten: the same items under the same keys,
         // except queue entries missing after the settle horizon, which go under a fresh id (lateEntries)
         const fresh = now - Date.parse(first.sentAt) >= SYNC_SETTLE_SECONDS * 1000 && (await lateEntries(firstReq, first, key));
-        copies = await writeCopies(firstReq, first, item.expiresAt as number, fresh ? (u) => fresh.get(u) : undefined);
+        const [written] = await Promise.all([
+          writeCopies(firstReq, first, item.expiresAt as number, fresh ? (u) => fresh.get(u) : undefined),
+          share(req, first.messageId, item.expiresAt as number),
+        ]);
+        copies = written;
       }
       const duplicate = !!copies;
-      copies ??= await writeCopies(req, base, expiresAt);
+      if (!copies) [copies] = await Promise.all([writeCopies(req, base, expiresAt), share(req, base.messageId, expiresAt)]);
       return { message: copies.find((c) => c.recipientId === req.senderId) ?? copies[0]!, copies, duplicate };
     },
   };
