@@ -25,16 +25,10 @@ export const directConversationId = z
   .check(z.regex(/^dm_[0-9a-f]{32}$/, { message: 'Not a direct conversation id (group messages: POST /api/groups/{conversationId}/messages)' }));
 export const groupId = z.string().check(z.regex(whole(idPatterns.groupId), { message: 'Not a group conversation id' }));
 export const messageId = z.string().check(z.regex(whole(idPatterns.messageId), { message: 'Not a message id' }));
-export const attachmentId = z.string().check(z.regex(whole(idPatterns.attachmentId), { message: 'Not an attachment id' }));
-/** Attachments a message shares: the sender's own finished uploads, at most 10, each once. */
-export const attachmentIds = z.optional(
-  z
-    .array(attachmentId)
-    .check(
-      z.maxLength(10, { message: 'At most 10 attachments per message' }),
-      z.refine((ids) => new Set(ids).size === ids.length, { message: 'Each attachment once' }),
-    ),
-);
+/** Pure, so that bundles that never name an attachment drop them. */
+export const attachmentId = /* @__PURE__ */ (() => z.string().check(z.regex(whole(idPatterns.attachmentId), { message: 'Not an attachment id' })))();
+/** Attachments a message shares: the sender's own finished uploads, at most 10 (each once: checked by the send). */
+export const attachmentIds = /* @__PURE__ */ (() => z.optional(z.array(attachmentId).check(z.maxLength(10, { message: 'At most 10 attachments per message' }))))();
 export const reportId = z.string().check(z.regex(whole(idPatterns.reportId), { message: 'Not a report id' }));
 export const clientMessageId = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, { message: '8-64 characters of A-Z a-z 0-9 _ -' }));
 

@@ -5,7 +5,8 @@
 // Content-Length. The signature is recomputed with the AWS SDK's own presigner and signer, never
 // with crypto of our own. No npm emulator does this today without Docker or stale dependencies
 // (s3rver, the usual choice, was last released in 2021 on busboy 0.3); see docs/architecture.md.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Sha256 } from '../functions/adapters/aws/sha256.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,23 +34,6 @@ export interface StoredObject {
   body: Buffer;
   contentType: string;
   lastModified: number;
-}
-
-/** SigV4's hash (and HMAC, when given a secret) over node:crypto, in the SDK's Checksum shape. */
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-const toBuffer = (data: Bytes) =>
-  typeof data === 'string' ? Buffer.from(data) : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-class Sha256 {
-  readonly #hash;
-  constructor(secret?: Bytes) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-  update(data: Bytes): void {
-    this.#hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
 }
 
 const AUTH_QUERY = new Set([

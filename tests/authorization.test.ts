@@ -70,6 +70,10 @@ const f = {
   /** V's device, and a link V approved for a new device (not claimed yet). */
   deviceV: '',
   linkV: '',
+  /** V's uploads in V-P: one shared with P by a message, one finished but unshared, one never finished. */
+  attShared: '',
+  attUploaded: '',
+  attPending: '',
   /** V's group with P; the attacker's own group (A its only member); P's group V is invited to. */
   groupVP: '',
   groupA: '',
@@ -234,6 +238,16 @@ before(async () => {
     }),
     204,
   );
+  // V's attachments in V-P: the bytes through the local S3, one shared by a message to P
+  const upload = async (complete: boolean) => {
+    const start = await ok(call(v, 'POST', '/api/attachments', { size: 16, conversationId: f.convVP }), 201);
+    const put = await fetch(start.upload.url, { method: 'PUT', headers: start.upload.headers, body: new Uint8Array(16) });
+    assert.equal(put.status, 200, 'setup: upload');
+    if (complete) await ok(call(v, 'POST', `/api/attachments/${start.attachmentId}/complete`), 200);
+    return start.attachmentId as string;
+  };
+  [f.attShared, f.attUploaded, f.attPending] = await Promise.all([upload(true), upload(true), upload(false)]);
+  await ok(call(v, 'POST', `/api/conversations/${f.convVP}/messages`, { ...cipher(), attachmentIds: [f.attShared] }), 201);
   await Promise.all([watch(v), watch(p), connectAs(rt, a.accessToken).then((s) => (attackerSocket = s))]);
   await victimFrames(); // presence and the like, from setting up
   last = await snapshot(rt);
@@ -287,6 +301,57 @@ function groupCipher(clientMessageId: string = randomUUID()) {
   const wrappedKey = b64(nacl.box(nacl.randomBytes(32), n, attackerKey.publicKey, attackerKey.secretKey));
   return { ...rest, keys: { [a.userId]: { wrappedKey, nonce: b64(n), keyVersion: 1 } } };
 }
+
+const attachmentNotFound = (r: HttpReply) => expectStatus(r, [404], 'attachment_not_found');
+
+/** Another user's attachments: never started into, completed, fetched or shared by the attacker. */
+const attachmentCases = (): Case[] => [
+  {
+    name: "an upload into another user's conversation is not found (no record, no quota spent)",
+    route: 'CreateAttachment',
+    fields: ['body.conversationId'],
+    run: async () => expectStatus(await call(a, 'POST', '/api/attachments', { size: 10, conversationId: f.convVP }), [404], 'conversation_not_found'),
+  },
+  {
+    name: "completing another user's upload is not found",
+    route: 'CompleteAttachment',
+    fields: ['path.attachmentId'],
+    run: async () => attachmentNotFound(await call(a, 'POST', `/api/attachments/${f.attPending}/complete`)),
+  },
+  {
+    name: "another user's attachment, shared or not, gets no link",
+    route: 'GetAttachment',
+    fields: ['path.attachmentId'],
+    async run() {
+      attachmentNotFound(await call(a, 'GET', `/api/attachments/${f.attShared}`));
+      attachmentNotFound(await call(a, 'GET', `/api/attachments/${f.attUploaded}`));
+    },
+  },
+  {
+    name: "sharing another user's attachment in the caller's own conversation is not found, and stores nothing",
+    route: 'PostMessage',
+    fields: ['body.attachmentIds'],
+    async run() {
+      for (const id of [f.attShared, f.attUploaded]) attachmentNotFound(await call(a, 'POST', `/api/conversations/${f.convAQ}/messages`, { ...cipher(), attachmentIds: [id] }));
+    },
+  },
+  {
+    name: "sharing another user's attachment in the caller's own group is not found",
+    route: 'PostGroupMessage',
+    fields: ['body.attachmentIds'],
+    run: async () => attachmentNotFound(await call(a, 'POST', `/api/groups/${f.groupA}/messages`, { ...groupCipher(), attachmentIds: [f.attUploaded] })),
+  },
+  {
+    name: "sharing another user's attachment over the socket is an error frame, and stores nothing",
+    route: 'WsSendMessage',
+    fields: ['frame.attachmentIds'],
+    async run() {
+      const r = await frame({ action: 'sendMessage', to: q1.userId, ...cipher(), attachmentIds: [f.attShared] });
+      assert.equal(r.type, 'error', JSON.stringify(r));
+      assert.equal(r.code, 'attachment_not_found');
+    },
+  },
+];
 
 const groupCases = (): Case[] => [
   {
@@ -765,6 +830,7 @@ const cases: Case[] = [
     ];
   }),
   ...groupCases(),
+  ...attachmentCases(),
 ];
 
 /** The tables as the previous case left them (nothing runs between cases). */

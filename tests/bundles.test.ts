@@ -53,7 +53,9 @@ const authorizerIds = new Set([...authorizers, ...workerRoutes].map((a) => a.id)
 const DATA_FILES: readonly { readonly reader: string; readonly file: string }[] = [
   { reader: 'functions/core/common-passwords.data.ts', file: 'functions/core/common-passwords.gcs' },
 ];
-const MAX_BYTES = 300 * 1024;
+// 300 KB until attachments: naming them in the message schema brought zod's array schema (~1-2 KB) into every bundle
+// that carries the message or its frames; the next shared-module growth needs a diet (docs/architecture.md)
+const MAX_BYTES = 312 * 1024;
 
 /** Contract modules every route may bundle: the shapes shared across routes and areas. */
 const SHARED_CONTRACT = [

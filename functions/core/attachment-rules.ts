@@ -2,7 +2,7 @@
 // send paths bundle only this. An upload is shareable by its owner, in the conversation it was
 // uploaded for, once finished, and for SHARE_WINDOW_SECONDS after it began (the sweeper deletes
 // never-shared uploads well inside 24 hours; the window keeps a share from racing that deletion).
-import { Conflict, NotFound } from './errors.ts';
+import { BadRequest, Conflict, NotFound } from './errors.ts';
 import type { AttachmentRecord } from './ports.ts';
 
 export const SHARE_WINDOW_SECONDS = 12 * 3600;
@@ -21,6 +21,7 @@ export function shareable(
   conversationId: string,
   nowMs: number,
 ): AttachmentRecord[] {
+  if (new Set(ids).size !== ids.length) throw new BadRequest('Name each attachment once', 'duplicate_attachment');
   return ids.map((id) => {
     const r = records.get(id);
     const live = r !== undefined && r.expiresAt * 1000 > nowMs && (r.status === 'shared' || Date.parse(r.createdAt) + SHARE_WINDOW_SECONDS * 1000 > nowMs);
