@@ -85,6 +85,7 @@ export const ids = {
   report: 'r_4e8a2c6f0b1d3e5a7c9f2b4d6e8a0c1f',
   audit: '01JDR0B7M2K4P6Q8S0T2V4W6X8',
   link: 'dl_8c2e4a6f0b1d3e5a7c9f2b4d6e8a0c13',
+  attachment: 'at_5b1e9d3a7c2f4e6a8d0b1c3e5f7a9b2d',
 } as const;
 
 /** Timestamps as the server writes them. */

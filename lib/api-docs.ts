@@ -11,6 +11,7 @@ import { adminExamples } from '../contract/admin/examples.ts';
 import { authExamples } from '../contract/auth/examples.ts';
 import { conversationsExamples } from '../contract/conversations/examples.ts';
 import { devicesExamples } from '../contract/devices/examples.ts';
+import { attachmentsExamples } from '../contract/attachments/examples.ts';
 import { groupsExamples } from '../contract/groups/examples.ts';
 import { moderationExamples } from '../contract/moderation/examples.ts';
 import { publicKeysExamples } from '../contract/public-keys/examples.ts';
@@ -30,6 +31,7 @@ export const httpExamplesById: ReadonlyMap<string, HttpExamples> = new Map(
     ...conversationsExamples,
     ...groupsExamples,
     ...devicesExamples,
+    ...attachmentsExamples,
     ...moderationExamples,
     ...adminExamples,
     ...realtimeHttpExamples,

@@ -1,6 +1,6 @@
 // Each Lambda bundles only what its route uses (house style 15). Every manifest route is bundled
 // as the stack bundles it (lib/bundling.ts), all in one esbuild call, and each bundle's metafile is
-// checked: no other route's contract, at most 300 KB minified, AWS clients only for the rights the
+// checked: no other route's contract, at most 312 KB minified, AWS clients only for the rights the
 // manifest gives the route, the data files it reads shipped with it, none of the packages that
 // have no business in a Lambda, and the business-metrics emitter only where metrics are counted. The
 // $connect authorizer is checked like a route.
@@ -248,9 +248,9 @@ describe('Lambda bundles (one esbuild build of every route, lib/bundling.ts opti
         assert.deepEqual(foreign, [], `${route.id} (${route.handler}) bundles other routes' contracts besides its own ${own}:\n  ${foreign.join('\n  ')}`);
       });
 
-      test('is at most 300 KB minified', () => {
+      test('is at most 312 KB minified', () => {
         const b = bundles.get(route.id)!;
-        assert.ok(b.bytes <= MAX_BYTES, `${route.id} bundle is ${b.bytes} bytes (${kb(b.bytes)}), over ${MAX_BYTES} (300 KB)\n  ${topContributors(b)}`);
+        assert.ok(b.bytes <= MAX_BYTES, `${route.id} bundle is ${b.bytes} bytes (${kb(b.bytes)}), over ${MAX_BYTES} (312 KB)\n  ${topContributors(b)}`);
       });
 
       test('holds AWS clients only for the rights the manifest gives it', () => {
