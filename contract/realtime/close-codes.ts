@@ -15,8 +15,9 @@ export interface CloseCode {
 
 /**
  * Keyed by reason, which is also the error frame's `code` and the close frame's reason (an error code
- * the server already uses). Lambda bundles do not import this table: the few that close sockets write
- * their notice literally, typed by CloseNotice (a wrong number does not compile).
+ * the server already uses). HTTP routes that close sockets do not import this table (some are at
+ * their size limit): they write their notice literally, typed by CloseNotice (a wrong number does not
+ * compile). Only the WebSocket bundles hold it, for their session check (closeFor).
  */
 export const closeCodes = {
   /** This session signed out (logout), or the account signed out everywhere (logout-all). */
