@@ -2,6 +2,9 @@
 // port. Upgrade -> $connect (a non-2xx result refuses it); frame -> the route named by its `action`
 // field, else $default; close -> $disconnect. POST/GET/DELETE /@connections/{id} as in AWS (410 if gone).
 // Every HTTP answer it makes itself (refused upgrades, @connections) carries the Middy stack's security headers.
+// One liberty, for the close codes (contract/realtime/close-codes.ts): AWS's DELETE takes no close code,
+// so the server posts an error frame naming it (`close: { code, reason }`) first; a DELETE after such
+// a frame closes with that code and reason here, as the SDK does on AWS when it reads the frame.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -20,6 +23,8 @@ interface Live {
   lastActiveAt: number;
   sourceIp: string;
   userAgent: string;
+  /** The `close` of the last error frame posted to this connection: a DELETE closes with it. */
+  closeWith?: { code: number; reason: string };
 }
 
 interface Target {
@@ -40,6 +45,21 @@ function newConnectionId(): string {
 /** A map for keys a client chooses: `__proto__` or `constructor` stay plain entries, as in the JSON event Lambda gets. */
 function clientMap(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
+}
+
+/** An error frame's `close` (a code of ours, 4000-4999, and a reason that fits a close frame), if the data is one. */
+function closeOf(text: string): { code: number; reason: string } | undefined {
+  if (!text.includes('"close"')) return undefined;
+  try {
+    const frame = JSON.parse(text) as { type?: unknown; close?: { code?: unknown; reason?: unknown } } | null;
+    const { code, reason } = frame?.type === 'error' ? (frame.close ?? {}) : {};
+    if (Number.isInteger(code) && (code as number) >= 4000 && (code as number) <= 4999 && typeof reason === 'string' && Buffer.byteLength(reason) <= 123) {
+      return { code: code as number, reason };
+    }
+  } catch {
+    // not JSON: an ordinary message
+  }
+  return undefined;
 }
 
 function gatewayError(message: string, connectionId: string, requestId: string): string {
@@ -251,7 +271,9 @@ export async function attachWsGateway(
         if (size > WS_MESSAGE_LIMIT) return reply(413, { message: 'Message too long' }, 'PayloadTooLargeException');
         const current = connections.get(connectionId);
         if (!current || current.socket.readyState !== current.socket.OPEN) return gone();
-        current.socket.send(Buffer.concat(chunks).toString('utf8'));
+        const text = Buffer.concat(chunks).toString('utf8');
+        current.closeWith = closeOf(text) ?? current.closeWith;
+        current.socket.send(text);
         reply(200);
       });
       return;
@@ -265,7 +287,7 @@ export async function attachWsGateway(
       });
     }
     if (req.method === 'DELETE') {
-      live.socket.close(1000, 'Going away');
+      live.socket.close(live.closeWith?.code ?? 1000, live.closeWith?.reason ?? 'Going away');
       return reply(204);
     }
     reply(405, { message: 'Method Not Allowed' });

@@ -65,6 +65,7 @@ const SHARED_CONTRACT = [
   /^contract\/internal\//,
   /^contract\/[^/]+\/schemas\.ts$/,
   /^contract\/realtime\/frames\.ts$/,
+  /^contract\/realtime\/close-codes\.ts$/,
 ];
 /** A route's contract module, as esbuild names inputs (relative to absWorkingDir = project root). */
 const ROUTE_CONTRACT = /^contract\/[^/]+\/[^/]+\.ts$/;

@@ -160,8 +160,9 @@ describe('revoking a device', () => {
 
     const notice = await laptopSocket.next();
     assert.deepEqual({ type: notice.type, code: notice.code }, { type: 'error', code: 'device_revoked' }, 'the socket is told why before it closes');
+    assert.deepEqual(notice.close, { code: 4003, reason: 'device_revoked' }, 'with its close code (contract/realtime/close-codes.ts)');
     const closed = await laptopSocket.closed;
-    assert.ok(closed.code >= 1000, `closed (${closed.code})`);
+    assert.equal(closed.code, 4003, `closed (${closed.code})`);
     const profile = await me(rt, laptop.accessToken);
     assert.equal(profile.status, 401);
     assert.equal(profile.json.error.code, 'token_revoked');

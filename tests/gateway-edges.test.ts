@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { Runtime } from '../local/runtime.ts';
+import { closeCodes } from '../contract/realtime/close-codes.ts';
 import { request, startTestRuntime, type HttpReply } from './support/runtime.ts';
 import { bearer, me, outbox, signUp, uniqueEmail, type Account } from './support/identity.ts';
 
@@ -203,6 +204,7 @@ describe('answers the gateways make themselves carry the security headers', () =
   test('WebSocket upgrade refusals: 401 without a ticket, 400 from $connect, 429 from the throttle', async () => {
     const unauthorized = await refusedUpgrade(rt.wsUrl);
     assert.equal(unauthorized.status, 401);
+    assert.equal(unauthorized.status, closeCodes.ticket_invalid.upgradeStatus, 'the close-code table names this refusal');
     assertStackHeaders(unauthorized.headers, 'upgrade 401');
     const bad = await refusedUpgrade(`${rt.wsUrl}/?ticket=${await ticket(alice)}&extra=1`);
     assert.equal(bad.status, 400);
@@ -215,6 +217,7 @@ describe('answers the gateways make themselves carry the security headers', () =
     }
     rt.clock.advance(5000);
     assert.ok(limited, 'the $connect throttle answered 429');
+    assert.equal(limited.status, closeCodes.throttled.upgradeStatus, 'the close-code table names this refusal');
     assertStackHeaders(limited.headers, 'upgrade 429');
   });
 

@@ -7,6 +7,8 @@ import { groupEvents, message } from '../conversations/schemas.ts';
 
 /**
  * `retryAfterSeconds`: on `rate_limited` and `throttled`/`unavailable` errors, when to send again.
+ * `close`: the server ends this socket next, with this close code and reason (close-codes.ts); on AWS
+ * the close itself carries no code of ours, so this frame is the signal.
  * Pure: only the WebSocket bundles keep it (HTTP routes bundle this module for their pushes).
  */
 export const errorFrame = /* @__PURE__ */ (() =>
@@ -16,6 +18,7 @@ export const errorFrame = /* @__PURE__ */ (() =>
     message: z.string(),
     details: z.optional(errorDetails),
     retryAfterSeconds: z.optional(z.int().check(z.positive())),
+    close: z.optional(z.object({ code: z.int().check(z.gte(4000), z.lte(4999)), reason: z.string() })),
   }))();
 export const messageFrame = z.extend(message, { type: z.literal('message') });
 export const typingFrame = z.object({ type: z.literal('typing'), from: z.string(), conversationId: z.string() });

@@ -73,8 +73,9 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
     }
   }
 
-  async function rowsOf(userId: string): Promise<ConnectionRow[]> {
-    const rows: ConnectionRow[] = [];
+  /** A user's open connections: only what fan-out and endForUser read (id, session). */
+  async function rowsOf(userId: string): Promise<Pick<ConnectionRow, 'connectionId' | 'sessionId'>[]> {
+    const rows: Pick<ConnectionRow, 'connectionId' | 'sessionId'>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     const nowSeconds = Math.floor(clock.now() / 1000);
     do {
@@ -89,12 +90,7 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
       );
       for (const item of page.Items ?? []) {
         if (typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds) continue;
-        rows.push({
-          connectionId: item.connectionId as string,
-          connectedAt: item.connectedAt as string,
-          userId,
-          ...(item.sessionId ? { sessionId: item.sessionId as string } : {}),
-        });
+        rows.push({ connectionId: item.connectionId as string, ...(item.sessionId ? { sessionId: item.sessionId as string } : {}) });
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -164,15 +160,15 @@ export function connectionsAdapter(db: Db, clock: Clock, endpoint: string, regio
     },
 
     /** Used when sessions end (logout, password change, deletion, sanctions, a revoked device): closes and forgets, awaited. */
-    async endForUser(userId, filter = {}) {
+    async endForUser(userId, filter) {
       const rows = (await rowsOf(userId)).filter(
         (r) =>
           (filter.onlySession === undefined || r.sessionId === filter.onlySession) &&
           (filter.exceptSession === undefined || r.sessionId !== filter.exceptSession),
       );
-      // one failed close does not stop the rest; a notice (why) goes first, best effort
+      // one failed close does not stop the rest; the notice (why, and the close code) goes first, best effort
       const { notice } = filter;
-      const results = await Promise.allSettled(rows.map(async (r) => (notice && (await send(r.connectionId, notice).catch(() => 0)), end(r.connectionId))));
+      const results = await Promise.allSettled(rows.map(async (r) => (await send(r.connectionId, notice).catch(() => 0), end(r.connectionId))));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
       return rows.length;

@@ -5,6 +5,7 @@
 // claims once with its link secret. Linking touches no public key: partners see no change.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Device } from '#contract/devices/schemas.ts';
+import type { CloseNotice } from '#contract/realtime/close-codes.ts';
 import { assertActive, familyAlive, liveSession, type AuthContext } from './authn.ts';
 import { Conflict, NotFound } from './errors.ts';
 import { reauthenticate, startSession, type IdentityDeps, type Proof, type SignInDeps, type SignInResponse } from './identity.ts';
@@ -78,12 +79,13 @@ export interface RevocationDeps extends IdentityDeps {
   connections: Pick<ConnectionsPort, 'endForUser'>;
 }
 
-/** The close a revoked device's sockets are told about (the SDK closes with DEVICE_REVOKED_CLOSE_CODE). */
-export const deviceRevokedNotice = {
+/** The close a revoked device's sockets are told about (4003, the SDK's DEVICE_REVOKED_CLOSE_CODE). */
+export const deviceRevokedNotice: CloseNotice = {
   type: 'error',
   code: 'device_revoked',
   message: 'This device was signed out from another device of the account; sign in or link it again',
-} as const;
+  close: { code: 4003, reason: 'device_revoked' },
+};
 
 /**
  * Signs one device out, with a fresh proof (reauthenticate: the password, or a `reauth` code). Its

@@ -3,6 +3,7 @@
 // (core/ports.ts); the per-request token check lives in authn.ts, the wiring in functions/wiring/.
 import { createHash, randomUUID } from 'node:crypto';
 import type { OtpAccepted, PublicUser, Tokens } from '#contract/auth/schemas.ts';
+import type { CloseNotice } from '#contract/realtime/close-codes.ts';
 import { BadRequest, DomainError, Forbidden, Unauthorized, ValidationFailed, RateLimited } from './errors.ts';
 import type {
   ChallengeKey,
@@ -328,7 +329,10 @@ export async function refresh(deps: SocketDeps, refreshToken: string, ip: string
   const next = await issueRefreshToken(keys, deps.config.tokens, { sub: user.userId, sid: family.familyId, expiresAt: family.expiresAt }, now);
   if (!(await deps.sessions.rotate(family.familyId, tokenDigest(refreshToken), tokenDigest(next)))) {
     await deps.sessions.revoke(family.familyId, 'reuse_detected');
-    await deps.connections.endForUser(user.userId, { onlySession: family.familyId });
+    await deps.connections.endForUser(user.userId, {
+      onlySession: family.familyId,
+      notice: sessionRevoked('This session was revoked: its refresh token was used twice; sign in again'),
+    });
     deps.events.record('refresh_token_reuse', { userId: user.userId, familyId: family.familyId, generation: family.generation });
     throw new Unauthorized('This refresh token was already used; every session of this sign-in is revoked', 'refresh_token_reused');
   }
@@ -344,9 +348,16 @@ export async function refresh(deps: SocketDeps, refreshToken: string, ip: string
 
 // ---- signed-in account actions -----------------------------------------------------------------
 
+/*
+ * What a socket is told before it is closed (contract/realtime/close-codes.ts; CloseNotice checks the
+ * code against the table). Written out here, not looked up, so each bundle carries only its own.
+ */
+const signedOut: CloseNotice = { type: 'error', code: 'signed_out', message: 'Signed out; sign in again', close: { code: 4001, reason: 'signed_out' } };
+const sessionRevoked = (message: string): CloseNotice => ({ type: 'error', code: 'token_revoked', message, close: { code: 4002, reason: 'token_revoked' } });
+
 export async function logout(deps: SocketDeps, auth: AuthContext): Promise<void> {
   await deps.sessions.revoke(auth.sessionId, 'logout');
-  await deps.connections.endForUser(auth.userId, { onlySession: auth.sessionId });
+  await deps.connections.endForUser(auth.userId, { onlySession: auth.sessionId, notice: signedOut });
 }
 
 /** A new session epoch: every family begun before it dies at once, the GSI revocation being cleanup. */
@@ -355,7 +366,7 @@ const newEpoch = () => randomUUID();
 export async function logoutAll(deps: SocketDeps, auth: AuthContext): Promise<void> {
   await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now(), sessionEpoch: newEpoch(), keptSession: undefined });
   await deps.sessions.revokeAllForUser(auth.userId, 'logout_all');
-  await deps.connections.endForUser(auth.userId);
+  await deps.connections.endForUser(auth.userId, { notice: signedOut });
 }
 
 export interface ChangePasswordInput {
@@ -392,7 +403,10 @@ export async function changePassword(deps: SocketDeps, auth: AuthContext, input:
     keptSession: auth.sessionId,
   });
   await deps.sessions.revokeAllForUser(user.userId, 'password_changed', auth.sessionId);
-  await deps.connections.endForUser(user.userId, { exceptSession: auth.sessionId });
+  await deps.connections.endForUser(user.userId, {
+    exceptSession: auth.sessionId,
+    notice: sessionRevoked('The password was changed; sign in again'),
+  });
   deps.events.record('password_changed', { userId: user.userId });
   return publicUser(updated);
 }
@@ -422,7 +436,7 @@ export async function resetPassword(deps: SocketDeps, input: ResetPasswordInput,
     keptSession: undefined,
   });
   await deps.sessions.revokeAllForUser(user.userId, 'password_reset');
-  await deps.connections.endForUser(user.userId);
+  await deps.connections.endForUser(user.userId, { notice: sessionRevoked('The password was reset; sign in again') });
   deps.events.record('password_reset', { userId: user.userId });
 }
 
@@ -493,13 +507,16 @@ export interface DeletionDeps extends SocketDeps {
  */
 export async function deleteAccount(deps: DeletionDeps, auth: AuthContext, proof: Proof, ip: string): Promise<void> {
   await reauthenticate(deps, auth, proof, ip);
-  await deps.users.update(auth.userId, { tokensValidAfter: deps.clock.now() + 1 });
-  await deps.sessions.revokeAllForUser(auth.userId, 'account_deleted');
-  await deps.connections.endForUser(auth.userId);
-  await deps.publicKeys.deleteAll(auth.userId);
-  await deps.devices.deleteAll(auth.userId);
+  // one name for the revocation, the sockets' close (4005) and the event; DeleteMe is at its size limit
+  const { userId } = auth;
+  const reason = 'account_deleted';
+  await deps.users.update(userId, { tokensValidAfter: deps.clock.now() + 1 });
+  await deps.sessions.revokeAllForUser(userId, reason);
+  await deps.connections.endForUser(userId, { notice: { type: 'error', code: reason, message: 'This account was deleted', close: { code: 4005, reason } } });
+  await deps.publicKeys.deleteAll(userId);
+  await deps.devices.deleteAll(userId);
   // the sweeper deletes the account's attachment blobs and records; downloads stop at once (their owner is gone)
-  await deps.attachments.requestPurge(auth.userId);
+  await deps.attachments.requestPurge(userId);
   await deps.users.delete(auth.user);
-  deps.events.record('account_deleted', { userId: auth.userId });
+  deps.events.record(reason, { userId });
 }

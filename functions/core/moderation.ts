@@ -5,6 +5,7 @@ import type { Role } from '#contract/common.ts';
 import type { ReportInput } from '#contract/moderation/create-report.ts';
 import type { MyReport, ReportReason, ReportStatus } from '#contract/moderation/schemas.ts';
 import type { AuditEntry, Decision, Report, Sanction } from '#contract/admin/schemas.ts';
+import type { CloseNotice } from '#contract/realtime/close-codes.ts';
 import type { Config } from './config.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from './errors.ts';
 import type {
@@ -67,9 +68,10 @@ export interface SanctionDeps extends ReportDeps {
   connections: Pick<ConnectionsPort, 'endForUser'>;
 }
 
-async function cutSessions(deps: SanctionDeps, userId: string, reason: string): Promise<void> {
+/** The target's sockets are told why (account_suspended 4004, account_banned 4006; contract/realtime/close-codes.ts) before they close. */
+async function cutSessions(deps: SanctionDeps, userId: string, reason: string, notice: CloseNotice): Promise<void> {
   await deps.sessions.revokeAllForUser(userId, reason);
-  await deps.connections.endForUser(userId);
+  await deps.connections.endForUser(userId, { notice });
 }
 
 /** The message, if it is in this conversation and visible to the viewer. */
@@ -266,14 +268,28 @@ export async function sanction(
       : { status: 'suspended' as const, suspendedUntil: now + (opts.durationHours ?? 24) * 3600_000, tokensValidAfter: now };
   // a suspension never overwrites a ban, also when both land at once (conditional write)
   const updated = await deps.users.update(targetUserId, changes, kind === 'suspend' ? { unlessStatus: 'banned' } : {});
-  await cutSessions(deps, targetUserId, kind === 'ban' ? 'banned' : 'suspended');
+  const until = changes.suspendedUntil && new Date(changes.suspendedUntil).toISOString();
+  await cutSessions(
+    deps,
+    targetUserId,
+    kind === 'ban' ? 'banned' : 'suspended',
+    until
+      ? {
+          type: 'error',
+          code: 'account_suspended',
+          message: `This account is suspended until ${until}`,
+          details: { until },
+          close: { code: 4004, reason: 'account_suspended' },
+        }
+      : { type: 'error', code: 'account_banned', message: 'This account is banned', close: { code: 4006, reason: 'account_banned' } },
+  );
   await deps.moderation.appendAudit({
     actorId: actor.userId,
     action: kind,
     targetUserId,
     note: opts.note,
     ...(opts.reportId ? { reportId: opts.reportId } : {}),
-    ...(kind === 'suspend' ? { details: { durationHours: opts.durationHours ?? 24, until: new Date(changes.suspendedUntil!).toISOString() } } : {}),
+    ...(until ? { details: { durationHours: opts.durationHours ?? 24, until } } : {}),
   });
   return sanctionView(updated);
 }

@@ -9,6 +9,7 @@ import type { ReportStatus } from '#contract/moderation/schemas.ts';
 import type { PublicKeySet } from '#contract/public-keys/schemas.ts';
 import type { GroupEvent, Message } from '#contract/conversations/schemas.ts';
 import type { GroupRole } from '#contract/groups/schemas.ts';
+import type { CloseNotice } from '#contract/realtime/close-codes.ts';
 import type { PushFrame } from '#contract/realtime/frames.ts';
 import type { AttachmentStatus } from '#contract/attachments/schemas.ts';
 import type { RatePolicy } from './config.ts';
@@ -627,13 +628,11 @@ export interface ConnectionsPort {
   /** Ends one connection: its row first (no more pushes), then the socket. */
   end(connectionId: string): Promise<void>;
   /**
-   * Ends a user's sockets: all, only one session's, or all but one session's. A `notice` (an error
-   * frame: why) is sent to each first; API Gateway's @connections DELETE takes no close code.
+   * Ends a user's sockets: all, only one session's, or all but one session's. The `notice` (an error
+   * frame: why, and the close code that goes with it) is sent to each first: API Gateway's
+   * @connections DELETE takes no close code (the local gateway closes with the notice's).
    */
-  endForUser(
-    userId: string,
-    filter?: { onlySession?: string; exceptSession?: string; notice?: { type: 'error'; code: string; message: string } },
-  ): Promise<number>;
+  endForUser(userId: string, filter: { onlySession?: string; exceptSession?: string; notice: CloseNotice }): Promise<number>;
 }
 
 /** Presence state on the user's socket set: $connect, $disconnect and the presence worker only. */

@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Parsed, RateLimitName, WsContract, WsFrame } from '#contract/route.ts';
 import { empty } from '#contract/common.ts';
+import { closeFor, type CloseInfo } from '#contract/realtime/close-codes.ts';
 import { errorFrame as errorFrameSchema } from '#contract/realtime/frames.ts';
 import { BadRequest, DomainError, PayloadTooLarge, Unauthorized } from '#core/errors.ts';
 import type { AuthContext } from '#core/authn.ts';
@@ -90,12 +91,20 @@ export interface WsHandlerOptions {
   sessionCheck?: 'middleware' | 'handler';
 }
 
-/** An error's `retryAfterSeconds` (429 rate_limited, 503 throttled/unavailable) also rides at the top level. */
-export function errorFrame(code: string, message: string, details?: unknown) {
+/**
+ * An error's `retryAfterSeconds` (429 rate_limited, 503 throttled/unavailable) also rides at the top
+ * level; `close` says the socket is ended next, with which close code (contract/realtime/close-codes.ts).
+ */
+export function errorFrame(code: string, message: string, details?: unknown, close?: CloseInfo) {
   const retryAfterSeconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   return shapeOutput(
     errorFrameSchema,
-    { type: 'error', ...outgoingError(code, message, details).error, ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}) },
+    {
+      type: 'error',
+      ...outgoingError(code, message, details).error,
+      ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}),
+      ...(close ? { close } : {}),
+    },
     'error frame',
   );
 }
@@ -246,7 +255,9 @@ function buildWsHandler<C extends WsContract>(
       const error = caught;
       if (error instanceof SessionEnded) {
         status = 401;
-        await send(errorFrame(error.cause.code, error.cause.message)).catch(() => undefined);
+        // token_revoked, account_suspended, account_banned, not_signed_in: each has its close code
+        const { code, message, details } = error.cause;
+        await send(errorFrame(code, message, details, closeFor(code) ?? closeFor('token_revoked'))).catch(() => undefined);
         await sockets.end(ctx.connectionId).catch(() => undefined);
         return { statusCode: 200 };
       }
