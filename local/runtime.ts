@@ -126,6 +126,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const wsServer = createServer();
   const clock = new LocalClock();
   const attachmentsBucket = `nexchat-${stage}-attachments`;
+  const corsOrigins = options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS);
+  /** The bucket's CORS origins: the configured ones, and (once its port is known) the web app npm start serves. */
+  const s3Origins = [...corsOrigins];
   // attachment blobs: kept as files beside the tables (memory only for throwaway runs), signatures checked on the runtime's clock
   const s3 = new LocalS3({
     port: options.s3Port ?? 3002,
@@ -134,6 +137,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     credentials: LOCAL_CREDENTIALS,
     buckets: [attachmentsBucket],
     now: () => clock.now(),
+    corsOrigins: s3Origins,
     ...(options.inMemory ? {} : { dir: join(dataDir, 's3') }),
   });
   let sweeper: NodeJS.Timeout | undefined;
@@ -143,6 +147,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const httpPort = await listen(httpServer, options.httpPort ?? 3000, host);
     const wsPort = await listen(wsServer, options.wsPort ?? 3001, host);
     const shown = host === '0.0.0.0' ? 'localhost' : host;
+    // a browser on the web app uploads straight to the bucket
+    s3Origins.push(`http://${shown}:${httpPort}`, `http://localhost:${httpPort}`);
     const s3Endpoint = s3.endpoint.replace('0.0.0.0', 'localhost');
     const outboxFile = join(dataDir, 'outbox.jsonl');
     // The composition root parses the environment at first use, so it is set before any handler runs.
@@ -201,7 +207,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     await attachHttpGateway(httpServer, {
       throttleScale: options.throttleScale ?? 1,
-      corsOrigins: options.corsOrigins ?? parseOrigins(process.env.NEXCHAT_CORS_ORIGINS),
+      corsOrigins,
       clock,
     });
     const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1, clock });

@@ -26,6 +26,8 @@ export interface LocalS3Options {
   now?: () => number;
   /** Largest body accepted at all, whatever a signature says (S3's single PUT limit is 5 GB). */
   maxObjectBytes?: number;
+  /** Browser origins the bucket's CORS rule allows (PUT, GET, HEAD), as the stack configures it; default none. */
+  corsOrigins?: readonly string[];
   /** Keep objects as files under this directory (npm start), so they outlive a restart like the tables do; default: memory only. */
   dir?: string;
 }
@@ -73,7 +75,7 @@ export class LocalS3 {
   #endpoint = '';
 
   constructor(options: LocalS3Options) {
-    this.#options = { now: Date.now, maxObjectBytes: 5 * 1024 ** 3, dir: '', ...options };
+    this.#options = { now: Date.now, maxObjectBytes: 5 * 1024 ** 3, dir: '', corsOrigins: [], ...options };
     if (this.#options.dir) this.#load(this.#options.dir);
     const signing = { region: options.region, credentials: options.credentials, sha256: Sha256, service: 's3' };
     this.#presigner = new S3RequestPresigner(signing);
@@ -161,10 +163,13 @@ export class LocalS3 {
     const url = new URL(req.url ?? '/', 'http://local');
     const [, bucket, ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
-    // CORS, as a bucket configured for the app's origins answers it (the browser uploads directly)
+    // CORS, as a bucket configured for the app's origins answers it (the browser uploads directly): an
+    // allowed origin is named back; another gets no CORS header (its browser blocks the answer), and its preflight a 403
     const origin = req.headers.origin;
-    if (origin) res.setHeader('access-control-allow-origin', origin);
+    const allowed = origin !== undefined && this.#options.corsOrigins.includes(origin);
+    if (allowed) res.setHeader('access-control-allow-origin', origin);
     if (req.method === 'OPTIONS') {
+      if (!allowed) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed.');
       res.writeHead(200, { 'access-control-allow-methods': 'GET, PUT, HEAD', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' });
       res.end();
       return;

@@ -12,9 +12,10 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local-secret' };
 let now = Date.now();
 let s3: LocalS3;
 let client: S3Client;
+const APP = 'https://app.example';
 
 before(async () => {
-  s3 = await new LocalS3({ region: 'us-east-1', credentials, buckets: ['attachments'], now: () => now }).start();
+  s3 = await new LocalS3({ region: 'us-east-1', credentials, buckets: ['attachments'], now: () => now, corsOrigins: [APP] }).start();
   // as the attachment routes will: no flexible checksum in presigned URLs (a browser PUT carries none)
   client = new S3Client({
     region: 'us-east-1',
@@ -129,5 +130,23 @@ describe('local S3: presigned uploads and downloads', () => {
     assert.equal(head.ContentLength, 42);
     await client.send(new DeleteObjectCommand({ Bucket: 'attachments', Key: 'u1/h' }));
     await assert.rejects(client.send(new HeadObjectCommand({ Bucket: 'attachments', Key: 'u1/h' })), (e: Error) => e.name === 'NotFound');
+  });
+});
+
+describe('local S3: CORS as the bucket rule allows it', () => {
+  test("the app's origin gets its preflight and CORS headers; another origin gets a 403 preflight and none", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${s3.endpoint}/attachments/u1/cors`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+      });
+    const ok = await preflight(APP);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('access-control-allow-origin'), APP);
+    const other = await preflight('https://evil.example');
+    assert.equal(other.status, 403);
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    const bytes = randomBytes(10);
+    assert.equal((await put(await putUrl('u1/cors', 10), bytes, { origin: 'https://evil.example' })).headers.get('access-control-allow-origin'), null);
   });
 });
