@@ -7,7 +7,7 @@ import { App, Tags, Validations, type AppProps, type Environment } from 'aws-cdk
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import { parseOrigins } from '../lib/cors.ts';
-import { EMAIL_PATTERN, readFlag, readOptionalString } from '../lib/context.ts';
+import { EMAIL_PATTERN, readFlag, readOptionalString, readOptionalWholeNumber } from '../lib/context.ts';
 import { OTP_REQUIRED_FOR_VALUES, PROD_STAGE, type DeploymentSettings, type OtpRequiredFor } from '../lib/constructs/route-function.ts';
 import { readMonitoringSettings } from '../lib/constructs/monitoring.ts';
 import { readEdgeSettings } from '../lib/constructs/edge.ts';
@@ -75,9 +75,12 @@ export function createApp(props?: AppProps, routes?: readonly Route[], options: 
   return { app, stack };
 }
 
+/** The range functions/core/config.ts accepts for MESSAGE_RETENTION_DAYS. */
+const MESSAGE_RETENTION_DAYS_RANGE = [1, 3650] as const;
+
 /**
- * Context -> settings: otpRequiredFor (default "register"), jwtIssuer, sesFromAddress and
- * sesIdentityArn. Throws, naming the key, on any value the functions would not accept.
+ * Context -> settings: otpRequiredFor (default "register"), jwtIssuer, sesFromAddress,
+ * sesIdentityArn, corsOrigins and messageRetentionDays. Throws, naming the key, on any value the functions would not accept.
  */
 export function readDeploymentSettings(node: Node): DeploymentSettings {
   const otpRequiredFor = readOtpRequiredFor(node.tryGetContext('otpRequiredFor'));
@@ -89,6 +92,7 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     SES_IDENTITY_ARN_PATTERN,
     'an SES identity ARN, e.g. arn:aws:ses:eu-west-1:123456789012:identity/example.com',
   );
+  const messageRetentionDays = readOptionalWholeNumber(node, 'messageRetentionDays', ...MESSAGE_RETENTION_DAYS_RANGE);
   const corsOrigins = parseOrigins(readOptionalString(node, 'corsOrigins', /^\S+$/, 'comma-separated origins, e.g. https://app.example.com'));
   const stage: unknown = node.tryGetContext('stage') ?? PLACEHOLDER_STAGE;
   if (sesFromAddress && /\.invalid$/i.test(sesFromAddress) && stage !== PLACEHOLDER_STAGE) {
@@ -103,6 +107,7 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     otpRequiredFor,
     ...(jwtIssuer ? { jwtIssuer } : {}),
     ...(corsOrigins.length ? { corsOrigins } : {}),
+    ...(messageRetentionDays ? { messageRetentionDays } : {}),
     ...(sesFromAddress ? { notify: { sesFromAddress, ...(sesIdentityArn ? { sesIdentityArn } : {}) } } : {}),
   };
 }

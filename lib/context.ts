@@ -29,3 +29,13 @@ export function readOptionalFlag(node: Node, key: string): boolean | undefined {
 export function readFlag(node: Node, key: string): boolean {
   return readOptionalFlag(node, key) ?? false;
 }
+
+/** A whole number from `min` to `max` (a number, or a string of digits from -c), or undefined when the key is absent. */
+export function readOptionalWholeNumber(node: Node, key: string, min: number, max: number): number | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new Error(`context "${key}" must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  return n;
+}

@@ -31,6 +31,8 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnPermission, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 // The function cdk-nag itself uses to name findings, so acknowledgements match exactly.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
@@ -43,13 +45,16 @@ import {
   authorizerFunctionSpec,
   describeRoute,
   routeFunctionSpec,
+  scheduledJobFunctionSpec,
   workerFunctionSpec,
+  DEFAULT_MESSAGE_RETENTION_DAYS,
   PROD_STAGE,
   type DeploymentSettings,
   type FunctionSpec,
 } from './constructs/route-function.ts';
 import {
   allRoutes,
+  allScheduledJobs,
   allWorkers,
   httpRouteKey,
   queueSettings,
@@ -62,6 +67,7 @@ import {
 } from './routes.ts';
 import { corsPolicy } from './cors.ts';
 import { TableBackups, type BackupSettings } from './constructs/backups.ts';
+import { AttachmentsBucket, SERVER_ACCESS_LOG_PREFIX } from './constructs/attachments-bucket.ts';
 import type { RolloutAlarms, RolloutSettings } from './rollout.ts';
 import { Edge, type EdgeSettings } from './constructs/edge.ts';
 import { tables, type KeyAttribute, type TableId } from './tables.ts';
@@ -147,8 +153,12 @@ export class NexChatStack extends Stack {
   readonly httpStage: HttpStage;
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
-  /** One per manifest route, per route authorizer and per worker, keyed by their ids. */
+  /** The attachment blobs (presigned uploads and downloads) and the bucket of their server access logs. */
+  readonly attachments: AttachmentsBucket;
+  /** One per manifest route, per route authorizer, per worker and per scheduled job, keyed by their ids. */
   readonly functions: Readonly<Record<string, RouteFunction>>;
+  /** The EventBridge rule of each scheduled job, keyed by the job's id. */
+  readonly schedules: Readonly<Record<string, Rule>>;
   /** Queues between functions (OTP delivery, the presence offline), each with its dead-letter queue and depth alarm. */
   readonly queues: Readonly<Record<QueueId, { readonly queue: Queue; readonly deadLetters: Queue; readonly alarm: Alarm }>>;
   /** The backup vault and plan, when backups are on. */
@@ -173,6 +183,10 @@ export class NexChatStack extends Stack {
     const wsRoutes = routes.filter((r): r is ManifestWsRoute => r.kind === 'ws');
 
     this.tables = this.createTables();
+    this.attachments = new AttachmentsBucket(this, 'Attachments', {
+      ...(props.settings.corsOrigins ? { corsOrigins: props.settings.corsOrigins } : {}),
+      messageRetentionDays: props.settings.messageRetentionDays ?? DEFAULT_MESSAGE_RETENTION_DAYS,
+    });
     this.logKey = createLogKey(this, 'LogKey', props.stage);
     if (props.backups?.enabled) this.backups = new TableBackups(this, 'Backups', { settings: props.backups, tables: this.tables, stage: props.stage });
 
@@ -249,6 +263,7 @@ export class NexChatStack extends Stack {
       ...routes.map(routeFunctionSpec),
       ...wsRoutes.flatMap((r) => (r.authorizer ? [authorizerFunctionSpec(r, r.authorizer)] : [])),
       ...workers.map(workerFunctionSpec),
+      ...allScheduledJobs.map(scheduledJobFunctionSpec),
     ];
     const provisioned = props.rollout?.provisionedConcurrency ?? {};
     const unknown = Object.keys(provisioned).filter((id) => !specs.some((spec) => spec.id === id));
@@ -266,6 +281,7 @@ export class NexChatStack extends Stack {
         tables: this.tables,
         secrets: this.secrets,
         queues: { otp: this.queues.otp.queue, presence: this.queues.presence.queue },
+        buckets: { attachments: this.attachments.bucket },
         webSocketStage: this.webSocketStage,
         settings: props.settings,
         logKey: this.logKey,
@@ -293,6 +309,23 @@ export class NexChatStack extends Stack {
           "SQS event sources take no on-failure destination (streams and Kafka do): a message that fails every attempt goes to the queue's redrive dead-letter queue, which raises an alarm.",
       });
     }
+
+    // Scheduled jobs: an EventBridge rule beside each job's function (its area's stack) invokes its live alias.
+    const schedules: Record<string, Rule> = {};
+    for (const job of allScheduledJobs) {
+      const fn = functions[job.id]!;
+      const rule = new Rule(fn, 'Schedule', {
+        description: `NexChat ${props.stage} ${job.id}: every ${job.everyMinutes} minutes`,
+        schedule: Schedule.rate(Duration.minutes(job.everyMinutes)),
+        targets: [new LambdaFunction(fn.live)],
+      });
+      Validations.of(rule.node.defaultChild!).acknowledge({
+        id: 'Serverless-EventBusDLQ',
+        reason: `The target is ${job.id}'s scheduled run: its events carry no data, so a dead-letter queue would hold nothing to replay; the next run ${job.everyMinutes} minutes later redoes the work, and the function's errors alarm reports failures.`,
+      });
+      schedules[job.id] = rule;
+    }
+    this.schedules = schedules;
 
     const httpCfnRoutes: CfnRoute[] = [];
     for (const route of httpRoutes) {
@@ -383,6 +416,11 @@ export class NexChatStack extends Stack {
     // Operator tooling (npm run admin -- grant ... --aws) names the tables it writes.
     new CfnOutput(this, 'UsersTableName', { value: this.tables.users.tableName, description: 'Users table (for npm run admin --aws)' });
     new CfnOutput(this, 'ModerationTableName', { value: this.tables.moderation.tableName, description: 'Moderation table (for npm run admin --aws)' });
+    new CfnOutput(this, 'AttachmentsBucketName', { value: this.attachments.bucket.bucketName, description: 'Attachment blobs (client-encrypted)' });
+    new CfnOutput(this, 'AttachmentsAccessLogBucketName', {
+      value: this.attachments.logBucket.bucketName,
+      description: `Server access logs of the attachments bucket (under ${SERVER_ACCESS_LOG_PREFIX})`,
+    });
   }
 
   /**
@@ -394,7 +432,8 @@ export class NexChatStack extends Stack {
 
   /**
    * The nested stack a function lives in: one per area of the handlers' tree (functions/http/<area>/,
-   * functions/ws/ for the WebSocket routes, functions/queue/ for workers). CloudFormation allows 500
+   * functions/ws/ for the WebSocket routes, functions/queue/ for workers, functions/schedule/ for
+   * scheduled jobs). CloudFormation allows 500
    * resources per template; each function brings its role, log group, version, alias, permission and,
    * with the canary, its deployment group, so the main template keeps only the gateway's part of a route.
    */

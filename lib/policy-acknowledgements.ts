@@ -20,6 +20,7 @@ import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnFunction, CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
+import { DELETED_LOG_RECOVERY_DAYS } from './constructs/attachments-bucket.ts';
 import { RouteFunction } from './constructs/route-function.ts';
 import { NexChatStack, noGatewayAuthorizerReason } from './nexchat-stack.ts';
 import { httpRouteKey, type Route } from './routes.ts';
@@ -175,6 +176,54 @@ export const policyAcknowledgements: readonly PolicyAcknowledgement[] = [
       'which NexChat does not have; CloudFront origin groups also fail over GET/HEAD only, never a WebSocket upgrade or a POST.',
   },
   {
+    control: 'CT.S3.PR.10',
+    rule: 's3_bucket_default_encryption_kms_check',
+    resources: 'the attachments bucket and its server access log bucket (lib/constructs/attachments-bucket.ts)',
+    appliesTo: (r) => bucketOf(r) !== undefined,
+    reason: (r) =>
+      bucketOf(r) === 'blobs'
+        ? 'Encrypted with S3 managed keys (SSE-S3) on purpose: every blob is already encrypted by the clients, whose keys the server never holds; ' +
+          "with SSE-KMS every presigned GET and PUT would need the signing function's kms:Decrypt/GenerateDataKey and cost a KMS request, for no secret the server could keep."
+        : 'S3 server access logs can only be delivered to a bucket encrypted with S3 managed keys (SSE-S3); SSE-KMS would stop delivery.',
+  },
+  {
+    control: 'CT.S3.PR.11',
+    rule: 's3_bucket_versioning_enabled_check',
+    resources: 'the attachments bucket (its log bucket is versioned)',
+    appliesTo: (r) => bucketOf(r) === 'blobs',
+    reason: () =>
+      'Unversioned on purpose: NexChat promises that a deleted attachment is gone (never-shared uploads, deleted accounts, expiry after the message retention), ' +
+      'and a versioned bucket keeps every deleted blob as a noncurrent version. Keys are write-once (<owner>/<random attachment id>), so versioning would protect nothing meant to stay.',
+  },
+  {
+    control: 'CT.S3.PR.2',
+    rule: 's3_bucket_logging_enabled_check',
+    resources: "the attachments bucket's server access log bucket",
+    appliesTo: (r) => bucketOf(r) === 'logs',
+    reason: () => 'This is the server access log bucket itself: logging its access would log the log deliveries, a loop with nothing to learn.',
+  },
+  {
+    control: 'CT.S3.PR.4',
+    rule: 's3_event_notifications_enabled_check',
+    resources: 'the attachments bucket and its server access log bucket',
+    appliesTo: (r) => bucketOf(r) !== undefined,
+    reason: (r) =>
+      bucketOf(r) === 'blobs'
+        ? 'Nothing reacts to object events: an upload counts once the client completes it (the route checks the object with a HEAD), and deletions come from the sweeper and lifecycle; notifications would go nowhere.'
+        : 'Nothing reacts to new access logs: they are read when investigating; notifications would go nowhere.',
+  },
+  {
+    control: 'CT.S3.PR.9',
+    rule: 's3_bucket_object_lock_enabled_check',
+    resources: 'the attachments bucket and its server access log bucket',
+    appliesTo: (r) => bucketOf(r) !== undefined,
+    reason: (r) =>
+      bucketOf(r) === 'blobs'
+        ? 'Object Lock would forbid the deletions the product promises (never-shared uploads, deleted accounts, expiry after the message retention).'
+        : `No compliance regime asks NexChat for write-once logs; the bucket is versioned (a deleted log stays recoverable ${DELETED_LOG_RECOVERY_DAYS} days) ` +
+          "and no function has any right on it: only the account's administrators can delete there.",
+  },
+  {
     control: 'CT.SQS.PR.1',
     rule: 'sqs_dlq_check',
     resources: "the stack's dead-letter queues",
@@ -255,6 +304,15 @@ function queueOf(r: CfnResource, part: 'deadLetters' | 'alarm'): string | undefi
   const stack = nexChatStackOf(r);
   if (!stack || !(part === 'deadLetters' ? r instanceof CfnQueue : r instanceof CfnAlarm)) return undefined;
   return Object.entries(stack.queues).find(([, q]) => q[part].node.defaultChild === r)?.[0];
+}
+
+/** Which bucket of the attachments construct `r` is: the blobs or their access logs. */
+function bucketOf(r: CfnResource): 'blobs' | 'logs' | undefined {
+  const stack = nexChatStackOf(r);
+  if (!stack?.attachments) return undefined;
+  if (stack.attachments.bucket.node.defaultChild === r) return 'blobs';
+  if (stack.attachments.logBucket.node.defaultChild === r) return 'logs';
+  return undefined;
 }
 
 /** The CloudFront distribution of the edge (lib/constructs/edge.ts), when the stack has one. */

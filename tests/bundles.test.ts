@@ -3,7 +3,7 @@
 // checked: no other route's contract, at most 312 KB minified, AWS clients only for the rights the
 // manifest gives the route, the data files it reads shipped with it, none of the packages that
 // have no business in a Lambda, and the business-metrics emitter only where metrics are counted. The
-// $connect authorizer is checked like a route.
+// $connect authorizer, the queue workers and the scheduled jobs are checked like routes.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions } from '../lib/bundling.ts';
-import { allRoutes as manifestRoutes, allWorkers, type Route } from '../lib/routes.ts';
+import { allRoutes as manifestRoutes, allScheduledJobs, allWorkers, type Route } from '../lib/routes.ts';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..');
 
@@ -46,8 +46,21 @@ const workerRoutes = allWorkers.map(
       files: [],
     }) as unknown as Route,
 );
-const allRoutes: readonly Route[] = [...manifestRoutes, ...authorizers, ...workerRoutes];
-const authorizerIds = new Set([...authorizers, ...workerRoutes].map((a) => a.id));
+/** Scheduled jobs too (their tables and bucket rights come from the manifest's scheduledJobs). */
+const jobRoutes = allScheduledJobs.map(
+  (j) =>
+    ({
+      kind: 'http',
+      id: j.id,
+      handler: j.handler,
+      tables: j.tables,
+      ...(j.buckets ? { buckets: j.buckets } : {}),
+      files: [],
+    }) as unknown as Route,
+);
+const allRoutes: readonly Route[] = [...manifestRoutes, ...authorizers, ...workerRoutes, ...jobRoutes];
+/** Functions without a contract module of their own. */
+const authorizerIds = new Set([...authorizers, ...workerRoutes, ...jobRoutes].map((a) => a.id));
 
 /** Data files code reads at run time: a bundle holding the reader must ship the file (lib/routes.ts `files`). */
 const DATA_FILES: readonly { readonly reader: string; readonly file: string }[] = [
@@ -75,6 +88,7 @@ const RIGHTS: readonly { readonly has: (r: Route) => boolean; readonly right: st
   { has: (r) => r.notify === true, right: 'notify', packages: ['@aws-sdk/client-ses', '@aws-sdk/client-sns'] },
   { has: (r) => r.manageConnections === true, right: 'manageConnections', packages: ['@aws-sdk/client-apigatewaymanagementapi'] },
   { has: (r) => (r.enqueue?.length ?? 0) > 0, right: 'enqueue', packages: ['@aws-sdk/client-sqs'] },
+  { has: (r) => Object.keys(r.buckets ?? {}).length > 0, right: 'buckets', packages: ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner'] },
 ];
 
 /** Never in a Lambda bundle, whatever the route. */
@@ -87,6 +101,7 @@ const EXCLUDED: readonly { readonly what: string; readonly pattern: RegExp }[] =
   { what: '@aws-lambda-powertools', pattern: /node_modules\/@aws-lambda-powertools\// },
   { what: '@aws-sdk/credential-provider-node (aliased to the env-only provider)', pattern: /node_modules\/@aws-sdk\/credential-provider-node\// },
   { what: '@zxcvbn-ts', pattern: /node_modules\/@zxcvbn-ts\// },
+  { what: 'the S3 client (attachment functions sign with the S3 presigner and send with fetch)', pattern: /node_modules\/@aws-sdk\/client-s3\// },
   { what: 'a Secrets Manager client (secrets come from the Parameters and Secrets extension)', pattern: /node_modules\/@aws-sdk\/client-secrets-manager\// },
   { what: 'tweetnacl (Ed25519 checks use node:crypto)', pattern: /node_modules\/tweetnacl\// },
   {

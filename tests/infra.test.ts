@@ -24,24 +24,31 @@ import {
   RouteFunction,
   queueEnvVars,
   routeFunctionSpec,
+  scheduledJobFunctionSpec,
   secretEnvVars,
   workerFunctionSpec,
+  DEFAULT_MESSAGE_RETENTION_DAYS,
   WS_CALLBACK_URL_ENV,
   type FunctionSpec,
   type RouteResources,
 } from '../lib/constructs/route-function.ts';
 import {
   allRoutes,
+  allScheduledJobs,
   allWorkers,
+  ATTACHMENT_PREFIX,
   httpRouteKey,
   queueSettings,
   routes as manifest,
   stageThrottle,
+  type BucketGrant,
+  type BucketId,
   type HttpRoute,
   type Route,
   type Throttle,
   type WsRoute,
 } from '../lib/routes.ts';
+import { loadConfig } from '../functions/core/config.ts';
 import { tables, type TableId } from '../lib/tables.ts';
 import { ACCESS_LOG_PREFIX } from '../lib/nexchat-stack.ts';
 import {
@@ -167,7 +174,7 @@ function allowing(statements: Json[], action: string): Json[] {
 // ---- synthesized apps ----------------------------------------------------------------------------------
 
 /** What the per-function checks read: a manifest route, or the function spec of a route authorizer. */
-type Granted = Pick<FunctionSpec, 'id' | 'tables' | 'secrets' | 'manageConnections' | 'notify' | 'memoryMb' | 'timeoutSeconds'>;
+type Granted = Pick<FunctionSpec, 'id' | 'tables' | 'secrets' | 'manageConnections' | 'notify' | 'memoryMb' | 'timeoutSeconds' | 'buckets'>;
 
 const functionId = (s: Synth, fn: Pick<Granted, 'id'>) => {
   const made = s.stack.functions[fn.id];
@@ -198,6 +205,8 @@ function roleStatements(s: Synth, route: Granted): Json[] {
 const authorizersOf = (routes: readonly Route[]) =>
   routes.flatMap((r) => (r.kind === 'ws' && r.authorizer ? [{ route: r, authorizer: r.authorizer, spec: authorizerFunctionSpec(r, r.authorizer) }] : []));
 const manifestAuthorizers = authorizersOf(allRoutes);
+/** The functions of the manifest's scheduled jobs (the stack adds their EventBridge rules). */
+const jobSpecs = allScheduledJobs.map(scheduledJobFunctionSpec);
 
 let main: Synth;
 let opts: Synth;
@@ -286,18 +295,24 @@ describe('queues', () => {
 // ---- functions and routes -------------------------------------------------------------------------
 
 describe('functions', () => {
-  it('one Lambda per route, per route authorizer and per queue worker, nothing else', () => {
+  it('one Lambda per route, per route authorizer, per queue worker and per scheduled job, nothing else', () => {
     assert.ok(manifestAuthorizers.length > 0, 'the manifest has an authorizer (so the authorizer checks below can fail)');
     // + 1: the API Gateway account-role custom resource (tests/infra/operations.test.ts).
-    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + manifestAuthorizers.length + allWorkers.length + 1);
-    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + manifestAuthorizers.length + allWorkers.length + 1);
+    const functions = manifestAuthorizers.length + allWorkers.length + allScheduledJobs.length + 1;
+    main.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + functions);
+    opts.template.resourceCountIs('AWS::Lambda::Function', allRoutes.length + 2 + functions);
     assert.deepEqual(
       sorted(Object.keys(main.stack.functions)),
-      sorted([...allRoutes.map((r) => r.id), ...manifestAuthorizers.map((a) => a.spec.id), ...allWorkers.map((w) => w.id)]),
+      sorted([
+        ...allRoutes.map((r) => r.id),
+        ...manifestAuthorizers.map((a) => a.spec.id),
+        ...allWorkers.map((w) => w.id),
+        ...allScheduledJobs.map((j) => j.id),
+      ]),
     );
   });
 
-  for (const route of [...allRoutes, syntheticNotifyRoute, ...manifestAuthorizers.map((a) => a.spec)]) {
+  for (const route of [...allRoutes, syntheticNotifyRoute, ...manifestAuthorizers.map((a) => a.spec), ...jobSpecs]) {
     it(`${route.id}: nodejs24.x on arm64, traced, sized (${route.memoryMb ?? DEFAULT_MEMORY_MB} MB), with its own log group`, () => {
       const s = route === syntheticNotifyRoute ? opts : main;
       const p = res(s, functionId(s, route)).Properties;
@@ -627,7 +642,7 @@ describe('least privilege', () => {
     );
   });
 
-  for (const route of [...allRoutes, syntheticNotifyRoute, syntheticPushRoute, ...manifestAuthorizers.map((a) => a.spec)]) {
+  for (const route of [...allRoutes, syntheticNotifyRoute, syntheticPushRoute, ...manifestAuthorizers.map((a) => a.spec), ...jobSpecs]) {
     const s = () => (route === syntheticNotifyRoute || route === syntheticPushRoute ? opts : main);
 
     it(`${route.id}: DynamoDB exactly ${JSON.stringify(route.tables)}: the grant's action list on the table, Query on its own GSIs`, () => {
@@ -788,6 +803,272 @@ describe('least privilege', () => {
   });
 });
 
+// ---- attachments: the bucket, its grants, the sweeper's schedule ------------------------------------------
+
+/** S3 actions per manifest right, spelled out here rather than imported, so a change to the mapping is a test failure. */
+const S3_ACTIONS: Readonly<Record<string, string>> = { put: 's3:PutObject', get: 's3:GetObject', delete: 's3:DeleteObject', list: 's3:ListBucket' };
+const touchesS3 = (action: string) => action.toLowerCase().startsWith('s3:') || Object.values(S3_ACTIONS).some((a) => actionCovers(action, a));
+/** Allow statements that name any S3 action (or a wildcard covering one). */
+const s3Statements = (statements: Json[]) => statements.filter((st) => st.Effect === 'Allow' && asArray<string>(st.Action).some(touchesS3));
+/** A statement in a comparable shape: actions sorted and as a list, resources as a list. */
+const normalized = (st: Json) => ({ Action: sorted(asArray<string>(st.Action)), Resource: asArray<Json>(st.Resource), Condition: st.Condition });
+
+/** The statements a function's `buckets` must become: object actions on `<bucket>/<prefix>*`, ListBucket on the bucket under an s3:prefix condition. */
+function expectedS3Statements(s: Synth, buckets: Partial<Record<BucketId, BucketGrant>> | undefined): Json[] {
+  const out: Json[] = [];
+  for (const [id, grant] of Object.entries(buckets ?? {}) as [BucketId, BucketGrant][]) {
+    assert.equal(id, 'attachments', 'the stack has one bucket');
+    const arn = (...suffix: string[]) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: logicalId(s, s.stack.attachments.bucket) }, ...suffix]],
+    });
+    const objects = grant.actions.filter((a) => a !== 'list').map((a) => S3_ACTIONS[a]!);
+    if (objects.length) out.push({ Action: sorted(objects), Resource: [arn(`/${grant.prefix}*`)], Condition: undefined });
+    if (grant.actions.includes('list')) {
+      out.push({ Action: ['s3:ListBucket'], Resource: [arn()], Condition: { StringLike: { 's3:prefix': [`${grant.prefix}*`] } } });
+    }
+  }
+  return out;
+}
+
+describe('attachments bucket', () => {
+  const blobs = (s: Synth) => res(s, logicalId(s, s.stack.attachments.bucket));
+  const logs = (s: Synth) => res(s, logicalId(s, s.stack.attachments.logBucket));
+  const policyOf = (s: Synth, bucketId: string) => {
+    const found = ofType(s, 'AWS::S3::BucketPolicy').filter(([, p]) => referencedId(p.Properties.Bucket) === bucketId);
+    assert.equal(found.length, 1, `${bucketId} has one bucket policy`);
+    return asArray<Json>(found[0]![1].Properties.PolicyDocument.Statement);
+  };
+  const allPublicAccessBlocked = { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true };
+
+  it('two buckets in the stack: the blobs and their access logs', () => {
+    for (const { name, s } of apps()) {
+      assert.deepEqual(
+        sorted(ofType(s, 'AWS::S3::Bucket').map(([id]) => id)),
+        sorted([logicalId(s, s.stack.attachments.bucket), logicalId(s, s.stack.attachments.logBucket)]),
+        name,
+      );
+    }
+  });
+
+  it('blobs: private, ACLs off, SSE-S3, unversioned, server access logs to the log bucket, retained like the tables', () => {
+    for (const { name, s } of apps()) {
+      const b = blobs(s);
+      assert.deepEqual(b.Properties.PublicAccessBlockConfiguration, allPublicAccessBlocked, name);
+      assert.deepEqual(b.Properties.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] }, name);
+      assert.deepEqual(
+        b.Properties.BucketEncryption,
+        { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        name,
+      );
+      assert.equal(b.Properties.VersioningConfiguration, undefined, `${name}: unversioned (a deleted blob is gone)`);
+      assert.deepEqual(
+        b.Properties.LoggingConfiguration,
+        { DestinationBucketName: { Ref: logicalId(s, s.stack.attachments.logBucket) }, LogFilePrefix: 'attachments-bucket/' },
+        name,
+      );
+      assert.equal(b.Properties.BucketName, undefined, `${name}: no physical name (stages coexist)`);
+      assert.equal(b.Properties.ObjectLockEnabled, undefined, name);
+      const [, table] = ofType(s, 'AWS::DynamoDB::Table')[0]!;
+      assert.deepEqual([b.DeletionPolicy, b.UpdateReplacePolicy], [table.DeletionPolicy, table.UpdateReplacePolicy], `${name}: as the tables`);
+      assert.deepEqual([b.DeletionPolicy, b.UpdateReplacePolicy], ['RetainExceptOnCreate', 'Retain'], name);
+    }
+  });
+
+  it(`blobs: lifecycle expires ${ATTACHMENT_PREFIX} objects message retention + 2 days after upload and aborts multipart uploads after a day`, () => {
+    assert.equal(DEFAULT_MESSAGE_RETENTION_DAYS, loadConfig({}).messages.retentionSeconds / 86400, "the stack's default is the code's");
+    for (const [s, days] of [
+      [main, DEFAULT_MESSAGE_RETENTION_DAYS + 2],
+      [opts, 30 + 2],
+    ] as const) {
+      assert.deepEqual(
+        blobs(s).Properties.LifecycleConfiguration.Rules,
+        [
+          { Id: 'ExpireBlobs', Prefix: ATTACHMENT_PREFIX, ExpirationInDays: days, Status: 'Enabled' },
+          { Id: 'AbortIncompleteMultipartUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+        ],
+        s.stack.stage,
+      );
+    }
+  });
+
+  it('blobs: CORS only from the corsOrigins setting, for PUT, GET and HEAD with content-type and content-length; none without it', () => {
+    assert.equal(blobs(main).Properties.CorsConfiguration, undefined);
+    assert.deepEqual(blobs(opts).Properties.CorsConfiguration, {
+      CorsRules: [
+        {
+          AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
+          AllowedMethods: ['PUT', 'GET', 'HEAD'],
+          AllowedHeaders: ['content-type', 'content-length'],
+          ExposedHeaders: ['etag', 'content-length'],
+          MaxAge: 3600,
+        },
+      ],
+    });
+    assert.equal(logs(opts).Properties.CorsConfiguration, undefined, 'the log bucket has none');
+  });
+
+  it('access logs: private, ACLs off, SSE-S3 (what log delivery needs), versioned, kept a year (deleted ones 30 days), retained', () => {
+    for (const { name, s } of apps()) {
+      const l = logs(s);
+      assert.deepEqual(l.Properties.PublicAccessBlockConfiguration, allPublicAccessBlocked, name);
+      assert.deepEqual(l.Properties.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] }, name);
+      assert.deepEqual(
+        l.Properties.BucketEncryption,
+        { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        name,
+      );
+      assert.deepEqual(l.Properties.VersioningConfiguration, { Status: 'Enabled' }, name);
+      assert.deepEqual(l.Properties.LifecycleConfiguration.Rules, [
+        { Id: 'ExpireAccessLogs', ExpirationInDays: 365, NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' },
+        { Id: 'RemoveExpiredDeleteMarkers', ExpiredObjectDeleteMarker: true, Status: 'Enabled' },
+      ]);
+      assert.equal(l.Properties.LoggingConfiguration, undefined, `${name}: not logged itself`);
+      assert.deepEqual([l.DeletionPolicy, l.UpdateReplacePolicy], ['RetainExceptOnCreate', 'Retain'], name);
+    }
+  });
+
+  it('bucket policies: both TLS only; the only Allow is log delivery into the log bucket, from the blobs bucket of this account', () => {
+    for (const { name, s } of apps()) {
+      const blobsId = logicalId(s, s.stack.attachments.bucket);
+      const logsId = logicalId(s, s.stack.attachments.logBucket);
+      for (const id of [blobsId, logsId]) {
+        const arn = { 'Fn::GetAtt': [id, 'Arn'] };
+        assert.deepEqual(
+          policyOf(s, id).filter((st) => st.Effect === 'Deny'),
+          [
+            {
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 's3:*',
+              Resource: [arn, { 'Fn::Join': ['', [arn, '/*']] }],
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+          `${name} ${id}: refuses plain HTTP`,
+        );
+      }
+      assert.deepEqual(
+        policyOf(s, blobsId).filter((st) => st.Effect === 'Allow'),
+        [],
+        `${name}: nothing is allowed by the blobs bucket's policy (functions get IAM grants)`,
+      );
+      assert.deepEqual(
+        policyOf(s, logsId).filter((st) => st.Effect === 'Allow'),
+        [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logsId, 'Arn'] }, '/attachments-bucket/*']] },
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [blobsId, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      );
+    }
+  });
+
+  it('the S3 checker sees S3 behind wildcards, ignores Deny, and compares statements whatever their action order', () => {
+    for (const pattern of ['s3:GetObject', 's3:*', 'S3:Get*', '*'])
+      assert.equal(s3Statements([{ Effect: 'Allow', Action: pattern, Resource: '*' }]).length, 1, pattern);
+    assert.equal(s3Statements([{ Effect: 'Deny', Action: 's3:*', Resource: '*' }]).length, 0);
+    assert.equal(s3Statements([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }]).length, 0);
+    assert.deepEqual(
+      normalized({ Action: ['s3:PutObject', 's3:GetObject'], Resource: 'x' }),
+      normalized({ Action: ['s3:GetObject', 's3:PutObject'], Resource: ['x'] }),
+    );
+    assert.ok(
+      allScheduledJobs.some((j) => j.buckets?.attachments?.actions.includes('list')),
+      'a job lists (so the ListBucket check can fail)',
+    );
+  });
+
+  for (const { name, s } of [
+    { name: 'manifest app', s: () => main },
+    { name: 'options app', s: () => opts },
+  ]) {
+    it(`${name}: each function's S3 rights are exactly its manifest \`buckets\`, with ATTACHMENTS_BUCKET; no other role has any`, () => {
+      const functions = Object.values(s().stack.functions);
+      assert.ok(
+        functions.some((fn) => fn.spec.buckets),
+        'some function has bucket rights (so this can fail)',
+      );
+      let granted = 0;
+      for (const fn of functions) {
+        const statements = s3Statements(roleStatements(s(), fn.spec)).map(normalized);
+        const expected = expectedS3Statements(s(), fn.spec.buckets);
+        assert.deepEqual(
+          statements.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+          expected.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+          fn.spec.id,
+        );
+        granted += statements.length;
+        const env = envOf(s(), fn.spec);
+        if (fn.spec.buckets?.attachments) assert.deepEqual(env.ATTACHMENTS_BUCKET, { Ref: logicalId(s(), s().stack.attachments.bucket) }, fn.spec.id);
+        else assert.equal(env.ATTACHMENTS_BUCKET, undefined, fn.spec.id);
+      }
+      assert.equal(s3Statements(allStatements(s())).length, granted, "no role but the granted functions' allows any S3 action");
+    });
+  }
+
+  it("the manifest's functions with bucket rights: the three attachment routes and the sweeper, with the rights the issue asks for", () => {
+    const rights = Object.fromEntries(
+      Object.values(main.stack.functions)
+        .filter((fn) => fn.spec.buckets)
+        .map((fn) => [fn.spec.id, fn.spec.buckets?.attachments?.actions]),
+    );
+    assert.deepEqual(rights, { CreateAttachment: ['put'], CompleteAttachment: ['get'], GetAttachment: ['get'], AttachmentSweeper: ['delete', 'list'] });
+  });
+
+  it('a grant on a missing bucket, or with a wildcard or unterminated prefix, fails synth', () => {
+    const withBuckets = (buckets: Json) => [{ ...syntheticNotifyRoute, notify: false, id: 'TestBlobs', buckets } as HttpRoute];
+    assert.throws(
+      () => buildApp({}, withBuckets({ attachments: { actions: ['get'], prefix: 'attachments/*' } })),
+      /prefix "attachments\/\*" must be a key prefix/,
+    );
+    assert.throws(() => buildApp({}, withBuckets({ attachments: { actions: ['get'], prefix: 'attachments' } })), /must be a key prefix ending in "\/"/);
+    assert.throws(() => buildApp({}, withBuckets({ attachments: { actions: [], prefix: 'attachments/' } })), /rights must be some of put, get, delete, list/);
+    assert.throws(() => buildApp({}, withBuckets({ attachments: { actions: ['write'], prefix: 'attachments/' } })), /rights must be some of/);
+  });
+});
+
+describe('scheduled jobs', () => {
+  const rate = (minutes: number) => `rate(${minutes} minute${minutes === 1 ? '' : 's'})`;
+
+  it('one EventBridge rule per job, at its rate, invoking its live alias, which EventBridge may invoke from that rule only', () => {
+    assert.ok(allScheduledJobs.length > 0, 'the manifest has a job (so this can fail)');
+    for (const { name, s } of apps()) {
+      const rules = ofType(s, 'AWS::Events::Rule');
+      assert.equal(rules.length, allScheduledJobs.length, name);
+      for (const job of allScheduledJobs) {
+        const ruleId = logicalId(s, s.stack.schedules[job.id]!);
+        const rule = res(s, ruleId).Properties;
+        assert.equal(rule.ScheduleExpression, rate(job.everyMinutes), `${name} ${job.id}`);
+        assert.equal(rule.State, 'ENABLED');
+        assert.deepEqual(
+          asArray<Json>(rule.Targets).map((t) => t.Arn),
+          [{ Ref: aliasId(s, job) }],
+          `${name} ${job.id}: its live alias`,
+        );
+        const permissions = ofType(s, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'events.amazonaws.com');
+        const mine = permissions.filter(([, p]) => referencedId(p.Properties.FunctionName) === aliasId(s, job));
+        assert.equal(mine.length, 1, `${name} ${job.id}: one invoke permission`);
+        assert.deepEqual(mine[0]![1].Properties.SourceArn, { 'Fn::GetAtt': [ruleId, 'Arn'] }, 'from its rule only');
+      }
+    }
+    assert.equal(rate(15), 'rate(15 minutes)');
+  });
+
+  it("each job's function lives in the schedule area's nested stack, beside its rule, and is watched like every function (errors, throttles, duration)", () => {
+    for (const job of allScheduledJobs) {
+      const fn = main.stack.functions[job.id]!;
+      assert.equal(Stack.of(fn).node.id, 'ScheduleFunctions');
+      assert.equal(Stack.of(main.stack.schedules[job.id]!), Stack.of(fn));
+      assert.equal(fn.spec.trigger, 'schedule');
+      assert.equal(main.stack.monitoring.functionAlarms(job.id).length, 3);
+    }
+  });
+});
+
 // ---- deployment settings from context -------------------------------------------------------------------
 
 describe('deployment settings', () => {
@@ -806,6 +1087,16 @@ describe('deployment settings', () => {
       const vars = envOf(opts, route);
       assert.equal(vars.OTP_REQUIRED_FOR, 'register,login', route.id);
       assert.equal(vars.JWT_ISSUER, 'https://chat.example.com', route.id);
+    }
+  });
+
+  it('messageRetentionDays from context reaches every function as MESSAGE_RETENTION_DAYS; absent, the code default holds (no variable)', () => {
+    for (const fn of Object.values(opts.stack.functions)) assert.equal(envOf(opts, fn.spec).MESSAGE_RETENTION_DAYS, '30', fn.spec.id);
+    for (const fn of Object.values(main.stack.functions)) assert.equal(envOf(main, fn.spec).MESSAGE_RETENTION_DAYS, undefined, fn.spec.id);
+    assert.equal(settingsFor({ messageRetentionDays: 90 }).messageRetentionDays, 90);
+    assert.equal(settingsFor({}).messageRetentionDays, undefined);
+    for (const value of [0, 3651, '7.5', 'a year', -1, true]) {
+      assert.throws(() => settingsFor({ messageRetentionDays: value }), /context "messageRetentionDays" must be a whole number from 1 to 3650/, String(value));
     }
   });
 
@@ -867,6 +1158,7 @@ describe('stage isolation', () => {
       'AWS::Logs::LogGroup': 'LogGroupName',
       'AWS::IAM::Role': 'RoleName',
       'AWS::SecretsManager::Secret': 'Name',
+      'AWS::S3::Bucket': 'BucketName',
     };
     for (const { s } of apps()) {
       for (const [id, r] of Object.entries(s.resources)) {

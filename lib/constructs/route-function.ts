@@ -9,6 +9,7 @@ import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IAlar
 import { LambdaDeploymentConfig, LambdaDeploymentGroup, type ILambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   Effect,
   Policy,
@@ -38,7 +39,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct, type IConstruct } from 'constructs';
 import { lambdaBundling } from '../bundling.ts';
-import type { Grant, QueueId, Route, SecretId, Worker, WsAuthorizer, WsRoute } from '../routes.ts';
+import type { BucketAction, BucketGrant, BucketId, Grant, QueueId, Route, ScheduledJob, SecretId, Worker, WsAuthorizer, WsRoute } from '../routes.ts';
 import { tableDefinition, type TableId } from '../tables.ts';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -72,6 +73,21 @@ export const queueEnvVars: Readonly<Record<QueueId, string>> = { otp: 'OTP_QUEUE
 /** Env var that carries each secret's ARN into the functions allowed to read it. */
 export const secretEnvVars: Readonly<Record<SecretId, string>> = { auth: 'AUTH_SECRET_ARN', alarmWebhook: 'ALARM_WEBHOOK_SECRET_ARN' };
 
+/** Env var that carries each bucket's name into the functions granted rights on it. */
+export const bucketEnvVars: Readonly<Record<BucketId, string>> = { attachments: 'ATTACHMENTS_BUCKET' };
+
+/**
+ * S3 actions per manifest bucket right. Object rights name `<bucket>/<prefix>*` only; `list` is
+ * ListBucket on the bucket ARN, limited to keys under the prefix by an s3:prefix condition. `get`
+ * covers HEAD too (HeadObject is authorized as s3:GetObject).
+ */
+export const S3_OBJECT_ACTIONS: Readonly<Record<Exclude<BucketAction, 'list'>, string>> = {
+  put: 's3:PutObject',
+  get: 's3:GetObject',
+  delete: 's3:DeleteObject',
+};
+export const S3_LIST_ACTION = 's3:ListBucket';
+
 /** Env var with the WebSocket stage's callback URL, set for routes with manageConnections. */
 export const WS_CALLBACK_URL_ENV = 'WS_CALLBACK_URL';
 
@@ -79,6 +95,13 @@ export const WS_CALLBACK_URL_ENV = 'WS_CALLBACK_URL';
 export const OTP_REQUIRED_FOR_ENV = 'OTP_REQUIRED_FOR';
 export const JWT_ISSUER_ENV = 'JWT_ISSUER';
 export const SES_FROM_ADDRESS_ENV = 'SES_FROM_ADDRESS';
+export const MESSAGE_RETENTION_DAYS_ENV = 'MESSAGE_RETENTION_DAYS';
+
+/**
+ * Days messages are kept when context "messageRetentionDays" is not given: the default of
+ * functions/core/config.ts (MESSAGE_RETENTION_DAYS), which tests/infra.test.ts checks is the same.
+ */
+export const DEFAULT_MESSAGE_RETENTION_DAYS = 365;
 
 /**
  * DynamoDB data-plane actions per grant level. Never Scan: fan-out and lookups go by Query on a
@@ -124,8 +147,13 @@ export interface DeploymentSettings {
   readonly otpRequiredFor: OtpRequiredFor;
   readonly jwtIssuer?: string;
   readonly notify?: NotifySettings;
-  /** Browser origins allowed by the HTTP API's CORS (answered by API Gateway itself). */
+  /** Browser origins allowed by the HTTP API's CORS (answered by API Gateway itself) and by the attachments bucket's. */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Days a message is kept (MESSAGE_RETENTION_DAYS on every function when set; the code's default,
+   * DEFAULT_MESSAGE_RETENTION_DAYS, otherwise). Attachment blobs expire a little later (the bucket's lifecycle).
+   */
+  readonly messageRetentionDays?: number;
 }
 
 /** Everything a route may be granted; which parts it actually gets is the manifest's call. */
@@ -134,6 +162,8 @@ export interface RouteResources {
   /** The secrets there are; a function granted one that is missing fails synth. */
   readonly secrets: Readonly<Partial<Record<SecretId, ISecret>>>;
   readonly queues?: Readonly<Partial<Record<QueueId, IQueue>>>;
+  /** The buckets there are; a function granted rights on one that is missing fails synth. */
+  readonly buckets?: Readonly<Partial<Record<BucketId, IBucket>>>;
   readonly webSocketStage: WebSocketStage;
   readonly settings: DeploymentSettings;
 }
@@ -160,8 +190,13 @@ export interface FunctionSpec {
   readonly files?: readonly string[];
   /** Queues it sends to. */
   readonly enqueue?: readonly QueueId[];
-  /** What invokes it: API Gateway (routes and authorizers), an SQS event source (workers), an SNS subscription (the alarm forwarder) or CloudFormation (custom resources). */
-  readonly trigger?: 'gateway' | 'queue' | 'topic' | 'cloudformation';
+  /** Object rights on buckets, each limited to a key prefix. */
+  readonly buckets?: Readonly<Partial<Record<BucketId, BucketGrant>>>;
+  /**
+   * What invokes it: API Gateway (routes and authorizers), an SQS event source (workers), an
+   * EventBridge schedule (scheduled jobs), an SNS subscription (the alarm forwarder) or CloudFormation (custom resources).
+   */
+  readonly trigger?: 'gateway' | 'queue' | 'schedule' | 'topic' | 'cloudformation';
 }
 
 /** The function that handles a manifest route. */
@@ -178,6 +213,7 @@ export function routeFunctionSpec(route: Route): FunctionSpec {
     ...(route.timeoutSeconds ? { timeoutSeconds: route.timeoutSeconds } : {}),
     ...(route.files?.length ? { files: route.files } : {}),
     ...(route.enqueue?.length ? { enqueue: route.enqueue } : {}),
+    ...(route.buckets ? { buckets: route.buckets } : {}),
   };
 }
 
@@ -193,6 +229,20 @@ export function workerFunctionSpec(worker: Worker): FunctionSpec {
     ...(worker.manageConnections ? { manageConnections: true } : {}),
     ...(worker.memoryMb ? { memoryMb: worker.memoryMb } : {}),
     ...(worker.timeoutSeconds ? { timeoutSeconds: worker.timeoutSeconds } : {}),
+  };
+}
+
+/** The function a schedule runs: its own tables and bucket rights; the stack adds the EventBridge rule. */
+export function scheduledJobFunctionSpec(job: ScheduledJob): FunctionSpec {
+  return {
+    id: job.id,
+    handler: job.handler,
+    description: `every ${job.everyMinutes} minutes: ${job.summary}`,
+    tables: job.tables,
+    trigger: 'schedule',
+    ...(job.buckets ? { buckets: job.buckets } : {}),
+    ...(job.memoryMb ? { memoryMb: job.memoryMb } : {}),
+    ...(job.timeoutSeconds ? { timeoutSeconds: job.timeoutSeconds } : {}),
   };
 }
 
@@ -299,6 +349,7 @@ export class RouteFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         [OTP_REQUIRED_FOR_ENV]: props.settings.otpRequiredFor,
         ...(props.settings.jwtIssuer ? { [JWT_ISSUER_ENV]: props.settings.jwtIssuer } : {}),
+        ...(props.settings.messageRetentionDays ? { [MESSAGE_RETENTION_DAYS_ENV]: String(props.settings.messageRetentionDays) } : {}),
       },
     });
 
@@ -425,6 +476,8 @@ class InlineGrantsRole extends Role {
 /** Why a function has no Lambda dead-letter queue, by what invokes it. */
 const dlqReason: Readonly<Record<NonNullable<FunctionSpec['trigger']>, string>> = {
   gateway: 'Invoked synchronously by API Gateway only; a dead-letter queue receives failed asynchronous invocations and would stay empty.',
+  schedule:
+    "Invoked by its EventBridge schedule, whose events carry no data: a failed run (after Lambda's two retries) has nothing a dead-letter queue could replay, the next scheduled run redoes the work from the table, and the errors alarm reports the failure.",
   queue:
     "Invoked by an SQS event source mapping: a message it fails goes to its queue's dead-letter queue (redrive policy), which a Lambda DLQ (asynchronous invocations only) would never receive.",
   topic:
@@ -516,7 +569,62 @@ export function grantRouteAccess(fn: NodejsFunction, role: Role, spec: FunctionS
     });
   }
 
+  for (const [id, grant] of Object.entries(spec.buckets ?? {}) as [BucketId, BucketGrant | undefined][]) {
+    if (grant) grantBucket(fn, role, spec, id, grant, resources.buckets?.[id]);
+  }
+
   if (spec.notify) grantNotify(fn, role, spec, resources.settings.notify);
+}
+
+/**
+ * Object rights on one bucket, as the manifest lists them: the object actions on `<bucket>/<prefix>*`
+ * only, ListBucket on the bucket limited to keys under the prefix, and the bucket's name in the
+ * environment. The bucket is not the tables' customer managed key kind: it is encrypted with S3
+ * managed keys (lib/constructs/attachments-bucket.ts), so no key grant.
+ */
+function grantBucket(fn: NodejsFunction, role: Role, spec: FunctionSpec, id: BucketId, grant: BucketGrant, bucket: IBucket | undefined): void {
+  if (!bucket) throw new Error(`function ${spec.id} has rights on bucket ${id}, which the stack does not have`);
+  if (!/^[A-Za-z0-9!_.()'-]+(?:\/[A-Za-z0-9!_.()'-]+)*\/$/.test(grant.prefix)) {
+    throw new Error(`function ${spec.id}: bucket ${id} prefix ${JSON.stringify(grant.prefix)} must be a key prefix ending in "/", without wildcards`);
+  }
+  const unknown = grant.actions.filter((a) => a !== 'list' && !(a in S3_OBJECT_ACTIONS));
+  if (grant.actions.length === 0 || unknown.length > 0) throw new Error(`function ${spec.id}: bucket ${id} rights must be some of put, get, delete, list`);
+  const stack = Stack.of(role);
+  const name = bucketNameIn(stack, id, bucket);
+  const bucketArn = stack.formatArn({ service: 's3', region: '', account: '', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+  const objects = [...new Set(grant.actions)].flatMap((a) => (a === 'list' ? [] : [S3_OBJECT_ACTIONS[a]]));
+  if (objects.length > 0) {
+    const objectArn = `${bucketArn}/${grant.prefix}*`;
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: objects, resources: [objectArn] }));
+    Validations.of(rolePolicy(role)).acknowledge({
+      id: wildcardFinding(role, objectArn),
+      reason: `Object keys (${grant.prefix}<owner>/<attachment id>) are only known at run time; the grant is ${objects.join(', ')} on keys under ${grant.prefix} of the ${id} bucket only.`,
+    });
+  }
+  if (grant.actions.includes('list')) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [S3_LIST_ACTION], resources: [bucketArn], conditions: { StringLike: { 's3:prefix': [`${grant.prefix}*`] } } }),
+    );
+  }
+  fn.addEnvironment(bucketEnvVars[id], name);
+}
+
+/**
+ * A bucket's name as the function's own stack sees it: in a nested stack, a parameter of that stack set
+ * by its parent (one per bucket and nested stack), like the WebSocket API id (apiIdIn), so the grant's
+ * cdk-nag acknowledgement names the finding as cdk-nag renders it.
+ */
+function bucketNameIn(stack: Stack, id: BucketId, bucket: IBucket): string {
+  if (stack === Stack.of(bucket) || !(stack instanceof NestedStack)) return bucket.bucketName;
+  const parameterId = `${id.charAt(0).toUpperCase()}${id.slice(1)}BucketName`;
+  const existing = stack.node.tryFindChild(parameterId) as CfnParameter | undefined;
+  if (existing) return existing.valueAsString;
+  const parameter = new CfnParameter(stack, parameterId, {
+    type: 'String',
+    description: `The ${id} bucket, on which some of these functions have object rights`,
+  });
+  stack.setParameter(parameter.logicalId, bucket.bucketName);
+  return parameter.valueAsString;
 }
 
 /**

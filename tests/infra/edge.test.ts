@@ -84,7 +84,6 @@ const EDGE_TYPES = [
   'AWS::ApiGatewayV2::DomainName',
   'AWS::ApiGatewayV2::ApiMapping',
   'AWS::Route53::RecordSet',
-  'AWS::S3::Bucket',
   'AWS::Logs::Delivery',
   'AWS::Logs::DeliverySource',
 ];
@@ -119,6 +118,13 @@ function resolvedSecret(value: Json): string | undefined {
   if (!Array.isArray(parts) || parts[0] !== '{{resolve:secretsmanager:' || !String(parts[2]).startsWith(':SecretString:')) return undefined;
   return parts[1]?.Ref;
 }
+/** Buckets other than the attachments construct's two (lib/constructs/attachments-bucket.ts). */
+const edgeBuckets = (s: Synth) => {
+  const attachments = [s.stack.attachments.bucket, s.stack.attachments.logBucket].map((b) => s.stack.getLogicalId(b.node.defaultChild as CfnResource));
+  return ofType(s, 'AWS::S3::Bucket')
+    .map(([id]) => id)
+    .filter((id) => !attachments.includes(id));
+};
 const envOf = (s: Synth, id: string): Record<string, Json> =>
   res(s, s.stack.getLogicalId(s.stack.functions[id]!.function.node.defaultChild as CfnResource)).Properties.Environment.Variables;
 
@@ -127,6 +133,7 @@ describe('edge: without its context nothing changes', () => {
     assert.equal(plain.built.app.node.children.filter(Stack.isStack).length, 1, 'only the API stack');
     assert.equal(plain.stack.edge, undefined);
     for (const type of EDGE_TYPES) assert.deepEqual(ofType(plain, type), [], type);
+    assert.deepEqual(edgeBuckets(plain), [], 'no bucket but the attachments bucket and its access log bucket');
   });
 
   it('execute-api stays on for both APIs, and the outputs are its URLs', () => {
@@ -182,7 +189,7 @@ describe('edge: stacks and origins', () => {
       'AWS::Logs::DeliverySource',
       'AWS::Logs::LogGroup',
     ]);
-    assert.equal(ofType(edge, 'AWS::S3::Bucket').length, 0, 'no log bucket');
+    assert.deepEqual(edgeBuckets(edge), [], 'no log bucket (the only buckets are the attachments bucket and its access log bucket)');
   });
 
   it('both APIs have DisableExecuteApiEndpoint: true', () => {

@@ -13,7 +13,7 @@ import { createApp } from '../../bin/nexchat.ts';
 import { LOGS_ENCRYPTION_CONTEXT_KEY, LOGS_KEY_ACTIONS } from '../../lib/constructs/log-key.ts';
 import { LOG_RETENTION } from '../../lib/constructs/route-function.ts';
 import { CONTROL_TOWER_PLUGIN, acknowledgementId, policyAcknowledgements } from '../../lib/policy-acknowledgements.ts';
-import { allRoutes } from '../../lib/routes.ts';
+import { allRoutes, allScheduledJobs } from '../../lib/routes.ts';
 import {
   acknowledgements,
   asArray,
@@ -123,8 +123,9 @@ describe('Control Tower rules (cfn-guard)', () => {
         counts(s),
         {
           api_gw_v2_authorization_type_configured_check: s.routes.length - authorized,
-          // One per route integration and one per authorizer; the queue worker has none.
-          lambda_function_public_access_prohibited_check: ofType(s, 'AWS::Lambda::Permission').length,
+          // One per route integration and one per authorizer; the queue workers have none, and the
+          // schedules' permissions name their rule by Fn::GetAtt, which the rule reads.
+          lambda_function_public_access_prohibited_check: ofType(s, 'AWS::Lambda::Permission').length - allScheduledJobs.length,
           // + the account-role custom resource's function, + the alarm forwarder (with a webhook)
           lambda_inside_vpc_check: functions + 1 + (s === opts ? 1 : 0),
           // the edge's distribution, in the every-option app only
@@ -133,12 +134,19 @@ describe('Control Tower rules (cfn-guard)', () => {
           cloudfront_origin_failover_enabled_check: s === opts ? 1 : 0,
           // the canary's two rollback alarms per function, in the every-option app only
           cloudwatch_alarm_action_check: s === opts ? 2 * functions : 0,
+          // the attachments bucket (SSE-S3, unversioned, no notifications, no Object Lock) and its access
+          // log bucket (SSE-S3, not logged itself, no notifications, no Object Lock)
+          s3_bucket_default_encryption_kms_check: 2,
+          s3_bucket_versioning_enabled_check: 1,
+          s3_bucket_logging_enabled_check: 1,
+          s3_event_notifications_enabled_check: 2,
+          s3_bucket_object_lock_enabled_check: 2,
           // the dead-letter queues of the otp and presence queues
           sqs_dlq_check: 2,
         },
         s.stack.stage,
       );
-      assert.equal(ofType(s, 'AWS::Lambda::Permission').length, s.routes.length + authorized);
+      assert.equal(ofType(s, 'AWS::Lambda::Permission').length, s.routes.length + authorized + allScheduledJobs.length);
     }
   });
 });

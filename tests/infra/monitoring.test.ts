@@ -12,7 +12,7 @@ import { CfnSubscription } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { defaultMonitoringSettings, readMonitoringSettings } from '../../lib/constructs/monitoring.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from '../../lib/constructs/route-function.ts';
-import { allRoutes, allWorkers, type HttpRoute, type Route } from '../../lib/routes.ts';
+import { allRoutes, allScheduledJobs, allWorkers, type HttpRoute, type Route } from '../../lib/routes.ts';
 import { tables } from '../../lib/tables.ts';
 import {
   acknowledgements,
@@ -137,10 +137,10 @@ const apps = () => [
 ];
 
 describe('per-function alarms', () => {
-  it('every function of the stack (routes, authorizers, workers) has exactly an errors, a throttles and a p99 duration alarm', () => {
+  it('every function of the stack (routes, authorizers, workers, scheduled jobs) has exactly an errors, a throttles and a p99 duration alarm', () => {
     for (const { name, s } of apps()) {
       const fnIds = Object.keys(s.stack.functions);
-      assert.equal(fnIds.length, s.routes.length + authorizerCount(s.routes) + allWorkers.length, name);
+      assert.equal(fnIds.length, s.routes.length + authorizerCount(s.routes) + allWorkers.length + allScheduledJobs.length, name);
       const byFunction = new Map<string, string[]>();
       for (const [id, a] of alarms(s)) {
         const fnName = statsOf(a.Properties).find((m) => m.namespace === 'AWS/Lambda' && m.dims.FunctionName)?.dims.FunctionName;

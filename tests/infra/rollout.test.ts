@@ -22,7 +22,7 @@ import {
 } from '../../lib/constructs/route-function.ts';
 import { NexChatStack } from '../../lib/nexchat-stack.ts';
 import { hotFunctionIds, type RolloutAlarms } from '../../lib/rollout.ts';
-import { allRoutes, routes } from '../../lib/routes.ts';
+import { allRoutes, allScheduledJobs, routes } from '../../lib/routes.ts';
 import {
   acknowledgements,
   isControlTowerAcknowledgement,
@@ -174,7 +174,7 @@ describe('versions and the live alias', () => {
     }
   });
 
-  it('everything that invokes a function invokes its live alias: integrations, the authorizer, the event source, invoke permissions', () => {
+  it('everything that invokes a function invokes its live alias: integrations, the authorizer, the event source, schedules, invoke permissions', () => {
     for (const s of [plain, everything]) {
       const aliasIds = new Set(functionIds(s).map((id) => aliasLogicalId(s, id)));
       const targets = (type: string, prop: string) => ofType(s, type).map(([id, r]) => [id, [...references(r.Properties[prop])]] as const);
@@ -182,13 +182,15 @@ describe('versions and the live alias', () => {
         ...targets('AWS::ApiGatewayV2::Integration', 'IntegrationUri'),
         ...targets('AWS::ApiGatewayV2::Authorizer', 'AuthorizerUri'),
         ...targets('AWS::Lambda::EventSourceMapping', 'FunctionName'),
+        ...targets('AWS::Events::Rule', 'Targets'),
         ...targets('AWS::Lambda::Permission', 'FunctionName'),
       ];
       const routeCount = allRoutes.length; // with the devices routes
+      const jobs = allScheduledJobs.length;
       assert.equal(
         invokers.length,
-        routeCount + 1 + 2 + (routeCount + 1),
-        'routes, the authorizer, the two worker mappings, a permission per gateway-invoked function',
+        routeCount + 1 + 2 + jobs + (routeCount + 1 + jobs),
+        'routes, the authorizer, the two worker mappings, a schedule per job, a permission per gateway- or schedule-invoked function',
       );
       for (const [id, refs] of invokers) assert.ok(refs.length === 1 && aliasIds.has(refs[0]!), `${id} targets an alias: ${refs.join(',')}`);
       // A worker's mapping names the alias by its qualified name (function:live), and keeps the
@@ -199,12 +201,16 @@ describe('versions and the live alias', () => {
       assert.equal(ids.length, 2);
       assert.match(ids[0]!, /^OtpDeliveryFunctionSqsEventSource[A-Za-z]+OtpQueue[0-9A-F]{16}$/);
       assert.match(ids[1]!, /^PresenceOfflineFunctionSqsEventSource[A-Za-z]+PresenceQueue[0-9A-F]{16}$/);
-      // Each alias called by the gateway has one permission, for API Gateway, from our APIs only.
+      // Each alias called by the gateway has one permission, for API Gateway, from our APIs only; each
+      // scheduled job's, for EventBridge, from its rule only.
+      const rules = new Set(ofType(s, 'AWS::Events::Rule').map(([id]) => id));
       for (const [id, p] of ofType(s, 'AWS::Lambda::Permission')) {
         assert.equal(p.Properties.Action, 'lambda:InvokeFunction', id);
-        assert.equal(p.Properties.Principal, 'apigateway.amazonaws.com', id);
         assert.ok(p.Properties.SourceArn, `${id} names its source`);
+        if (p.Properties.Principal === 'events.amazonaws.com') assert.ok(rules.has(p.Properties.SourceArn['Fn::GetAtt']?.[0]), `${id}: from a schedule rule`);
+        else assert.equal(p.Properties.Principal, 'apigateway.amazonaws.com', id);
       }
+      assert.equal(ofType(s, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'events.amazonaws.com').length, jobs);
     }
   });
 

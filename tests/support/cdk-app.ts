@@ -80,6 +80,7 @@ export const optionsContext = {
   otpRequiredFor: 'login, register',
   jwtIssuer: 'https://chat.example.com',
   corsOrigins: 'https://app.example.com,http://localhost:5173',
+  messageRetentionDays: '30',
 };
 
 /**

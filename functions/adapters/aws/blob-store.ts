@@ -59,8 +59,10 @@ export function s3BlobStore(settings: Pick<AttachmentConfig, 'bucket' | 's3Endpo
       return { url: await sign('GET', key, expiresIn), headers: {} };
     },
     async sizeOf(key) {
-      const res = await send('HEAD', key, {}, [200, 404]);
-      return res.status === 404 ? undefined : Number(res.headers.get('content-length'));
+      // S3 answers a HEAD of a missing object with 403 to a role without s3:ListBucket (ours has only
+      // GetObject on the prefix): both mean "not there", and a HEAD has no body to tell them apart
+      const res = await send('HEAD', key, {}, [200, 403, 404]);
+      return res.status === 200 ? Number(res.headers.get('content-length')) : undefined;
     },
     async deleteObject(key) {
       await send('DELETE', key);
