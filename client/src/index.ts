@@ -1,0 +1,37 @@
+// @nexchat/client: the NexChat SDK for apps (browsers, Node ≥ 20, React Native). Everything public is
+// re-exported from here; the modules beside it are the implementation.
+export { NexChatClient } from './client.ts';
+export { ApiClient, type ClientOptions, type Tokens } from './http.ts';
+export { ApiError, AttachmentTampered, KeyInvalid, LinkMismatch, SessionExpired } from './errors.ts';
+export {
+  generateDeviceKeys,
+  open,
+  openGroupMessage,
+  publicKeyUpload,
+  seal,
+  sealGroupMessage,
+  verifyPublishedKey,
+  wrapMessageKey,
+  type DeviceKeys,
+  type PublishedKey,
+  type WrappedKey,
+} from './crypto.ts';
+export {
+  composeMessage,
+  decryptFile,
+  encryptFile,
+  parseMessage,
+  UPLOAD_CHUNK_BYTES,
+  type FileKey,
+  type MessageContent,
+  type Transfer,
+  type TransferOptions,
+  type UploadedAttachment,
+  type UploadOptions,
+} from './files.ts';
+export { KeyDirectory } from './keys.ts';
+export { linkQrPayload, linkVerificationCode, parseLinkQr, type DeviceInfo, type LinkedDevice, type LinkRequest, type Proof } from './linking.ts';
+export { type GroupSendOptions } from './groups.ts';
+export { type DirectSendOptions } from './direct.ts';
+export { DEVICE_REVOKED_CLOSE_CODE, KEEP_ALIVE_MS, PING_FRAME, WS_IDLE_TIMEOUT_MS, type GroupAck, type KeepAliveTimers } from './realtime.ts';
+export { fromBase64, fromUtf8, sha256Hex, toBase64, utf8 } from './bytes.ts';
