@@ -28,6 +28,7 @@ const why = {
     'functions/adapters implement core ports (DynamoDB tables, @connections, the OTP queue, SES/SNS, the secrets extension): they never depend on middleware, wiring, handlers or the laptop runtime.',
   handlers: 'handlers (functions/http, functions/ws) call use cases, never repositories: get dependencies from #wiring/*, not #adapters/*.',
   middleware: 'functions/middleware reaches adapters only through #wiring/*.',
+  web: 'web/ is the browser app: it talks to the server only through the SDK (client/) and imports contract/ types, never server code or Node builtins.',
   lib: 'lib/ is infrastructure (CDK, route manifest): it imports nothing from functions/ (contract/ is fine).',
 };
 
@@ -70,6 +71,11 @@ const boundaries = {
   middleware: [
     [alias('adapters'), `middleware → adapters. ${why.middleware}`],
     [up('adapters'), `middleware → adapters. ${why.middleware}`],
+  ],
+  web: [
+    [nodeBuiltins, `No node: builtins in the browser app. ${why.web}`],
+    ['^#', `No server aliases in the browser app. ${why.web}`],
+    [up('functions', 'lib', 'local', 'bin', 'tests', 'bench'), `web → server code. ${why.web}`],
   ],
   lib: [
     [alias('core', 'adapters', 'middleware', 'wiring'), `lib → functions/. ${why.lib}`],
@@ -155,4 +161,5 @@ export default defineConfig(
   boundary('handlers', ['functions/http/**/*.ts', 'functions/ws/**/*.ts']),
   boundary('middleware', ['functions/middleware/**/*.ts']),
   boundary('lib', ['lib/**/*.ts']),
+  boundary('web', ['web/**/*.ts']),
 );

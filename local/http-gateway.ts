@@ -144,7 +144,13 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: readonly 
 /** Attaches the HTTP API gateway to a server (listening already, so its port is known). */
 export async function attachHttpGateway(
   server: Server,
-  options: { throttleScale?: number; corsOrigins?: readonly string[]; clock?: { now(): number } } = {},
+  options: {
+    throttleScale?: number;
+    corsOrigins?: readonly string[];
+    clock?: { now(): number };
+    /** The web app's pages (local/web.ts): answers GET of its own few paths, returns false for the rest. */
+    site?: (req: IncomingMessage, res: ServerResponse, security: Record<string, string>) => boolean;
+  } = {},
 ): Promise<void> {
   const compiled: Compiled[] = [];
   for (const route of httpRoutes) compiled.push({ route, ...compile(route.path), handler: await loadHandler(route) });
@@ -158,6 +164,7 @@ export async function attachHttpGateway(
 
   server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
     try {
+      if (options.site?.(req, res, security)) return;
       if (applyCors(req, res, options.corsOrigins ?? [], security)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       let match: { c: Compiled; params: Record<string, string> } | undefined;

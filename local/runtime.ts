@@ -13,6 +13,7 @@ import { LocalS3 } from './s3.ts';
 import type { Db } from '../functions/adapters/dynamodb/db.ts';
 import { ensureDevSecrets } from './secrets.ts';
 import { parseOrigins } from '../lib/cors.ts';
+import { webApp, type WebApp } from './web.ts';
 import { attachWsGateway, type WsGateway } from './ws-gateway.ts';
 
 export interface RuntimeOptions {
@@ -68,6 +69,8 @@ export interface Runtime {
   /** The business metrics the handlers published, kept in memory (never printed); in Lambda they are EMF lines on stdout. */
   metrics: LocalMetrics;
   ws: WsGateway;
+  /** The sample web app served at `httpUrl` + `/` (bundled at its first request). */
+  web: WebApp;
   /** The local S3 holding attachment blobs (tests look inside for plaintext), and its bucket. */
   s3: LocalS3;
   attachmentsBucket: string;
@@ -205,10 +208,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         presenceQueue.send(JSON.stringify({ userId: notice.userId, epoch: notice.epoch, lastSeen: notice.lastSeen }), { delaySeconds });
       },
     });
+    const web = webApp({ wsUrl: `ws://${shown}:${wsPort}`, s3Endpoint });
     await attachHttpGateway(httpServer, {
       throttleScale: options.throttleScale ?? 1,
       corsOrigins,
       clock,
+      site: web.serve,
     });
     const ws = await attachWsGateway(wsServer, { domainName: `${shown}:${wsPort}`, throttleScale: options.throttleScale ?? 1, clock });
     // The attachment sweeper, on a timer as EventBridge runs it (every minute here: the laptop's clock may be moved)
@@ -236,6 +241,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       queues: { otp: otpQueue, presence: presenceQueue },
       metrics,
       ws,
+      web,
       s3,
       attachmentsBucket,
       sweepAttachments,

@@ -34,9 +34,15 @@ try {
     host: values.host ?? process.env.NEXCHAT_HOST ?? '127.0.0.1',
     echoOutbox: true,
   });
+  // Bundled now, not at the first page load, so a broken web build shows here at once.
+  const webReady = await runtime.web.build().then(
+    () => '',
+    (error: unknown) => `  (the web app failed to build: ${error instanceof Error ? error.message : String(error)})`,
+  );
   console.log(
     [
       'NexChat is running.',
+      `  Web app         ${runtime.httpUrl}/${webReady}`,
       `  HTTP API        ${runtime.httpUrl}   (try ${runtime.httpUrl}/api/health)`,
       `  WebSocket API   ${runtime.wsUrl}`,
       `  @connections    ${runtime.wsUrl.replace(/^ws/, 'http')}/@connections/{id}`,

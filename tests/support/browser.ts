@@ -1,0 +1,110 @@
+// Test support for the web app in a real browser: Debian's chromium driven by playwright-core (no
+// browser download), one context per person, every page watched for CSP violations and page errors.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Runtime } from '../../local/runtime.ts';
+import { projectRoot } from '../../local/lambda.ts';
+import { lastCode } from './identity.ts';
+
+/** Screenshots land here (git-ignored). */
+export const artifactsDir = join(projectRoot, 'artifacts', 'browser');
+
+/** CHROMIUM_PATH, else the first chromium on PATH; throws with the fix when there is none. */
+export function chromiumPath(): string {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist`);
+    return fromEnv;
+  }
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
+    try {
+      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+      if (path) return path;
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error('No chromium found: install it (Debian/Ubuntu: apt-get install -y chromium) or set CHROMIUM_PATH');
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true });
+}
+
+/** The little of a page's globals the tests touch. */
+interface BrowserGlobals {
+  __cspViolations?: string[];
+  document: { addEventListener(type: 'securitypolicyviolation', listener: (e: { violatedDirective: string; blockedURI: string }) => void): void };
+}
+
+/** What went wrong on a page that the UI alone would not show. */
+export interface PageProblems {
+  /** securitypolicyviolation events, and console errors naming the Content Security Policy. */
+  csp: string[];
+  /** Uncaught exceptions and console errors. */
+  errors: string[];
+}
+
+export interface Person {
+  name: string;
+  email: string;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+}
+
+/** A fresh browser profile (its own storage) with one page, watched for CSP violations and errors. */
+export async function newPerson(browser: Browser, name: string, email: string): Promise<Person> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  context.setDefaultTimeout(10_000);
+  // runs in every document before the page's own scripts (injected by the driver, not subject to the CSP)
+  await context.addInitScript(() => {
+    // in the page (the tests' tsconfig has no DOM types): record every securitypolicyviolation event
+    const page = globalThis as unknown as BrowserGlobals;
+    page.__cspViolations = [];
+    page.document.addEventListener('securitypolicyviolation', (e) => page.__cspViolations!.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+  });
+  const page = await context.newPage();
+  const problems: PageProblems = { csp: [], errors: [] };
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    if (/Content Security Policy/i.test(text)) problems.csp.push(text);
+    else problems.errors.push(text);
+  });
+  page.on('pageerror', (error) => problems.errors.push(String(error)));
+  return { name, email, context, page, problems };
+}
+
+/** The CSP violations the page itself saw (securitypolicyviolation events), plus the console's. */
+export async function cspViolations(person: Person): Promise<string[]> {
+  const events = await person.page.evaluate(() => (globalThis as unknown as BrowserGlobals).__cspViolations ?? []);
+  return [...events, ...person.problems.csp];
+}
+
+/** Registers through the page as a person would: email and name, "Send code", the code from the dev outbox, "Create account". */
+export async function registerInPage(rt: Runtime, person: Person): Promise<void> {
+  const { page } = person;
+  await page.goto(`${rt.httpUrl}/`);
+  const form = page.getByRole('form', { name: 'Create an account' });
+  await form.getByLabel('Email').fill(person.email);
+  await form.getByLabel('Display name').fill(person.name);
+  await form.getByRole('button', { name: 'Send code' }).click();
+  const code = form.getByLabel('Code');
+  await code.and(page.locator(':enabled')).waitFor();
+  await code.fill(await lastCode(rt, person.email, 'register'));
+  await form.getByRole('button', { name: 'Create account' }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Connected$/ })
+    .waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const path = join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
