@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Runtime } from '../../local/runtime.ts';
 import { tables } from '../../lib/tables.ts';
 import { cspViolations, launchBrowser, newPerson, registerInPage, screenshot, type Person } from '../support/browser.ts';
-import { uniqueEmail } from '../support/identity.ts';
+import { lastCode, uniqueEmail } from '../support/identity.ts';
 import { request, startTestRuntime } from '../support/runtime.ts';
 
 let rt: Runtime;
@@ -240,6 +240,43 @@ describe('the web app in Chromium', () => {
     await say(cy, second);
     for (const p of [ann, ben]) await messages(p.page).locator('li.theirs', { hasText: second }).waitFor();
     await screenshot(ann.page, 'group-ann');
+  });
+
+  test('a new browser links to an account through the QR code dialog and reads its history', async () => {
+    const dee = await person('Dee');
+    const eve = await person('Eve');
+    await openChatWith(dee, eve);
+    const before = `before the link ${canary('link')}`;
+    await say(dee, before);
+
+    const laptop = await newPerson(browser, 'Dee (laptop)', dee.email);
+    people.push(laptop);
+    await laptop.page.goto(`${rt.httpUrl}/`);
+    await laptop.page.getByRole('button', { name: 'Show link code' }).click();
+    const qr = laptop.page.getByRole('img', { name: 'QR code linking this browser' });
+    await qr.waitFor();
+    assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/gif;base64,/);
+    assert.ok(await qr.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 100), 'the QR code image loaded');
+    const payload = await laptop.page.getByLabel('Link code (copy it to the signed-in device)').inputValue();
+    assert.match(payload, /^nexchat:\/\/link\?/);
+    const shown = await laptop.page.locator('#link-verification').textContent();
+
+    await dee.page.getByRole('button', { name: 'Link a device' }).click();
+    const dialog = dee.page.getByRole('dialog', { name: 'Link a device' });
+    await dialog.getByLabel('Link code from the new device').fill(payload);
+    await dialog.getByText(`Verification code: ${shown}.`).waitFor();
+    await dialog.getByRole('button', { name: 'Send confirmation code' }).click();
+    await dee.page.getByRole('alert').filter({ hasText: 'Confirmation code sent' }).waitFor();
+    await dialog.getByLabel('Confirmation code').fill(await lastCode(rt, dee.email, 'reauth'));
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // the new browser claims within one poll (3 s), holds Dee's keys and reads what she wrote before
+    await laptop.page.getByText('Signed in as Dee').waitFor({ timeout: 15_000 });
+    await dee.page.getByRole('alert').filter({ hasText: 'A new device was linked' }).waitFor();
+    await chatButton(laptop.page, 'Eve').click();
+    await messages(laptop.page).locator('li.mine', { hasText: before }).waitFor();
+    assert.equal(await laptop.page.locator('li.undecryptable').count(), 0);
   });
 
   test('no page saw a CSP violation or an error, and the tables and the bucket hold only ciphertext', async () => {
