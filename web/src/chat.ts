@@ -540,6 +540,7 @@ export class Chats {
     $('messages').append(pending);
     pending.scrollIntoView({ block: 'nearest' });
     textarea.value = '';
+    this.lastTypingSent = 0; // the message ends this bout of typing: the next keystroke announces a new one
     const progress = $<HTMLProgressElement>('upload-progress');
     try {
       const files: UploadedAttachment[] = [];
