@@ -1,8 +1,33 @@
 // @nexchat/client: the NexChat SDK for apps (browsers, Node ≥ 20, React Native). Everything public is
 // re-exported from here; the modules beside it are the implementation.
 export { NexChatClient } from './client.ts';
-export { ApiClient, type ClientOptions, type Tokens } from './http.ts';
-export { ApiError, AttachmentTampered, KeyInvalid, LinkMismatch, SessionExpired } from './errors.ts';
+export {
+  ApiClient,
+  DEFAULT_TIMEOUT_MS,
+  fillPath,
+  type CallOptions,
+  type ClientOptions,
+  type RouteInput,
+  type RouteOutput,
+  type Tokens,
+  type WebSocketConstructor,
+} from './http.ts';
+export { routeTable, type RouteContracts, type RouteId } from './routes.ts';
+export {
+  API_ERROR_CODES,
+  ApiError,
+  AttachmentTampered,
+  KeyInvalid,
+  LinkMismatch,
+  NetworkError,
+  RateLimited,
+  SDK_ERROR_CODES,
+  SessionExpired,
+  TimeoutError,
+  type ApiErrorCode,
+  type SdkErrorCode,
+  type ServerErrorCode,
+} from './errors.ts';
 export {
   generateDeviceKeys,
   open,

@@ -1,6 +1,6 @@
 // The WebSocket: a single-use ticket per connect (tokens never go in URLs), a keep-alive ping under
 // API Gateway's idle timeout, the device-revoked close, and sends that wait for their ack.
-import { ApiError } from './errors.ts';
+import { ApiError, type ApiErrorCode } from './errors.ts';
 import type { ApiClient } from './http.ts';
 
 export interface KeepAliveTimers {
@@ -16,6 +16,8 @@ export const KEEP_ALIVE_MS = 5 * 60_000;
 export const PING_FRAME = JSON.stringify({ action: 'ping' });
 /** The close code the SDK uses when the server says this device was revoked (an application code, 4000-4999). */
 export const DEVICE_REVOKED_CLOSE_CODE = 4003;
+/** WebSocket.OPEN, as a number: an injected constructor (e.g. `ws`'s) need not carry the statics. */
+const OPEN = 1;
 
 export const globalTimers: KeepAliveTimers = {
   setInterval(fn, ms) {
@@ -47,8 +49,8 @@ export interface GroupAck {
  * (the `pong` answers arrive like any frame: ignore them); closing it stops the pings.
  */
 export async function connectSocket(api: ApiClient): Promise<WebSocket> {
-  const { ticket } = await api.request<{ ticket: string }>('POST', '/api/ws/ticket');
-  const ws = new WebSocket(`${api.opts.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
+  const { ticket } = await api.call('CreateWsTicket', {});
+  const ws = new (api.opts.WebSocket ?? globalThis.WebSocket)(`${api.opts.wsUrl}/?ticket=${encodeURIComponent(ticket)}`);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
     ws.addEventListener('error', () => reject(new Error('WebSocket connection failed')), { once: true });
@@ -73,14 +75,14 @@ function watchRevocation(api: ApiClient, ws: WebSocket): void {
     }
     if (frame?.type !== 'error' || frame.code !== 'device_revoked') return;
     api.setTokens(null);
-    if (ws.readyState === WebSocket.OPEN) ws.close(DEVICE_REVOKED_CLOSE_CODE, 'device revoked');
+    if (ws.readyState === OPEN) ws.close(DEVICE_REVOKED_CLOSE_CODE, 'device revoked');
   });
 }
 
 function keepAlive(ws: WebSocket, every: number, timers: KeepAliveTimers): void {
   if (every === 0) return;
   const handle = timers.setInterval(() => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(PING_FRAME);
+    if (ws.readyState === OPEN) ws.send(PING_FRAME);
   }, every);
   ws.addEventListener('close', () => timers.clearInterval(handle), { once: true });
 }
@@ -123,7 +125,15 @@ function socketSend(socket: WebSocket, frame: { clientMessageId: string } & Reco
         resolve(f as unknown as GroupAck);
       } else if (f.type === 'error') {
         done();
-        reject(new ApiError(f.code === 'members_changed' ? 409 : 0, f.code ?? 'error', f.message ?? 'error frame', f.details, f.retryAfterSeconds));
+        reject(
+          new ApiError(
+            f.code === 'members_changed' ? 409 : 0,
+            (f.code ?? 'http_error') as ApiErrorCode,
+            f.message ?? 'error frame',
+            f.details,
+            f.retryAfterSeconds,
+          ),
+        );
       }
     };
     const onClose = () => {
