@@ -88,7 +88,8 @@ const boundaries = {
 /** Type-only imports the SDK may make (erased from its JavaScript). */
 const clientTypeOnly = [
   ['^zod(?:/|$)', `zod only as \`import type\` in the SDK. ${why.client}`],
-  [up('contract'), `The contract only as \`import type\` in the SDK (its JavaScript would pull zod in). ${why.client}`],
+  // the close-code table (contract/realtime/close-codes.ts) is plain data: the one contract module the SDK loads
+  [`${up('contract')}(?!realtime/close-codes\\.ts$)`, `The contract only as \`import type\` in the SDK (its JavaScript would pull zod in). ${why.client}`],
 ];
 
 // esquery (no-restricted-syntax) regex literals end at the first `/`: spell it \x2F.

@@ -17,8 +17,18 @@ function files(dir: string): string[] {
 /** `from '…'`, `import '…'`, `import("…")` and `export … from '…'` specifiers. */
 const specifiers = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"]+)\1/g;
 
+/** The JavaScript files `entry` loads, itself included (relative imports, transitively). */
+function reachable(entry: string, found = new Set<string>()): Set<string> {
+  if (found.has(entry)) return found;
+  found.add(entry);
+  for (const [, , spec] of readFileSync(entry, 'utf8').matchAll(specifiers)) if (spec!.startsWith('.')) reachable(resolve(dirname(entry), spec!), found);
+  return found;
+}
+
 export function finishBuild(): { files: number } {
-  for (const f of files(join(dist, 'contract'))) if (f.endsWith('.js')) rmSync(f);
+  // the contract's JavaScript goes, except what the SDK loads (the close-code table, plain data)
+  const loaded = reachable(join(dist, 'client/index.js'));
+  for (const f of files(join(dist, 'contract'))) if (f.endsWith('.js') && !loaded.has(f)) rmSync(f);
   for (const f of files(dist).filter((f) => f.endsWith('.d.ts'))) {
     const text = readFileSync(f, 'utf8');
     const fixed = text.replace(specifiers, (all, q: string, spec: string) =>

@@ -11,7 +11,7 @@ import { Groups, type GroupSendOptions } from './groups.ts';
 import { ApiClient, type CallOptions, type ClientOptions, type RouteInput, type RouteOutput } from './http.ts';
 import { KeyDirectory } from './keys.ts';
 import { approveLink, claimLink, requestLink, type DeviceInfo, type LinkedDevice, type LinkRequest, type Proof } from './linking.ts';
-import { checkKeepAlive, connectSocket, KEEP_ALIVE_MS, type GroupAck } from './realtime.ts';
+import { checkKeepAlive, connectSocket, KEEP_ALIVE_MS, RealtimeSession, type GroupAck, type RealtimeOptions } from './realtime.ts';
 
 export class NexChatClient extends ApiClient {
   private readonly directory: KeyDirectory;
@@ -262,5 +262,14 @@ export class NexChatClient extends ApiClient {
    */
   connect(): Promise<WebSocket> {
     return connectSocket(this);
+  }
+
+  /**
+   * A realtime session that stays connected (RealtimeSession): a fresh ticket per connect, reconnects
+   * with backoff, typed events, sends resolved by their ack and resent after a reconnect, and a
+   * catch-up through GET /api/messages/sync. Call `start()` on it.
+   */
+  realtime(options: RealtimeOptions = {}): RealtimeSession {
+    return new RealtimeSession(this, options);
   }
 }

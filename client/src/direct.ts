@@ -42,6 +42,7 @@ export class DirectMessages {
       recipientKeyVersion: recipient.version,
       ...(opts.attachmentIds?.length ? { attachmentIds: opts.attachmentIds } : {}),
     };
+    if (opts.realtime) return opts.realtime.send({ to, ...body }, opts);
     if (opts.socket) return queuedSocketSend(opts.socket, { action: 'sendMessage', to, ...body }, opts.timeoutMs);
     const conversationId = opts.conversationId ?? (await this.conversation(to, opts));
     return this.api.call('PostMessage', { path: { conversationId }, body }, opts);

@@ -7,10 +7,12 @@ import { openGroupMessage, sealGroupMessage, wrapMessageKey, type DeviceKeys, ty
 import { ApiError } from './errors.ts';
 import type { ApiClient, CallOptions } from './http.ts';
 import type { KeyDirectory } from './keys.ts';
-import { queuedSocketSend, type GroupAck } from './realtime.ts';
+import { queuedSocketSend, type GroupAck, type RealtimeSession } from './realtime.ts';
 
 export interface GroupSendOptions extends CallOptions {
-  /** Send over this socket (from connect()) and wait for the ack; without it, over HTTP. */
+  /** Send through this realtime session (client.realtime()) and wait for the ack; it resends after a reconnect. */
+  realtime?: RealtimeSession;
+  /** Send over this socket (from connect()) and wait for the ack; without it (or `realtime`), over HTTP. */
   socket?: WebSocket;
   /** Defaults to a random UUID; a retry of the same message must reuse it. */
   clientMessageId?: string;
@@ -150,6 +152,7 @@ export class Groups {
   }
 
   private async deliver(conversationId: string, body: GroupMessageBody, opts: GroupSendOptions): Promise<GroupAck> {
+    if (opts.realtime) return opts.realtime.send({ conversationId, ...body }, opts);
     if (!opts.socket) return this.api.call('PostGroupMessage', { path: { conversationId }, body }, opts);
     return queuedSocketSend(opts.socket, { action: 'sendMessage', conversationId, ...body }, opts.timeoutMs);
   }

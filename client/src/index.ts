@@ -58,5 +58,21 @@ export { KeyDirectory } from './keys.ts';
 export { linkQrPayload, linkVerificationCode, parseLinkQr, type DeviceInfo, type LinkedDevice, type LinkRequest, type Proof } from './linking.ts';
 export { type GroupSendOptions } from './groups.ts';
 export { type DirectSendOptions } from './direct.ts';
-export { DEVICE_REVOKED_CLOSE_CODE, KEEP_ALIVE_MS, PING_FRAME, WS_IDLE_TIMEOUT_MS, type GroupAck, type KeepAliveTimers } from './realtime.ts';
+export {
+  DEVICE_REVOKED_CLOSE_CODE,
+  KEEP_ALIVE_MS,
+  PING_FRAME,
+  RealtimeSession,
+  WS_IDLE_TIMEOUT_MS,
+  type GroupAck,
+  type KeepAliveTimers,
+  type IncomingMessage,
+  type OutgoingMessage,
+  type ReceiptEvent,
+  type RealtimeEventName,
+  type RealtimeEvents,
+  type RealtimeOptions,
+  type SessionTimers,
+} from './realtime.ts';
+export { closeCodes, type CloseReason } from '../../contract/realtime/close-codes.ts';
 export { fromBase64, fromUtf8, sha256Hex, toBase64, utf8 } from './bytes.ts';
