@@ -3,13 +3,15 @@
 // messages, attachments, and the WebSocket.
 import type { Message } from '../../contract/conversations/schemas.ts';
 import type { Group, GroupRole, Invitation } from '../../contract/groups/schemas.ts';
-import type { DeviceKeys, PublishedKey } from './crypto.ts';
+import { publicKeyUpload, type DeviceKeys, type PublishedKey } from './crypto.ts';
 import { DirectMessages, type DirectSendOptions } from './direct.ts';
 import { ApiError } from './errors.ts';
 import { downloadAttachment, uploadAttachment, type FileKey, type TransferOptions, type UploadedAttachment, type UploadOptions } from './files.ts';
 import { Groups, type GroupSendOptions } from './groups.ts';
 import { ApiClient, type CallOptions, type ClientOptions, type RouteInput, type RouteOutput } from './http.ts';
 import { KeyDirectory } from './keys.ts';
+import { MemoryKeyStore } from './stores/memory.ts';
+import type { IdentityChange, TrustedKey } from './trust.ts';
 import { approveLink, claimLink, requestLink, type DeviceInfo, type LinkedDevice, type LinkRequest, type Proof } from './linking.ts';
 import { checkKeepAlive, connectSocket, KEEP_ALIVE_MS, RealtimeSession, type GroupAck, type RealtimeOptions } from './realtime.ts';
 
@@ -21,7 +23,7 @@ export class NexChatClient extends ApiClient {
   constructor(opts: ClientOptions) {
     super(opts);
     checkKeepAlive(opts.keepAliveMs ?? KEEP_ALIVE_MS);
-    this.directory = new KeyDirectory(this);
+    this.directory = new KeyDirectory(this, opts.keyStore ?? new MemoryKeyStore());
     this.groups = new Groups(this, this.directory);
     this.direct = new DirectMessages(this, this.directory);
   }
@@ -128,6 +130,34 @@ export class NexChatClient extends ApiClient {
    */
   publicKey(userId: string, version?: number, opts: CallOptions = {}): Promise<PublishedKey> {
     return this.directory.publicKey(userId, version, opts);
+  }
+
+  /** Publishes `keys`' public halves (the box key signed by the identity key); returns the directory's entry. */
+  async publishKeys(keys: DeviceKeys, opts: CallOptions = {}) {
+    return this.call('PutPublicKey', { body: publicKeyUpload(keys) }, opts);
+  }
+
+  /**
+   * Trust on first use: `listener` hears when a user's identity key is not the one this client trusted
+   * before (a reinstall, a new phone, or an attack): show it, and compare safety numbers again.
+   */
+  onIdentityChanged(listener: (change: IdentityChange) => void): () => void {
+    return this.directory.onIdentityChanged(listener);
+  }
+
+  /** The 60-digit safety number to compare with `userId` in person (both fingerprints computed locally). */
+  safetyNumber(userId: string, mine: DeviceKeys, opts: CallOptions = {}): Promise<{ safetyNumber: string; mine: string; theirs: string }> {
+    return this.directory.safetyNumber(userId, mine, opts);
+  }
+
+  /** Records that the safety numbers matched (cleared by the next identity change). */
+  markVerified(userId: string, opts: CallOptions = {}): Promise<TrustedKey> {
+    return this.directory.markVerified(userId, opts);
+  }
+
+  /** What this client trusts for `userId` (undefined before the first lookup). */
+  trustedKey(userId: string): Promise<TrustedKey | undefined> {
+    return this.directory.store.get(userId);
   }
 
   // ---- groups -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import type * as z from 'zod/mini';
 import { fromBase64Url, fromUtf8 } from './bytes.ts';
 import { ApiError, NetworkError, RateLimited, SessionExpired, TimeoutError, type ApiErrorCode } from './errors.ts';
 import type { KeepAliveTimers } from './realtime.ts';
+import type { KeyStore } from './trust.ts';
 import { routeTable, type RouteContracts, type RouteId } from './routes.ts';
 
 export interface Tokens {
@@ -46,6 +47,8 @@ export interface ClientOptions {
   keepAliveMs?: number;
   /** The timers the keep-alive uses (tests pass fakes); defaults to the global ones. */
   timers?: KeepAliveTimers;
+  /** Where trust-on-first-use decisions live (default: MemoryKeyStore; browsers: IndexedDbKeyStore). */
+  keyStore?: KeyStore;
 }
 
 /** What every call accepts: a signal to abort it, and its own timeout. */

@@ -55,6 +55,9 @@ export {
   type UploadOptions,
 } from './files.ts';
 export { KeyDirectory } from './keys.ts';
+export { fingerprint, safetyNumber, FINGERPRINT_ITERATIONS, type IdentityChange, type KeyStore, type TrustedKey } from './trust.ts';
+export { MemoryKeyStore } from './stores/memory.ts';
+export { IndexedDbKeyStore, type IdbFactory } from './stores/indexeddb.ts';
 export { linkQrPayload, linkVerificationCode, parseLinkQr, type DeviceInfo, type LinkedDevice, type LinkRequest, type Proof } from './linking.ts';
 export { type GroupSendOptions } from './groups.ts';
 export { type DirectSendOptions } from './direct.ts';
