@@ -3,15 +3,17 @@
 // messages, attachments, and the WebSocket.
 import type { Message } from '../../contract/conversations/schemas.ts';
 import type { Group, GroupRole, Invitation } from '../../contract/groups/schemas.ts';
-import type { DeviceKeys, PublishedKey } from './crypto.ts';
+import { publicKeyUpload, type DeviceKeys, type PublishedKey } from './crypto.ts';
 import { DirectMessages, type DirectSendOptions } from './direct.ts';
 import { ApiError } from './errors.ts';
 import { downloadAttachment, uploadAttachment, type FileKey, type TransferOptions, type UploadedAttachment, type UploadOptions } from './files.ts';
 import { Groups, type GroupSendOptions } from './groups.ts';
-import { ApiClient, type ClientOptions } from './http.ts';
+import { ApiClient, type CallOptions, type ClientOptions, type RouteInput, type RouteOutput } from './http.ts';
 import { KeyDirectory } from './keys.ts';
+import { MemoryKeyStore } from './stores/memory.ts';
+import type { IdentityChange, TrustedKey } from './trust.ts';
 import { approveLink, claimLink, requestLink, type DeviceInfo, type LinkedDevice, type LinkRequest, type Proof } from './linking.ts';
-import { checkKeepAlive, connectSocket, KEEP_ALIVE_MS, type GroupAck } from './realtime.ts';
+import { checkKeepAlive, connectSocket, KEEP_ALIVE_MS, RealtimeSession, type GroupAck, type RealtimeOptions } from './realtime.ts';
 
 export class NexChatClient extends ApiClient {
   private readonly directory: KeyDirectory;
@@ -21,34 +23,42 @@ export class NexChatClient extends ApiClient {
   constructor(opts: ClientOptions) {
     super(opts);
     checkKeepAlive(opts.keepAliveMs ?? KEEP_ALIVE_MS);
-    this.directory = new KeyDirectory(this);
+    this.directory = new KeyDirectory(this, opts.keyStore ?? new MemoryKeyStore());
     this.groups = new Groups(this, this.directory);
     this.direct = new DirectMessages(this, this.directory);
   }
 
   // ---- auth ---------------------------------------------------------------------------------
 
-  requestOtp(channel: 'email' | 'sms', destination: string, purpose: 'register' | 'login' | 'password' | 'reset' | 'reauth') {
-    return this.request('POST', '/api/auth/otp/request', { channel, destination, purpose });
+  /** Sends a one-time code (dev: the outbox) for `purpose`; answers the same whether or not the destination is known. */
+  requestOtp(
+    channel: RouteInput<'RequestOtp'>['body']['channel'],
+    destination: string,
+    purpose: RouteInput<'RequestOtp'>['body']['purpose'],
+    opts: CallOptions = {},
+  ): Promise<RouteOutput<'RequestOtp'>> {
+    return this.call('RequestOtp', { body: { channel, destination, purpose } }, opts);
   }
 
-  async register(input: { email?: string; phone?: string; displayName: string; password?: string; code?: string; deviceName?: string }) {
-    const res = await this.request('POST', '/api/auth/register', input);
-    this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+  /** Creates the account and signs this device in; returns the user. */
+  async register(input: RouteInput<'Register'>['body'], opts: CallOptions = {}): Promise<RouteOutput<'Register'>['user']> {
+    const res = await this.call('Register', { body: input }, opts);
+    this.acceptTokens(res);
     return res.user;
   }
 
   /** Returns the user, or `{ otpRequired: true, ... }` when this deployment wants a code too. */
-  async login(input: { email?: string; phone?: string; password?: string; code?: string; deviceName?: string }) {
-    const res = await this.request('POST', '/api/auth/login', input);
-    if (res.otpRequired) return res;
-    this.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+  async login(input: RouteInput<'Login'>['body'], opts: CallOptions = {}) {
+    const res = await this.call('Login', { body: input }, opts);
+    if ('otpRequired' in res) return res;
+    this.acceptTokens(res);
     return res.user;
   }
 
-  async logout(): Promise<void> {
+  /** Ends this session (its sockets close with 4001 signed_out); the tokens are forgotten whatever the answer. */
+  async logout(opts: CallOptions = {}): Promise<void> {
     try {
-      await this.request('POST', '/api/auth/logout');
+      await this.call('Logout', {}, opts);
     } finally {
       this.setTokens(null);
     }
@@ -57,17 +67,17 @@ export class NexChatClient extends ApiClient {
   // ---- devices ---------------------------------------------------------------------------------
 
   /** This account's signed-in devices; `current` marks this one. */
-  async devices(): Promise<DeviceInfo[]> {
-    return (await this.request<{ devices: DeviceInfo[] }>('GET', '/api/devices')).devices;
+  async devices(opts: CallOptions = {}): Promise<DeviceInfo[]> {
+    return (await this.call('ListDevices', {}, opts)).devices;
   }
 
-  renameDevice(deviceId: string, name: string): Promise<DeviceInfo> {
-    return this.request('PATCH', `/api/devices/${encodeURIComponent(deviceId)}`, { name });
+  renameDevice(deviceId: string, name: string, opts: CallOptions = {}): Promise<DeviceInfo> {
+    return this.call('RenameDevice', { path: { deviceId }, body: { name } }, opts);
   }
 
   /** Signs a device out (its tokens stop at once, its sockets close); takes the password, or a `reauth` code. */
-  async revokeDevice(deviceId: string, proof: Proof): Promise<void> {
-    await this.request('DELETE', `/api/devices/${encodeURIComponent(deviceId)}`, proof);
+  async revokeDevice(deviceId: string, proof: Proof, opts: CallOptions = {}): Promise<void> {
+    await this.call('RevokeDevice', { path: { deviceId }, body: proof }, opts);
   }
 
   /**
@@ -75,8 +85,8 @@ export class NexChatClient extends ApiClient {
    * `qrPayload` (and `verificationCode`, which the approving device shows too) and keep the request
    * for claimLink(); it expires after `expiresIn` seconds.
    */
-  requestLink(deviceName: string): Promise<LinkRequest> {
-    return requestLink(this, deviceName);
+  requestLink(deviceName: string, opts: CallOptions = {}): Promise<LinkRequest> {
+    return requestLink(this, deviceName, opts);
   }
 
   /**
@@ -85,8 +95,8 @@ export class NexChatClient extends ApiClient {
    * calling this. The account's secret keys go to the new device boxed to its key: the server relays
    * ciphertext only.
    */
-  approveLink(scanned: { linkId: string; publicKey: string }, accountKeys: DeviceKeys, proof: Proof): Promise<void> {
-    return approveLink(this, scanned, accountKeys, proof);
+  approveLink(scanned: { linkId: string; publicKey: string }, accountKeys: DeviceKeys, proof: Proof, opts: CallOptions = {}): Promise<void> {
+    return approveLink(this, scanned, accountKeys, proof, opts);
   }
 
   /**
@@ -94,8 +104,8 @@ export class NexChatClient extends ApiClient {
    * box. A link that is not approved yet answers like an unknown one (404 link_not_found): see
    * waitForLink() to poll.
    */
-  claimLink(request: LinkRequest): Promise<LinkedDevice> {
-    return claimLink(this, this.directory, request);
+  claimLink(request: LinkRequest, opts: CallOptions = {}): Promise<LinkedDevice> {
+    return claimLink(this, this.directory, request, opts);
   }
 
   /** Claims as soon as the link is approved: polls every `intervalMs` until the request expires. */
@@ -118,54 +128,82 @@ export class NexChatClient extends ApiClient {
    * that version, else the directory's current one (which may be another version: check `.version`);
    * without, the newest cached or the directory's.
    */
-  publicKey(userId: string, version?: number): Promise<PublishedKey> {
-    return this.directory.publicKey(userId, version);
+  publicKey(userId: string, version?: number, opts: CallOptions = {}): Promise<PublishedKey> {
+    return this.directory.publicKey(userId, version, opts);
+  }
+
+  /** Publishes `keys`' public halves (the box key signed by the identity key); returns the directory's entry. */
+  async publishKeys(keys: DeviceKeys, opts: CallOptions = {}) {
+    return this.call('PutPublicKey', { body: publicKeyUpload(keys) }, opts);
+  }
+
+  /**
+   * Trust on first use: `listener` hears when a user's identity key is not the one this client trusted
+   * before (a reinstall, a new phone, or an attack): show it, and compare safety numbers again.
+   */
+  onIdentityChanged(listener: (change: IdentityChange) => void): () => void {
+    return this.directory.onIdentityChanged(listener);
+  }
+
+  /** The 60-digit safety number to compare with `userId` in person (both fingerprints computed locally). */
+  safetyNumber(userId: string, mine: DeviceKeys, opts: CallOptions = {}): Promise<{ safetyNumber: string; mine: string; theirs: string }> {
+    return this.directory.safetyNumber(userId, mine, opts);
+  }
+
+  /** Records that the safety numbers matched (cleared by the next identity change). */
+  markVerified(userId: string, opts: CallOptions = {}): Promise<TrustedKey> {
+    return this.directory.markVerified(userId, opts);
+  }
+
+  /** What this client trusts for `userId` (undefined before the first lookup). */
+  trustedKey(userId: string): Promise<TrustedKey | undefined> {
+    return this.directory.store.get(userId);
   }
 
   // ---- groups -----------------------------------------------------------------------------------
 
   /** Creates a group with the caller as admin; everyone in `memberIds` is invited (joins by accepting). */
-  createGroup(name: string, memberIds: string[] = []): Promise<string> {
-    return this.groups.create(name, memberIds);
+  createGroup(name: string, memberIds: string[] = [], opts: CallOptions = {}): Promise<string> {
+    return this.groups.create(name, memberIds, opts);
   }
 
   /** The group, the caller's role and the members with roles and key versions (members only; 404 otherwise). */
-  group(conversationId: string): Promise<Group> {
-    return this.groups.get(conversationId);
+  group(conversationId: string, opts: CallOptions = {}): Promise<Group> {
+    return this.groups.get(conversationId, opts);
   }
 
-  renameGroup(conversationId: string, name: string): Promise<{ conversationId: string; name: string }> {
-    return this.groups.rename(conversationId, name);
+  renameGroup(conversationId: string, name: string, opts: CallOptions = {}): Promise<{ conversationId: string; name: string }> {
+    return this.groups.rename(conversationId, name, opts);
   }
 
   /** Invites up to 20 people (admins only); unknown users, members and people who block the caller are skipped silently. */
-  inviteToGroup(conversationId: string, userIds: string[]): Promise<void> {
-    return this.groups.invite(conversationId, userIds);
+  inviteToGroup(conversationId: string, userIds: string[], opts: CallOptions = {}): Promise<void> {
+    return this.groups.invite(conversationId, userIds, opts);
   }
 
-  removeGroupMember(conversationId: string, userId: string): Promise<void> {
-    return this.groups.removeMember(conversationId, userId);
+  removeGroupMember(conversationId: string, userId: string, opts: CallOptions = {}): Promise<void> {
+    return this.groups.removeMember(conversationId, userId, opts);
   }
 
-  setGroupRole(conversationId: string, userId: string, role: GroupRole): Promise<void> {
-    return this.groups.setRole(conversationId, userId, role);
+  setGroupRole(conversationId: string, userId: string, role: GroupRole, opts: CallOptions = {}): Promise<void> {
+    return this.groups.setRole(conversationId, userId, role, opts);
   }
 
-  leaveGroup(conversationId: string): Promise<void> {
-    return this.groups.leave(conversationId);
+  leaveGroup(conversationId: string, opts: CallOptions = {}): Promise<void> {
+    return this.groups.leave(conversationId, opts);
   }
 
   /** Pending invitations to the caller, newest first, with a cursor for the next page. */
-  groupInvitations(cursor?: string): Promise<{ invitations: Invitation[]; cursor?: string }> {
-    return this.groups.invitations(cursor);
+  groupInvitations(cursor?: string, opts: CallOptions = {}): Promise<{ invitations: Invitation[]; cursor?: string | undefined }> {
+    return this.groups.invitations(cursor, opts);
   }
 
-  acceptInvitation(conversationId: string): Promise<{ conversationId: string; joinedAt: string }> {
-    return this.groups.accept(conversationId);
+  acceptInvitation(conversationId: string, opts: CallOptions = {}): Promise<{ conversationId: string; joinedAt: string }> {
+    return this.groups.accept(conversationId, opts);
   }
 
-  declineInvitation(conversationId: string): Promise<void> {
-    return this.groups.decline(conversationId);
+  declineInvitation(conversationId: string, opts: CallOptions = {}): Promise<void> {
+    return this.groups.decline(conversationId, opts);
   }
 
   /**
@@ -184,15 +222,19 @@ export class NexChatClient extends ApiClient {
    * the sender's published key at `senderKeyVersion`, then the secretbox. Null when it does not open:
    * no key for this reader, a key version this client never saw, or tampering.
    */
-  openGroupMessage(message: Pick<Message, 'senderId' | 'senderKeyVersion' | 'ciphertext' | 'nonce' | 'key'>, me: DeviceKeys): Promise<string | null> {
-    return this.groups.open(message, me);
+  openGroupMessage(
+    message: Pick<Message, 'senderId' | 'senderKeyVersion' | 'ciphertext' | 'nonce' | 'key'>,
+    me: DeviceKeys,
+    opts: CallOptions = {},
+  ): Promise<string | null> {
+    return this.groups.open(message, me, opts);
   }
 
   // ---- direct messages --------------------------------------------------------------------------
 
   /** The direct conversation with `userId` (created once, server side); its id is what uploads and HTTP sends name. */
-  directConversation(userId: string): Promise<string> {
-    return this.direct.conversation(userId);
+  directConversation(userId: string, opts: CallOptions = {}): Promise<string> {
+    return this.direct.conversation(userId, opts);
   }
 
   /**
@@ -212,8 +254,9 @@ export class NexChatClient extends ApiClient {
   openDirectMessage(
     message: Pick<Message, 'senderId' | 'recipientId' | 'senderKeyVersion' | 'recipientKeyVersion' | 'ciphertext' | 'nonce'>,
     me: DeviceKeys,
+    opts: CallOptions = {},
   ): Promise<string | null> {
-    return this.direct.open(message, me);
+    return this.direct.open(message, me, opts);
   }
 
   // ---- attachments --------------------------------------------------------------------------------
@@ -249,5 +292,14 @@ export class NexChatClient extends ApiClient {
    */
   connect(): Promise<WebSocket> {
     return connectSocket(this);
+  }
+
+  /**
+   * A realtime session that stays connected (RealtimeSession): a fresh ticket per connect, reconnects
+   * with backoff, typed events, sends resolved by their ack and resent after a reconnect, and a
+   * catch-up through GET /api/messages/sync. Call `start()` on it.
+   */
+  realtime(options: RealtimeOptions = {}): RealtimeSession {
+    return new RealtimeSession(this, options);
   }
 }

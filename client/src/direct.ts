@@ -4,7 +4,7 @@ import type { Message } from '../../contract/conversations/schemas.ts';
 import { randomId } from './bytes.ts';
 import { open, seal, type DeviceKeys } from './crypto.ts';
 import type { GroupSendOptions } from './groups.ts';
-import type { ApiClient } from './http.ts';
+import type { ApiClient, CallOptions } from './http.ts';
 import type { KeyDirectory } from './keys.ts';
 import { queuedSocketSend, type GroupAck } from './realtime.ts';
 
@@ -24,17 +24,17 @@ export class DirectMessages {
     this.directory = directory;
   }
 
-  async conversation(userId: string): Promise<string> {
+  async conversation(userId: string, opts: CallOptions = {}): Promise<string> {
     const known = this.ids.get(userId);
     if (known) return known;
-    const { conversationId } = await this.api.request<{ conversationId: string }>('POST', '/api/conversations', { userId });
+    const { conversationId } = await this.api.call('CreateConversation', { body: { userId } }, opts);
     this.ids.set(userId, conversationId);
     return conversationId;
   }
 
   async send(to: string, text: string, sender: DeviceKeys, opts: DirectSendOptions = {}): Promise<GroupAck> {
-    const recipient = await this.directory.publicKey(to);
-    const senderKeyVersion = opts.senderKeyVersion ?? (await this.directory.own(sender)).version;
+    const recipient = await this.directory.publicKey(to, undefined, opts);
+    const senderKeyVersion = opts.senderKeyVersion ?? (await this.directory.own(sender, opts)).version;
     const body = {
       clientMessageId: opts.clientMessageId ?? randomId(),
       ...seal(text, recipient.publicKey, sender),
@@ -42,18 +42,20 @@ export class DirectMessages {
       recipientKeyVersion: recipient.version,
       ...(opts.attachmentIds?.length ? { attachmentIds: opts.attachmentIds } : {}),
     };
+    if (opts.realtime) return opts.realtime.send({ to, ...body }, opts);
     if (opts.socket) return queuedSocketSend(opts.socket, { action: 'sendMessage', to, ...body }, opts.timeoutMs);
-    const conversationId = opts.conversationId ?? (await this.conversation(to));
-    return this.api.request<GroupAck>('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, body);
+    const conversationId = opts.conversationId ?? (await this.conversation(to, opts));
+    return this.api.call('PostMessage', { path: { conversationId }, body }, opts);
   }
 
   async open(
     message: Pick<Message, 'senderId' | 'recipientId' | 'senderKeyVersion' | 'recipientKeyVersion' | 'ciphertext' | 'nonce'>,
     me: DeviceKeys,
+    opts: CallOptions = {},
   ): Promise<string | null> {
-    const mine = message.senderId === (await this.api.ownUserId());
+    const mine = message.senderId === (await this.api.ownUserId(opts));
     const [peer, version] = mine ? [message.recipientId, message.recipientKeyVersion] : [message.senderId, message.senderKeyVersion];
-    const entry = await this.directory.publicKey(peer, version);
+    const entry = await this.directory.publicKey(peer, version, opts);
     return entry.version === version ? open(message, entry.publicKey, me) : null;
   }
 }

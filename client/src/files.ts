@@ -4,7 +4,7 @@
 import nacl from 'tweetnacl';
 import { fromBase64, sha256Hex, toBase64 } from './bytes.ts';
 import { ApiError, AttachmentTampered } from './errors.ts';
-import type { ApiClient } from './http.ts';
+import type { ApiClient, CallOptions } from './http.ts';
 
 /**
  * What a recipient needs to fetch-and-open one file, carried only inside an encrypted message: the
@@ -171,7 +171,7 @@ function progressReporter(total: number, onProgress?: (sent: number, total: numb
 }
 
 /** The storage's refusal as an ApiError: S3 answers XML, whose <Code> becomes `details.storageCode`. */
-function storageError(status: number, body: string, what: string): ApiError {
+function storageError(status: number, body: string, what: 'upload' | 'download'): ApiError {
   const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? 'unknown';
   return new ApiError(status, `${what}_refused`, `The storage refused the ${what} (${status} ${code})`, { storageCode: code });
 }
@@ -271,10 +271,11 @@ export async function uploadAttachment(api: ApiClient, conversationId: string, b
   if (opts.type !== undefined) info.type = opts.type;
   const { blob, file } = await encryptFile(bytes, info);
   opts.signal?.throwIfAborted();
-  const started = await api.request<{ attachmentId: string; upload: Transfer }>('POST', '/api/attachments', { size: blob.byteLength, conversationId });
+  const calls: CallOptions = opts.signal ? { signal: opts.signal } : {};
+  const started = await api.call('CreateAttachment', { body: { size: blob.byteLength, conversationId } }, calls);
   await putPresigned(api.doFetch, started.upload, blob, opts);
   opts.signal?.throwIfAborted();
-  await api.request('POST', `/api/attachments/${encodeURIComponent(started.attachmentId)}/complete`);
+  await api.call('CompleteAttachment', { path: { attachmentId: started.attachmentId } }, calls);
   return { attachmentId: started.attachmentId, file };
 }
 
@@ -282,7 +283,7 @@ export async function uploadAttachment(api: ApiClient, conversationId: string, b
 export async function downloadAttachment(api: ApiClient, attachmentId: string, file: FileKey, opts: TransferOptions = {}): Promise<Uint8Array> {
   fileSecrets(file);
   opts.signal?.throwIfAborted();
-  const link = await api.request<{ size: number; download: Transfer }>('GET', `/api/attachments/${encodeURIComponent(attachmentId)}`);
+  const link = await api.call('GetAttachment', { path: { attachmentId } }, opts.signal ? { signal: opts.signal } : {});
   if (link.size !== file.size + nacl.secretbox.overheadLength) throw new AttachmentTampered('size');
   return decryptFile(await getPresigned(api.doFetch, link.download, link.size, opts), file);
 }

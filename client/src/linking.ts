@@ -5,7 +5,7 @@ import nacl from 'tweetnacl';
 import { concatBytes, fromBase64, fromUtf8, toBase64, toBase64Url, utf8 } from './bytes.ts';
 import type { DeviceKeys } from './crypto.ts';
 import { ApiError, LinkMismatch } from './errors.ts';
-import type { ApiClient } from './http.ts';
+import type { ApiClient, CallOptions } from './http.ts';
 import type { KeyDirectory } from './keys.ts';
 
 /** A fresh proof: the account password, or a `reauth` code for an account without one. */
@@ -72,13 +72,11 @@ export function linkVerificationCode(publicKey: string): string {
   return String(n % 1_000_000).padStart(6, '0');
 }
 
-const linkPath = (linkId: string) => `/api/devices/links/${encodeURIComponent(linkId)}`;
-
 /** On the new, signed-out device: an ephemeral key pair and a link request (NexChatClient.requestLink()). */
-export async function requestLink(api: ApiClient, deviceName: string): Promise<LinkRequest> {
+export async function requestLink(api: ApiClient, deviceName: string, opts: CallOptions = {}): Promise<LinkRequest> {
   const keyPair = nacl.box.keyPair();
   const publicKey = toBase64(keyPair.publicKey);
-  const res = await api.request<{ linkId: string; linkSecret: string; expiresIn: number }>('POST', '/api/devices/links', { publicKey, deviceName });
+  const res = await api.call('CreateDeviceLink', { body: { publicKey, deviceName } }, opts);
   return {
     ...res,
     publicKey,
@@ -91,8 +89,14 @@ export async function requestLink(api: ApiClient, deviceName: string): Promise<L
 }
 
 /** On a signed-in device: boxes the account's secret keys to the scanned key (NexChatClient.approveLink()). */
-export async function approveLink(api: ApiClient, scanned: { linkId: string; publicKey: string }, accountKeys: DeviceKeys, proof: Proof): Promise<void> {
-  const pending = await api.request<{ publicKey: string; approved: boolean }>('GET', linkPath(scanned.linkId));
+export async function approveLink(
+  api: ApiClient,
+  scanned: { linkId: string; publicKey: string },
+  accountKeys: DeviceKeys,
+  proof: Proof,
+  opts: CallOptions = {},
+): Promise<void> {
+  const pending = await api.call('GetDeviceLink', { path: { linkId: scanned.linkId } }, opts);
   if (pending.publicKey !== scanned.publicKey) throw new LinkMismatch();
   const sender = nacl.box.keyPair();
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
@@ -101,17 +105,13 @@ export async function approveLink(api: ApiClient, scanned: { linkId: string; pub
   );
   const ciphertext = nacl.box(plaintext, nonce, fromBase64(scanned.publicKey), sender.secretKey);
   plaintext.fill(0);
-  await api.request('POST', `${linkPath(scanned.linkId)}/approve`, {
-    ciphertext: toBase64(ciphertext),
-    nonce: toBase64(nonce),
-    publicKey: toBase64(sender.publicKey),
-    ...proof,
-  });
+  const body = { ciphertext: toBase64(ciphertext), nonce: toBase64(nonce), publicKey: toBase64(sender.publicKey), ...proof };
+  await api.call('ApproveDeviceLink', { path: { linkId: scanned.linkId }, body }, opts);
 }
 
 /** On the new device, once approved: signs in and opens the relayed box (NexChatClient.claimLink()). */
-export async function claimLink(api: ApiClient, directory: KeyDirectory, request: LinkRequest): Promise<LinkedDevice> {
-  const res = await api.request('POST', `${linkPath(request.linkId)}/claim`, { linkSecret: request.linkSecret });
+export async function claimLink(api: ApiClient, directory: KeyDirectory, request: LinkRequest, opts: CallOptions = {}): Promise<LinkedDevice> {
+  const res = await api.call('ClaimDeviceLink', { path: { linkId: request.linkId }, body: { linkSecret: request.linkSecret } }, opts);
   let opened: Uint8Array | null;
   try {
     opened = nacl.box.open(fromBase64(res.ciphertext), fromBase64(res.nonce), fromBase64(res.publicKey), request.keyPair.secretKey);
@@ -124,13 +124,13 @@ export async function claimLink(api: ApiClient, directory: KeyDirectory, request
     identity: nacl.sign.keyPair.fromSecretKey(fromBase64(secrets.identitySecretKey)),
     box: nacl.box.keyPair.fromSecretKey(fromBase64(secrets.boxSecretKey)),
   };
-  api.setTokens({ accessToken: res.accessToken, refreshToken: res.refreshToken });
+  api.acceptTokens(res);
   // The box proves only that someone with the link's public key sealed it. The keys it holds must be
   // the account's published ones (signed by its identity key), or a relay that swapped the box could
   // have handed this device keys of its own choosing: then refuse them and sign this device out.
-  const published = await directory.publicKey(res.user.userId).catch(() => undefined);
+  const published = await directory.fetch(res.user.userId, opts).catch(() => undefined);
   if (!published || published.identityKey !== toBase64(keys.identity.publicKey) || published.publicKey !== toBase64(keys.box.publicKey)) {
-    await api.request('POST', '/api/auth/logout').catch(() => undefined);
+    await api.call('Logout', {}, opts).catch(() => undefined);
     api.setTokens(null);
     throw new ApiError(0, 'link_keys_mismatch', 'The relayed keys are not the account’s published keys; this device was signed out');
   }

@@ -78,7 +78,7 @@ $<HTMLFormElement>('login-form').addEventListener('submit', (event) => {
   event.preventDefault();
   busy($<HTMLButtonElement>('login-submit'), async () => {
     const user = await client.login({ email: value('login-email'), code: value('login-code'), deviceName: browserName() });
-    if (user.otpRequired) throw new Error('This account needs another code.');
+    if ('otpRequired' in user) throw new Error('This account needs another code.');
     await signedIn(user);
   });
 });
