@@ -332,7 +332,8 @@ const attachmentCases = (): Case[] => [
     route: 'PostMessage',
     fields: ['body.attachmentIds'],
     async run() {
-      for (const id of [f.attShared, f.attUploaded]) attachmentNotFound(await call(a, 'POST', `/api/conversations/${f.convAQ}/messages`, { ...cipher(), attachmentIds: [id] }));
+      for (const id of [f.attShared, f.attUploaded])
+        attachmentNotFound(await call(a, 'POST', `/api/conversations/${f.convAQ}/messages`, { ...cipher(), attachmentIds: [id] }));
     },
   },
   {

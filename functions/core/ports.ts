@@ -545,7 +545,12 @@ export interface GroupSendRequest {
 
 export interface GroupSendPort {
   /** Round 1: four reads in parallel (one Query of META and members, one BatchGetItem, one Query of blockers). */
-  load(query: { senderId: string; conversationId: string; sessionId?: string | undefined; attachmentIds?: readonly string[] | undefined }): Promise<GroupSendContext>;
+  load(query: {
+    senderId: string;
+    conversationId: string;
+    sessionId?: string | undefined;
+    attachmentIds?: readonly string[] | undefined;
+  }): Promise<GroupSendContext>;
   /** Round 2: the users' current key versions and socket sets, BatchGetItems of at most 100 keys, in parallel. */
   recipients(userIds: readonly string[]): Promise<{ keyVersions: Map<string, number>; sockets: Map<string, string[]> }>;
   /**

@@ -34,7 +34,9 @@ export const purgeKey = (userId: string) => ({ pk: 'PURGE', sk: `USER#${userId}`
 export function purgeRequests(db: Db, clock: Clock): Pick<AttachmentsPort, 'requestPurge'> {
   return {
     async requestPurge(userId) {
-      await db.doc.send(new PutCommand({ TableName: db.table('attachments'), Item: { ...purgeKey(userId), userId, requestedAt: new Date(clock.now()).toISOString() } }));
+      await db.doc.send(
+        new PutCommand({ TableName: db.table('attachments'), Item: { ...purgeKey(userId), userId, requestedAt: new Date(clock.now()).toISOString() } }),
+      );
     },
   };
 }
