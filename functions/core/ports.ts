@@ -763,6 +763,8 @@ export interface AttachmentRecord {
   createdAt: string;
   /** Epoch seconds: 24 hours after the upload began until shared, then the message retention. */
   expiresAt: number;
+  /** Messages that shared it (counted by the sends, which may race: a bound, not an exact count). */
+  shares?: number | undefined;
 }
 
 /** A message that shared an attachment (whoever may see that message may fetch the attachment). */

@@ -4,6 +4,7 @@
 // Indexes: byOwner (ownerId, createdAt) finds an account's uploads; pending (pendingHour, createdAt)
 // holds only never-shared uploads (the attribute goes when shared), by the hour they began.
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_SHARES } from '#core/attachment-rules.ts';
 import type { AttachmentShare, AttachmentsPort, Clock } from '#core/ports.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
 import { isConditionFailure, type Db } from './db.ts';
@@ -89,7 +90,17 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
     },
 
     async withShares(attachmentId) {
-      const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ATT#${attachmentId}` }, ConsistentRead: true });
+      // META and the first shares, one page: sends stop at MAX_SHARES (racing ones may pass it by a few)
+      const page = await db.doc.send(
+        new QueryCommand({
+          TableName: table(),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `ATT#${attachmentId}` },
+          ConsistentRead: true,
+          Limit: 1 + 2 * MAX_SHARES,
+        }),
+      );
+      const items = page.Items ?? [];
       const meta = items.find((i) => i.sk === 'META');
       const now = nowSeconds();
       const shares = items
