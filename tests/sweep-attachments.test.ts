@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { MAX_SHARES } from '../functions/core/attachment-rules.ts';
@@ -135,6 +136,27 @@ describe('attachments: the attacker’s sweep', () => {
     assert.ok(gRetry.status < 300, gRetry.text);
     assert.equal((await download(bob, gFirst)).status, 200);
     assert.equal((await download(bob, gOther)).status, 404);
+  });
+
+  test('an upload that lands after its account was deleted and purged is purged all the same', async () => {
+    const [alice, bob] = [await person('Alice'), await person('Bob')];
+    const conversationId = await dm(alice, bob);
+    const { attachmentId, upload: u } = await start(alice, conversationId, 32);
+    const deleted = await call(alice, 'DELETE', '/api/users/me', { password: alice.password });
+    assert.equal(deleted.status, 204, deleted.text);
+    await rt.sweepAttachments();
+    // the URL is still valid (5 minutes) and S3 knows nothing of accounts: a slow upload finishes now
+    const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: nacl.randomBytes(32) });
+    assert.equal(put.status, 200);
+    rt.clock.advance(15 * 60_000);
+    await rt.sweepAttachments();
+    assert.ok(!rt.s3.objects.has(blobId(alice, attachmentId)), 'no blob of a deleted account survives');
+    rt.clock.advance(24 * 3600_000);
+    await rt.sweepAttachments();
+    const marker = await rt.db.doc.send(
+      new QueryCommand({ TableName: rt.db.table('attachments'), KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'PURGE' } }),
+    );
+    assert.ok(!marker.Items!.some((i) => i.userId === alice.userId), 'and the purge marker goes in the end');
   });
 
   test(`an attachment is shared by at most ${MAX_SHARES} messages, so a download reads a bounded number of shares`, async () => {

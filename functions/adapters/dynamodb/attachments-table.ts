@@ -152,10 +152,10 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
 
     async purgeRequests() {
       const items = await queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': PURGE } });
-      return items.map((i) => i.userId as string);
+      return items.map((i) => ({ userId: i.userId as string, requestedAt: i.requestedAt as string }));
     },
 
-    async completePurge(userId) {
+    async completePurge(userId, done) {
       const owned = await queryAll({
         IndexName: 'byOwner',
         KeyConditionExpression: 'ownerId = :o',
@@ -168,7 +168,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
         const rows = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' });
         for (const r of rows) keys.push({ pk: r.pk as string, sk: r.sk as string });
       }
-      await batchWriteAll(db, table(), [...keys.map((k) => ({ delete: k })), { delete: purgeKey(userId) }]);
+      await batchWriteAll(db, table(), [...keys.map((k) => ({ delete: k })), ...(done ? [{ delete: purgeKey(userId) }] : [])]);
       return owned.length;
     },
   };
