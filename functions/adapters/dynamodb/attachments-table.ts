@@ -111,7 +111,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
 
     async canSee(userId, ownerId, shares: readonly AttachmentShare[]) {
       const messages = db.table('messages');
-      const keys = [{ table: db.table('users'), key: profileKey(ownerId), consistent: false }];
+      const keys = [{ table: db.table('users'), key: profileKey(ownerId), consistent: true }]; // strongly: downloads stop the moment the owner is deleted
       for (const s of shares) {
         if (s.conversationId.startsWith('gr_')) {
           keys.push({ table: messages, key: viewKey(s.conversationId, userId, s.messageId), consistent: false });
