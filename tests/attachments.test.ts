@@ -331,6 +331,9 @@ describe('attachments: encrypted files through presigned URLs', () => {
     assert.equal((await download(bob, shared)).status, 404, 'downloads stop at once');
     await rt.sweepAttachments();
     assert.ok(![...rt.s3.objects.keys()].some((k) => k.includes(`/attachments/${alice.userId}/`)), 'every blob of the account is deleted');
+    // the marker stays a day (uploads signed before the deletion may still land), then goes
+    rt.clock.advance(24 * 3600 * 1000);
+    await rt.sweepAttachments();
     const left = await rt.db.doc.send(new ScanCommand({ TableName: rt.db.table('attachments') }));
     assert.ok(!left.Items!.some((i) => i.ownerId === alice.userId || i.sk === `USER#${alice.userId}`), 'and every record, the purge marker too');
   });
