@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, type HttpReply } from './support/runtime.ts';
@@ -202,6 +202,10 @@ describe('attachments: encrypted files through presigned URLs', () => {
     assert.equal(over.json.error.details.retryAfterSeconds, retry);
     // Bob's quota is his own
     assert.equal((await call(bob, 'POST', '/api/attachments', { size: 1, conversationId })).status, 201);
+    // the quota item holds only what was accepted: the refused byte was not counted
+    const day = new Date(rt.clock.now()).toISOString().slice(0, 10);
+    const counted = await rt.db.doc.send(new GetCommand({ TableName: rt.db.table('attachments'), Key: { pk: `QUOTA#${alice.userId}`, sk: `DAY#${day}` } }));
+    assert.equal(counted.Item?.bytes, QUOTA);
   });
 
   test('only members start uploads; only the owner completes; only the owner shares, in its own conversation', async () => {

@@ -35,6 +35,8 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
     },
 
     async chargeQuota(userId, day, bytes, quota) {
+      // more than a whole day's quota (ATTACHMENT_MAX_BYTES set above it) never fits: refused uncharged
+      if (bytes > quota) return false;
       try {
         await db.doc.send(
           new UpdateCommand({
@@ -45,7 +47,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
             ExpressionAttributeValues: { ':b': bytes, ':room': quota - bytes, ':t': nowSeconds() + 2 * 86_400 },
           }),
         );
-        return bytes <= quota;
+        return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
         throw error;
