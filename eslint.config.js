@@ -29,6 +29,8 @@ const why = {
   handlers: 'handlers (functions/http, functions/ws) call use cases, never repositories: get dependencies from #wiring/*, not #adapters/*.',
   middleware: 'functions/middleware reaches adapters only through #wiring/*.',
   lib: 'lib/ is infrastructure (CDK, route manifest): it imports nothing from functions/ (contract/ is fine).',
+  client:
+    'client/src is the SDK that browsers load: no Node built-ins, no project aliases; packages: tweetnacl only; the contract and zod for types only (import type), so neither reaches its JavaScript.',
 };
 
 /** @type {Record<string, Array<[string, string]>>} */
@@ -75,7 +77,20 @@ const boundaries = {
     [alias('core', 'adapters', 'middleware', 'wiring'), `lib → functions/. ${why.lib}`],
     [up('functions'), `lib → functions/. ${why.lib}`],
   ],
+  client: [
+    [nodeBuiltins, `No Node built-ins in the SDK. ${why.client}`],
+    ['^#', `No project aliases in the SDK. ${why.client}`],
+    [up('functions', 'lib', 'local', 'bin', 'tests', 'bench', 'web'), `The SDK imports no server code. ${why.client}`],
+    [`^(?![.]|tweetnacl$|zod(?:/|$))(?!${nodeBuiltins.slice(1)})`, `The SDK's only package is tweetnacl. ${why.client}`],
+  ],
 };
+
+/** Type-only imports the SDK may make (erased from its JavaScript). */
+const clientTypeOnly = [
+  ['^zod(?:/|$)', `zod only as \`import type\` in the SDK. ${why.client}`],
+  // the close-code table (contract/realtime/close-codes.ts) is plain data: the one contract module the SDK loads
+  [`${up('contract')}(?!realtime/close-codes\\.ts$)`, `The contract only as \`import type\` in the SDK (its JavaScript would pull zod in). ${why.client}`],
+];
 
 // esquery (no-restricted-syntax) regex literals end at the first `/`: spell it \x2F.
 const esq = (re) => re.replaceAll('/', '\\x2F');
@@ -87,7 +102,15 @@ function boundary(name, files) {
     name: `nexchat/boundary/${name}`,
     files,
     rules: {
-      'no-restricted-imports': ['error', { patterns: rules.map(([regex, message]) => ({ regex, message })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...rules.map(([regex, message]) => ({ regex, message })),
+            ...(name === 'client' ? clientTypeOnly.map(([regex, message]) => ({ regex, message, allowTypeImports: true })) : []),
+          ],
+        },
+      ],
       'no-restricted-syntax': [
         'error',
         ...rules.flatMap(([regex, message]) => [
@@ -111,7 +134,7 @@ function boundary(name, files) {
 export default defineConfig(
   {
     name: 'nexchat/ignores',
-    ignores: ['node_modules/', 'cdk.out/', '.nexchat/', 'docs/', 'bench/results/', '**/*.data.ts'],
+    ignores: ['node_modules/', 'cdk.out/', '.nexchat/', 'docs/', 'bench/results/', '**/*.data.ts', 'client/dist/'],
   },
   {
     name: 'nexchat/files',
@@ -155,4 +178,5 @@ export default defineConfig(
   boundary('handlers', ['functions/http/**/*.ts', 'functions/ws/**/*.ts']),
   boundary('middleware', ['functions/middleware/**/*.ts']),
   boundary('lib', ['lib/**/*.ts']),
+  boundary('client', ['client/src/**/*.ts']),
 );
