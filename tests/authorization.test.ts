@@ -347,9 +347,13 @@ const attachmentCases = (): Case[] => [
     route: 'WsSendMessage',
     fields: ['frame.attachmentIds'],
     async run() {
-      const r = await frame({ action: 'sendMessage', to: q1.userId, ...cipher(), attachmentIds: [f.attShared] });
+      const sent = { action: 'sendMessage', to: q1.userId, ...cipher(), attachmentIds: [f.attShared] };
+      const r = await frame(sent);
       assert.equal(r.type, 'error', JSON.stringify(r));
       assert.equal(r.code, 'attachment_not_found');
+      // the error names the send it answers, so a client with several in flight knows which one failed
+      assert.equal(r.clientMessageId, sent.clientMessageId);
+      assert.equal(r.action, 'sendMessage');
     },
   },
 ];
