@@ -125,7 +125,7 @@ class Pair {
   }
 
   /** Sends one sealed message and resolves once the recipient has it and the sender has its ack. */
-  send(verify = false): Promise<Delivery> {
+  send(verify = false, attachmentIds?: string[]): Promise<Delivery> {
     if (this.inflight) throw new Error('a pair sends one message at a time');
     const id = randomUUID();
     const nonce = nacl.randomBytes(24);
@@ -138,6 +138,7 @@ class Pair {
       nonce: Buffer.from(nonce).toString('base64'),
       senderKeyVersion: 1,
       recipientKeyVersion: 1,
+      ...(attachmentIds ? { attachmentIds } : {}),
     });
     return new Promise<Delivery>((resolve, reject) => {
       const done = (fn: () => void) => {
@@ -638,6 +639,24 @@ async function main(): Promise<void> {
     dynamoMeter.reset();
     for (const p of fresh) await p.send(true);
     const perFirstSend = perAction(dynamoMeter.snapshot(), fresh.length);
+    // a send sharing one attachment: the uploads first (unmetered), then the sends one at a time, as above
+    const attachmentSends = CAPACITY_SENDS / 4;
+    const uploads: string[] = [];
+    for (let i = 0; i < attachmentSends; i++) uploads.push(await uploadAttachment(rt, pairs[i % pairs.length]!));
+    dynamoMeter.reset();
+    const spansWithAttachment: CallSpan[][] = [];
+    for (let i = 0; i < attachmentSends; i++) {
+      spansWithAttachment.at(-1)?.push(...dynamoMeter.takeSpans());
+      await pairs[i % pairs.length]!.send(false, [uploads[i]!]);
+      spansWithAttachment.push(dynamoMeter.takeSpans());
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    spansWithAttachment.at(-1)!.push(...dynamoMeter.takeSpans());
+    const attachmentRounds = spansWithAttachment.map(roundTrips);
+    const perSendWithAttachment = {
+      ...perAction(dynamoMeter.snapshot(), attachmentSends),
+      roundTrips: { mean: round(mean(attachmentRounds), 2), max: Math.max(...attachmentRounds) },
+    };
     const reader = pairs[0]!;
     dynamoMeter.reset();
     for (let i = 0; i < CAPACITY_PAGES; i++) {
@@ -681,6 +700,7 @@ async function main(): Promise<void> {
       throughput: throughput!,
       perSend,
       perFirstSend,
+      perSendWithAttachment,
       perPage,
       hot,
       groups,
@@ -693,6 +713,19 @@ async function main(): Promise<void> {
     await rt.stop();
     rmSync(rt.dataDir, { recursive: true, force: true });
   }
+}
+
+/** One finished upload of the pair's sender into its conversation (create, PUT to the local S3, complete): its id. */
+async function uploadAttachment(rt: Runtime, pair: Pair): Promise<string> {
+  const auth = bearer(pair.sender.accessToken);
+  const blob = nacl.randomBytes(2048);
+  const start = await request(rt.httpUrl, 'POST', '/api/attachments', { headers: auth, body: { size: blob.byteLength, conversationId: pair.conversationId } });
+  if (start.status !== 201) throw new Error(`attachment upload: ${start.status} ${start.text}`);
+  const put = await fetch(start.json.upload.url, { method: 'PUT', headers: start.json.upload.headers, body: blob });
+  if (put.status !== 200) throw new Error(`attachment PUT: ${put.status}`);
+  const done = await request(rt.httpUrl, 'POST', `/api/attachments/${start.json.attachmentId}/complete`, { headers: auth });
+  if (done.status !== 200) throw new Error(`attachment complete: ${done.status} ${done.text}`);
+  return start.json.attachmentId as string;
 }
 
 // ---- reporting ----------------------------------------------------------------------------------------
@@ -724,6 +757,7 @@ function report(r: {
   };
   perSend: Capacity & { roundTrips: { mean: number; max: number } };
   perFirstSend: Capacity;
+  perSendWithAttachment: Capacity & { roundTrips: { mean: number; max: number } };
   perPage: Capacity & { pageBytes: number; readUnitsForBytes: number; authReadUnits: number };
   hot: HotRecipientResult;
   groups: GroupResult[];
@@ -797,6 +831,7 @@ function report(r: {
   const cap = [
     { action: 'send (existing conversation)', c: r.perSend },
     { action: 'send (first of a conversation)', c: r.perFirstSend },
+    { action: 'send sharing one attachment', c: r.perSendWithAttachment },
     { action: `history page of ${HISTORY_PAGE}`, c: r.perPage },
   ];
   console.log(
@@ -974,6 +1009,7 @@ function report(r: {
         'keys that do not exist (first send of a conversation).',
       perSend: r.perSend,
       perFirstSendOfConversation: r.perFirstSend,
+      perSendWithOneAttachment: r.perSendWithAttachment,
       perHistoryPage: { limit: HISTORY_PAGE, ...r.perPage },
     },
     groups: {

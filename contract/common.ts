@@ -28,7 +28,8 @@ export const messageId = z.string().check(z.regex(whole(idPatterns.messageId), {
 /** Pure, so that bundles that never name an attachment drop them. */
 export const attachmentId = /* @__PURE__ */ (() => z.string().check(z.regex(whole(idPatterns.attachmentId), { message: 'Not an attachment id' })))();
 /** Attachments a message shares: the sender's own finished uploads, at most 10 (each once: checked by the send). */
-export const attachmentIds = /* @__PURE__ */ (() => z.optional(z.array(attachmentId).check(z.maxLength(10, { message: 'At most 10 attachments per message' }))))();
+export const attachmentIds = /* @__PURE__ */ (() =>
+  z.optional(z.array(attachmentId).check(z.maxLength(10, { message: 'At most 10 attachments per message' }))))();
 export const reportId = z.string().check(z.regex(whole(idPatterns.reportId), { message: 'Not a report id' }));
 export const clientMessageId = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, { message: '8-64 characters of A-Z a-z 0-9 _ -' }));
 

@@ -80,7 +80,22 @@ function watchJvm(jvm: ChildProcess): void {
   jvm.once('exit', () => watchdog.kill('SIGKILL'));
 }
 
+/**
+ * A free port is only free until someone takes it: between freePort() and the JVM's bind another
+ * process may. A lost race (the JVM exits with a BindException) is tried again on a new port.
+ */
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDynamoLocalOnce(options);
+    } catch (error) {
+      const lostRace = options.port === undefined && /BindException|Address already in use/.test(String((error as Error).message));
+      if (!lostRace || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startDynamoLocalOnce(options: DynamoLocalOptions): Promise<DynamoLocal> {
   assertJava();
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });

@@ -1,9 +1,9 @@
 // The laptop's S3 for attachments: path-style buckets over HTTP that accept only requests signed
 // with SigV4 by the fixed local credentials, presigned (query) or signed (Authorization header),
 // and refuse what S3 would: an expired URL, a signature that does not match the request (so the
-// signed Content-Length is the exact size an upload may have), a body longer or shorter than its
-// Content-Length. The signature is recomputed with the AWS SDK's own presigner and signer, never
-// with crypto of our own. No npm emulator does this today without Docker or stale dependencies
+// signed Content-Length is the exact size an upload may have), unsigned x-amz-* headers on a
+// presigned request, a body longer or shorter than its Content-Length. The signature is recomputed
+// with the AWS SDK's own presigner and signer, never with crypto of our own. No npm emulator does this today without Docker or stale dependencies
 // (s3rver, the usual choice, was last released in 2021 on busboy 0.3); see docs/architecture.md.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '../functions/adapters/aws/sha256.ts';
@@ -162,7 +162,6 @@ export class LocalS3 {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const [, bucket, ...rest] = url.pathname.split('/');
-    const key = decodeURIComponent(rest.join('/'));
     // CORS, as a bucket configured for the app's origins answers it (the browser uploads directly): an
     // allowed origin is named back; another gets no CORS header (its browser blocks the answer), and its preflight a 403
     const origin = req.headers.origin;
@@ -175,6 +174,7 @@ export class LocalS3 {
       return;
     }
     await this.#authenticate(req, url);
+    const key = decodeKey(rest.join('/'));
     if (!bucket || !this.#options.buckets.includes(bucket)) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     const id = `${bucket}/${key}`;
     if (req.method === 'GET' && key === '' && url.searchParams.get('list-type') === '2') return this.#list(bucket, url, res);
@@ -233,6 +233,9 @@ export class LocalS3 {
     const [hostname, port] = (req.headers.host ?? '').split(':');
     const base = { method: req.method ?? 'GET', protocol: 'http:', hostname: hostname!, ...(port ? { port: Number(port) } : {}), path: url.pathname };
     if (presigned) {
+      // S3 refuses x-amz-* headers a presigned URL did not sign (it would apply them: metadata, redirects, storage class)
+      if (Object.keys(req.headers).some((h) => h.startsWith('x-amz-') && !signedHeaders.includes(h)))
+        throw denied('There were headers present in the request which were not signed');
       const expires = Number(query['X-Amz-Expires']);
       if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) throw denied('X-Amz-Expires must be between 1 and 604800 seconds');
       if (now > date + expires * 1000) throw denied('Request has expired');
@@ -255,6 +258,15 @@ export class LocalS3 {
     const ours = /Signature=([0-9a-f]+)/.exec(String(again.headers.authorization))?.[1] ?? '';
     const theirs = /Signature=([0-9a-f]+)/.exec(authorization ?? '')?.[1] ?? '';
     if (!sameSignature(ours, theirs)) throw mismatch();
+  }
+}
+
+/** The object key of a path (percent-decoded); S3 answers 400 InvalidURI to one it cannot decode. */
+function decodeKey(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
   }
 }
 

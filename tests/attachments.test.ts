@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, type HttpReply } from './support/runtime.ts';
-import { bearer, logIn, signUp, type Account } from './support/identity.ts';
+import { bearer, logIn, type Account, signUpWithKeys, type KeyedAccount } from './support/identity.ts';
 
 const MAX_BYTES = 64 * 1024;
 const QUOTA = 256 * 1024;
@@ -17,32 +17,23 @@ const RETENTION_DAYS = 30;
 let rt: Runtime;
 
 before(async () => {
-  rt = await startTestRuntime({ ATTACHMENT_MAX_BYTES: String(MAX_BYTES), ATTACHMENT_DAILY_QUOTA_BYTES: String(QUOTA), MESSAGE_RETENTION_DAYS: String(RETENTION_DAYS) });
+  rt = await startTestRuntime({
+    ATTACHMENT_MAX_BYTES: String(MAX_BYTES),
+    ATTACHMENT_DAILY_QUOTA_BYTES: String(QUOTA),
+    MESSAGE_RETENTION_DAYS: String(RETENTION_DAYS),
+  });
 });
 after(async () => {
   await rt?.stop();
 });
 
-interface Person extends Account {
-  box: nacl.BoxKeyPair;
-}
+type Person = KeyedAccount;
 
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 const call = (who: Account, method: string, path: string, body?: unknown): Promise<HttpReply> =>
   request(rt.httpUrl, method, path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });
 
-async function person(name: string): Promise<Person> {
-  const account = await signUp(rt, { displayName: name });
-  const identity = nacl.sign.keyPair();
-  const box = nacl.box.keyPair();
-  const r = await call(account, 'PUT', '/api/users/public-key', {
-    identityKey: b64(identity.publicKey),
-    publicKey: b64(box.publicKey),
-    signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)),
-  });
-  assert.ok([200, 201].includes(r.status), r.text);
-  return { ...account, box };
-}
+const person = (name: string): Promise<Person> => signUpWithKeys(rt, name);
 
 async function dm(a: Person, b: Person): Promise<string> {
   const r = await call(a, 'POST', '/api/conversations', { userId: b.userId });
@@ -162,7 +153,10 @@ describe('attachments: encrypted files through presigned URLs', () => {
     assert.deepEqual(Buffer.from(opened), Buffer.from(plain));
 
     const objects = bucketObjects();
-    assert.ok(objects.some((o) => o.equals(Buffer.from(blob))), 'the blob is in the bucket');
+    assert.ok(
+      objects.some((o) => o.equals(Buffer.from(blob))),
+      'the blob is in the bucket',
+    );
     assert.ok(!objects.some((o) => o.includes(canary)), 'no object holds the plaintext');
     const items = await rt.db.doc.send(new ScanCommand({ TableName: rt.db.table('attachments') }));
     assert.ok(!JSON.stringify(items.Items).includes(canary));
@@ -208,6 +202,10 @@ describe('attachments: encrypted files through presigned URLs', () => {
     assert.equal(over.json.error.details.retryAfterSeconds, retry);
     // Bob's quota is his own
     assert.equal((await call(bob, 'POST', '/api/attachments', { size: 1, conversationId })).status, 201);
+    // the quota item holds only what was accepted: the refused byte was not counted
+    const day = new Date(rt.clock.now()).toISOString().slice(0, 10);
+    const counted = await rt.db.doc.send(new GetCommand({ TableName: rt.db.table('attachments'), Key: { pk: `QUOTA#${alice.userId}`, sk: `DAY#${day}` } }));
+    assert.equal(counted.Item?.bytes, QUOTA);
   });
 
   test('only members start uploads; only the owner completes; only the owner shares, in its own conversation', async () => {
@@ -242,7 +240,13 @@ describe('attachments: encrypted files through presigned URLs', () => {
   });
 
   test('a stranger, a member removed before the message, and a member who blocks the sender get 404; the rest download', async () => {
-    const [admin, stays, removed, blocker, stranger] = [await person('Ada'), await person('Sam'), await person('Rex'), await person('Bea'), await person('Eve')];
+    const [admin, stays, removed, blocker, stranger] = [
+      await person('Ada'),
+      await person('Sam'),
+      await person('Rex'),
+      await person('Bea'),
+      await person('Eve'),
+    ];
     const conversationId = await group(admin, [stays, removed, blocker]);
     const gone = await call(admin, 'DELETE', `/api/groups/${conversationId}/members/${removed.userId}`);
     assert.ok([200, 204].includes(gone.status), gone.text);
@@ -331,6 +335,9 @@ describe('attachments: encrypted files through presigned URLs', () => {
     assert.equal((await download(bob, shared)).status, 404, 'downloads stop at once');
     await rt.sweepAttachments();
     assert.ok(![...rt.s3.objects.keys()].some((k) => k.includes(`/attachments/${alice.userId}/`)), 'every blob of the account is deleted');
+    // the marker stays a day (uploads signed before the deletion may still land), then goes
+    rt.clock.advance(24 * 3600 * 1000);
+    await rt.sweepAttachments();
     const left = await rt.db.doc.send(new ScanCommand({ TableName: rt.db.table('attachments') }));
     assert.ok(!left.Items!.some((i) => i.ownerId === alice.userId || i.sk === `USER#${alice.userId}`), 'and every record, the purge marker too');
   });

@@ -332,7 +332,8 @@ const attachmentCases = (): Case[] => [
     route: 'PostMessage',
     fields: ['body.attachmentIds'],
     async run() {
-      for (const id of [f.attShared, f.attUploaded]) attachmentNotFound(await call(a, 'POST', `/api/conversations/${f.convAQ}/messages`, { ...cipher(), attachmentIds: [id] }));
+      for (const id of [f.attShared, f.attUploaded])
+        attachmentNotFound(await call(a, 'POST', `/api/conversations/${f.convAQ}/messages`, { ...cipher(), attachmentIds: [id] }));
     },
   },
   {
@@ -346,9 +347,13 @@ const attachmentCases = (): Case[] => [
     route: 'WsSendMessage',
     fields: ['frame.attachmentIds'],
     async run() {
-      const r = await frame({ action: 'sendMessage', to: q1.userId, ...cipher(), attachmentIds: [f.attShared] });
+      const sent = { action: 'sendMessage', to: q1.userId, ...cipher(), attachmentIds: [f.attShared] };
+      const r = await frame(sent);
       assert.equal(r.type, 'error', JSON.stringify(r));
       assert.equal(r.code, 'attachment_not_found');
+      // the error names the send it answers, so a client with several in flight knows which one failed
+      assert.equal(r.clientMessageId, sent.clientMessageId);
+      assert.equal(r.action, 'sendMessage');
     },
   },
 ];

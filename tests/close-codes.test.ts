@@ -19,9 +19,13 @@ const sockets: TestSocket[] = [];
 before(async () => {
   rt = await startTestRuntime();
   moderator = await signUp(rt, { displayName: 'Mo Ops' });
-  const out = spawnSync(process.execPath, [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', moderator.email, '--role', 'moderator', '--data-dir', rt.dataDir], {
-    encoding: 'utf8',
-  });
+  const out = spawnSync(
+    process.execPath,
+    [join(projectRoot, 'bin', 'admin.ts'), 'grant', '--email', moderator.email, '--role', 'moderator', '--data-dir', rt.dataDir],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(out.status, 0, out.stderr);
 });
 after(async () => {
@@ -168,7 +172,10 @@ describe('every close the server makes carries its documented code', () => {
     const id = [...rt.ws.connections.keys()].find((k) => !known.has(k))!;
     const base = rt.wsUrl.replace(/^ws/, 'http');
     // an error frame without `close`, and a frame naming a code outside 4000-4999, change nothing
-    for (const frame of [{ type: 'error', code: 'x', message: 'x' }, { type: 'error', code: 'x', message: 'x', close: { code: 1011, reason: 'x' } }]) {
+    for (const frame of [
+      { type: 'error', code: 'x', message: 'x' },
+      { type: 'error', code: 'x', message: 'x', close: { code: 1011, reason: 'x' } },
+    ]) {
       assert.equal((await fetch(`${base}/@connections/${encodeURIComponent(id)}`, { method: 'POST', body: JSON.stringify(frame) })).status, 200);
     }
     assert.equal((await fetch(`${base}/@connections/${encodeURIComponent(id)}`, { method: 'DELETE' })).status, 204);
@@ -180,10 +187,11 @@ describe('a refused upgrade answers with the table’s HTTP status', () => {
   test('ticket_invalid: an unknown, a used and an expired ticket are refused with 401', async () => {
     const a = await signUp(rt);
     const status = closeCodes.ticket_invalid.upgradeStatus;
-    const refused = (url: string) => openSocket(url).then(
-      (s) => (sockets.push(s), assert.fail('the upgrade was accepted')),
-      (e: { status?: number }) => e.status,
-    );
+    const refused = (url: string) =>
+      openSocket(url).then(
+        (s) => (sockets.push(s), assert.fail('the upgrade was accepted')),
+        (e: { status?: number }) => e.status,
+      );
     assert.equal(await refused(`${rt.wsUrl}/?ticket=not-a-ticket`), status, 'unknown');
     const ticket = (await call(a.accessToken, 'POST', '/api/ws/ticket')).json.ticket;
     sockets.push(await openSocket(`${rt.wsUrl}/?ticket=${ticket}`));

@@ -10,7 +10,7 @@ import nacl from 'tweetnacl';
 import { projectRoot } from '../local/lambda.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, testEnv, type HttpReply, type TestSocket } from './support/runtime.ts';
-import { bearer, connectAs, logIn, signUp, type Account } from './support/identity.ts';
+import { bearer, connectAs, logIn, type Account, signUpWithKeys, type KeyedAccount } from './support/identity.ts';
 
 let rt: Runtime;
 const sockets: TestSocket[] = [];
@@ -26,26 +26,13 @@ after(async () => {
   await rt?.stop();
 });
 
-interface Person extends Account {
-  box: nacl.BoxKeyPair;
-}
+type Person = KeyedAccount;
 
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 /** Signs up and publishes a key set (version 1), as the SDK does. */
-async function person(name: string): Promise<Person> {
-  const account = await signUp(rt, { displayName: name });
-  const identity = nacl.sign.keyPair();
-  const box = nacl.box.keyPair();
-  const r = await call(account, 'PUT', '/api/users/public-key', {
-    identityKey: b64(identity.publicKey),
-    publicKey: b64(box.publicKey),
-    signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)),
-  });
-  assert.ok([200, 201].includes(r.status), r.text);
-  return { ...account, box };
-}
+const person = (name: string): Promise<Person> => signUpWithKeys(rt, name);
 
 const call = (who: Account, method: string, path: string, body?: unknown): Promise<HttpReply> =>
   request(rt.httpUrl, method, path, { headers: bearer(who.accessToken), ...(body === undefined ? {} : { body }) });

@@ -88,6 +88,27 @@ describe('local S3: presigned uploads and downloads', () => {
     assert.equal(s3.objects.size >= 1 && [...s3.objects.keys()].some((k) => k.startsWith('attachments/u2/')), false);
   });
 
+  test('a presigned request carrying x-amz-* headers it did not sign is refused, as S3 refuses it', async () => {
+    // S3 would otherwise apply them (metadata, a website redirect, a storage class) to the object
+    const url = await putUrl('u1/x', 5);
+    for (const header of ['x-amz-website-redirect-location', 'x-amz-meta-note', 'x-amz-storage-class']) {
+      const res = await put(url, randomBytes(5), { [header]: header === 'x-amz-storage-class' ? 'GLACIER' : '/evil' });
+      assert.equal(res.status, 403, header);
+      assert.match(await res.text(), /AccessDenied/);
+    }
+    assert.ok(!s3.objects.has('attachments/u1/x'));
+    assert.equal((await put(url, randomBytes(5))).status, 200);
+  });
+
+  test('a path that is not valid percent-encoding is a 4xx, never a 500', async () => {
+    const anonymous = await fetch(`${s3.endpoint}/attachments/u1/%E0%A4%A`, { method: 'GET' });
+    assert.equal(anonymous.status, 403);
+    const url = await getUrl('u1/%');
+    const bad = url.replace('/u1/%25?', '/u1/%?');
+    const res = await fetch(bad);
+    assert.ok(res.status >= 400 && res.status < 500, `${res.status}`);
+  });
+
   test('an expired URL is refused, for uploads and downloads', async () => {
     const upload = await putUrl('u1/e', 5, 60);
     const bytes = randomBytes(5);

@@ -232,6 +232,24 @@ describe('the realtime session against the local runtime', () => {
     session.close();
   });
 
+  test("an error frame about another frame (a typing frame's) never fails a waiting send: errors name the send they answer", async () => {
+    const [ann, bob] = await Promise.all([person('Ann'), person('Bob')]);
+    const session = ann.client.realtime(fast);
+    await session.start();
+    const errors: ApiError[] = [];
+    session.on('error', (e) => errors.push(e as ApiError));
+    // the send goes on the wire, then a typing frame the server refuses (no such group) and answers
+    // sooner than the send (fewer reads): its error arrives while the send waits, and must not fail it
+    const sending = ann.client.sendDirectMessage(bob.userId, 'still delivered', ann.keys, { realtime: session });
+    await new Promise((r) => setTimeout(r, 30)); // the SDK looks up Bob's key before the frame goes
+    session.typing({ conversationId: `gr_${'0'.repeat(32)}` });
+    const ack = await sending;
+    assert.ok(ack.messageId);
+    for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(errors[0]?.code, 'conversation_not_found', 'the typing error is an error event of the session');
+    session.close();
+  });
+
   test('a refused upgrade: the ticket route says the ticket was stale, and the session connects with the new one', async () => {
     const ann = await person('Ann');
     let spoil = 1;

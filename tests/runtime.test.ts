@@ -28,7 +28,7 @@ function portOpen(port: number): Promise<boolean> {
 describe('npm start', () => {
   test('prints its URLs, serves health and ping, and stops on SIGTERM leaving no Java behind', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'nexchat-start-'));
-    const child = spawn(process.execPath, [startScript, '--in-memory', '--http-port', '0', '--ws-port', '0'], {
+    const child = spawn(process.execPath, [startScript, '--in-memory', '--http-port', '0', '--ws-port', '0', '--s3-port', '0'], {
       cwd: projectRoot,
       env: { ...process.env, LOG_LEVEL: 'SILENT', NEXCHAT_DATA_DIR: dataDir },
     });

@@ -94,10 +94,10 @@ function keepAlive(ws: WebSocket, every: number, timers: KeepAliveTimers): void 
   ws.addEventListener('close', () => timers.clearInterval(handle), { once: true });
 }
 
-/** Sends queued per socket, oldest first (error frames name no message, so one at a time). */
+/** Sends queued per socket, oldest first, one at a time (an older server's error frames name no message). */
 const socketSends = new WeakMap<WebSocket, Promise<unknown>>();
 
-/** One send in flight per socket (error frames name no message), direct and group sends alike. */
+/** One send in flight per socket (an older server's error frames name no message), direct and group sends alike. */
 export function queuedSocketSend(
   socket: WebSocket,
   frame: { clientMessageId: string } & Record<string, unknown>,
@@ -110,8 +110,9 @@ export function queuedSocketSend(
 }
 
 /**
- * Sends one frame and waits for its ack (by clientMessageId) or an error frame. Error frames name no
- * message, so callers keep one send in flight per socket (queuedSocketSend()).
+ * Sends one frame and waits for its ack or error frame, both matched by clientMessageId (an error
+ * frame naming no message, from an older server, is taken as this send's: callers keep one send in
+ * flight per socket, queuedSocketSend()).
  */
 function socketSend(socket: WebSocket, frame: { clientMessageId: string } & Record<string, unknown>, timeoutMs = 10_000): Promise<GroupAck> {
   return new Promise((resolve, reject) => {
@@ -130,7 +131,7 @@ function socketSend(socket: WebSocket, frame: { clientMessageId: string } & Reco
       if (f.type === 'ack' && f.clientMessageId === frame.clientMessageId) {
         done();
         resolve(f as unknown as GroupAck);
-      } else if (f.type === 'error') {
+      } else if (f.type === 'error' && (f.clientMessageId === undefined || f.clientMessageId === frame.clientMessageId)) {
         done();
         reject(
           new ApiError(
@@ -343,8 +344,8 @@ export class RealtimeSession {
 
   /**
    * Sends a message frame (sealed already: seal(), or the group helpers) and resolves with its ack.
-   * Error frames name no message, so one send is on the wire at a time; a send whose socket closed is
-   * resent with the same clientMessageId after the reconnect (the server stores it once).
+   * One send is on the wire at a time, and its ack or error frame is matched by clientMessageId (an error
+   * frame about something else, a typing frame's, never fails it); a send whose socket closed is resent with the same clientMessageId after the reconnect (the server stores it once).
    */
   send(message: OutgoingMessage, opts: CallOptions = {}): Promise<GroupAck> {
     if (!this.running) return Promise.reject(new ApiError(0, 'socket_closed', 'The realtime session is not started'));
@@ -578,11 +579,12 @@ export class RealtimeSession {
       if (ws.readyState === OPEN) ws.close(f.close.code, this.notice.reason.slice(0, 120));
       return;
     }
-    const head = this.outbox[0];
-    if (head?.sent) {
-      this.outbox.shift();
-      this.settle(head);
-      head.reject(error);
+    // the server names the send an error answers (clientMessageId); an error naming none is not a send's
+    const i = f.clientMessageId === undefined ? -1 : this.outbox.findIndex((p) => p.sent && p.frame.clientMessageId === f.clientMessageId);
+    if (i >= 0) {
+      const [entry] = this.outbox.splice(i, 1);
+      this.settle(entry!);
+      entry!.reject(error);
       return this.pump();
     }
     this.emit('error', error);
@@ -621,6 +623,9 @@ export class RealtimeSession {
 
 interface ErrorFrame {
   type: 'error';
+  /** The clientMessageId and action of the frame it answers (absent for notices). */
+  clientMessageId?: string;
+  action?: string;
   code: string;
   message?: string;
   details?: unknown;

@@ -14,6 +14,9 @@ import { groupEvents, message } from '../conversations/schemas.ts';
 export const errorFrame = /* @__PURE__ */ (() =>
   z.object({
     type: z.literal('error'),
+    /** The action and clientMessageId of the frame this answers, when it had well-formed ones (absent for pushed notices). */
+    action: z.optional(z.string()),
+    clientMessageId: z.optional(z.string()),
     code: z.string(),
     message: z.string(),
     details: z.optional(errorDetails),

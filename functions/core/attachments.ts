@@ -13,6 +13,8 @@ import type { AttachmentRecord, AttachmentsPort, BlobStorePort, Clock } from './
 export const UNSHARED_TTL_SECONDS = 24 * 3600;
 /** The sweeper deletes never-shared uploads begun at least this long ago: with its 15-minute schedule, inside 24 hours. */
 export const UNSHARED_DELETE_AFTER_SECONDS = 20 * 3600;
+/** A deleted account's prefix is purged by every sweep this long after the deletion (uploads in flight land meanwhile). */
+export const PURGE_REPEAT_SECONDS = 24 * 3600;
 /** How far back the sweeper looks for hours it may have missed (TTL removes records older than this). */
 const SWEEP_LOOKBACK_HOURS = 30;
 
@@ -110,8 +112,8 @@ export interface SweepResult {
 
 /**
  * The scheduled sweeper: deletes never-shared uploads begun UNSHARED_DELETE_AFTER_SECONDS ago or
- * earlier (blob first, then the record, unless a share won the race), and every blob and record of
- * deleted accounts. Idempotent: a crash is finished by the next run.
+ * earlier (the record, unless a share won the race, then the blob), and every blob and record of
+ * deleted accounts, again at each run for PURGE_REPEAT_SECONDS. Idempotent: a crash is finished by the next run.
  */
 export async function sweep(deps: Pick<AttachmentDeps, 'clock' | 'attachments' | 'blobs'>): Promise<SweepResult> {
   const result: SweepResult = { unsharedDeleted: 0, accountsPurged: 0, blobsPurged: 0 };
@@ -126,10 +128,13 @@ export async function sweep(deps: Pick<AttachmentDeps, 'clock' | 'attachments' |
       result.unsharedDeleted++;
     }
   }
-  for (const userId of await deps.attachments.purgeRequests()) {
+  for (const { userId, requestedAt } of await deps.attachments.purgeRequests()) {
     result.blobsPurged += await deps.blobs.deletePrefix(blobKey(userId, ''));
-    await deps.attachments.completePurge(userId);
-    result.accountsPurged++;
+    // an upload URL signed before the deletion may still deliver a blob (a slow PUT begun in time):
+    // the marker stays, and each sweep purges the prefix again, until none can be in flight
+    const done = Date.parse(requestedAt) + PURGE_REPEAT_SECONDS * 1000 <= deps.clock.now();
+    await deps.attachments.completePurge(userId, done);
+    if (done) result.accountsPurged++;
   }
   return result;
 }

@@ -545,7 +545,12 @@ export interface GroupSendRequest {
 
 export interface GroupSendPort {
   /** Round 1: four reads in parallel (one Query of META and members, one BatchGetItem, one Query of blockers). */
-  load(query: { senderId: string; conversationId: string; sessionId?: string | undefined; attachmentIds?: readonly string[] | undefined }): Promise<GroupSendContext>;
+  load(query: {
+    senderId: string;
+    conversationId: string;
+    sessionId?: string | undefined;
+    attachmentIds?: readonly string[] | undefined;
+  }): Promise<GroupSendContext>;
   /** Round 2: the users' current key versions and socket sets, BatchGetItems of at most 100 keys, in parallel. */
   recipients(userIds: readonly string[]): Promise<{ keyVersions: Map<string, number>; sockets: Map<string, string[]> }>;
   /**
@@ -758,6 +763,8 @@ export interface AttachmentRecord {
   createdAt: string;
   /** Epoch seconds: 24 hours after the upload began until shared, then the message retention. */
   expiresAt: number;
+  /** Messages that shared it (counted by the sends, which may race: a bound, not an exact count). */
+  shares?: number | undefined;
 }
 
 /** A message that shared an attachment (whoever may see that message may fetch the attachment). */
@@ -792,10 +799,10 @@ export interface AttachmentsPort {
   pendingInHour(hour: string): Promise<AttachmentRecord[]>;
   /** Deletes a never-shared record; false when it was shared meanwhile (then it stays). */
   deleteUnshared(attachmentId: string): Promise<boolean>;
-  /** Accounts whose attachments are to be purged. */
-  purgeRequests(): Promise<string[]>;
-  /** Deletes every record of the owner's attachments, then the purge marker. */
-  completePurge(userId: string): Promise<number>;
+  /** Accounts whose attachments are to be purged, and when each was deleted (ISO). */
+  purgeRequests(): Promise<{ userId: string; requestedAt: string }[]>;
+  /** Deletes every record of the owner's attachments, then the purge marker if `done` (else a later sweep purges again). */
+  completePurge(userId: string, done: boolean): Promise<number>;
 }
 
 /** Object storage for the encrypted blobs (S3; a local S3 on the laptop). */

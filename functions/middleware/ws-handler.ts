@@ -95,18 +95,31 @@ export interface WsHandlerOptions {
  * An error's `retryAfterSeconds` (429 rate_limited, 503 throttled/unavailable) also rides at the top
  * level; `close` says the socket is ended next, with which close code (contract/realtime/close-codes.ts).
  */
-export function errorFrame(code: string, message: string, details?: unknown, close?: CloseInfo) {
+export function errorFrame(code: string, message: string, details?: unknown, close?: CloseInfo, echo: FrameEcho = {}) {
   const retryAfterSeconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   return shapeOutput(
     errorFrameSchema,
     {
       type: 'error',
+      ...echo,
       ...outgoingError(code, message, details).error,
       ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}),
       ...(close ? { close } : {}),
     },
     'error frame',
   );
+}
+
+/** What an error frame repeats of the frame it answers, so a client can tell which of its sends failed. */
+type FrameEcho = { action?: string; clientMessageId?: string };
+
+/** The frame's action and clientMessageId, when they are well formed (never reflects anything else). */
+function echoOf(frame: unknown): FrameEcho {
+  const f = frame as { action?: unknown; clientMessageId?: unknown } | null;
+  const echo: FrameEcho = {};
+  if (typeof f?.action === 'string' && /^[A-Za-z]{1,32}$/.test(f.action)) echo.action = f.action;
+  if (typeof f?.clientMessageId === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(f.clientMessageId)) echo.clientMessageId = f.clientMessageId;
+  return echo;
 }
 
 function parseFrame(event: WsEvent): unknown {
@@ -171,6 +184,7 @@ function buildWsHandler<C extends WsContract>(
       await send(shapeOutput(schema, frame, `${type} frame of ${route.id}`));
     };
     let status = 200;
+    let echo: FrameEcho = {};
     try {
       const caller = route.access === 'public' ? undefined : await callerOf(event, sockets);
       const userId = caller?.userId;
@@ -220,9 +234,11 @@ function buildWsHandler<C extends WsContract>(
           ctx.eventType === 'CONNECT'
             ? validate(route.input ?? empty, event.queryStringParameters ?? {}, 'query')
             : ctx.eventType === 'MESSAGE'
-              ? route.input
-                ? validate(route.input, parseFrame(event), 'frame')
-                : parseFrame(event)
+              ? (() => {
+                  const frame = parseFrame(event);
+                  echo = echoOf(frame);
+                  return route.input ? validate(route.input, frame, 'frame') : frame;
+                })()
               : undefined;
       } catch (invalid) {
         // sessionCheck 'handler' checks the session in the handler, which a bad frame never reaches:
@@ -257,14 +273,14 @@ function buildWsHandler<C extends WsContract>(
         status = 401;
         // token_revoked, account_suspended, account_banned, not_signed_in: each has its close code
         const { code, message, details } = error.cause;
-        await send(errorFrame(code, message, details, closeFor(code) ?? closeFor('token_revoked'))).catch(() => undefined);
+        await send(errorFrame(code, message, details, closeFor(code) ?? closeFor('token_revoked'), echo)).catch(() => undefined);
         await sockets.end(ctx.connectionId).catch(() => undefined);
         return { statusCode: 200 };
       }
       const mapped = mapError(error, { route: route.id, requestId: ctx.requestId });
       status = mapped.status;
       if (ctx.eventType === 'MESSAGE') {
-        await send(errorFrame(mapped.code, mapped.message, mapped.details)).catch(() => undefined);
+        await send(errorFrame(mapped.code, mapped.message, mapped.details, undefined, echo)).catch(() => undefined);
         return { statusCode: 200 };
       }
       return { statusCode: mapped.status, body: JSON.stringify(outgoingError(mapped.code, mapped.message, mapped.details)) };

@@ -1436,7 +1436,12 @@ export const deliveryDeps = (w: World): DeliveryDeps & SignInDeps => ({ ...ident
 export const loginDeps = (w: World): LoginDeps => ({ ...deliveryDeps(w), metrics: w.metrics });
 export const socketDeps = (w: World): SocketDeps & SignInDeps => ({ ...identityDeps(w), connections: w.connections });
 // the purge of attachments is checked against DynamoDB Local (tests/attachments.test.ts)
-export const deletionDeps = (w: World): DeletionDeps => ({ ...socketDeps(w), publicKeys: w.publicKeys, devices: w.devices, attachments: { requestPurge: async () => {} } });
+export const deletionDeps = (w: World): DeletionDeps => ({
+  ...socketDeps(w),
+  publicKeys: w.publicKeys,
+  devices: w.devices,
+  attachments: { requestPurge: async () => {} },
+});
 export const deviceDeps = (w: World): DeviceDeps => ({ clock: w.clock, devices: w.devices, sessions: w.sessions });
 export const revocationDeps = (w: World): RevocationDeps => ({ ...identityDeps(w), devices: w.devices, connections: w.connections });
 export const linkRequestDeps = (w: World, linkTtlSeconds = 300): LinkRequestDeps => ({

@@ -1,5 +1,6 @@
 // Test support for identity: read codes from the dev outbox, sign up and sign in like an app would.
 import { readFileSync } from 'node:fs';
+import nacl from 'tweetnacl';
 import type { Runtime } from '../../local/runtime.ts';
 import { openSocket, request, type HttpReply, type TestSocket } from './runtime.ts';
 
@@ -88,4 +89,22 @@ export async function connectAs(rt: Pick<Runtime, 'httpUrl' | 'wsUrl'>, accessTo
   const res = await request(rt.httpUrl, 'POST', '/api/ws/ticket', { headers: bearer(accessToken) });
   if (res.status !== 201) throw new Error(`ticket failed: ${res.status} ${res.text}`);
   return openSocket(`${rt.wsUrl}/?ticket=${res.json.ticket}`);
+}
+
+/** An account with a published key set (version 1), as the SDK publishes it; the box key pair stays here. */
+export interface KeyedAccount extends Account {
+  box: nacl.BoxKeyPair;
+}
+
+export async function signUpWithKeys(rt: Pick<Runtime, 'httpUrl'> & CodeSource, displayName: string): Promise<KeyedAccount> {
+  const account = await signUp(rt, { displayName });
+  const identity = nacl.sign.keyPair();
+  const box = nacl.box.keyPair();
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  const r = await request(rt.httpUrl, 'PUT', '/api/users/public-key', {
+    headers: bearer(account.accessToken),
+    body: { identityKey: b64(identity.publicKey), publicKey: b64(box.publicKey), signature: b64(nacl.sign.detached(box.publicKey, identity.secretKey)) },
+  });
+  if (![200, 201].includes(r.status)) throw new Error(`key upload failed: ${r.status} ${r.text}`);
+  return { ...account, box };
 }

@@ -73,7 +73,13 @@ export function s3BlobStore(settings: Pick<AttachmentConfig, 'bucket' | 's3Endpo
       do {
         // ListObjectsV2 on the bucket; its XML holds the keys (escaped) and the next page's token
         const xml = await (await send('GET', '', { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) })).text();
-        const unescape = (v: string) => v.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+        const unescape = (v: string) =>
+          v
+            .replace(/&lt;/g, '<')
+            .replace(/&gt;/g, '>')
+            .replace(/&quot;/g, '"')
+            .replace(/&apos;/g, "'")
+            .replace(/&amp;/g, '&');
         const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescape(m[1]!));
         for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((k) => send('DELETE', k)));
         deleted += keys.length;

@@ -14,17 +14,18 @@ export function toAttachment(item: Record<string, unknown>): AttachmentRecord {
     status: item.status as AttachmentRecord['status'],
     createdAt: item.createdAt as string,
     expiresAt: item.expiresAt as number,
+    ...(typeof item.shares === 'number' ? { shares: item.shares } : {}),
   };
 }
 
 /**
  * What a send writes when its message shares attachments (one BatchWriteItem beside the message's):
- * each record re-put as shared (out of the pending index, living as long as the message), and a share
- * item naming the message. `records` are as the send read them.
+ * each record re-put as shared (out of the pending index, living as long as the message, its share count
+ * one up), and a share item naming the message. `records` are as the send read them.
  */
 export function shareWrites(records: readonly AttachmentRecord[], conversationId: string, messageId: string, expiresAt: number) {
   return records.flatMap((r) => [
-    { put: { ...attachmentKey(r.attachmentId), ...r, status: 'shared', expiresAt: Math.max(r.expiresAt, expiresAt) } },
+    { put: { ...attachmentKey(r.attachmentId), ...r, status: 'shared', expiresAt: Math.max(r.expiresAt, expiresAt), shares: (r.shares ?? 0) + 1 } },
     { put: { ...shareKey(r.attachmentId, messageId), conversationId, messageId, expiresAt } },
   ]);
 }
@@ -34,7 +35,9 @@ export const purgeKey = (userId: string) => ({ pk: 'PURGE', sk: `USER#${userId}`
 export function purgeRequests(db: Db, clock: Clock): Pick<AttachmentsPort, 'requestPurge'> {
   return {
     async requestPurge(userId) {
-      await db.doc.send(new PutCommand({ TableName: db.table('attachments'), Item: { ...purgeKey(userId), userId, requestedAt: new Date(clock.now()).toISOString() } }));
+      await db.doc.send(
+        new PutCommand({ TableName: db.table('attachments'), Item: { ...purgeKey(userId), userId, requestedAt: new Date(clock.now()).toISOString() } }),
+      );
     },
   };
 }

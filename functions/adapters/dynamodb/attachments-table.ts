@@ -4,6 +4,7 @@
 // Indexes: byOwner (ownerId, createdAt) finds an account's uploads; pending (pendingHour, createdAt)
 // holds only never-shared uploads (the attribute goes when shared), by the hour they began.
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_SHARES } from '#core/attachment-rules.ts';
 import type { AttachmentShare, AttachmentsPort, Clock } from '#core/ports.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
 import { isConditionFailure, type Db } from './db.ts';
@@ -34,6 +35,8 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
     },
 
     async chargeQuota(userId, day, bytes, quota) {
+      // more than a whole day's quota (ATTACHMENT_MAX_BYTES set above it) never fits: refused uncharged
+      if (bytes > quota) return false;
       try {
         await db.doc.send(
           new UpdateCommand({
@@ -44,7 +47,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
             ExpressionAttributeValues: { ':b': bytes, ':room': quota - bytes, ':t': nowSeconds() + 2 * 86_400 },
           }),
         );
-        return bytes <= quota;
+        return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
         throw error;
@@ -89,7 +92,17 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
     },
 
     async withShares(attachmentId) {
-      const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ATT#${attachmentId}` }, ConsistentRead: true });
+      // META and the first shares, one page: sends stop at MAX_SHARES (racing ones may pass it by a few)
+      const page = await db.doc.send(
+        new QueryCommand({
+          TableName: table(),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `ATT#${attachmentId}` },
+          ConsistentRead: true,
+          Limit: 1 + 2 * MAX_SHARES,
+        }),
+      );
+      const items = page.Items ?? [];
       const meta = items.find((i) => i.sk === 'META');
       const now = nowSeconds();
       const shares = items
@@ -100,7 +113,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
 
     async canSee(userId, ownerId, shares: readonly AttachmentShare[]) {
       const messages = db.table('messages');
-      const keys = [{ table: db.table('users'), key: profileKey(ownerId), consistent: false }];
+      const keys = [{ table: db.table('users'), key: profileKey(ownerId), consistent: true }]; // strongly: downloads stop the moment the owner is deleted
       for (const s of shares) {
         if (s.conversationId.startsWith('gr_')) {
           keys.push({ table: messages, key: viewKey(s.conversationId, userId, s.messageId), consistent: false });
@@ -141,10 +154,10 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
 
     async purgeRequests() {
       const items = await queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': PURGE } });
-      return items.map((i) => i.userId as string);
+      return items.map((i) => ({ userId: i.userId as string, requestedAt: i.requestedAt as string }));
     },
 
-    async completePurge(userId) {
+    async completePurge(userId, done) {
       const owned = await queryAll({
         IndexName: 'byOwner',
         KeyConditionExpression: 'ownerId = :o',
@@ -157,7 +170,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
         const rows = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' });
         for (const r of rows) keys.push({ pk: r.pk as string, sk: r.sk as string });
       }
-      await batchWriteAll(db, table(), [...keys.map((k) => ({ delete: k })), { delete: purgeKey(userId) }]);
+      await batchWriteAll(db, table(), [...keys.map((k) => ({ delete: k })), ...(done ? [{ delete: purgeKey(userId) }] : [])]);
       return owned.length;
     },
   };

@@ -28,9 +28,11 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
   const cmidKey = (g: string, sender: string, clientMessageId: string) => convKey(g, `CMID#${sender}#${clientMessageId}`);
 
   const roster = (g: string) => readRoster(db, g);
-  /** The attachments the message shares, recorded as shared by it, beside the copies' writes. */
-  const share = (req: GroupSendRequest, messageId: string, expiresAt: number) =>
-    req.attachments?.length ? batchWriteAll(db, db.table('attachments'), shareWrites(req.attachments, req.conversationId, messageId, expiresAt)) : undefined;
+  /** The attachments the message shares, recorded as shared by it, beside the copies' writes: only those it names (not a retry's others). */
+  const share = (req: GroupSendRequest, message: { messageId: string; attachmentIds?: readonly string[] }, expiresAt: number) => {
+    const named = req.attachments?.filter((a) => message.attachmentIds?.includes(a.attachmentId));
+    return named?.length ? batchWriteAll(db, db.table('attachments'), shareWrites(named, req.conversationId, message.messageId, expiresAt)) : undefined;
+  };
 
   /** The copy of the message one member reads: its own wrapped key only. */
   function copyOf(base: Omit<MessageRecord, 'recipientId' | 'recipientKeyVersion'>, copy: GroupSendRequest['copies'][number]): MessageRecord {
@@ -182,12 +184,12 @@ export function groupSendStore(db: Db, clock: Clock): GroupSendPort {
         const fresh = now - Date.parse(first.sentAt) >= SYNC_SETTLE_SECONDS * 1000 && (await lateEntries(firstReq, first, key));
         const [written] = await Promise.all([
           writeCopies(firstReq, first, item.expiresAt as number, fresh ? (u) => fresh.get(u) : undefined),
-          share(req, first.messageId, item.expiresAt as number),
+          share(req, first, item.expiresAt as number),
         ]);
         copies = written;
       }
       const duplicate = !!copies;
-      if (!copies) [copies] = await Promise.all([writeCopies(req, base, expiresAt), share(req, base.messageId, expiresAt)]);
+      if (!copies) [copies] = await Promise.all([writeCopies(req, base, expiresAt), share(req, base, expiresAt)]);
       return { message: copies.find((c) => c.recipientId === req.senderId) ?? copies[0]!, copies, duplicate };
     },
   };

@@ -225,9 +225,14 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
     };
   }
 
-  /** The attachments a message shares, recorded as shared by it (attachments table), in the same round as the message. */
-  const share = (req: SendRequest, messageId: string, expiresAt: number) =>
-    req.attachments?.length ? batchWriteAll(db, db.table('attachments'), shareWrites(req.attachments, req.conversationId, messageId, expiresAt)) : undefined;
+  /**
+   * The attachments a message shares, recorded as shared by it (attachments table), in the same round as the message.
+   * Only those the stored message names: a retry naming other uploads must not attach them to the first message.
+   */
+  const share = (req: SendRequest, message: MessageRecord, expiresAt: number) => {
+    const named = req.attachments?.filter((a) => message.attachmentIds?.includes(a.attachmentId));
+    return named?.length ? batchWriteAll(db, db.table('attachments'), shareWrites(named, req.conversationId, message.messageId, expiresAt)) : undefined;
+  };
 
   /**
    * Stores a message once per (sender, clientMessageId), with no counter and so no contention:
@@ -259,7 +264,8 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
       const item = (await doc.send(new GetCommand({ TableName: table(), Key: cmidKey(req), ConsistentRead: true }))).Item;
       const first = item && (await recordedMessage(item, req.conversationId));
       if (!first) throw new ServiceUnavailable('Being stored; retry with the same clientMessageId', 'busy');
-      await writeAll([repair(first, (item.expiresAt as number) ?? expiresAt, Boolean(first.hiddenFrom)), share(req, first.messageId, expiresAt)]);
+      const firstExpiresAt = (item.expiresAt as number) ?? expiresAt;
+      await writeAll([repair(first, firstExpiresAt, Boolean(first.hiddenFrom)), share(req, first, firstExpiresAt)]);
       return { message: first, duplicate: true };
     }
     onRecorded?.(message);
@@ -272,7 +278,7 @@ export function messagesTable(db: Db, clock: Clock): MessageStorePort {
         ...(newer(sender) ? [] : [memberItem(message, sender, req.senderId, req.recipientId, sender.createdAt)]),
         ...(hidden || newer(recipient) ? [] : [memberItem(message, recipient, req.recipientId, req.senderId, sender.createdAt)]),
       ]),
-      share(req, message.messageId, expiresAt),
+      share(req, message, expiresAt),
     ]);
     return { message, duplicate: false };
   }
