@@ -9,7 +9,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, Page } from 'playwright-core';
 import type { Runtime } from '../../local/runtime.ts';
 import { tables } from '../../lib/tables.ts';
-import { cspViolations, launchBrowser, newPerson, registerInPage, screenshot, type Person } from '../support/browser.ts';
+import { cspViolations, launchBrowser, newPerson, registerInPage, screenshot, traced, watch, type Person } from '../support/browser.ts';
 import { lastCode, uniqueEmail } from '../support/identity.ts';
 import { request, startTestRuntime } from '../support/runtime.ts';
 
@@ -109,175 +109,191 @@ describe('the web app in Chromium', () => {
     assert.equal((await request(rt.httpUrl, 'GET', '/app.ts')).status, 404, 'no other files');
   });
 
-  test('two people register, chat both ways with typing, receipts, presence, an encrypted file, safety numbers, a reconnect and a block', async () => {
-    const ada = await person('Ada');
-    const bob = await person('Bob');
+  test('two people register, chat both ways with typing, receipts, presence, an encrypted file, safety numbers, a reconnect and a block', () =>
+    traced(
+      'direct',
+      () => people,
+      async () => {
+        const ada = await person('Ada');
+        const bob = await person('Bob');
 
-    // Ada finds Bob and writes; Bob sees an unread count, opens the chat, reads it; Ada sees "Read".
-    await openChatWith(ada, bob);
-    const hello = `hello Bob ${canary('hello')}`;
-    await say(ada, hello);
-    const bobsChat = chatButton(bob.page, 'Ada');
-    await bobsChat.filter({ hasText: '1 unread' }).waitFor();
-    await bobsChat.click();
-    await messages(bob.page).locator('li.theirs', { hasText: hello }).waitFor();
-    await messages(ada.page).locator('li.mine', { hasText: hello }).locator('.status', { hasText: 'Read' }).waitFor();
-    assert.equal(await bobsChat.locator('.unread').count(), 0, 'read: no unread count left');
+        // Ada finds Bob and writes; Bob sees an unread count, opens the chat, reads it; Ada sees "Read".
+        await openChatWith(ada, bob);
+        const hello = `hello Bob ${canary('hello')}`;
+        await say(ada, hello);
+        const bobsChat = chatButton(bob.page, 'Ada');
+        await bobsChat.filter({ hasText: '1 unread' }).waitFor();
+        await bobsChat.click();
+        await messages(bob.page).locator('li.theirs', { hasText: hello }).waitFor();
+        await messages(ada.page).locator('li.mine', { hasText: hello }).locator('.status', { hasText: 'Read' }).waitFor();
+        assert.equal(await bobsChat.locator('.unread').count(), 0, 'read: no unread count left');
 
-    // Bob types: Ada sees it; Bob's reply arrives and is read by Ada at once (her chat is open).
-    await bob.page.getByLabel('Message', { exact: true }).pressSequentially('hi', { delay: 20 });
-    await ada.page.getByText('Bob is typing…').waitFor();
-    const reply = `hi Ada ${canary('reply')}`;
-    await say(bob, reply);
-    await messages(ada.page).locator('li.theirs', { hasText: reply }).waitFor();
-    await messages(bob.page).locator('li.mine', { hasText: reply }).locator('.status', { hasText: 'Read' }).waitFor();
-    assert.equal(await ada.page.getByText('Bob is typing…').count(), 0, 'the typing line clears when the message comes');
+        // Bob types: Ada sees it; Bob's reply arrives and is read by Ada at once (her chat is open).
+        await bob.page.getByLabel('Message', { exact: true }).pressSequentially('hi', { delay: 20 });
+        await ada.page.getByText('Bob is typing…').waitFor();
+        const reply = `hi Ada ${canary('reply')}`;
+        await say(bob, reply);
+        await messages(ada.page).locator('li.theirs', { hasText: reply }).waitFor();
+        await messages(bob.page).locator('li.mine', { hasText: reply }).locator('.status', { hasText: 'Read' }).waitFor();
+        assert.equal(await ada.page.getByText('Bob is typing…').count(), 0, 'the typing line clears when the message comes');
 
-    // An encrypted file with a progress bar; Bob downloads it and gets the same bytes.
-    const fileText = `attachment ${canary('file')}\n`.repeat(2000);
-    await ada.page.getByLabel('Attach a file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(fileText) });
-    const fileNote = `the notes ${canary('caption')}`;
-    await ada.page.getByLabel('Message', { exact: true }).fill(fileNote);
-    const progressSeen = ada.page.waitForSelector('progress#upload-progress:not([hidden])', { timeout: 5000 });
-    await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
-    await progressSeen;
-    await messages(ada.page).locator('li.mine', { hasText: fileNote }).locator('.status', { hasNotText: 'Sending' }).waitFor();
-    assert.ok(await ada.page.locator('progress#upload-progress').isHidden(), 'the progress bar goes away after the upload');
-    const fileMessage = messages(bob.page).locator('li.theirs', { hasText: fileNote });
-    await fileMessage.getByRole('button', { name: /^Download notes\.txt/ }).click();
-    const [download] = await Promise.all([bob.page.waitForEvent('download'), fileMessage.getByRole('link', { name: /^Save notes\.txt/ }).click()]);
-    const chunks: Buffer[] = [];
-    for await (const chunk of (await download.createReadStream()) as AsyncIterable<Buffer>) chunks.push(chunk);
-    assert.equal(Buffer.concat(chunks).toString('utf8'), fileText, 'Bob got the file Ada sent');
-    assert.equal(download.suggestedFilename(), 'notes.txt');
+        // An encrypted file with a progress bar; Bob downloads it and gets the same bytes.
+        const fileText = `attachment ${canary('file')}\n`.repeat(2000);
+        await ada.page.getByLabel('Attach a file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(fileText) });
+        const fileNote = `the notes ${canary('caption')}`;
+        await ada.page.getByLabel('Message', { exact: true }).fill(fileNote);
+        const progressSeen = ada.page.waitForSelector('progress#upload-progress:not([hidden])', { timeout: 5000 });
+        await ada.page.getByRole('button', { name: 'Send', exact: true }).click();
+        await progressSeen;
+        await messages(ada.page).locator('li.mine', { hasText: fileNote }).locator('.status', { hasNotText: 'Sending' }).waitFor();
+        assert.ok(await ada.page.locator('progress#upload-progress').isHidden(), 'the progress bar goes away after the upload');
+        const fileMessage = messages(bob.page).locator('li.theirs', { hasText: fileNote });
+        await fileMessage.getByRole('button', { name: /^Download notes\.txt/ }).click();
+        const [download] = await Promise.all([bob.page.waitForEvent('download'), fileMessage.getByRole('link', { name: /^Save notes\.txt/ }).click()]);
+        const chunks: Buffer[] = [];
+        for await (const chunk of (await download.createReadStream()) as AsyncIterable<Buffer>) chunks.push(chunk);
+        assert.equal(Buffer.concat(chunks).toString('utf8'), fileText, 'Bob got the file Ada sent');
+        assert.equal(download.suggestedFilename(), 'notes.txt');
 
-    // Safety numbers: the page shows the directory's fingerprint for Bob, recomputed in the browser.
-    const bobKey = (await request(rt.httpUrl, 'GET', `/api/users/${await userIdOf(bob)}/public-key`, { headers: await bearerOf(ada) })).json;
-    await ada.page.getByRole('button', { name: 'Safety number', exact: true }).click();
-    const dialog = ada.page.getByRole('dialog', { name: 'Safety number' });
-    await dialog.waitFor();
-    assert.equal(await dialog.locator('#safety-number').textContent(), bobKey.fingerprint);
-    assert.match((await dialog.locator('#safety-check').textContent()) ?? '', /^Checked on this device/);
-    await dialog.getByRole('button', { name: 'Mark as verified' }).click();
-    await dialog.waitFor({ state: 'hidden' });
+        // Safety numbers: the page shows the directory's fingerprint for Bob, recomputed in the browser.
+        const bobKey = (await request(rt.httpUrl, 'GET', `/api/users/${await userIdOf(bob)}/public-key`, { headers: await bearerOf(ada) })).json;
+        await ada.page.getByRole('button', { name: 'Safety number', exact: true }).click();
+        const dialog = ada.page.getByRole('dialog', { name: 'Safety number' });
+        await dialog.waitFor();
+        assert.equal(await dialog.locator('#safety-number').textContent(), bobKey.fingerprint);
+        assert.match((await dialog.locator('#safety-check').textContent()) ?? '', /^Checked on this device/);
+        await dialog.getByRole('button', { name: 'Mark as verified' }).click();
+        await dialog.waitFor({ state: 'hidden' });
 
-    // Presence: Bob leaves (his page closes), Ada sees "Last seen"; he comes back, she sees "Online".
-    const bobUrl = bob.page.url();
-    await bob.page.close();
-    await ada.page.locator('#chat-presence', { hasText: 'Last seen' }).waitFor();
-    bob.page = await bob.context.newPage();
-    await bob.page.goto(bobUrl);
-    await bob.page
-      .getByRole('status')
-      .filter({ hasText: /^Connected$/ })
-      .waitFor();
-    await ada.page.locator('#chat-presence', { hasText: 'Online' }).waitFor();
+        // Presence: Bob leaves (his page closes), Ada sees "Last seen"; he comes back, she sees "Online".
+        const bobUrl = bob.page.url();
+        await bob.page.close();
+        await ada.page.locator('#chat-presence', { hasText: 'Last seen' }).waitFor();
+        bob.page = await bob.context.newPage();
+        watch(bob.page, bob.problems);
+        await bob.page.goto(bobUrl);
+        await bob.page
+          .getByRole('status')
+          .filter({ hasText: /^Connected$/ })
+          .waitFor();
+        await ada.page.locator('#chat-presence', { hasText: 'Online' }).waitFor();
 
-    // The socket drops: the page says it is reconnecting, then connected again, and catches up.
-    await rt.ws.closeAll();
-    await ada.page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
-    await ada.page
-      .getByRole('status')
-      .filter({ hasText: /^Connected$/ })
-      .waitFor({ timeout: 10_000 });
-    await bob.page
-      .getByRole('status')
-      .filter({ hasText: /^Connected$/ })
-      .waitFor({ timeout: 10_000 });
+        // The socket drops: the page says it is reconnecting, then connected again, and catches up.
+        await rt.ws.closeAll();
+        await ada.page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
+        await ada.page
+          .getByRole('status')
+          .filter({ hasText: /^Connected$/ })
+          .waitFor({ timeout: 10_000 });
+        await bob.page
+          .getByRole('status')
+          .filter({ hasText: /^Connected$/ })
+          .waitFor({ timeout: 10_000 });
 
-    // Bob blocks Ada: her next message is sent (as far as she can tell) but never reaches him.
-    await chatButton(bob.page, 'Ada').click();
-    await bob.page.getByRole('button', { name: 'Block', exact: true }).click();
-    await bob.page.getByRole('button', { name: 'Unblock' }).waitFor();
-    const blocked = `after the block ${canary('blocked')}`;
-    await say(ada, blocked);
-    await bob.page.waitForTimeout(1500); // time enough for a delivery that must not come
-    assert.equal(await messages(bob.page).getByText(blocked).count(), 0, 'the blocked message is not shown to Bob');
-    // Bob cannot write to someone he blocks: the page says why, and nothing reaches Ada.
-    await bob.page.getByLabel('Message', { exact: true }).fill('are you there?');
-    await bob.page.getByLabel('Message', { exact: true }).press('Enter');
-    await bob.page.getByRole('alert').filter({ hasText: 'unblock them to write' }).waitFor();
-    await bob.page.reload();
-    await chatButton(bob.page, 'Ada').click();
-    await messages(bob.page).locator('li', { hasText: hello }).waitFor();
-    assert.equal(await messages(bob.page).getByText(blocked).count(), 0, 'nor in his history');
-    assert.equal(
-      await messages(ada.page).locator('li.mine', { hasText: blocked }).locator('.status').textContent(),
-      'Sent',
-      'Ada sees it sent, never delivered',
-    );
-    assert.equal(await messages(ada.page).getByText('are you there?').count(), 0, 'nothing from Bob reached Ada');
+        // Bob blocks Ada: her next message is sent (as far as she can tell) but never reaches him.
+        await chatButton(bob.page, 'Ada').click();
+        await bob.page.getByRole('button', { name: 'Block', exact: true }).click();
+        await bob.page.getByRole('button', { name: 'Unblock' }).waitFor();
+        const blocked = `after the block ${canary('blocked')}`;
+        await say(ada, blocked);
+        await bob.page.waitForTimeout(1500); // time enough for a delivery that must not come
+        assert.equal(await messages(bob.page).getByText(blocked).count(), 0, 'the blocked message is not shown to Bob');
+        // Bob cannot write to someone he blocks: the page says why, and nothing reaches Ada.
+        await bob.page.getByLabel('Message', { exact: true }).fill('are you there?');
+        await bob.page.getByLabel('Message', { exact: true }).press('Enter');
+        await bob.page.getByRole('alert').filter({ hasText: 'unblock them to write' }).waitFor();
+        await bob.page.reload();
+        await chatButton(bob.page, 'Ada').click();
+        await messages(bob.page).locator('li', { hasText: hello }).waitFor();
+        assert.equal(await messages(bob.page).getByText(blocked).count(), 0, 'nor in his history');
+        assert.equal(
+          await messages(ada.page).locator('li.mine', { hasText: blocked }).locator('.status').textContent(),
+          'Sent',
+          'Ada sees it sent, never delivered',
+        );
+        assert.equal(await messages(ada.page).getByText('are you there?').count(), 0, 'nothing from Bob reached Ada');
 
-    await screenshot(ada.page, 'direct-chat-ada');
-    await screenshot(bob.page, 'direct-chat-bob');
-  });
+        await screenshot(ada.page, 'direct-chat-ada');
+        await screenshot(bob.page, 'direct-chat-bob');
+      },
+    ));
 
-  test('a group of three exchanges messages', async () => {
-    const [ann, ben, cy] = [await person('Ann'), await person('Ben'), await person('Cy')];
-    for (const p of [ben, cy]) {
-      await ann.page.getByLabel('Find people').fill(p.name);
-      await ann.page.getByRole('button', { name: 'Search' }).click();
-      await ann.page.getByRole('button', { name: `Add ${p.name} to the new group` }).click();
-    }
-    await ann.page.getByLabel('New group name').fill('Trio');
-    await ann.page.getByRole('button', { name: 'Create group' }).click();
-    await ann.page.getByRole('heading', { name: 'Trio', level: 2 }).waitFor();
-    for (const p of [ben, cy]) {
-      await p.page.getByRole('button', { name: 'Refresh' }).click();
-      await p.page.getByRole('button', { name: 'Join Trio' }).click();
-      await p.page.getByRole('heading', { name: 'Trio', level: 2 }).waitFor();
-    }
-    const first = `group hello ${canary('group')}`;
-    await say(ann, first);
-    for (const p of [ben, cy]) await messages(p.page).locator('li.theirs', { hasText: first }).waitFor();
-    await messages(ann.page)
-      .locator('li.mine', { hasText: first })
-      .locator('.status', { hasText: /Read by (Ben, Cy|Cy, Ben)/ })
-      .waitFor();
-    await cy.page.getByLabel('Message', { exact: true }).pressSequentially('ok', { delay: 20 });
-    await ben.page.getByText('Cy is typing…').waitFor();
-    const second = `group reply ${canary('group-reply')}`;
-    await say(cy, second);
-    for (const p of [ann, ben]) await messages(p.page).locator('li.theirs', { hasText: second }).waitFor();
-    await screenshot(ann.page, 'group-ann');
-  });
+  test('a group of three exchanges messages', () =>
+    traced(
+      'group',
+      () => people,
+      async () => {
+        const [ann, ben, cy] = [await person('Ann'), await person('Ben'), await person('Cy')];
+        for (const p of [ben, cy]) {
+          await ann.page.getByLabel('Find people').fill(p.name);
+          await ann.page.getByRole('button', { name: 'Search' }).click();
+          await ann.page.getByRole('button', { name: `Add ${p.name} to the new group` }).click();
+        }
+        await ann.page.getByLabel('New group name').fill('Trio');
+        await ann.page.getByRole('button', { name: 'Create group' }).click();
+        await ann.page.getByRole('heading', { name: 'Trio', level: 2 }).waitFor();
+        for (const p of [ben, cy]) {
+          await p.page.getByRole('button', { name: 'Refresh' }).click();
+          await p.page.getByRole('button', { name: 'Join Trio' }).click();
+          await p.page.getByRole('heading', { name: 'Trio', level: 2 }).waitFor();
+        }
+        const first = `group hello ${canary('group')}`;
+        await say(ann, first);
+        for (const p of [ben, cy]) await messages(p.page).locator('li.theirs', { hasText: first }).waitFor();
+        await messages(ann.page)
+          .locator('li.mine', { hasText: first })
+          .locator('.status', { hasText: /Read by (Ben, Cy|Cy, Ben)/ })
+          .waitFor();
+        await cy.page.getByLabel('Message', { exact: true }).pressSequentially('ok', { delay: 20 });
+        await ben.page.getByText('Cy is typing…').waitFor();
+        const second = `group reply ${canary('group-reply')}`;
+        await say(cy, second);
+        for (const p of [ann, ben]) await messages(p.page).locator('li.theirs', { hasText: second }).waitFor();
+        await screenshot(ann.page, 'group-ann');
+      },
+    ));
 
-  test('a new browser links to an account through the QR code dialog and reads its history', async () => {
-    const dee = await person('Dee');
-    const eve = await person('Eve');
-    await openChatWith(dee, eve);
-    const before = `before the link ${canary('link')}`;
-    await say(dee, before);
+  test('a new browser links to an account through the QR code dialog and reads its history', () =>
+    traced(
+      'link',
+      () => people,
+      async () => {
+        const dee = await person('Dee');
+        const eve = await person('Eve');
+        await openChatWith(dee, eve);
+        const before = `before the link ${canary('link')}`;
+        await say(dee, before);
 
-    const laptop = await newPerson(browser, 'Dee (laptop)', dee.email);
-    people.push(laptop);
-    await laptop.page.goto(`${rt.httpUrl}/`);
-    await laptop.page.getByRole('button', { name: 'Show link code' }).click();
-    const qr = laptop.page.getByRole('img', { name: 'QR code linking this browser' });
-    await qr.waitFor();
-    assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/gif;base64,/);
-    assert.ok(await qr.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 100), 'the QR code image loaded');
-    const payload = await laptop.page.getByLabel('Link code (copy it to the signed-in device)').inputValue();
-    assert.match(payload, /^nexchat:\/\/link\?/);
-    const shown = await laptop.page.locator('#link-verification').textContent();
+        const laptop = await newPerson(browser, 'Dee (laptop)', dee.email);
+        people.push(laptop);
+        await laptop.page.goto(`${rt.httpUrl}/`);
+        await laptop.page.getByRole('button', { name: 'Show link code' }).click();
+        const qr = laptop.page.getByRole('img', { name: 'QR code linking this browser' });
+        await qr.waitFor();
+        assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/gif;base64,/);
+        assert.ok(await qr.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 100), 'the QR code image loaded');
+        const payload = await laptop.page.getByLabel('Link code (copy it to the signed-in device)').inputValue();
+        assert.match(payload, /^nexchat:\/\/link\?/);
+        const shown = await laptop.page.locator('#link-verification').textContent();
 
-    await dee.page.getByRole('button', { name: 'Link a device' }).click();
-    const dialog = dee.page.getByRole('dialog', { name: 'Link a device' });
-    await dialog.getByLabel('Link code from the new device').fill(payload);
-    await dialog.getByText(`Verification code: ${shown}.`).waitFor();
-    await dialog.getByRole('button', { name: 'Send confirmation code' }).click();
-    await dee.page.getByRole('alert').filter({ hasText: 'Confirmation code sent' }).waitFor();
-    await dialog.getByLabel('Confirmation code').fill(await lastCode(rt, dee.email, 'reauth'));
-    await dialog.getByRole('button', { name: 'Approve' }).click();
-    await dialog.waitFor({ state: 'hidden' });
+        await dee.page.getByRole('button', { name: 'Link a device' }).click();
+        const dialog = dee.page.getByRole('dialog', { name: 'Link a device' });
+        await dialog.getByLabel('Link code from the new device').fill(payload);
+        await dialog.getByText(`Verification code: ${shown}.`).waitFor();
+        await dialog.getByRole('button', { name: 'Send confirmation code' }).click();
+        await dee.page.getByRole('alert').filter({ hasText: 'Confirmation code sent' }).waitFor();
+        await dialog.getByLabel('Confirmation code').fill(await lastCode(rt, dee.email, 'reauth'));
+        await dialog.getByRole('button', { name: 'Approve' }).click();
+        await dialog.waitFor({ state: 'hidden' });
 
-    // the new browser claims within one poll (3 s), holds Dee's keys and reads what she wrote before
-    await laptop.page.getByText('Signed in as Dee').waitFor({ timeout: 15_000 });
-    await dee.page.getByRole('alert').filter({ hasText: 'A new device was linked' }).waitFor();
-    await chatButton(laptop.page, 'Eve').click();
-    await messages(laptop.page).locator('li.mine', { hasText: before }).waitFor();
-    assert.equal(await laptop.page.locator('li.undecryptable').count(), 0);
-  });
+        // the new browser claims within one poll (3 s), holds Dee's keys and reads what she wrote before
+        await laptop.page.getByText('Signed in as Dee').waitFor({ timeout: 15_000 });
+        await dee.page.getByRole('alert').filter({ hasText: 'A new device was linked' }).waitFor();
+        await chatButton(laptop.page, 'Eve').click();
+        await messages(laptop.page).locator('li.mine', { hasText: before }).waitFor();
+        assert.equal(await laptop.page.locator('li.undecryptable').count(), 0);
+      },
+    ));
 
   test('no page saw a CSP violation or an error, and the tables and the bucket hold only ciphertext', async () => {
     assert.ok(people.length >= 5, 'the other tests ran');

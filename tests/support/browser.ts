@@ -1,12 +1,15 @@
 // Test support for the web app in a real browser: Debian's chromium driven by playwright-core (no
 // browser download), one context per person, every page watched for CSP violations and page errors.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Runtime } from '../../local/runtime.ts';
 import { projectRoot } from '../../local/lambda.ts';
 import { lastCode } from './identity.ts';
+
+/** Trace times count from here, the same for every page. */
+const epoch = Date.now();
 
 /** Screenshots land here (git-ignored). */
 export const artifactsDir = join(projectRoot, 'artifacts', 'browser');
@@ -45,6 +48,8 @@ export interface PageProblems {
   csp: string[];
   /** Uncaught exceptions and console errors. */
   errors: string[];
+  /** Everything the page logged and every frame its sockets carried, timed: printed when a test fails (traceOf()). */
+  trace: string[];
 }
 
 export interface Person {
@@ -67,8 +72,34 @@ export async function newPerson(browser: Browser, name: string, email: string): 
     page.document.addEventListener('securitypolicyviolation', (e) => page.__cspViolations!.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
   });
   const page = await context.newPage();
-  const problems: PageProblems = { csp: [], errors: [] };
+  const problems: PageProblems = { csp: [], errors: [], trace: [] };
+  watch(page, problems);
+  return { name, email, context, page, problems };
+}
+
+/** Records a page's console, uncaught errors and socket frames into `problems` (call again for a page opened later). */
+export function watch(page: Page, problems: PageProblems): void {
+  const note = (line: string) => problems.trace.push(`+${((Date.now() - epoch) / 1000).toFixed(3)}s ${line}`);
+  page.on('websocket', (ws) => {
+    note(`ws open ${ws.url().replace(/ticket=[^&]+/, 'ticket=…')}`);
+    ws.on('framereceived', (f) => note(`ws ← ${String(f.payload).slice(0, 300)}`));
+    ws.on('framesent', (f) => note(`ws → ${String(f.payload).slice(0, 300)}`));
+    ws.on('close', () => note('ws closed'));
+  });
+  page.on('request', (req) => {
+    if (req.url().includes('/api/')) note(`http → ${req.method()} ${new URL(req.url()).pathname}${new URL(req.url()).search}`);
+  });
+  page.on('response', (res) => {
+    if (!res.url().includes('/api/')) return;
+    const line = `http ← ${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`;
+    // the body too (its start), read before the next event is noted: what the page saw matters when a test fails
+    res.text().then(
+      (body) => note(`${line} ${body.slice(0, 300)}`),
+      () => note(line),
+    );
+  });
   page.on('console', (msg) => {
+    note(`console.${msg.type()} ${msg.text()}`);
     if (msg.type() !== 'error') return;
     const text = msg.text();
     const url = msg.location().url;
@@ -76,8 +107,30 @@ export async function newPerson(browser: Browser, name: string, email: string): 
     // a new device polls its link's claim, which answers 404 until approved (docs/devices.md): expected
     else if (!(/status of 404/.test(text) && /\/api\/devices\/links\/[^/]+\/claim$/.test(url))) problems.errors.push(`${text} ${url}`);
   });
-  page.on('pageerror', (error) => problems.errors.push(String(error)));
-  return { name, email, context, page, problems };
+  page.on('pageerror', (error) => {
+    note(`pageerror ${String(error)}`);
+    problems.errors.push(String(error));
+  });
+}
+
+/**
+ * Runs a test's body; when it fails, the people's traces (console, socket frames, API calls) go to
+ * artifacts/browser/trace-<name>.txt and the error names the file.
+ */
+export async function traced(name: string, people: () => Person[], body: () => Promise<void>): Promise<void> {
+  const marks = new Map(people().map((p) => [p, p.problems.trace.length]));
+  try {
+    await body();
+  } catch (error) {
+    mkdirSync(artifactsDir, { recursive: true });
+    const path = join(artifactsDir, `trace-${name}.txt`);
+    const text = people()
+      .map((p) => `---- ${p.name}\n${p.problems.trace.slice(marks.get(p) ?? 0).join('\n')}`)
+      .join('\n');
+    writeFileSync(path, text);
+    if (error instanceof Error) error.message += `\n(the pages' trace: ${path})`;
+    throw error;
+  }
 }
 
 /** The CSP violations the page itself saw (securitypolicyviolation events), plus the console's. */
