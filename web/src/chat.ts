@@ -1,14 +1,18 @@
 // The signed-in page: the conversation list with unread counts, one open chat (history, live messages,
 // typing, receipts, presence, attachments), people search, groups and invitations, block and report,
-// safety numbers and approving a new device; the socket with its reconnect loop.
+// safety numbers and approving a new device. Live events come from the SDK's realtime session
+// (client.realtime(): reconnects, and catches up through /api/messages/sync after every connect).
 import {
   ApiError,
+  closeCodes,
   composeMessage,
   linkVerificationCode,
   parseLinkQr,
   parseMessage,
   type DeviceKeys,
+  type IncomingMessage,
   type NexChatClient,
+  type RealtimeSession,
   type UploadedAttachment,
 } from '../../client/index.ts';
 import type { Conversation, Message } from '../../contract/conversations/schemas.ts';
@@ -16,7 +20,7 @@ import type { Group, Invitation } from '../../contract/groups/schemas.ts';
 import { $, bytesText, h, show, timeOf } from './dom.ts';
 import type { Me } from './main.ts';
 import { safetyNumber } from './safety.ts';
-import { markVerified, verifiedFingerprint } from './store.ts';
+import { loadCursor, markVerified, saveCursor, verifiedFingerprint } from './store.ts';
 import { dialog, errorText, notice, setConnection } from './ui.ts';
 
 interface Chat {
@@ -26,6 +30,12 @@ interface Chat {
   peerId?: string;
   unread: number;
   lastAt: string;
+  /** The newest message this page knows of (the server's list, or a live message newer than it): unread counts go by it. */
+  lastMessageId?: string;
+  /** The newest message the server's list named for it. */
+  listedUpTo?: string;
+  /** Messages that arrived live or by catch-up, newest last (a few): opening the chat shows them even if its history lags. */
+  received: IncomingMessage[];
   /** Group members, once loaded. */
   members?: string[];
   /** Receipts from others: user → up to which message id they have read / received. */
@@ -33,18 +43,23 @@ interface Chat {
   deliveredTo: Map<string, string>;
 }
 
-type Frame = { type: string } & Record<string, unknown>;
 type FileRef = { attachmentId: string; file: UploadedAttachment['file'] };
 
-/** Close codes after which reconnecting cannot help (docs/realtime.md): sign in again. */
+/** Why the session ended for good, by close code (docs/realtime.md): the realtime session does not retry these. */
 const FINAL_CLOSES: Record<number, string> = {
-  4001: 'You signed out.',
-  4002: 'Your session ended on another device. Sign in again.',
-  4003: 'This device was signed out from another device.',
-  4004: 'This account is suspended.',
-  4005: 'This account was deleted.',
-  4006: 'This account is banned.',
+  [closeCodes.signed_out.code]: 'You signed out.',
+  [closeCodes.token_revoked.code]: 'Your session ended on another device. Sign in again.',
+  [closeCodes.device_revoked.code]: 'This device was signed out from another device.',
+  [closeCodes.account_suspended.code]: 'This account is suspended.',
+  [closeCodes.account_deleted.code]: 'This account was deleted.',
+  [closeCodes.account_banned.code]: 'This account is banned.',
 };
+/** The reason stop() closes the session with. */
+const STOPPED = 'signed out';
+/** How many received messages a chat keeps for when it is opened. */
+const RECEIVED_KEPT = 100;
+/** After a message for a conversation the list lacks: when to ask for the list again (its entry is written beside the push, not before). */
+const LIST_RETRIES_MS = [200, 500, 1000, 2000, 4000];
 
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
@@ -56,8 +71,14 @@ export class Chats {
   private readonly blocked = new Set<string>();
   private readonly groupPicks = new Map<string, string>();
   private openId: string | undefined;
-  private socket: WebSocket | undefined;
+  private live: RealtimeSession | undefined;
   private running = true;
+  /** Incoming messages, handled one at a time in arrival order (a handler may load the list first). */
+  private messageQueue: Promise<void> = Promise.resolve();
+  /** Chat list loads, one at a time: answers apply in the order they were asked. */
+  private chatsLoad: Promise<void> = Promise.resolve();
+  /** Delivered receipts to send, one per conversation (the newest id), flushed once per batch of messages. */
+  private readonly toAck = new Map<string, string>();
   private lastTypingSent = 0;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -81,15 +102,21 @@ export class Chats {
     for (const b of blocked) this.blocked.add(b.userId);
     await Promise.all([this.loadChats(), this.loadInvitations()]);
     this.pollTimer = setInterval(() => void this.loadInvitations().catch(() => undefined), 15_000);
-    void this.connectLoop();
+    if (!this.running) return;
+    // the list is loaded first: what came after it arrives live, or by the catch-up that follows every connect
+    this.live = this.client.realtime({ cursor: loadCursor(this.me.userId), onCursor: (cursor) => saveCursor(this.me.userId, cursor) });
+    this.listen(this.live);
+    setConnection('connecting');
+    this.live.start().catch(() => undefined); // an end is reported by the `closed` event
   }
 
   stop(): void {
     this.running = false;
     clearInterval(this.pollTimer);
     for (const undo of this.cleanups.splice(0)) undo();
-    this.socket?.close(1000, 'signed out');
-    this.socket = undefined;
+    const live = this.live;
+    this.live = undefined;
+    live?.close(1000, STOPPED);
     $('conversations').replaceChildren();
     $('messages').replaceChildren();
     $('search-results').replaceChildren();
@@ -150,108 +177,86 @@ export class Chats {
     return this.names.get(userId) ?? 'Someone';
   }
 
-  // ---- the socket --------------------------------------------------------------------------------------
+  // ---- the realtime session ---------------------------------------------------------------------------
 
-  /** Keeps one socket open while signed in: jittered backoff between tries, and a catch-up after each reconnect. */
-  private async connectLoop(): Promise<void> {
-    let attempt = 0;
-    let first = true;
-    while (this.running) {
-      setConnection(first ? 'connecting' : 'reconnecting');
-      let closed: { code: number } | undefined;
-      try {
-        const ws = await this.client.connect();
-        if (!this.running) {
-          ws.close(1000);
-          return;
-        }
-        this.socket = ws;
-        attempt = 0;
-        setConnection('online');
-        ws.addEventListener('message', (event) => this.onFrame(String(event.data)));
-        const ended = new Promise<{ code: number }>((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code }), { once: true }));
-        if (!first) void this.catchUp();
-        first = false;
-        closed = await ended;
-        this.socket = undefined;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return; // the SDK signed out (onTokens(null))
-      }
-      if (!this.running) return;
-      const final = closed && FINAL_CLOSES[closed.code];
-      if (final) {
-        this.running = false;
-        this.onEnded(final);
-        return;
-      }
-      first = false;
-      setConnection('reconnecting');
-      const delay = Math.min(30_000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+  /** A handler's failure is shown on the page (and logged), never swallowed. */
+  private failed(what: string) {
+    return (error: unknown) => {
+      console.error(`NexChat: ${what} failed`, error);
+      notice(`${what} failed: ${errorText(error)}`, 'error');
+    };
   }
 
-  /** After a reconnect: what came while the socket was down (unread counts, the open chat's history). */
-  private async catchUp(): Promise<void> {
-    await this.loadChats();
-    if (this.openId) await this.loadHistory(this.openId);
+  private listen(live: RealtimeSession): void {
+    live.on('connecting', ({ attempt }) => setConnection(attempt === 1 && !this.connectedOnce ? 'connecting' : 'reconnecting'));
+    live.on('reconnecting', () => setConnection('reconnecting'));
+    live.on('open', () => {
+      setConnection('online');
+      this.lastMarked = '';
+      this.markRead(); // a read receipt the socket could not carry while it was down
+      // receipts, group changes and read positions are not in the catch-up: the list brings them back
+      if (this.connectedOnce) void this.loadChats().catch(this.failed('Refreshing the chats'));
+      this.connectedOnce = true;
+    });
+    live.on('closed', ({ code, reason }) => {
+      if (reason === STOPPED) return;
+      // the server ended the session (the SDK may have signed out already: this names the reason)
+      this.running = false;
+      setConnection('offline');
+      this.onEnded(FINAL_CLOSES[code] ?? `Disconnected (${reason}). Sign in again.`);
+    });
+    live.on('message', (m) => {
+      if (m.senderId !== this.me.userId && !m.event) this.deliveredLater(m);
+      this.messageQueue = this.messageQueue.then(() => this.onMessage(m)).catch(this.failed('Showing a new message'));
+    });
+    live.on('receipt', ({ kind, conversationId, by, upToMessageId }) => {
+      const chat = this.chats.get(conversationId);
+      if (!chat) return;
+      const receipts = kind === 'read' ? chat.readBy : chat.deliveredTo;
+      if ((receipts.get(by) ?? '') < upToMessageId) receipts.set(by, upToMessageId);
+      if (chat.id === this.openId) this.renderStatuses();
+    });
+    live.on('typing', ({ from, conversationId }) => this.onTyping(from, conversationId));
+    live.on('presence', ({ userId, status, lastSeen }) => {
+      this.presence.set(userId, { status, lastSeen });
+      this.renderChats();
+      this.renderHeader();
+    });
+    live.on('groupUpdated', ({ conversationId }) => {
+      void this.loadChats()
+        .then(async () => {
+          if (conversationId === this.openId) await this.loadMembers(this.open!);
+        })
+        .catch(this.failed('Updating the group'));
+    });
+    live.on('keyChanged', ({ userId }) => notice(`${this.name(userId)}'s safety number changed. Compare it again before sharing anything sensitive.`));
+    live.on('deviceLinked', ({ name }) => notice(`A new device was linked to your account: ${name}. If that was not you, sign it out.`));
+    live.on('error', (error) => notice(errorText(error), 'error'));
   }
 
-  private frame(data: Record<string, unknown>): boolean {
-    if (this.socket?.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(JSON.stringify(data));
-    return true;
-  }
+  private connectedOnce = false;
 
-  private onFrame(text: string): void {
-    let frame: Frame;
-    try {
-      frame = JSON.parse(text) as Frame;
-    } catch {
-      return;
-    }
-    switch (frame.type) {
-      case 'message':
-        void this.onMessage(frame as unknown as Message);
-        break;
-      case 'typing':
-        this.onTyping(frame.from as string, frame.conversationId as string);
-        break;
-      case 'read':
-      case 'delivered': {
-        const chat = this.chats.get(frame.conversationId as string);
-        if (!chat) break;
-        const receipts = frame.type === 'read' ? chat.readBy : chat.deliveredTo;
-        const upTo = frame.upToMessageId as string;
-        if ((receipts.get(frame.by as string) ?? '') < upTo) receipts.set(frame.by as string, upTo);
-        if (chat.id === this.openId) this.renderStatuses();
-        break;
-      }
-      case 'presence':
-        this.presence.set(frame.userId as string, { status: frame.status as string, lastSeen: frame.lastSeen as string | undefined });
-        this.renderChats();
-        this.renderHeader();
-        break;
-      case 'groupUpdated':
-        void this.loadChats().then(async () => {
-          if (frame.conversationId === this.openId) await this.loadMembers(this.open!);
-        });
-        break;
-      case 'keyChanged':
-        notice(`${this.name(frame.userId as string)}'s safety number changed. Compare it again before sharing anything sensitive.`);
-        break;
-      case 'deviceLinked':
-        notice(`A new device was linked to your account: ${String(frame.name)}. If that was not you, sign it out.`);
-        break;
-      case 'error':
-        if (!frame.close) notice(String(frame.message), 'error');
-        break;
-    }
+  /** Tells the sender a message reached this device: one receipt per conversation for a whole batch (a catch-up page). */
+  private deliveredLater(m: IncomingMessage): void {
+    const first = this.toAck.size === 0;
+    if ((this.toAck.get(m.conversationId) ?? '') < m.messageId) this.toAck.set(m.conversationId, m.messageId);
+    if (!first) return;
+    queueMicrotask(() => {
+      for (const [conversationId, upTo] of this.toAck) this.live?.delivered(conversationId, upTo);
+      this.toAck.clear();
+    });
   }
 
   // ---- conversations -------------------------------------------------------------------------------------
 
-  async loadChats(): Promise<void> {
+  /** Loads the chat list (one load at a time, in order); resolves when this one has been applied. */
+  loadChats(): Promise<void> {
+    const load = this.chatsLoad.catch(() => undefined).then(() => this.fetchChats());
+    this.chatsLoad = load;
+    return load;
+  }
+
+  private async fetchChats(): Promise<void> {
     const { conversations } = await this.client.request<{ conversations: Conversation[] }>('GET', '/api/conversations?limit=50');
     for (const c of conversations) {
       if (c.peer?.displayName) this.names.set(c.peer.userId, c.peer.displayName);
@@ -264,11 +269,22 @@ export class Chats {
         lastAt: c.createdAt,
         readBy: new Map(),
         deliveredTo: new Map(),
+        received: [],
       };
       chat.title = c.kind === 'group' ? (c.name ?? 'Group') : (c.peer?.displayName ?? 'Someone');
       if (c.peer) chat.peerId = c.peer.userId;
-      chat.unread = c.conversationId === this.openId ? 0 : c.unreadCount;
-      chat.lastAt = c.lastMessage?.sentAt ?? c.createdAt;
+      const last = c.lastMessage?.messageId;
+      chat.listedUpTo = last;
+      if (!chat.lastMessageId || (last && last >= chat.lastMessageId)) {
+        // the server has seen everything this page has: its count is the truth
+        chat.unread = c.unreadCount;
+        chat.lastMessageId = last;
+        chat.lastAt = c.lastMessage?.sentAt ?? c.createdAt;
+      } else {
+        // a message reached this page before the server's list counted it (its push goes out beside the write)
+        chat.unread = Math.max(chat.unread, c.unreadCount);
+      }
+      if (c.conversationId === this.openId) chat.unread = 0;
       this.chats.set(chat.id, chat);
     }
     this.renderChats();
@@ -341,28 +357,74 @@ export class Chats {
   private async loadHistory(id: string): Promise<void> {
     const { messages } = await this.client.request<{ messages: Message[] }>('GET', `/api/conversations/${encodeURIComponent(id)}/messages?limit=50`);
     if (id !== this.openId) return;
-    for (const m of messages.reverse()) await this.renderMessage(m);
+    // what arrived live is shown too: the history is read from a table that may not hold it yet
+    const received = this.chats.get(id)?.received ?? [];
+    for (const m of [...messages.reverse(), ...received]) await this.renderMessage(m);
     this.markRead();
   }
 
-  private async onMessage(m: Message): Promise<void> {
-    // a new conversation comes with the server's unread count, this message included
-    const known = this.chats.has(m.conversationId);
-    if (!known) await this.loadChats();
-    const chat = this.chats.get(m.conversationId);
-    if (!chat) return;
-    chat.lastAt = m.sentAt;
+  /**
+   * A message from the session (live, or from the catch-up: each once). It counts as unread when it is
+   * newer than the newest one the page knows of for its chat, so a catch-up repeating what the list
+   * already counted changes nothing. A conversation the list lacks is shown from the message at once,
+   * and the list asked again until it has it (the recipient's entry is written beside the push).
+   */
+  private async onMessage(m: IncomingMessage): Promise<void> {
+    let chat = this.chats.get(m.conversationId);
+    if (!chat) {
+      await this.loadChats();
+      chat = this.chats.get(m.conversationId);
+    }
+    if (!chat) {
+      chat = this.chatFrom(m);
+      this.chats.set(chat.id, chat);
+      void this.refreshUntilListed(chat.id, m.messageId).catch(this.failed('Loading the chats'));
+    }
+    chat.received.push(m);
+    if (chat.received.length > RECEIVED_KEPT) chat.received.shift();
     const mine = m.senderId === this.me.userId;
-    if (!mine && !m.event) this.frame({ action: 'delivered', conversationId: m.conversationId, upToMessageId: m.messageId });
-    if (m.event) void this.loadChats();
+    const isNew = !chat.lastMessageId || m.messageId > chat.lastMessageId;
+    if (isNew) {
+      chat.lastMessageId = m.messageId;
+      chat.lastAt = m.sentAt;
+    }
+    if (m.event) void this.loadChats().catch(this.failed('Loading the chats'));
     if (chat.id === this.openId) {
-      if (!mine) $('typing').textContent = '';
+      if (!mine && !m.event) $('typing').textContent = '';
       await this.renderMessage(m);
       this.markRead();
-    } else if (!mine && known && !m.event) {
+    } else if (isNew && !mine && !m.event) {
       chat.unread++;
     }
     this.renderChats();
+  }
+
+  /** A chat the list does not have yet, as far as the message tells (its title comes with the list). */
+  private chatFrom(m: IncomingMessage): Chat {
+    const group = m.conversationId.startsWith('gr_');
+    const peerId = group ? undefined : m.senderId === this.me.userId ? m.recipientId : m.senderId;
+    return {
+      id: m.conversationId,
+      kind: group ? 'group' : 'direct',
+      title: group ? 'Group' : this.name(peerId ?? ''),
+      ...(peerId ? { peerId } : {}),
+      unread: 0,
+      lastAt: m.sentAt,
+      readBy: new Map(),
+      deliveredTo: new Map(),
+      received: [],
+    };
+  }
+
+  /** Loads the list again, a few times and further apart, until it names the conversation with this message. */
+  private async refreshUntilListed(conversationId: string, messageId: string): Promise<void> {
+    for (const wait of LIST_RETRIES_MS) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!this.running) return;
+      await this.loadChats();
+      const chat = this.chats.get(conversationId);
+      if (chat?.listedUpTo && chat.listedUpTo >= messageId) return;
+    }
   }
 
   /** Opens and shows a message in the open chat, in id order, once (a live copy and a history copy meet here). */
@@ -507,7 +569,9 @@ export class Chats {
     if (!last) return;
     const key = `${chat.id}:${last}`;
     if (this.lastMarked === key) return;
-    if (this.frame({ action: 'markRead', conversationId: chat.id, upToMessageId: last })) this.lastMarked = key;
+    if (this.live?.state !== 'open') return; // sent when the session is open again
+    this.live.markRead(chat.id, last);
+    this.lastMarked = key;
   }
 
   private lastMarked = '';
@@ -516,7 +580,7 @@ export class Chats {
     const chat = this.open;
     if (!chat || Date.now() - this.lastTypingSent < TYPING_EVERY_MS) return;
     this.lastTypingSent = Date.now();
-    this.frame(chat.kind === 'group' ? { action: 'typing', conversationId: chat.id } : { action: 'typing', to: chat.peerId });
+    this.live?.typing(chat.kind === 'group' ? { conversationId: chat.id } : { to: chat.peerId! });
   }
 
   private onTyping(from: string, conversationId: string): void {
@@ -560,7 +624,8 @@ export class Chats {
       const body = composeMessage(text, files);
       const opts = {
         clientMessageId,
-        ...(this.socket?.readyState === WebSocket.OPEN ? { socket: this.socket } : {}),
+        // through the session: a send whose socket drops goes out again after the reconnect (same clientMessageId)
+        ...(this.live ? { realtime: this.live } : {}),
         ...(files.length ? { attachmentIds: files.map((f) => f.attachmentId) } : {}),
       };
       const ack =
@@ -629,6 +694,7 @@ export class Chats {
         lastAt: new Date().toISOString(),
         readBy: new Map(),
         deliveredTo: new Map(),
+        received: [],
       });
       this.renderChats();
     }

@@ -1,5 +1,5 @@
 // What this browser remembers between visits, in localStorage (per origin, never sent anywhere): the
-// session's tokens and the account's key pairs. The private keys stay on this device; a new device
+// session's tokens, the account's key pairs and the sync cursor. The private keys stay on this device; a new device
 // gets them only through linking (a box the server relays but cannot open).
 import nacl from 'tweetnacl';
 import type { DeviceKeys, Tokens } from '../../client/index.ts';
@@ -45,6 +45,15 @@ export function loadKeys(userId: string): DeviceKeys | undefined {
 
 export function saveKeys(userId: string, keys: DeviceKeys): void {
   localStorage.setItem(keysName(userId), JSON.stringify({ identity: toB64(keys.identity.secretKey), box: toB64(keys.box.secretKey) }));
+}
+
+/** Where the realtime session's catch-up resumes for this account (GET /api/messages/sync's cursor). */
+export function loadCursor(userId: string): string | undefined {
+  return localStorage.getItem(`nexchat.cursor.${userId}`) ?? undefined;
+}
+
+export function saveCursor(userId: string, cursor: string): void {
+  localStorage.setItem(`nexchat.cursor.${userId}`, cursor);
 }
 
 /** Safety numbers the user compared and confirmed, per peer: a changed one is no longer "verified". */
