@@ -223,9 +223,18 @@ describe('WebSocket: a throttled or slow DynamoDB is a `throttled` error frame w
     const a = await device(alice);
     // a send reads the session with everything else it needs, in one BatchGetItem
     inject({ client: 'dynamodb', command: 'BatchGetItemCommand', error: dynamo.RequestLimitExceeded });
-    a.send(sendFrame(bob));
+    const sent = sendFrame(bob);
+    a.send(sent);
     const frame = await a.next(isType('error'));
-    assert.deepEqual(frame, { type: 'error', code: 'throttled', message: frame.message, details: { retryAfterSeconds: 1 }, retryAfterSeconds: 1 });
+    assert.deepEqual(frame, {
+      type: 'error',
+      action: 'sendMessage',
+      clientMessageId: sent.clientMessageId,
+      code: 'throttled',
+      message: frame.message,
+      details: { retryAfterSeconds: 1 },
+      retryAfterSeconds: 1,
+    });
     faults.length = 0;
     const retry = sendFrame(bob);
     a.send(retry);

@@ -130,8 +130,11 @@ async function runWsCase(route: WsRoute, c: WsCase): Promise<void> {
   count(route.id, `error:${answer?.code}`);
   if (answer?.type !== 'error') fail('not an error frame');
   if (typeof answer.code !== 'string' || !answer.code || typeof answer.message !== 'string') fail('error frame shape');
-  const extra = Object.keys(answer).filter((k) => !['type', 'code', 'message', 'details'].includes(k));
+  const extra = Object.keys(answer).filter((k) => !['type', 'code', 'message', 'details', 'action', 'clientMessageId'].includes(k));
   if (extra.length) fail(`error frame has keys ${JSON.stringify(extra)}`);
+  // what an error frame repeats of the frame it answers is well formed, never arbitrary input reflected back
+  if (answer.action !== undefined && !/^[A-Za-z]{1,32}$/.test(answer.action)) fail('error frame echoes a malformed action');
+  if (answer.clientMessageId !== undefined && !/^[A-Za-z0-9_-]{8,64}$/.test(answer.clientMessageId)) fail('error frame echoes a malformed clientMessageId');
   if (answer.code === 'internal') fail('an internal error');
   if (answer.code === 'token_revoked' || answer.code === 'not_signed_in') fail('the session died: the fuzz must reach validation');
 }

@@ -12,6 +12,7 @@ export const API_ERROR_CODES = [
   'already_banned',
   'attachment_not_found',
   'attachment_not_uploaded',
+  'attachment_shared_too_often',
   'attachment_too_large',
   'bad_ciphertext',
   'bad_key_size',
