@@ -6,6 +6,7 @@ import {
   ApiError,
   closeCodes,
   composeMessage,
+  fingerprint,
   linkVerificationCode,
   parseLinkQr,
   parseMessage,
@@ -19,7 +20,6 @@ import type { Conversation, Message } from '../../contract/conversations/schemas
 import type { Group, Invitation } from '../../contract/groups/schemas.ts';
 import { $, bytesText, h, show, timeOf } from './dom.ts';
 import type { Me } from './main.ts';
-import { safetyNumber } from './safety.ts';
 import { loadCursor, markVerified, saveCursor, verifiedFingerprint } from './store.ts';
 import { dialog, errorText, notice, setConnection } from './ui.ts';
 
@@ -805,8 +805,8 @@ export class Chats {
     try {
       const id = userId ?? this.me.userId;
       const entry = await this.client.publicKey(id);
-      const key = Uint8Array.from(atob(entry.identityKey), (c) => c.charCodeAt(0));
-      const local = safetyNumber(id, key);
+      // the SDK's derivation of the server's fingerprint: a server that lied about it is caught here
+      const local = fingerprint(id, entry.identityKey);
       const same = local === entry.fingerprint;
       const verified = verifiedFingerprint(id) === entry.fingerprint;
       const body = [
