@@ -31,7 +31,7 @@ const why = {
   web: 'web/ is the browser app: it talks to the server only through the SDK (client/) and imports contract/ types, never server code or Node builtins.',
   lib: 'lib/ is infrastructure (CDK, route manifest): it imports nothing from functions/ (contract/ is fine).',
   client:
-    'client/src is the SDK that browsers load: no Node built-ins, no project aliases; packages: tweetnacl only; the contract and zod for types only (import type), so neither reaches its JavaScript.',
+    'client/src is the SDK that browsers load: no Node built-ins, no project aliases; packages: tweetnacl, and @noble/hashes (SHA-256 where WebCrypto is missing); the contract and zod for types only (import type), so neither reaches its JavaScript.',
 };
 
 /** @type {Record<string, Array<[string, string]>>} */
@@ -87,7 +87,7 @@ const boundaries = {
     [nodeBuiltins, `No Node built-ins in the SDK. ${why.client}`],
     ['^#', `No project aliases in the SDK. ${why.client}`],
     [up('functions', 'lib', 'local', 'bin', 'tests', 'bench', 'web'), `The SDK imports no server code. ${why.client}`],
-    [`^(?![.]|tweetnacl$|zod(?:/|$))(?!${nodeBuiltins.slice(1)})`, `The SDK's only package is tweetnacl. ${why.client}`],
+    [`^(?![.]|tweetnacl$|@noble/hashes/|zod(?:/|$))(?!${nodeBuiltins.slice(1)})`, `The SDK's only packages are tweetnacl and @noble/hashes. ${why.client}`],
   ],
 };
 

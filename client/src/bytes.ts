@@ -1,5 +1,8 @@
 // Bytes without Node: base64 and UTF-8 on Uint8Array (btoa/atob, TextEncoder), SHA-256 through
-// WebCrypto. Everything here runs unchanged in browsers, React Native (with the usual polyfills) and Node ≥ 20.
+// WebCrypto (or @noble/hashes where there is none). Everything here runs unchanged in browsers, React
+// Native (with the usual polyfills) and Node ≥ 20.
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import nacl from 'tweetnacl';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,9 +48,14 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** SHA-256 through WebCrypto (browsers, Node ≥ 20): fast native hashing, no dependency. */
+/**
+ * SHA-256 through WebCrypto where it exists (browsers, Node ≥ 20: native and fast), else through
+ * @noble/hashes (React Native has no crypto.subtle).
+ */
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle) return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return nobleSha256(bytes);
 }
 
 /** Lower-case hex of `bytes`. */
@@ -56,5 +64,15 @@ export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.t
 /** Lower-case hex SHA-256. */
 export const sha256Hex = async (bytes: Uint8Array): Promise<string> => toHex(await sha256(bytes));
 
-/** A random UUID (v4) from WebCrypto: every clientMessageId the SDK makes. */
-export const randomId = (): string => globalThis.crypto.randomUUID();
+/**
+ * A random UUID (v4): every clientMessageId the SDK makes. WebCrypto's where it exists; else from
+ * tweetnacl's random bytes (React Native, with a getRandomValues polyfill as tweetnacl needs anyway).
+ */
+export function randomId(): string {
+  if (typeof globalThis.crypto?.randomUUID === 'function') return globalThis.crypto.randomUUID();
+  const b = nacl.randomBytes(16);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = toHex(b);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

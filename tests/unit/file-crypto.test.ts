@@ -101,3 +101,28 @@ describe('message content with files', () => {
     );
   });
 });
+
+describe('without WebCrypto (React Native has no crypto.subtle or randomUUID)', () => {
+  test('files still encrypt, verify and decrypt (SHA-256 from @noble/hashes), and clientMessageIds are v4 UUIDs', async () => {
+    const { randomId } = await import('../../client/src/bytes.ts');
+    const native = Object.getOwnPropertyDescriptor(globalThis, 'crypto')!;
+    const plain = bytesOf('a photo, without WebCrypto');
+    const withWebCrypto = await encryptFile(plain);
+    Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
+    try {
+      assert.equal(globalThis.crypto, undefined);
+      // the same digest as WebCrypto's (and node:crypto's) for the same blob
+      const again = await decryptFile(withWebCrypto.blob, withWebCrypto.file);
+      assert.deepEqual(again, plain);
+      const { blob, file } = await encryptFile(plain);
+      assert.equal(file.sha256, createHash('sha256').update(blob).digest('hex'));
+      const id = randomId();
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.notEqual(randomId(), id);
+      await assert.rejects(decryptFile(blob, { ...file, sha256: withWebCrypto.file.sha256 }), tampered('digest'));
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', native);
+    }
+    assert.ok((globalThis as { crypto?: { subtle?: unknown } }).crypto?.subtle, 'WebCrypto is back');
+  });
+});
