@@ -9,7 +9,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, type HttpReply } from './support/runtime.ts';
-import { bearer, logIn, type Account, signUpWithKeys, type KeyedAccount } from './support/identity.ts';
+import { bearer, logIn, type Account, signUpWithKeys, type KeyedAccount, sealGroup } from './support/identity.ts';
 
 const MAX_BYTES = 64 * 1024;
 const QUOTA = 256 * 1024;
@@ -105,21 +105,7 @@ async function group(admin: Person, members: Person[]): Promise<string> {
 }
 
 async function sendToGroup(from: Person, conversationId: string, members: Person[], attachmentIds: string[]): Promise<HttpReply> {
-  const key = nacl.randomBytes(32);
-  const nonce = nacl.randomBytes(24);
-  const keys: Record<string, { wrappedKey: string; nonce: string; keyVersion: number }> = {};
-  for (const m of members) {
-    const n = nacl.randomBytes(24);
-    keys[m.userId] = { wrappedKey: b64(nacl.box(key, n, m.box.publicKey, from.box.secretKey)), nonce: b64(n), keyVersion: 1 };
-  }
-  return call(from, 'POST', `/api/groups/${conversationId}/messages`, {
-    clientMessageId: randomUUID(),
-    ciphertext: b64(nacl.secretbox(new TextEncoder().encode('group file'), nonce, key)),
-    nonce: b64(nonce),
-    senderKeyVersion: 1,
-    keys,
-    attachmentIds,
-  });
+  return call(from, 'POST', `/api/groups/${conversationId}/messages`, { ...sealGroup('group file', from, members), attachmentIds });
 }
 
 /** Every object in the local bucket, and every item of every table, as bytes/text to search. */

@@ -10,7 +10,7 @@ import nacl from 'tweetnacl';
 import { projectRoot } from '../local/lambda.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { request, startTestRuntime, testEnv, type HttpReply, type TestSocket } from './support/runtime.ts';
-import { bearer, connectAs, logIn, type Account, signUpWithKeys, type KeyedAccount } from './support/identity.ts';
+import { bearer, connectAs, logIn, type Account, signUpWithKeys, type KeyedAccount, sealGroup } from './support/identity.ts';
 
 let rt: Runtime;
 const sockets: TestSocket[] = [];
@@ -41,24 +41,6 @@ async function device(p: Account): Promise<TestSocket> {
   const s = await connectAs(rt, p.accessToken);
   sockets.push(s);
   return s;
-}
-
-/** The SDK's group encryption: secretbox under a random key, the key boxed to every member, sender included. */
-function sealGroup(text: string, from: Person, members: Person[], versions: Record<string, number> = {}) {
-  const key = nacl.randomBytes(32);
-  const nonce = nacl.randomBytes(24);
-  const keys: Record<string, { wrappedKey: string; nonce: string; keyVersion: number }> = {};
-  for (const m of members) {
-    const n = nacl.randomBytes(24);
-    keys[m.userId] = { wrappedKey: b64(nacl.box(key, n, m.box.publicKey, from.box.secretKey)), nonce: b64(n), keyVersion: versions[m.userId] ?? 1 };
-  }
-  return {
-    clientMessageId: randomUUID(),
-    ciphertext: b64(nacl.secretbox(new TextEncoder().encode(text), nonce, key)),
-    nonce: b64(nonce),
-    senderKeyVersion: 1,
-    keys,
-  };
 }
 
 /** A member opens its own wrapped key, then the message. */

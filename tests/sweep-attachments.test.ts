@@ -10,7 +10,7 @@ import nacl from 'tweetnacl';
 import type { Runtime } from '../local/runtime.ts';
 import { MAX_SHARES } from '../functions/core/attachment-rules.ts';
 import { request, startTestRuntime, type HttpReply } from './support/runtime.ts';
-import { bearer, logIn, signUpWithKeys, type Account, type KeyedAccount } from './support/identity.ts';
+import { bearer, logIn, signUpWithKeys, type Account, type KeyedAccount, sealGroup } from './support/identity.ts';
 
 const MAX_BYTES = 64 * 1024;
 const QUOTA = 4 * MAX_BYTES;
@@ -63,21 +63,7 @@ function direct(from: KeyedAccount, to: KeyedAccount, conversationId: string, at
 }
 
 function toGroup(from: KeyedAccount, conversationId: string, members: KeyedAccount[], attachmentIds: string[], clientMessageId = randomUUID()) {
-  const key = nacl.randomBytes(32);
-  const nonce = nacl.randomBytes(24);
-  const keys: Record<string, { wrappedKey: string; nonce: string; keyVersion: number }> = {};
-  for (const m of members) {
-    const n = nacl.randomBytes(24);
-    keys[m.userId] = { wrappedKey: b64(nacl.box(key, n, m.box.publicKey, from.box.secretKey)), nonce: b64(n), keyVersion: 1 };
-  }
-  return call(from, 'POST', `/api/groups/${conversationId}/messages`, {
-    clientMessageId,
-    ciphertext: b64(nacl.secretbox(new TextEncoder().encode('group file'), nonce, key)),
-    nonce: b64(nonce),
-    senderKeyVersion: 1,
-    keys,
-    attachmentIds,
-  });
+  return call(from, 'POST', `/api/groups/${conversationId}/messages`, { ...sealGroup('group file', from, members), clientMessageId, attachmentIds });
 }
 
 async function accept(p: Account, g: string): Promise<void> {

@@ -1,4 +1,5 @@
 // Test support for identity: read codes from the dev outbox, sign up and sign in like an app would.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import type { Runtime } from '../../local/runtime.ts';
@@ -107,4 +108,26 @@ export async function signUpWithKeys(rt: Pick<Runtime, 'httpUrl'> & CodeSource, 
   });
   if (![200, 201].includes(r.status)) throw new Error(`key upload failed: ${r.status} ${r.text}`);
   return { ...account, box };
+}
+
+/**
+ * A group message as the SDK seals it: secretbox under a fresh key, the key boxed to every member
+ * (the sender included) at their key version (1 unless `versions` says otherwise).
+ */
+export function sealGroup(text: string, from: KeyedAccount, members: readonly KeyedAccount[], versions: Record<string, number> = {}) {
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  const key = nacl.randomBytes(32);
+  const nonce = nacl.randomBytes(24);
+  const keys: Record<string, { wrappedKey: string; nonce: string; keyVersion: number }> = {};
+  for (const m of members) {
+    const n = nacl.randomBytes(24);
+    keys[m.userId] = { wrappedKey: b64(nacl.box(key, n, m.box.publicKey, from.box.secretKey)), nonce: b64(n), keyVersion: versions[m.userId] ?? 1 };
+  }
+  return {
+    clientMessageId: randomUUID(),
+    ciphertext: b64(nacl.secretbox(new TextEncoder().encode(text), nonce, key)),
+    nonce: b64(nonce),
+    senderKeyVersion: 1,
+    keys,
+  };
 }
