@@ -116,13 +116,8 @@ describe('trust on first use against the local runtime', () => {
     assert.deepEqual(later, []);
   });
 
-  test('IndexedDbKeyStore keeps trust across store objects (fake-indexeddb)', async (t) => {
-    let factory: unknown;
-    try {
-      factory = (await import('fake-indexeddb' as string)).indexedDB;
-    } catch {
-      return t.skip('fake-indexeddb is not installed (a devDependency to add); the IndexedDB store is type-checked only');
-    }
+  test('IndexedDbKeyStore keeps trust across store objects (fake-indexeddb)', async () => {
+    const factory = (await import('fake-indexeddb')).indexedDB;
     const name = `keys-${Date.now()}`;
     const one: KeyStore = new IndexedDbKeyStore(name, factory as never);
     const key = { userId: 'u_1', identityKey: 'AAAA', fingerprint: '1 2 3', firstSeenAt: new Date().toISOString(), verified: true };

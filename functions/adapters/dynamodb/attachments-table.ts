@@ -3,11 +3,11 @@
 // user began uploading that day, PURGE / USER#<id> a deleted account whose blobs the sweeper removes.
 // Indexes: byOwner (ownerId, createdAt) finds an account's uploads; pending (pendingHour, createdAt)
 // holds only never-shared uploads (the attribute goes when shared), by the hour they began.
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { MAX_SHARES } from '#core/attachment-rules.ts';
 import type { AttachmentShare, AttachmentsPort, Clock } from '#core/ports.ts';
 import { batchGetAll, batchWriteAll } from './batch.ts';
-import { isConditionFailure, type Db } from './db.ts';
+import { isConditionFailure, queryAll as queryAllPages, type Db } from './db.ts';
 import { purgeKey, purgeRequests, toAttachment } from './attachment-items.ts';
 import { attachmentKey, convKey, memberKey, profileKey, viewKey } from './item-keys.ts';
 
@@ -17,16 +17,7 @@ export function attachmentsTable(db: Db, clock: Clock): AttachmentsPort {
   const table = () => db.table('attachments');
   const nowSeconds = () => Math.floor(clock.now() / 1000);
 
-  async function queryAll(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>) {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await db.doc.send(new QueryCommand({ ...input, TableName: table(), ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
+  const queryAll = (input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>) => queryAllPages(db, { ...input, TableName: table() });
 
   return {
     async isMember(conversationId, userId) {

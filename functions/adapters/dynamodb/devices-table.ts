@@ -5,7 +5,7 @@
 // finds families for revocation).
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, DeviceRecord, DevicesPort, FamilyRecord } from '#core/ports.ts';
-import { isConditionFailure, type Db } from './db.ts';
+import { isConditionFailure, queryAll, type Db } from './db.ts';
 
 const deviceKey = (userId: string, deviceId: string) => ({ pk: `USER#${userId}`, sk: `DEVICE#${deviceId}` });
 const familyKey = (familyId: string) => ({ pk: `FAMILY#${familyId}`, sk: 'META' });
@@ -22,22 +22,13 @@ function toDevice(item: Record<string, unknown>): DeviceRecord {
 }
 
 async function listDevices(db: Db, clock: Clock, userId: string): Promise<DeviceRecord[]> {
-  const devices: DeviceRecord[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table('sessions'),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
-        ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':device': 'DEVICE#' },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) if (live(clock, item)) devices.push(toDevice(item));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return devices;
+  const items = await queryAll(db, {
+    TableName: db.table('sessions'),
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
+    ExpressionAttributeValues: { ':pk': `USER#${userId}`, ':device': 'DEVICE#' },
+    ConsistentRead: true,
+  });
+  return items.filter((item) => live(clock, item)).map(toDevice);
 }
 
 const live = (clock: Clock, item: Record<string, unknown> | undefined) => item !== undefined && (item.expiresAt as number) * 1000 > clock.now();
